@@ -1,0 +1,71 @@
+# The project's commands. `make dev` runs the whole portal; `make test` runs the whole suite.
+# Both work on a fresh machine: they create .venv and install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export SANDBOX_PORT ?= 8001
+export PYTHONUNBUFFERED := 1
+
+.PHONY: dev test lint bench sandbox sandbox-demo install install-dev migrate seed vendor clean help
+
+help:
+	@echo "make dev      start web, worker, beat and the ButterflyMX sandbox with demo data"
+	@echo "make test     run the whole test suite"
+	@echo "make lint     ruff and makemigrations --check"
+	@echo "make bench    run every benchmark in bench/ (BENCH_SCALE=small for a quick run)"
+	@echo "make sandbox  run the local ButterflyMX sandbox alone; make sandbox-demo prints its demo JSON"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# A stamp per requirements file: reinstall only when it changes.
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+dev: seed
+	@echo ""
+	@echo "  Portal:   http://127.0.0.1:$(PORT)/"
+	@echo "  Sandbox:  http://127.0.0.1:$(SANDBOX_PORT)/  (the local ButterflyMX; see docs/sandbox.md)"
+	@echo "  Health:   http://127.0.0.1:$(PORT)/healthz"
+	@echo ""
+	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install-dev
+	@set -e; for script in bench/bench_*.py; do echo "# $$script"; $(BIN)/python $$script; done
+
+sandbox: install
+	$(BIN)/python -m sandbox serve --port $(SANDBOX_PORT)
+
+sandbox-demo: install
+	@$(BIN)/python -m sandbox demo-json
+
+vendor:
+	scripts/vendor-assets.sh
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,24 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.utils.functional import SimpleLazyObject
+
+from tenants.scope import roles_by_building
+
+from .navigation import items_for
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "user_roles": set()}
+
+    def roles():
+        return set(roles_by_building(user).values())
+
+    lazy_roles = SimpleLazyObject(roles)
+    return {
+        "nav_items": SimpleLazyObject(lambda: items_for(user, set(lazy_roles))),
+        "user_roles": lazy_roles,
+    }

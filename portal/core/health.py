@@ -1,0 +1,61 @@
+"""Health checks behind /healthz: the database, the broker, and the last beat tick."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return Check("database", False, f"unreachable: {type(exc).__name__}")
+    return Check("database", True, connection.vendor)
+
+
+def check_broker() -> Check:
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            transport = conn.transport_cls
+    except Exception as exc:
+        return Check("broker", False, f"unreachable: {type(exc).__name__}")
+    return Check("broker", True, str(transport))
+
+
+def check_beat() -> Check:
+    from .models import Heartbeat
+
+    beat = Heartbeat.objects.filter(name="beat").first()
+    if beat is None:
+        return Check("beat", False, "no tick yet: is celery beat running?")
+    age = timezone.now() - beat.seen_at
+    # Three missed ticks mean beat (or every worker) is down, not merely busy.
+    limit = timedelta(seconds=3 * settings.HEARTBEAT_INTERVAL_S)
+    if age > limit:
+        return Check("beat", False, f"last tick {int(age.total_seconds())} s ago")
+    return Check("beat", True, f"last tick {int(age.total_seconds())} s ago")
+
+
+# Later issues append checks (e.g. stale building syncs) here.
+CHECKS = [check_database, check_broker, check_beat]
+
+
+def run_checks() -> list[Check]:
+    return [check() for check in CHECKS]

@@ -1,0 +1,83 @@
+"""Create the demo people and buildings that `make dev` prints. Safe to run again."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tenants.models import AccessPoint, Building, Membership, Residency, Role, Unit
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+# (email, first name, last name, building key, role, unit label or None)
+DEMO_PEOPLE = [
+    ("manager@demo.test", "Morgan", "Manager", "maple", Role.MANAGER, None),
+    ("staff@demo.test", "Sam", "Frontdesk", "maple", Role.STAFF, None),
+    ("alice@demo.test", "Alice", "Anders", "maple", Role.RESIDENT, "101"),
+    ("bob@demo.test", "Bob", "Baker", "maple", Role.RESIDENT, "102"),
+    ("charlie@demo.test", "Charlie", "Chen", "harbor", Role.RESIDENT, "5A"),
+]
+
+DEMO_BUILDINGS = {
+    "maple": {
+        "name": "Maple Court",
+        "time_zone": "America/New_York",
+        "address": "12 Maple St, Brooklyn, NY",
+        "units": ["101", "102", "201", "202"],
+        "doors": ["Front Door", "Garage Gate", "Package Room"],
+    },
+    "harbor": {
+        "name": "Harbor View",
+        "time_zone": "America/Los_Angeles",
+        "address": "900 Bay Rd, Oakland, CA",
+        "units": ["5A", "5B"],
+        "doors": ["Lobby", "Side Gate"],
+    },
+}
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo buildings and people; prints the demo logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        buildings = {}
+        for key, spec in DEMO_BUILDINGS.items():
+            building, _ = Building.objects.update_or_create(
+                name=spec["name"], defaults={"time_zone": spec["time_zone"], "address": spec["address"]}
+            )
+            buildings[key] = building
+            for label in spec["units"]:
+                Unit.objects.get_or_create(building=building, label=label)
+            for name in spec["doors"]:
+                AccessPoint.objects.get_or_create(building=building, name=name)
+
+        User = get_user_model()
+        for email, first, last, building_key, role, unit_label in DEMO_PEOPLE:
+            user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+            building = buildings[building_key]
+            if role == Role.RESIDENT:
+                unit = Unit.objects.get(building=building, label=unit_label)
+                residency, _ = Residency.objects.get_or_create(user=user, unit=unit)
+                residency.doors.set(building.access_points.all()[:1])
+            else:
+                Membership.objects.update_or_create(user=user, building=building, defaults={"role": role})
+
+        if not User.objects.filter(email="admin@demo.test").exists():
+            User.objects.create_superuser(email="admin@demo.test", password=DEMO_PASSWORD)
+            EmailAddress.objects.get_or_create(
+                email="admin@demo.test",
+                defaults={"user": User.objects.get(email="admin@demo.test"), "verified": True, "primary": True},
+            )
+
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, _first, _last, building_key, role, unit_label in DEMO_PEOPLE:
+            where = DEMO_BUILDINGS[building_key]["name"] + (f" unit {unit_label}" if unit_label else "")
+            self.stdout.write(f"  {email:<22} {role.label:<16} {where}")
+        self.stdout.write(f"  {'admin@demo.test':<22} {'Operator':<16} Django admin at /admin/")

@@ -1,0 +1,39 @@
+"""The navigation bar, by role. Each app adds its entry here when it has pages to show.
+
+An entry is shown when the person holds at least one of its roles in some building (``None``: every
+signed-in person). Roles are looked up once per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from tenants.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: tuple[str, ...] | None = None
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "home", "house"),
+]
+
+
+def items_for(user, roles: set[Role]) -> list[dict]:
+    shown = []
+    for item in NAV_ITEMS:
+        if item.roles is not None and not roles.intersection(item.roles):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # an app whose URLs are not mounted in this configuration
+            continue
+        shown.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name})
+    return shown

@@ -1,0 +1,51 @@
+"""The home page and the health endpoint."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from tenants.models import Residency, Role
+from tenants.scope import buildings_visible_to, roles_by_building
+
+from .health import run_checks
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """What each person can do, building by building, by their role there."""
+    roles = roles_by_building(request.user)
+    buildings = list(buildings_visible_to(request.user).order_by("name"))
+    residencies = (
+        Residency.objects.filter(user=request.user, is_active=True)
+        .select_related("unit__building")
+        .order_by("unit__building__name", "unit__label")
+    )
+    units_by_building: dict[int, list] = {}
+    for residency in residencies:
+        units_by_building.setdefault(residency.unit.building_id, []).append(residency.unit)
+    cards = [
+        {
+            "building": b,
+            "role": roles.get(b.id),
+            "units": units_by_building.get(b.id, []),
+            "is_resident": roles.get(b.id) == Role.RESIDENT,
+            "is_staff": roles.get(b.id) in (Role.STAFF, Role.MANAGER),
+            "is_manager": roles.get(b.id) == Role.MANAGER,
+        }
+        for b in buildings
+    ]
+    return render(request, "core/home.html", {"cards": cards})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database, the broker and beat are fine; 503 naming what is not."""
+    checks = run_checks()
+    ok = all(c.ok for c in checks)
+    body = {"status": "ok" if ok else "unhealthy", "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}}
+    return JsonResponse(body, status=200 if ok else 503)

@@ -1,0 +1,25 @@
+"""Development settings: ``make dev`` on a fresh machine."""
+
+from cryptography.fernet import Fernet
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
+
+def _dev_fernet_key() -> str:
+    """A key that survives restarts, so tokens stored in development stay readable."""
+    path = VAR_DIR / "dev-fernet.key"
+    if not path.exists():
+        path.write_bytes(Fernet.generate_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[]) or [_dev_fernet_key()]
+
+# Serve static files straight from the app folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

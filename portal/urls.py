@@ -1,0 +1,10 @@
+"""The portal's URLs. Each app mounts its own; the access-matrix test covers every one of them."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("portal.core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,148 @@
+"""Buildings, their units and doors, and who may do what in each building.
+
+Rows mirror ButterflyMX records where ``bmx_id`` is set; a building synced from ButterflyMX keeps its
+history when something disappears there (``is_active`` goes false, nothing is deleted).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    STAFF = "staff", _("Front-desk staff")
+    MANAGER = "manager", _("Manager")
+
+
+class Building(models.Model):
+    """A building as ButterflyMX knows it. Times at a building are shown in its own zone."""
+
+    bmx_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    address = models.CharField(max_length=300, blank=True)
+    capabilities = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Unit(models.Model):
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="units")
+    bmx_id = models.BigIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=64)
+    floor = models.CharField(max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["building", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "bmx_id"], name="unit_unique_bmx_id_per_building"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building.name} · {self.label}"
+
+
+class AccessPoint(models.Model):
+    """A door (ButterflyMX "access point"). One door may be controlled by several devices."""
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_points")
+    bmx_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=64, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["building", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "bmx_id"], name="door_unique_bmx_id_per_building"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(models.Model):
+    """A panel, keypad or reader. Releasing a device releases all its access points."""
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="devices")
+    bmx_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=64, blank=True)
+    access_points = models.ManyToManyField(AccessPoint, related_name="devices", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["building", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "bmx_id"], name="device_unique_bmx_id_per_building"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A staff or manager role at one building. Residents are people with a :class:`Residency`."""
+
+    STAFF_ROLES = (Role.STAFF, Role.MANAGER)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "building"], name="one_membership_per_building"),
+            models.CheckConstraint(condition=models.Q(role__in=["staff", "manager"]), name="membership_role_staff"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.building}"
+
+
+class Residency(models.Model):
+    """A person living in a unit: the portal-side view of a ButterflyMX tenant record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residencies")
+    bmx_tenant_id = models.BigIntegerField(null=True, blank=True)
+    doors = models.ManyToManyField(AccessPoint, related_name="residencies", blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "residencies"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="one_residency_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit}"
+
+    @property
+    def building(self) -> Building:
+        return self.unit.building

@@ -1,0 +1,114 @@
+"""The one place that decides what a person may see, per building.
+
+Every view and API builds its queryset from these functions, so scope cannot drift between pages.
+Anything outside a person's scope is simply absent from their querysets, which turns into a 404 on a
+direct link: nobody learns that an object they may not see exists.
+
+- managers and staff see everything of the buildings they hold a :class:`Membership` at;
+- residents see their own units (active :class:`Residency`) and the building those units are in, but
+  only building-wide things that residents may see (doors they are assigned, their unit's records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import AccessPoint, Building, Membership, Residency, Role, Unit
+
+ROLE_RANK = {Role.RESIDENT: 1, Role.STAFF: 2, Role.MANAGER: 3}
+
+
+def _anonymous(user) -> bool:
+    return user is None or not user.is_authenticated
+
+
+def staff_building_ids(user, roles: Iterable[str] = (Role.STAFF, Role.MANAGER)) -> QuerySet:
+    """Ids of buildings where ``user`` holds one of ``roles`` (staff or manager by default)."""
+    if _anonymous(user):
+        return Building.objects.none().values("id")
+    return Membership.objects.filter(user=user, role__in=list(roles)).values("building_id")
+
+
+def resident_unit_ids(user) -> QuerySet:
+    if _anonymous(user):
+        return Unit.objects.none().values("id")
+    return Residency.objects.filter(user=user, is_active=True).values("unit_id")
+
+
+def visible_q(user, *, building: str = "building", unit: str | None = "unit") -> Q:
+    """A filter for any model that belongs to a building and, optionally, a unit.
+
+    ``building``/``unit`` are the lookup paths from that model (e.g. ``"access_point__building"``).
+    Staff and managers match on the building; residents match on their own units only.
+    """
+    if _anonymous(user):
+        return Q(pk__in=[])
+    q = Q(**{f"{building}__in": staff_building_ids(user)})
+    if unit is not None:
+        q |= Q(**{f"{unit}__in": resident_unit_ids(user)})
+    return q
+
+
+def buildings_visible_to(user) -> QuerySet[Building]:
+    """Buildings where ``user`` has any role."""
+    if _anonymous(user):
+        return Building.objects.none()
+    return Building.objects.filter(Q(id__in=staff_building_ids(user)) | Q(units__in=resident_unit_ids(user))).distinct()
+
+
+def buildings_where(user, *roles: str) -> QuerySet[Building]:
+    """Buildings where ``user`` holds one of ``roles`` ("resident" included)."""
+    if _anonymous(user):
+        return Building.objects.none()
+    q = Q(id__in=staff_building_ids(user, [r for r in roles if r != Role.RESIDENT]))
+    if Role.RESIDENT in roles:
+        q |= Q(units__in=resident_unit_ids(user))
+    return Building.objects.filter(q).distinct()
+
+
+def units_visible_to(user) -> QuerySet[Unit]:
+    return Unit.objects.filter(visible_q(user, building="building", unit="id")).select_related("building")
+
+
+def doors_visible_to(user) -> QuerySet[AccessPoint]:
+    """Doors of staff/manager buildings, plus the doors a resident is assigned."""
+    if _anonymous(user):
+        return AccessPoint.objects.none()
+    return AccessPoint.objects.filter(
+        Q(building__in=staff_building_ids(user)) | Q(residencies__user=user, residencies__is_active=True)
+    ).distinct()
+
+
+def roles_by_building(user) -> dict[int, Role]:
+    """The strongest role ``user`` holds in each building, by building id."""
+    if _anonymous(user):
+        return {}
+    roles: dict[int, Role] = {}
+    for building_id in Residency.objects.filter(user=user, is_active=True).values_list("unit__building_id", flat=True):
+        roles[building_id] = Role.RESIDENT
+    for building_id, role in Membership.objects.filter(user=user).values_list("building_id", "role"):
+        current = roles.get(building_id)
+        if current is None or ROLE_RANK[Role(role)] > ROLE_RANK[current]:
+            roles[building_id] = Role(role)
+    return roles
+
+
+def role_at(user, building: Building | int) -> Role | None:
+    building_id = building if isinstance(building, int) else building.pk
+    return roles_by_building(user).get(building_id)
+
+
+def has_role(user, building: Building | int, *roles: str) -> bool:
+    return role_at(user, building) in roles
+
+
+def get_building_or_404(user, pk, *roles: str) -> Building:
+    """The building ``pk`` if ``user`` holds one of ``roles`` there (any role when none given)."""
+    qs = buildings_where(user, *roles) if roles else buildings_visible_to(user)
+    try:
+        return qs.get(pk=pk)
+    except (Building.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such building") from None

@@ -1,0 +1,76 @@
+"""Shared fixtures: the personas of every scope test.
+
+- building A: alice (resident, unit A-101), bob (resident, unit A-102), staff and manager;
+- building B: charlie (resident, unit B-5A).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests import factories as f
+
+pytest_plugins = ["tests.plugins.workers"]
+
+
+@dataclass
+class World:
+    building_a: object
+    building_b: object
+    unit_a1: object
+    unit_a2: object
+    unit_b1: object
+    door_a: object
+    door_a2: object
+    door_b: object
+    alice: object
+    bob: object
+    charlie: object
+    staff: object
+    manager: object
+
+    def persona(self, name: str):
+        return None if name == "anonymous" else getattr(self, name)
+
+
+PERSONAS = ["anonymous", "alice", "bob", "charlie", "staff", "manager"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    building_a = f.BuildingFactory(name="Building A", time_zone="America/New_York")
+    building_b = f.BuildingFactory(name="Building B", time_zone="America/Los_Angeles")
+    unit_a1 = f.UnitFactory(building=building_a, label="101")
+    unit_a2 = f.UnitFactory(building=building_a, label="102")
+    unit_b1 = f.UnitFactory(building=building_b, label="5A")
+    door_a = f.AccessPointFactory(building=building_a, name="A Front Door")
+    door_a2 = f.AccessPointFactory(building=building_a, name="A Garage")
+    door_b = f.AccessPointFactory(building=building_b, name="B Lobby")
+    alice = f.UserFactory(email="alice@example.test", first_name="Alice")
+    bob = f.UserFactory(email="bob@example.test", first_name="Bob")
+    charlie = f.UserFactory(email="charlie@example.test", first_name="Charlie")
+    staff = f.UserFactory(email="staff@example.test", first_name="Sam")
+    manager = f.UserFactory(email="manager@example.test", first_name="Morgan")
+    f.ResidencyFactory(user=alice, unit=unit_a1).doors.set([door_a])
+    f.ResidencyFactory(user=bob, unit=unit_a2).doors.set([door_a2])
+    f.ResidencyFactory(user=charlie, unit=unit_b1).doors.set([door_b])
+    f.MembershipFactory(user=staff, building=building_a, role="staff")
+    f.MembershipFactory(user=manager, building=building_a, role="manager")
+    return World(
+        building_a, building_b, unit_a1, unit_a2, unit_b1, door_a, door_a2, door_b, alice, bob, charlie, staff, manager
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)``: the test client signed in as ``user`` (anonymous for None)."""
+
+    def sign_in(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in
