@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.crypto import EncryptedTextField
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -25,6 +27,43 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Manager")
 
 
+class BmxLink(models.Model):
+    """A person's link to a ButterflyMX account: a tenant account (residents) or a building-admin
+    account (managers). Tokens are encrypted at rest; the refresh token rotates on every refresh."""
+
+    class Kind(models.TextChoices):
+        TENANT = "tenant", _("ButterflyMX tenant account")
+        BUILDING_ADMIN = "building_admin", _("ButterflyMX building-admin account")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Linked")
+        NEEDS_RELINK = "needs_relink", _("Needs re-linking")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bmx_links")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    bmx_user_id = models.CharField(max_length=64, blank=True)
+    bmx_email = models.EmailField(blank=True)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(blank=True)
+    expires_at = models.DateTimeField()
+    scope = models.CharField(max_length=200, blank=True)
+    last_error = models.TextField(blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_link_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()} · {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
 class Building(models.Model):
     """A building as ButterflyMX knows it. Times at a building are shown in its own zone."""
 
@@ -33,6 +72,8 @@ class Building(models.Model):
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
     address = models.CharField(max_length=300, blank=True)
     capabilities = models.JSONField(default=dict, blank=True)
+    # The building-admin link used for building-wide calls (roster, logs, door releases, webhooks).
+    admin_link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="buildings")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -130,6 +171,9 @@ class Residency(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residencies")
     bmx_tenant_id = models.BigIntegerField(null=True, blank=True)
+    # The resident's own tenant link this tenancy came from (None for tenancies made by a roster sync).
+    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="residencies")
+    is_primary = models.BooleanField(default=False, help_text=_("The tenancy the person acts as by default."))
     doors = models.ManyToManyField(AccessPoint, related_name="residencies", blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

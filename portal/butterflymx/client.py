@@ -1,0 +1,358 @@
+"""The ButterflyMX API v4 client: typed methods per endpoint over one retrying HTTP core.
+
+Rules (see docs/architecture.md and the contract, ../shared/butterflymx-api.md):
+
+- every call has a timeout; redirects are not followed;
+- GETs are retried on 429, 5xx and no-answer, with exponential backoff and full jitter, honouring
+  ``Retry-After``; a wait longer than ``max_wait`` is not slept but raised, so a Celery task can
+  schedule its retry instead of holding a worker;
+- writes are never retried (a door release, a keychain or a PIN is not idempotent), with one
+  exception: after a 401 the token is refreshed once and the write re-sent, because ButterflyMX did
+  nothing with a request it refused as unauthorized;
+- lists are walked with ``page``/``per`` until ``next_page`` is null; a ``next_page`` that does not
+  advance is an error, never a loop;
+- Ransack filters (``q[...]``) send timestamps as UTC with a ``Z``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from .errors import RELEASE_404, BmxError, parse_error_body
+
+logger = logging.getLogger(__name__)
+
+TokenProvider = Callable[[bool], str]
+"""``provider(force_refresh)`` returns a bearer token; ``True`` asks for a fresh one after a 401."""
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+KEYCHAIN_KINDS = ("custom", "one_time", "recurring", "delivery_pass")
+
+
+def utc_timestamp(value: datetime) -> str:
+    """ButterflyMX's timestamp form: ISO-8601 in UTC with ``Z`` and no fraction."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """Parse a ButterflyMX timestamp (``Z`` or offset); None for empty values."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ransack(**filters: Any) -> dict[str, Any]:
+    """``ransack(logged_at_gteq=dt, release_method_in=["pin"])`` -> ``{"q[logged_at_gteq]": "...Z", ...}``.
+
+    None values are left out; lists become repeated ``q[key][]`` parameters.
+    """
+    params: dict[str, Any] = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if isinstance(value, list | tuple | set):
+            params[f"q[{key}][]"] = [_ransack_value(v) for v in value]
+        else:
+            params[f"q[{key}]"] = _ransack_value(value)
+    return params
+
+
+def _ransack_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_timestamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class BmxClient:
+    """A client bound to one ButterflyMX account's token (tenant or building admin)."""
+
+    def __init__(
+        self,
+        token: str | TokenProvider,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        get_retries: int = 3,
+        backoff_base: float = 0.5,
+        max_wait: float = 30.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._token: TokenProvider = (lambda force: token) if isinstance(token, str) else token
+        self.base_url = (base_url or settings.BMX_API_BASE).rstrip("/")
+        self.timeout = timeout if timeout is not None else settings.BMX_TIMEOUT_S
+        self.get_retries = get_retries
+        self.backoff_base = backoff_base
+        self.max_wait = max_wait
+        self.session = session or requests.Session()
+        self.sleep = sleep
+
+    # --- HTTP core ------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One API call; returns the decoded JSON body (None for 204). Raises :class:`BmxError`."""
+        idempotent = method.upper() == "GET"
+        attempt = 0
+        refreshed = False
+        while True:
+            try:
+                response = self._send(method, path, params=params, json=json, force_refresh=refreshed)
+            except BmxError as exc:  # no answer at all
+                if idempotent and attempt < self.get_retries:
+                    self._wait(attempt, None)
+                    attempt += 1
+                    continue
+                raise exc
+            if response.status_code == 401 and not refreshed:
+                refreshed = True  # refresh once, then give up: never a loop
+                continue
+            if idempotent and response.status_code in RETRY_STATUSES and attempt < self.get_retries:
+                retry_after = _retry_after(response)
+                if retry_after is not None and retry_after > self.max_wait:
+                    raise self._error(response, retry_after)
+                self._wait(attempt, retry_after)
+                attempt += 1
+                continue
+            if response.status_code >= 400:
+                raise self._error(response, _retry_after(response))
+            if response.status_code == 204 or not response.content:
+                return None
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise BmxError(
+                    status=response.status_code,
+                    code="invalid_json",
+                    message="ButterflyMX answered with something that is not JSON.",
+                ) from exc
+
+    def _send(self, method, path, *, params, json, force_refresh: bool) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token(force_refresh)}", "Accept": "application/json"}
+        url = f"{self.base_url}{path}"
+        try:
+            return self.session.request(
+                method, url, params=params, json=json, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.Timeout as exc:
+            raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from exc
+        except requests.RequestException as exc:
+            raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from exc
+
+    def _wait(self, attempt: int, retry_after: float | None) -> None:
+        if retry_after is not None:
+            delay = retry_after
+        else:  # full jitter: spreads many workers' retries apart
+            delay = random.uniform(0, min(self.max_wait, self.backoff_base * 2**attempt))
+        self.sleep(delay)
+
+    @staticmethod
+    def _error(response: requests.Response, retry_after: float | None) -> BmxError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return parse_error_body(response.status_code, body, retry_after)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)
+
+    def data(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A call whose answer is ``{"data": ...}``: returns the ``data`` part."""
+        body = self.request(method, path, **kwargs)
+        return None if body is None else body.get("data")
+
+    def pages(
+        self, path: str, params: Mapping[str, Any] | None = None, *, per: int = 100, start_page: int = 1
+    ) -> Iterator[tuple[list[dict], dict]]:
+        """Yield ``(items, page_info)`` page by page until ``next_page`` is null."""
+        page = start_page
+        while True:
+            body = self.request("GET", path, params={**(params or {}), "page": page, "per": per})
+            info = body.get("page_info") or {}
+            yield body.get("data") or [], info
+            next_page = info.get("next_page")
+            if next_page is None:
+                return
+            try:
+                next_page = int(next_page)
+            except (TypeError, ValueError):
+                raise BmxError(
+                    status=200, code="bad_pagination", message=f"next_page {next_page!r} is not a page number"
+                ) from None
+            if next_page <= page:
+                raise BmxError(
+                    status=200,
+                    code="pagination_loop",
+                    message=f"next_page {next_page} does not advance past page {page}",
+                )
+            page = next_page
+
+    def all(self, path: str, params: Mapping[str, Any] | None = None, *, per: int = 100) -> list[dict]:
+        return [item for items, _ in self.pages(path, params, per=per) for item in items]
+
+    # --- Buildings, units, doors, devices -------------------------------------------------------
+
+    def buildings(self) -> list[dict]:
+        return self.all("/v4/buildings")
+
+    def building(self, building_id: int) -> dict:
+        return self.data("GET", f"/v4/buildings/{building_id}")
+
+    def building_capabilities(self, building_id: int) -> dict:
+        return self.data("GET", f"/v4/buildings/{building_id}/capabilities")
+
+    def units(self, building_id: int) -> list[dict]:
+        return self.all("/v4/units", ransack(building_id_eq=building_id))
+
+    def access_points(self, building_id: int | None = None) -> list[dict]:
+        return self.all("/v4/access_points", ransack(building_id_eq=building_id))
+
+    def devices(self, building_id: int | None = None) -> list[dict]:
+        return self.all("/v4/devices", ransack(building_id_eq=building_id))
+
+    # --- Tenants --------------------------------------------------------------------------------
+
+    def my_tenancies(self) -> list[dict]:
+        """The signed-in person's own tenant records (``scope=self``): one per unit they live in."""
+        return self.all("/v4/tenants", {"scope": "self"})
+
+    def tenants(self, building_id: int) -> list[dict]:
+        return self.all("/v4/tenants", ransack(building_id_eq=building_id))
+
+    def tenant(self, tenant_id: int) -> dict:
+        return self.data("GET", f"/v4/tenants/{tenant_id}")
+
+    def update_tenant(self, tenant_id: int, fields: dict) -> dict:
+        return self.data("PUT", f"/v4/tenants/{tenant_id}", json={"tenant": fields})
+
+    # --- PINs (access tools) --------------------------------------------------------------------
+
+    def access_tools(self, *, tenant_id: int | None = None, item_type: str | None = None) -> list[dict]:
+        return self.all("/v4/access_tools", ransack(tenant_id_eq=tenant_id, item_type_eq=item_type))
+
+    def create_pin(self, tenant_id: int, code: str | None) -> dict:
+        return self.data("POST", "/v4/access_tools/pins", json={"pin": {"code": code, "tenant_id": tenant_id}})
+
+    def update_pin(self, tool_id: int, code: str) -> dict:
+        return self.data("PUT", f"/v4/access_tools/pins/{tool_id}", json={"code": code})
+
+    def delete_access_tool(self, tool_id: int) -> None:
+        self.request("DELETE", f"/v4/access_tools/{tool_id}")
+
+    # --- Keychains (visitor passes) and virtual keys --------------------------------------------
+
+    def create_keychain(self, kind: str, keychain: dict) -> dict:
+        """``kind`` is custom, one_time, recurring or delivery_pass; ``keychain`` the body's inner object."""
+        if kind not in KEYCHAIN_KINDS:
+            raise ValueError(f"unknown keychain kind {kind!r}")
+        return self.data("POST", f"/v4/keychains/{kind}", json={"keychain": keychain})
+
+    def keychains(self, **filters: Any) -> list[dict]:
+        return self.all("/v4/keychains", ransack(**filters))
+
+    def keychain(self, keychain_id: int) -> dict:
+        return self.data("GET", f"/v4/keychains/{keychain_id}")
+
+    def delete_keychain(self, keychain_id: int) -> None:
+        self.request("DELETE", f"/v4/keychains/{keychain_id}")
+
+    def create_virtual_key(self, virtual_key: dict) -> dict:
+        return self.data("POST", "/v4/virtual_keys", json={"virtual_key": virtual_key})
+
+    def virtual_keys(self, **filters: Any) -> list[dict]:
+        return self.all("/v4/virtual_keys", ransack(**filters))
+
+    def virtual_key(self, key_id: int) -> dict:
+        return self.data("GET", f"/v4/virtual_keys/{key_id}")
+
+    def delete_virtual_key(self, key_id: int) -> None:
+        self.request("DELETE", f"/v4/virtual_keys/{key_id}")
+
+    # --- Doors ----------------------------------------------------------------------------------
+
+    def release_door(self, *, tenant_id: int, access_point_id: int | None = None, device_id: int | None = None) -> dict:
+        """Open a door once. Never retried; a 404 means the endpoint differs for this contract."""
+        if (access_point_id is None) == (device_id is None):
+            raise ValueError("give exactly one of access_point_id or device_id")
+        target = {"access_point_id": access_point_id} if access_point_id is not None else {"device_id": device_id}
+        try:
+            return self.data(
+                "POST", "/v4/door_release_requests", json={"door_release_request": {"tenant_id": tenant_id, **target}}
+            )
+        except BmxError as exc:
+            if exc.status == 404 and exc.code in ("", "not_found") and not exc.errors:
+                exc.message = RELEASE_404
+            raise
+
+    # --- Logs -----------------------------------------------------------------------------------
+
+    def access_log_pages(
+        self,
+        building_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        per: int = 100,
+        start_page: int = 1,
+        **filters: Any,
+    ) -> Iterator[tuple[list[dict], dict]]:
+        params = ransack(logged_at_gteq=since, logged_at_lteq=until, **filters)
+        return self.pages(f"/v4/buildings/{building_id}/access_logs", params, per=per, start_page=start_page)
+
+    def call_pages(
+        self,
+        building_id: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        per: int = 100,
+        start_page: int = 1,
+        **filters: Any,
+    ) -> Iterator[tuple[list[dict], dict]]:
+        params = ransack(logged_at_gteq=since, logged_at_lteq=until, **filters)
+        return self.pages(f"/v4/buildings/{building_id}/calls", params, per=per, start_page=start_page)
+
+    # --- Webhook integrations -------------------------------------------------------------------
+
+    def building_integrations(self, building_id: int) -> list[dict]:
+        return self.all(f"/v4/buildings/{building_id}/integrations")
+
+    def create_building_integration(self, building_id: int, attributes: dict) -> dict:
+        # The one JSON:API-shaped body of v4 (contract §4.12).
+        return self.data(
+            "POST",
+            f"/v4/buildings/{building_id}/integrations",
+            json={"data": {"type": "integrations", "attributes": attributes}},
+        )
+
+    def delete_building_integration(self, building_id: int, integration_id: int) -> None:
+        self.request("DELETE", f"/v4/buildings/{building_id}/integrations/{integration_id}")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP-date: fall back to our own backoff

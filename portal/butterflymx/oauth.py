@@ -1,0 +1,176 @@
+"""OAuth 2.0 with ButterflyMX's accounts server: authorization code with PKCE (S256) and ``state``.
+
+requests-oauthlib builds the authorization URL and performs the code exchange. Refresh is an explicit
+call made by one service under a row lock (``tenants.services.link_access_token``); requests-oauthlib's
+in-process auto-refresh is deliberately not used, because it cannot serialise refreshes across many
+processes, and ButterflyMX rotates the refresh token on every refresh.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from oauthlib.oauth2 import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from .errors import BmxError, parse_error_body
+
+SCOPES = ["public", "openid", "profile", "email"]
+
+
+@dataclass
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    scope: str
+
+    @classmethod
+    def from_response(cls, body: dict) -> TokenSet:
+        if not body.get("access_token"):
+            raise BmxError(status=200, code="invalid_token_response", message="no access_token in the answer")
+        # Read expires_in, never assume it: v3-era tokens lived 2 h, v4 ones 24 h.
+        expires_in = int(body.get("expires_in") or 7200)
+        scope = body.get("scope") or ""
+        if isinstance(scope, list):
+            scope = " ".join(scope)
+        return cls(
+            access_token=body["access_token"],
+            refresh_token=body.get("refresh_token") or "",
+            expires_at=timezone.now() + timedelta(seconds=expires_in),
+            scope=scope,
+        )
+
+
+@dataclass
+class AuthorizationRequest:
+    url: str
+    state: str
+    code_verifier: str
+
+
+def _accounts(path: str) -> str:
+    return f"{settings.BMX_ACCOUNTS_BASE}{path}"
+
+
+def make_code_verifier() -> str:
+    return secrets.token_urlsafe(64)[:96]
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorization_request(redirect_uri: str, *, prompt_login: bool = True) -> AuthorizationRequest:
+    """The URL to send a person to, with a fresh ``state`` and PKCE verifier to keep in their session."""
+    verifier = make_code_verifier()
+    session = OAuth2Session(settings.BMX_CLIENT_ID, redirect_uri=redirect_uri, scope=SCOPES)
+    extra = {"code_challenge": code_challenge(verifier), "code_challenge_method": "S256"}
+    if prompt_login:
+        extra["prompt"] = "login"
+    url, state = session.authorization_url(_accounts("/oauth/authorize"), **extra)
+    return AuthorizationRequest(url=url, state=state, code_verifier=verifier)
+
+
+def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+    """Trade an authorization code for tokens (client_secret_post plus the PKCE verifier)."""
+    session = OAuth2Session(settings.BMX_CLIENT_ID, redirect_uri=redirect_uri)
+    try:
+        body = session.fetch_token(
+            _accounts("/oauth/token"),
+            code=code,
+            client_secret=settings.BMX_CLIENT_SECRET,
+            include_client_id=True,
+            code_verifier=code_verifier,
+            timeout=settings.BMX_TIMEOUT_S,
+        )
+    except OAuth2Error as exc:
+        raise BmxError(
+            status=exc.status_code or 400, code=exc.error or "invalid_grant", message=exc.description or ""
+        ) from None
+    except requests.Timeout:
+        raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from None
+    except requests.RequestException as exc:
+        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
+    return TokenSet.from_response(dict(body))
+
+
+def _token_post(data: dict) -> dict:
+    try:
+        response = requests.post(
+            _accounts("/oauth/token"),
+            data={**data, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
+            headers={"Accept": "application/json"},
+            timeout=settings.BMX_TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from None
+    except requests.RequestException as exc:
+        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code != 200:
+        raise parse_error_body(response.status_code, body)
+    return body or {}
+
+
+def refresh(refresh_token: str) -> TokenSet:
+    """One refresh. ButterflyMX rotates the refresh token: the caller must store both new tokens.
+
+    A 400/401 (``invalid_grant``) means the link is dead: callers mark it for re-linking and never
+    retry with the same token.
+    """
+    return TokenSet.from_response(_token_post({"grant_type": "refresh_token", "refresh_token": refresh_token}))
+
+
+def password_grant(email: str, password: str) -> TokenSet:
+    """The password grant ButterflyMX's discovery advertises. For scripts and the demo seed only."""
+    return TokenSet.from_response(_token_post({"grant_type": "password", "username": email, "password": password}))
+
+
+def revoke(token: str) -> None:
+    """Revoke a token at ButterflyMX (RFC 7009). Errors are raised; callers decide whether they matter."""
+    try:
+        response = requests.post(
+            _accounts("/oauth/revoke"),
+            data={"token": token, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
+            timeout=settings.BMX_TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
+    if response.status_code >= 400:
+        raise parse_error_body(response.status_code, _json_or_none(response))
+
+
+def userinfo(access_token: str) -> dict:
+    try:
+        response = requests.get(
+            _accounts("/oauth/userinfo"),
+            headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
+            timeout=settings.BMX_TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
+    if response.status_code != 200:
+        raise parse_error_body(response.status_code, _json_or_none(response))
+    return response.json()
+
+
+def _json_or_none(response: requests.Response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
