@@ -87,7 +87,7 @@ def _apply_notifications(tenant: Tenant, attrs: dict) -> None:
             merged = dict(prefs.get("preferences") or {})
             for group, channels in value.items():
                 if isinstance(channels, dict):
-                    merged[group] = {**(merged.get(group) or {}), **channels}
+                    merged[group] = dict(channels)  # a group sent is replaced whole (the PUT example)
             prefs["preferences"] = merged
         elif key in ("email", "sms", "do_not_disturb"):
             prefs[key] = as_bool(value)
