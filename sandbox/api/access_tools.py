@@ -3,7 +3,6 @@
 import re
 
 from django.db import transaction
-
 from django.db.models import Q
 
 from sandbox import clock
