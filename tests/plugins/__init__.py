@@ -1,0 +1,1 @@
+"""Pytest plugins shared by the suite (enabled from tests/conftest.py)."""

@@ -1,0 +1,103 @@
+"""Bearer-token authentication and the permission model (§2.5, §3.6).
+
+A token belongs to a user. The user sees the buildings they manage (building admin) and the buildings of
+their own tenancies; what a tenant sees inside a building is narrowed per resource by ``Viewer``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox import clock
+from sandbox.api.errors import ApiError, forbidden, not_found, unauthorized
+from sandbox.models import OAuthToken, Tenant, User
+
+
+@dataclass
+class Viewer:
+    user: User
+    token: OAuthToken
+    managed: set[int] = field(default_factory=set)  # building ids this user administers
+    tenancies: list[Tenant] = field(default_factory=list)
+
+    @property
+    def tenant_ids(self) -> set[int]:
+        return {t.id for t in self.tenancies}
+
+    @property
+    def unit_ids(self) -> set[int]:
+        return {t.unit_id for t in self.tenancies}
+
+    @property
+    def building_ids(self) -> set[int]:
+        return self.managed | {t.building_id for t in self.tenancies}
+
+    def is_admin_of(self, building_id: int) -> bool:
+        return building_id in self.managed
+
+    def require_building(self, building_id: int, admin: bool = False) -> None:
+        """404 when the building is invisible; 403 when visible but ``admin`` rights are missing."""
+        if building_id not in self.building_ids:
+            raise not_found()
+        if admin and not self.is_admin_of(building_id):
+            raise forbidden()
+
+    def owned(self, tenant_field: str = "tenant_id") -> Q:
+        """Rows this viewer may see: everything in managed buildings, else rows of its own tenancies."""
+        return Q(building_id__in=self.managed) | Q(**{f"{tenant_field}__in": self.tenant_ids})
+
+    def can_see_tenant(self, tenant: Tenant) -> bool:
+        return tenant.building_id in self.managed or tenant.id in self.tenant_ids
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def active_token(raw: str | None) -> OAuthToken | None:
+    if not raw:
+        return None
+    token = OAuthToken.objects.select_related("user", "client").filter(access_token=raw).first()
+    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
+        return None
+    return token
+
+
+def authenticate(request: HttpRequest) -> Viewer:
+    token = active_token(bearer_token(request))
+    if token is None or token.user is None:  # client-credentials tokens carry no user: refused (§3.5)
+        raise unauthorized()
+    user = token.user
+    managed = set(user.managed_buildings.values_list("id", flat=True))
+    tenancies = list(Tenant.objects.filter(user=user))
+    return Viewer(user=user, token=token, managed=managed, tenancies=tenancies)
+
+
+Handler = Callable[..., HttpResponse]
+
+
+def api_route(**handlers: Handler) -> Callable[..., HttpResponse]:
+    """One URL, several methods (``GET=...``, ``POST=...``): authenticate, dispatch, render ApiErrors.
+
+    An unrouted method answers the 404 envelope, like a Rails routing miss on the v4 host.
+    """
+
+    @csrf_exempt
+    def view(request: HttpRequest, **kwargs) -> HttpResponse:
+        try:
+            viewer = authenticate(request)
+            handler = handlers.get(request.method or "GET")
+            if handler is None:
+                raise not_found()
+            return handler(request, viewer, **kwargs)
+        except ApiError as error:
+            return error.response()
+
+    return view

@@ -1,0 +1,365 @@
+"""The control surface under ``/_sandbox/``: JSON in, JSON out, for tests, demos and benchmarks.
+
+It is the sandbox's own test-only plane (like fake-seam-connect's ``/_fake/``); it requires nothing and
+the sandbox listens on loopback. Every route is listed in ``docs/sandbox.md``.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from sandbox import clock, config, faults, seed, webhooks
+from sandbox.api import serializers as s
+from sandbox.api.filters import parse_time
+from sandbox.generate import generate as generate_history
+from sandbox.models import (
+    AccessGroup,
+    AccessLog,
+    AccessPoint,
+    AccessTool,
+    Building,
+    Call,
+    Device,
+    Integration,
+    Keychain,
+    OAuthGrant,
+    OAuthToken,
+    Tenant,
+    Unit,
+    User,
+    VirtualKey,
+    WebhookDelivery,
+)
+from sandbox.rules import access, events
+
+
+class BadRequest(Exception):
+    pass
+
+
+def _json(request: HttpRequest) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise BadRequest("body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    return body
+
+
+def route(**handlers: Callable[..., Any]):
+    """Dispatch by method; handlers return a dict (200) or ``(dict, status)``; errors become 400/404."""
+
+    @csrf_exempt
+    def view(request: HttpRequest, **kwargs) -> HttpResponse:
+        handler = handlers.get(request.method or "GET")
+        if handler is None:
+            return JsonResponse({"error": f"{request.method} not allowed here"}, status=405)
+        try:
+            result = handler(request, **kwargs)
+        except (BadRequest, ValueError, TypeError, KeyError) as exc:
+            return JsonResponse({"error": str(exc) or type(exc).__name__}, status=400)
+        except (
+            Tenant.DoesNotExist,
+            AccessPoint.DoesNotExist,
+            Device.DoesNotExist,
+            Building.DoesNotExist,
+            Call.DoesNotExist,
+        ) as exc:
+            return JsonResponse({"error": str(exc)}, status=404)
+        body, status = result if isinstance(result, tuple) else (result, 200)
+        return JsonResponse(body, status=status, safe=False)
+
+    return view
+
+
+def _origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+# --- lifecycle -----------------------------------------------------------------------------------------
+
+
+def health(request):
+    return {"ok": True, "now": s.ts(clock.now()), "database": connection.vendor}
+
+
+def reset(request):
+    started = time.perf_counter()
+    seed.load()
+    return {"ok": True, "seconds": round(time.perf_counter() - started, 4)}
+
+
+def demo(request):
+    return seed.demo()
+
+
+def state(request):
+    """A dump of everything small, and counts plus the newest entries of the big tables."""
+    o = _origin(request)
+    small = {
+        "buildings": [s.building(b) for b in Building.objects.order_by("id")],
+        "units": [s.unit(u) for u in Unit.objects.order_by("id")],
+        "users": [
+            {
+                "id": u.id,
+                "email": u.email,
+                "first_name": u.first_name,
+                "last_name": u.last_name,
+                "can_log_in": bool(u.password),
+                "managed_building_ids": list(u.managed_buildings.values_list("id", flat=True)),
+            }
+            for u in User.objects.order_by("id")
+        ],
+        "tenants": [
+            s.tenant(t, o) for t in Tenant.objects.select_related("user", "unit", "building").order_by("id")
+        ],
+        "devices": [s.device(d) for d in Device.objects.order_by("id")],
+        "access_points": [
+            dict(s.access_point(a), held_open=a.held_open)
+            for a in AccessPoint.objects.prefetch_related("devices").order_by("id")
+        ],
+        "access_groups": [
+            dict(s.access_group(g), access_point_ids=sorted(g.access_points.values_list("id", flat=True)))
+            for g in AccessGroup.objects.order_by("id")
+        ],
+        "access_tools": [
+            dict(s.access_tool(t), protected=t.protected) for t in AccessTool.objects.order_by("id")
+        ],
+        "keychains": [dict(s.keychain(k), protected=k.protected) for k in Keychain.objects.order_by("id")],
+        "virtual_keys": [dict(s.virtual_key(v, o), qr=v.token) for v in VirtualKey.objects.order_by("id")],
+        "integrations": [
+            dict(
+                s.integration(i),
+                building_id=i.building_id,
+                tenant_id=i.tenant_id,
+                payload_style=i.payload_style,
+            )
+            for i in Integration.objects.order_by("id")
+        ],
+    }
+    counts = {
+        "access_logs": AccessLog.objects.count(),
+        "calls": Call.objects.count(),
+        "tokens": OAuthToken.objects.count(),
+        "codes": OAuthGrant.objects.count(),
+        "webhook_deliveries": WebhookDelivery.objects.count(),
+    }
+    latest_logs = [
+        dict(s.access_log_row(r, o), building_id=r["building_id"], release_method=r["release_method"])
+        for r in AccessLog.objects.order_by("-id").values()[:20]
+    ]
+    latest_calls = [
+        dict(s.call_row(r, o), guid=r["guid"]) for r in Call.objects.order_by("-id").values()[:20]
+    ]
+    return {
+        "now": s.ts(clock.now()),
+        "clock_offset_seconds": clock.offset(),
+        "config": config.get_all(),
+        "faults": faults.listing(),
+        "webhook_faults": webhooks.faults(),
+        "counts": counts,
+        "latest_access_logs": latest_logs,
+        "latest_calls": latest_calls,
+        **small,
+    }
+
+
+# --- clock, config, faults ------------------------------------------------------------------------------
+
+
+def clock_get(request):
+    return {"now": s.ts(clock.now()), "offset_seconds": clock.offset()}
+
+
+def clock_set(request):
+    body = _json(request)
+    if body.get("reset"):
+        clock.set_offset(0)
+    elif "set" in body:
+        clock.set_now(parse_time(str(body["set"])))
+    elif "advance" in body or "advance_seconds" in body:
+        clock.advance(float(body.get("advance", body.get("advance_seconds"))))
+    else:
+        raise BadRequest('send {"set": "<ISO time>"}, {"advance": <seconds>} or {"reset": true}')
+    return clock_get(request)
+
+
+def config_get(request):
+    return config.get_all()
+
+
+def config_set(request):
+    return config.update(_json(request))
+
+
+def faults_get(request):
+    return {"faults": faults.listing()}
+
+
+def faults_add(request):
+    body = _json(request)
+    specs = body.get("faults") if isinstance(body.get("faults"), list) else [body]
+    added = [faults.add(spec).id for spec in specs]
+    return {"ids": added, "faults": faults.listing()}, 201
+
+
+def faults_clear(request):
+    faults.clear()
+    return {"faults": []}
+
+
+# --- simulations ------------------------------------------------------------------------------------------
+
+
+def _call_json(call: Call, origin: str) -> dict[str, Any]:
+    row = Call.objects.filter(id=call.id).values().first()
+    return dict(s.call_row(row, origin), guid=call.guid)
+
+
+def call_start(request):
+    body = _json(request)
+    device = Device.objects.get(id=int(body["device_id"]))
+    tenant = None
+    if body.get("tenant_id"):
+        tenant = Tenant.objects.select_related("user", "unit").get(id=int(body["tenant_id"]))
+    elif body.get("unit_id"):
+        tenant = Tenant.objects.select_related("user", "unit").filter(unit_id=int(body["unit_id"])).first()
+    call = events.start_call(
+        device, tenant=tenant, notification_type=body.get("notification_type", "visitor")
+    )
+    for status in body.get("then", []):
+        _set_status(call, status)
+    return _call_json(call, _origin(request)), 201
+
+
+def _set_status(call: Call, status: str) -> AccessLog | None:
+    if status not in events.CALL_STATUSES:
+        raise BadRequest(f"unknown status {status!r}; one of {sorted(events.CALL_STATUSES)}")
+    return events.update_call(call, status)
+
+
+def call_status(request, id: int):
+    call = Call.objects.get(id=id)
+    entry = _set_status(call, str(_json(request).get("status", "")))
+    return dict(_call_json(call, _origin(request)), access_log_id=entry.id if entry else None)
+
+
+def _int(body: dict, key: str) -> int | None:
+    return int(body[key]) if body.get(key) not in (None, "") else None
+
+
+def keys_use(request):
+    body = _json(request)
+    outcome = access.use_credential(
+        access_point_id=_int(body, "access_point_id"),
+        device_id=_int(body, "device_id"),
+        pin=str(body["pin"]) if body.get("pin") else None,
+        qr=body.get("qr"),
+        rfid=body.get("rfid"),
+        unit_label=body.get("unit_label"),
+    )
+    return outcome.as_dict()
+
+
+def swipe(request):
+    body = _json(request)
+    tenant = Tenant.objects.select_related("user", "unit").get(id=int(body["tenant_id"]))
+    door = AccessPoint.objects.get(id=int(body["access_point_id"]))
+    return access.swipe(tenant, door).as_dict()
+
+
+def open_hours(request):
+    body = _json(request)
+    door = AccessPoint.objects.get(id=int(body["access_point_id"]))
+    result: dict[str, Any] = {"access_point_id": door.id}
+    if "open_hours" in body:
+        door.open_hours = body["open_hours"]
+        door.save(update_fields=["open_hours"])
+        result["open_hours"] = door.open_hours
+    if body.get("action"):
+        if body["action"] not in ("lock", "unlock"):
+            raise BadRequest('action is "lock" or "unlock"')
+        result["access_log_id"] = access.open_hours(door, body["action"])
+    return result
+
+
+def generate(request):
+    body = _json(request)
+    return generate_history(
+        int(body["building_id"]),
+        access_logs=int(body.get("access_logs", 0)),
+        calls=int(body.get("calls", 0)),
+        days=int(body.get("days", 365)),
+        seed=body.get("seed"),
+    ), 201
+
+
+# --- webhooks --------------------------------------------------------------------------------------------
+
+
+def webhook_faults_get(request):
+    return webhooks.faults()
+
+
+def webhook_faults_set(request):
+    return webhooks.set_faults(**_json(request))
+
+
+def webhook_faults_clear(request):
+    return webhooks.set_faults(drop_rate=0, duplicate_rate=0, drop_next=0, duplicate_next=0)
+
+
+def deliveries(request):
+    qs = WebhookDelivery.objects.order_by("id")
+    if request.GET.get("integration_id"):
+        qs = qs.filter(integration_id=int(request.GET["integration_id"]))
+    if request.GET.get("event"):
+        qs = qs.filter(event=request.GET["event"])
+    rows = [
+        {
+            "id": d.id,
+            "delivery_id": d.delivery_id,
+            "integration_id": d.integration_id,
+            "url": d.url,
+            "event": d.event,
+            "attempt": d.attempt,
+            "outcome": d.outcome,
+            "status_code": d.status_code,
+            "error": d.error,
+            "duplicate": d.duplicate,
+            "created_at": s.ts(d.created_at),
+            "payload": d.payload,
+        }
+        for d in qs
+    ]
+    return {"deliveries": rows, "in_flight": webhooks.inflight()}
+
+
+def deliveries_clear(request):
+    WebhookDelivery.objects.all().delete()
+    return {"deliveries": []}
+
+
+health_view = route(GET=health)
+reset_view = route(POST=reset)
+demo_view = route(GET=demo)
+state_view = route(GET=state)
+clock_view = route(GET=clock_get, POST=clock_set)
+config_view = route(GET=config_get, POST=config_set)
+faults_view = route(GET=faults_get, POST=faults_add, DELETE=faults_clear)
+calls_view = route(POST=call_start)
+call_status_view = route(POST=call_status)
+keys_use_view = route(POST=keys_use)
+swipe_view = route(POST=swipe)
+open_hours_view = route(POST=open_hours)
+generate_view = route(POST=generate)
+webhook_faults_view = route(GET=webhook_faults_get, POST=webhook_faults_set, DELETE=webhook_faults_clear)
+deliveries_view = route(GET=deliveries, DELETE=deliveries_clear)

@@ -1,0 +1,284 @@
+"""Pytest plugin: a real sandbox process for the session and a fresh seed per test.
+
+    pytest_plugins = ["tests.plugins.sandbox"]
+
+- ``sandbox_server`` (session): ``python -m sandbox serve`` on a free loopback port with a temporary state
+  directory (SQLite); yields an object with ``.url``; stops it at the end (printing its stderr tail when the
+  process failed).
+- ``sandbox`` (function): ``POST /_sandbox/reset`` then a ``SandboxClient``. When pytest-django's
+  ``settings`` fixture is usable, it also points ``BMX_API_BASE``/``BMX_ACCOUNTS_BASE`` at the sandbox and
+  sets ``BMX_CLIENT_ID``/``BMX_CLIENT_SECRET`` to the demo client.
+
+It talks HTTP only, so it needs no Django test database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class SandboxServer:
+    url: str
+    process: subprocess.Popen
+    state_dir: str
+    log_path: Path
+
+    def stderr_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def start_sandbox(state_dir: str, env: dict[str, str] | None = None) -> SandboxServer:
+    """Start ``python -m sandbox serve`` and wait until ``/_sandbox/health`` answers."""
+    port = free_port()
+    log_path = Path(state_dir) / "server.log"
+    child_env = {**os.environ, **(env or {})}
+    child_env.pop("DJANGO_SETTINGS_MODULE", None)  # the sandbox uses its own settings
+    child_env.setdefault("SANDBOX_WEBHOOK_BACKOFF", "0.2,0.4,0.8")  # fast retries in tests
+    log = open(log_path, "wb")  # noqa: SIM115 - kept open for the process's lifetime
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--state-dir",
+            state_dir,
+        ],
+        cwd=ROOT,
+        env=child_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server = SandboxServer(
+        url=f"http://127.0.0.1:{port}", process=process, state_dir=state_dir, log_path=log_path
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the sandbox exited with {process.returncode}:\n{server.stderr_tail()}")
+        try:
+            if requests.get(f"{server.url}/_sandbox/health", timeout=1).ok:
+                return server
+        except requests.RequestException:
+            time.sleep(0.05)
+    stop_sandbox(server)
+    raise RuntimeError(f"the sandbox did not answer within {START_TIMEOUT} s:\n{server.stderr_tail()}")
+
+
+def stop_sandbox(server: SandboxServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+class SandboxClient:
+    """Typed helpers over the control surface (``/_sandbox/...``) and the password grant."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = requests.Session()
+        self.demo: dict[str, Any] = {}
+
+    def _call(self, method: str, path: str, **kwargs) -> Any:
+        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=120, **kwargs)
+        if response.status_code >= 400:
+            raise AssertionError(f"{method} /_sandbox/{path} -> {response.status_code}: {response.text}")
+        return response.json()
+
+    def reset(self) -> dict[str, Any]:
+        result = self._call("POST", "reset")
+        self.demo = self._call("GET", "demo")
+        return result
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "state")
+
+    def now(self) -> str:
+        return self._call("GET", "clock")["now"]
+
+    def set_clock(self, when: str) -> dict[str, Any]:
+        return self._call("POST", "clock", json={"set": when})
+
+    def advance(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0) -> dict:
+        total = seconds + minutes * 60 + hours * 3600 + days * 86400
+        return self._call("POST", "clock", json={"advance": total})
+
+    def configure(self, **values: Any) -> dict[str, Any]:
+        return self._call("POST", "config", json=values)
+
+    def fault(self, path: str = "*", method: str = "*", **spec: Any) -> int:
+        """E.g. ``fault("/v4/tenants", status=429, retry_after=2, count=1)`` or ``fault(outage=True)``."""
+        return self._call("POST", "faults", json={"path": path, "method": method, **spec})["ids"][0]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def call(
+        self,
+        device_id: int,
+        tenant_id: int | None = None,
+        *,
+        then: list[str] | None = None,
+        notification_type: str = "visitor",
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "calls",
+            json={
+                "device_id": device_id,
+                "tenant_id": tenant_id,
+                "then": then or [],
+                "notification_type": notification_type,
+            },
+        )
+
+    def call_status(self, call_id: int, status: str) -> dict[str, Any]:
+        return self._call("POST", f"calls/{call_id}/status", json={"status": status})
+
+    def use_key(
+        self,
+        *,
+        access_point_id: int | None = None,
+        device_id: int | None = None,
+        pin: str | None = None,
+        qr: str | None = None,
+        rfid: str | None = None,
+        unit_label: str | None = None,
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "keys/use",
+            json={
+                "access_point_id": access_point_id,
+                "device_id": device_id,
+                "pin": pin,
+                "qr": qr,
+                "rfid": rfid,
+                "unit_label": unit_label,
+            },
+        )
+
+    def swipe(self, tenant_id: int, access_point_id: int) -> dict[str, Any]:
+        return self._call("POST", "swipe", json={"tenant_id": tenant_id, "access_point_id": access_point_id})
+
+    def open_hours(self, access_point_id: int, action: str) -> dict[str, Any]:
+        return self._call("POST", "open_hours", json={"access_point_id": access_point_id, "action": action})
+
+    def generate(
+        self, building_id: int, access_logs: int = 0, calls: int = 0, days: int = 365, seed: int | None = None
+    ) -> dict[str, Any]:
+        return self._call(
+            "POST",
+            "generate",
+            json={
+                "building_id": building_id,
+                "access_logs": access_logs,
+                "calls": calls,
+                "days": days,
+                "seed": seed,
+            },
+        )
+
+    def webhook_faults(self, **spec: float) -> dict[str, Any]:
+        return self._call("POST", "webhooks/faults", json=spec)
+
+    def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._call("GET", "webhooks/deliveries", params=filters)["deliveries"]
+
+    def password_token(self, email: str, password: str = "sandbox-pass", scope: str | None = None) -> str:
+        data = {
+            "grant_type": "password",
+            "username": email,
+            "password": password,
+            "client_id": self.demo.get("client_id", "portal-dev-client"),
+            "client_secret": self.demo.get("client_secret", "portal-dev-secret"),
+        }
+        if scope:
+            data["scope"] = scope
+        response = self.http.post(f"{self.url}/oauth/token", data=data, timeout=10)
+        if response.status_code != 200:
+            raise AssertionError(f"password grant for {email} -> {response.status_code}: {response.text}")
+        return response.json()["access_token"]
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        """A v4 request (``path`` like ``/v4/tenants``) with an optional bearer token."""
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    state_dir = tempfile.mkdtemp(prefix="sandbox-test-")
+    server = start_sandbox(state_dir)
+    yield server
+    failed = server.process.poll() not in (None, 0)
+    stop_sandbox(server)
+    if failed:
+        print(f"\n--- sandbox log tail ---\n{server.stderr_tail()}", file=sys.stderr)
+
+
+@pytest.fixture
+def sandbox(sandbox_server, request) -> SandboxClient:
+    client = SandboxClient(sandbox_server.url)
+    try:
+        client.reset()
+    except (requests.RequestException, AssertionError):
+        print(f"\n--- sandbox log tail ---\n{sandbox_server.stderr_tail()}", file=sys.stderr)
+        raise
+    if _django_configured():
+        try:
+            settings = request.getfixturevalue("settings")
+        except pytest.FixtureLookupError:
+            settings = None
+        if settings is not None:
+            settings.BMX_API_BASE = client.url
+            settings.BMX_ACCOUNTS_BASE = client.url
+            settings.BMX_CLIENT_ID = client.demo["client_id"]
+            settings.BMX_CLIENT_SECRET = client.demo["client_secret"]
+    yield client
+    client.http.close()
+
+
+def _django_configured() -> bool:
+    try:
+        from django.conf import settings  # noqa: PLC0415 - optional dependency of this plugin
+    except ImportError:
+        return False
+    try:
+        return bool(settings.configured) and "pytest_django" in sys.modules
+    except Exception:
+        return False
