@@ -12,7 +12,7 @@ import pytest
 
 from tests import factories as f
 
-pytest_plugins = ["tests.plugins.workers"]
+pytest_plugins = ["tests.plugins.workers", "tests.plugins.sandbox"]
 
 
 @dataclass
