@@ -129,8 +129,11 @@ def _run(args: argparse.Namespace, app, handler) -> None:
 
 
 def demo_json(args: argparse.Namespace) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
-    from sandbox.seed import demo  # noqa: PLC0415 - pure data, needs no database
+    os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
+    import django  # noqa: PLC0415
+
+    django.setup()  # imports the models; the demo object itself is pure data and touches no database
+    from sandbox.seed import demo  # noqa: PLC0415
 
     print(json.dumps(demo(), indent=None if args.compact else 2))
 
