@@ -8,10 +8,10 @@ import argparse
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKERS = int(os.environ.get("SANDBOX_WORKERS", "32"))
 
 
 def _setup(state_dir: str | None) -> None:
@@ -58,30 +58,82 @@ def serve(args: argparse.Namespace) -> None:
                 super().log_message(format, *a)
 
     WSGIServer.request_queue_size = 64  # many test clients connect at once
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"ButterflyMX sandbox listening on http://{args.host}:{args.port}", flush=True)
+    # Exit at once on SIGTERM: worker threads may be sleeping in an injected fault; SQLite WAL is crash-safe.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    _banner(f"http://{args.host}:{args.port}")
     _run(args, get_wsgi_application(), QuietHandler)
 
 
+CONTROL_ROUTES = [
+    "GET  /_sandbox/health | /_sandbox/demo | /_sandbox/state",
+    "POST /_sandbox/reset",
+    "GET|POST /_sandbox/clock        {set: ISO} | {advance: seconds} | {reset: true}",
+    "GET|POST /_sandbox/config       {token_ttl, code_ttl, webhook_backoff, webhook_timeout, payload_style}",
+    "GET|POST|DELETE /_sandbox/faults {path, method, status, retry_after, latency_ms, ...}",
+    "POST /_sandbox/calls            {device_id, tenant_id?, then?: [status...]}",
+    "POST /_sandbox/calls/<id>/status {status}",
+    "POST /_sandbox/keys/use         {access_point_id|device_id, pin|qr|rfid, unit_label?}",
+    "POST /_sandbox/swipe            {tenant_id, access_point_id}",
+    "POST /_sandbox/open_hours       {access_point_id, action: lock|unlock}",
+    "POST /_sandbox/generate         {building_id, access_logs, calls, days}",
+    "GET|POST|DELETE /_sandbox/webhooks/faults {drop_rate, duplicate_rate, drop_next, duplicate_next}",
+    "GET|DELETE /_sandbox/webhooks/deliveries",
+]
+
+
+def _banner(origin: str) -> None:
+    """What ``make dev`` shows: where the sandbox is, the demo logins, the client, the control routes."""
+    from sandbox.seed import demo  # noqa: PLC0415
+
+    info = demo()
+    lines = [
+        f"ButterflyMX sandbox listening on {origin}  (BMX_API_BASE = BMX_ACCOUNTS_BASE = {origin})",
+        f"  OAuth client: {info['client_id']} / {info['client_secret']}  redirect {info['redirect_uri']}",
+        "  Logins (password sandbox-pass): "
+        + ", ".join(u["email"] for u in info["users"][:7] if u["password"]),
+        "  Control surface (docs/sandbox.md):",
+        *[f"    {route}" for route in CONTROL_ROUTES],
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def _run(args: argparse.Namespace, app, handler) -> None:
-    import socketserver  # noqa: PLC0415
+    """Serve from a fixed pool of worker threads, so each keeps its database connection between requests
+    (a thread per request would open a new PostgreSQL connection every time), while a slow or
+    fault-delayed request occupies one worker and the others proceed."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
     from django.core.servers.basehttp import WSGIServer  # noqa: PLC0415
 
-    server_cls = type(
-        "ThreadedWSGIServer", (socketserver.ThreadingMixIn, WSGIServer), {"daemon_threads": True}
-    )
-    httpd = server_cls((args.host, args.port), handler, ipv6=":" in args.host)
+    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sandbox-http")
+
+    class PooledWSGIServer(WSGIServer):
+        def process_request(self, request, client_address):
+            pool.submit(self._handle, request, client_address)
+
+        def _handle(self, request, client_address):
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+
+    httpd = PooledWSGIServer((args.host, args.port), handler, ipv6=":" in args.host)
     httpd.set_app(app)
     try:
         httpd.serve_forever(poll_interval=0.2)
     finally:
         httpd.server_close()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def demo_json(args: argparse.Namespace) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
-    from sandbox.seed import demo  # noqa: PLC0415 - pure data, needs no database
+    os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
+    import django  # noqa: PLC0415
+
+    django.setup()  # imports the models; the demo object itself is pure data and touches no database
+    from sandbox.seed import demo  # noqa: PLC0415
 
     print(json.dumps(demo(), indent=None if args.compact else 2))
 

@@ -167,9 +167,11 @@ class AccessLog(models.Model):  # noqa: DJ008 - rows are shown as JSON, never st
 
     class Meta:
         indexes = [
-            models.Index(fields=["building_id", "logged_at"], name="sbx_log_bldg_time"),
+            # ``id`` completes the newest-first order (logged_at DESC, id DESC), so a page is an index scan
+            # with LIMIT, not a sort of every matching row.
+            models.Index(fields=["building_id", "logged_at", "id"], name="sbx_log_bldg_time"),
             models.Index(
-                fields=["building_id", "release_method", "logged_at"], name="sbx_log_bldg_method_time"
+                fields=["building_id", "release_method", "logged_at", "id"], name="sbx_log_bldg_method_time"
             ),
         ]
 
@@ -191,7 +193,7 @@ class Call(models.Model):  # noqa: DJ008 - rows are shown as JSON, never str()
 
     class Meta:
         indexes = [
-            models.Index(fields=["building_id", "logged_at"], name="sbx_call_bldg_time"),
+            models.Index(fields=["building_id", "logged_at", "id"], name="sbx_call_bldg_time"),
         ]
 
 

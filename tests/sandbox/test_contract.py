@@ -207,10 +207,7 @@ def _request_body(case: dict[str, Any]) -> Any:
     requests_ = case["requests"]
     if not requests_:
         return None
-    if case["name"] in requests_:
-        chosen = requests_[case["name"]]
-    else:
-        chosen = next(iter(requests_.values()))
+    chosen = requests_.get(case["name"]) or next(iter(requests_.values()))
     return _map_ids(chosen["value"])
 
 
