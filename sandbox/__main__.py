@@ -89,8 +89,7 @@ def _banner(origin: str) -> None:
     lines = [
         f"ButterflyMX sandbox listening on {origin}  (BMX_API_BASE = BMX_ACCOUNTS_BASE = {origin})",
         f"  OAuth client: {info['client_id']} / {info['client_secret']}  redirect {info['redirect_uri']}",
-        "  Logins (password sandbox-pass): "
-        + ", ".join(u["email"] for u in info["users"][:7] if u["password"]),
+        "  Logins (password sandbox-pass): " + ", ".join(u["email"] for u in info["users"][:7] if u["password"]),
         "  Control surface (docs/sandbox.md):",
         *[f"    {route}" for route in CONTROL_ROUTES],
     ]

@@ -118,9 +118,7 @@ def state(request):
             }
             for u in User.objects.order_by("id")
         ],
-        "tenants": [
-            s.tenant(t, o) for t in Tenant.objects.select_related("user", "unit", "building").order_by("id")
-        ],
+        "tenants": [s.tenant(t, o) for t in Tenant.objects.select_related("user", "unit", "building").order_by("id")],
         "devices": [s.device(d) for d in Device.objects.order_by("id")],
         "access_points": [
             dict(s.access_point(a), held_open=a.held_open)
@@ -130,9 +128,7 @@ def state(request):
             dict(s.access_group(g), access_point_ids=sorted(g.access_points.values_list("id", flat=True)))
             for g in AccessGroup.objects.order_by("id")
         ],
-        "access_tools": [
-            dict(s.access_tool(t), protected=t.protected) for t in AccessTool.objects.order_by("id")
-        ],
+        "access_tools": [dict(s.access_tool(t), protected=t.protected) for t in AccessTool.objects.order_by("id")],
         "keychains": [dict(s.keychain(k), protected=k.protected) for k in Keychain.objects.order_by("id")],
         "virtual_keys": [dict(s.virtual_key(v, o), qr=v.token) for v in VirtualKey.objects.order_by("id")],
         "integrations": [
@@ -156,9 +152,7 @@ def state(request):
         dict(s.access_log_row(r, o), building_id=r["building_id"], release_method=r["release_method"])
         for r in AccessLog.objects.order_by("-id").values()[:20]
     ]
-    latest_calls = [
-        dict(s.call_row(r, o), guid=r["guid"]) for r in Call.objects.order_by("-id").values()[:20]
-    ]
+    latest_calls = [dict(s.call_row(r, o), guid=r["guid"]) for r in Call.objects.order_by("-id").values()[:20]]
     return {
         "now": s.ts(clock.now()),
         "clock_offset_seconds": clock.offset(),
@@ -232,9 +226,7 @@ def call_start(request):
         tenant = Tenant.objects.select_related("user", "unit").get(id=int(body["tenant_id"]))
     elif body.get("unit_id"):
         tenant = Tenant.objects.select_related("user", "unit").filter(unit_id=int(body["unit_id"])).first()
-    call = events.start_call(
-        device, tenant=tenant, notification_type=body.get("notification_type", "visitor")
-    )
+    call = events.start_call(device, tenant=tenant, notification_type=body.get("notification_type", "visitor"))
     for status in body.get("then", []):
         _set_status(call, status)
     return _call_json(call, _origin(request)), 201

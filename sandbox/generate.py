@@ -141,9 +141,9 @@ def generate(
                 del rows, picks, stamps
             if calls:
                 panels = list(
-                    Device.objects.filter(
-                        building=building, type__in=["panel", "virtual_intercom"]
-                    ).values_list("id", "name")
+                    Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).values_list(
+                        "id", "name"
+                    )
                 ) or list(Device.objects.filter(building=building).values_list("id", "name"))
                 tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit"))
                 stamps = _timestamps(calls, start, end, rng)

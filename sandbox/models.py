@@ -170,9 +170,7 @@ class AccessLog(models.Model):  # noqa: DJ008 - rows are shown as JSON, never st
             # ``id`` completes the newest-first order (logged_at DESC, id DESC), so a page is an index scan
             # with LIMIT, not a sort of every matching row.
             models.Index(fields=["building_id", "logged_at", "id"], name="sbx_log_bldg_time"),
-            models.Index(
-                fields=["building_id", "release_method", "logged_at", "id"], name="sbx_log_bldg_method_time"
-            ),
+            models.Index(fields=["building_id", "release_method", "logged_at", "id"], name="sbx_log_bldg_method_time"),
         ]
 
 

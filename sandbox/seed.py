@@ -234,9 +234,7 @@ def demo() -> dict[str, Any]:
         },
         "users": users,
         "buildings": [{"id": bid, "name": name, "time_zone": tz} for bid, name, tz, _ in BUILDINGS],
-        "access_points": [
-            {"id": i, "building_id": b, "name": n, "device_ids": d} for i, b, n, d in ACCESS_POINTS
-        ],
+        "access_points": [{"id": i, "building_id": b, "name": n, "device_ids": d} for i, b, n, d in ACCESS_POINTS],
         "devices": [{"id": i, "building_id": b, "name": n, "type": t} for i, b, n, t, _ in DEVICES],
         "keychains": {
             "resident_recurring": 254301,
@@ -562,11 +560,7 @@ def load() -> None:
             ]
         )
         User.managed_buildings.through.objects.bulk_create(
-            [
-                User.managed_buildings.through(user_id=i, building_id=b)
-                for i, *_, managed in USERS
-                for b in managed
-            ]
+            [User.managed_buildings.through(user_id=i, building_id=b) for i, *_, managed in USERS for b in managed]
         )
         notif = {
             "email": True,
@@ -618,11 +612,7 @@ def load() -> None:
             ]
         )
         AccessPoint.devices.through.objects.bulk_create(
-            [
-                AccessPoint.devices.through(accesspoint_id=i, device_id=d)
-                for i, _, _, ds in ACCESS_POINTS
-                for d in ds
-            ]
+            [AccessPoint.devices.through(accesspoint_id=i, device_id=d) for i, _, _, ds in ACCESS_POINTS for d in ds]
         )
         AccessGroup.objects.bulk_create(
             [

@@ -57,9 +57,7 @@ def inflight() -> int:
     return _inflight
 
 
-def _bindings_match(
-    integration: Integration, kinds: set[str], action: str, resource_id: int | None
-) -> str | None:
+def _bindings_match(integration: Integration, kinds: set[str], action: str, resource_id: int | None) -> str | None:
     """The binding's resource_type when one binding matches, else None. ``access_log`` ≡ ``door_release``."""
     for binding in integration.bindings or []:
         if binding.get("resource_type") not in kinds or action not in (binding.get("actions") or []):
@@ -73,9 +71,7 @@ def _bindings_match(
 
 def _targets(building_id: int, unit_id: int | None, tenant_id: int | None) -> list[Integration]:
     """Building integrations see every event; tenant integrations their unit's or own events (§6.2)."""
-    tenant_ids = (
-        set(Tenant.objects.filter(unit_id=unit_id).values_list("id", flat=True)) if unit_id else set()
-    )
+    tenant_ids = set(Tenant.objects.filter(unit_id=unit_id).values_list("id", flat=True)) if unit_id else set()
     if tenant_id:
         tenant_ids.add(tenant_id)
     found = list(Integration.objects.filter(building_id=building_id))
@@ -153,9 +149,7 @@ def _enqueue(integration: Integration, event: str, payload: dict[str, Any]) -> N
         drop = _faults["drop_next"] > 0 or random.random() < _faults["drop_rate"]
         if _faults["drop_next"] > 0:
             _faults["drop_next"] -= 1
-        duplicate = not drop and (
-            _faults["duplicate_next"] > 0 or random.random() < _faults["duplicate_rate"]
-        )
+        duplicate = not drop and (_faults["duplicate_next"] > 0 or random.random() < _faults["duplicate_rate"])
         if duplicate and _faults["duplicate_next"] > 0:
             _faults["duplicate_next"] -= 1
     job = (delivery_id, integration.id, url, event, payload, generation)

@@ -41,9 +41,7 @@ def access_points_for(viewer: Viewer):
 
 
 def devices_for(viewer: Viewer):
-    mine = AccessPoint.devices.through.objects.filter(accesspoint_id__in=permitted_ids(viewer)).values(
-        "device_id"
-    )
+    mine = AccessPoint.devices.through.objects.filter(accesspoint_id__in=permitted_ids(viewer)).values("device_id")
     return Device.objects.filter(Q(building_id__in=viewer.managed) | Q(id__in=mine)).order_by("id")
 
 

@@ -53,9 +53,7 @@ def _validated(body: dict[str, Any], partial: bool) -> dict[str, Any]:
                 or not set(actions) <= ACTIONS
             ):
                 raise invalid(("bindings", "invalid", "is invalid"))
-            clean.append(
-                {"actions": actions, "resource_type": b["resource_type"], "resource_id": b.get("resource_id")}
-            )
+            clean.append({"actions": actions, "resource_type": b["resource_type"], "resource_id": b.get("resource_id")})
         fields["bindings"] = clean
     if attrs.get("payload_style") in ("documented", "legacy"):  # sandbox extension, see docs/sandbox.md
         fields["payload_style"] = attrs["payload_style"]

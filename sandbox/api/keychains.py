@@ -60,18 +60,14 @@ def creator(kind: str):
     def create(request, viewer: Viewer):
         params = unwrap(json_body(request), "keychain")
         keychain = rules.create(kind, params, viewer.can_see_tenant, viewer.is_admin_of)
-        return data(
-            s.keychain(Keychain.objects.prefetch_related("virtual_keys").get(id=keychain.id)), status=201
-        )
+        return data(s.keychain(Keychain.objects.prefetch_related("virtual_keys").get(id=keychain.id)), status=201)
 
     return create
 
 
 def list_keys(request, viewer: Viewer):
     o = origin(request)
-    return paginate(
-        request, apply_ransack(request, keys_for(viewer), KEY_FILTERS), lambda v: s.virtual_key(v, o)
-    )
+    return paginate(request, apply_ransack(request, keys_for(viewer), KEY_FILTERS), lambda v: s.virtual_key(v, o))
 
 
 def show_key(request, viewer: Viewer, id: int):

@@ -73,9 +73,7 @@ def _scoped(viewer: Viewer, building_id: int, model, tenant_q: Q):
 
 
 def logs_for(viewer: Viewer, building_id: int):
-    return _scoped(
-        viewer, building_id, AccessLog, Q(tenant_id__in=viewer.tenant_ids) | Q(unit_id__in=viewer.unit_ids)
-    )
+    return _scoped(viewer, building_id, AccessLog, Q(tenant_id__in=viewer.tenant_ids) | Q(unit_id__in=viewer.unit_ids))
 
 
 def calls_for(viewer: Viewer, building_id: int):

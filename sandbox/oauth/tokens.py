@@ -108,9 +108,7 @@ def rotate(refresh_token: str, client: OAuthClient, issuer: str) -> dict[str, An
     The conditional UPDATE makes concurrent refreshes with the same token yield exactly one winner.
     """
     with transaction.atomic():
-        old = OAuthToken.objects.filter(
-            refresh_token=refresh_token, client=client, revoked_at__isnull=True
-        ).first()
+        old = OAuthToken.objects.filter(refresh_token=refresh_token, client=client, revoked_at__isnull=True).first()
         if old is None:
             return None
         claimed = OAuthToken.objects.filter(id=old.id, revoked_at__isnull=True).update(revoked_at=clock.now())
@@ -120,10 +118,7 @@ def rotate(refresh_token: str, client: OAuthClient, issuer: str) -> dict[str, An
 
 
 def find_any(raw: str) -> OAuthToken | None:
-    return (
-        OAuthToken.objects.filter(access_token=raw).first()
-        or OAuthToken.objects.filter(refresh_token=raw).first()
-    )
+    return OAuthToken.objects.filter(access_token=raw).first() or OAuthToken.objects.filter(refresh_token=raw).first()
 
 
 def is_active(token: OAuthToken) -> bool:

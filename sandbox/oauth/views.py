@@ -130,9 +130,7 @@ def _authorize_params(source) -> dict[str, str]:
     return {name: source.get(name, "") for name in AUTHORIZE_FIELDS}
 
 
-def _check_authorize(
-    request: HttpRequest, params: dict[str, str]
-) -> tuple[OAuthClient | None, HttpResponse | None]:
+def _check_authorize(request: HttpRequest, params: dict[str, str]) -> tuple[OAuthClient | None, HttpResponse | None]:
     client = OAuthClient.objects.filter(client_id=params["client_id"]).first()
     if client is None:
         return None, render(
@@ -149,17 +147,14 @@ def _check_authorize(
             "sandbox/oauth_error.html",
             {
                 "error": "invalid_redirect_uri",
-                "description": "The requested redirect uri is malformed or doesn't match client "
-                "redirect URI.",
+                "description": "The requested redirect uri is malformed or doesn't match client redirect URI.",
             },
             status=400,
         )
 
     def back(error: str) -> HttpResponse:
         if redirect_uri == OOB:
-            return render(
-                request, "sandbox/oauth_error.html", {"error": error, "description": error}, status=400
-            )
+            return render(request, "sandbox/oauth_error.html", {"error": error, "description": error}, status=400)
         return HttpResponseRedirect(with_query(redirect_uri, error=error, state=params["state"]))
 
     if params["response_type"] != "code":
@@ -205,9 +200,7 @@ def login(request: HttpRequest) -> HttpResponse:
         redirect_uri=params["redirect_uri"],
         scope=tokens.normalize_scope(params["scope"]) or "public",
         code_challenge=params["code_challenge"],
-        code_challenge_method=(params["code_challenge_method"] or "plain")
-        if params["code_challenge"]
-        else "",
+        code_challenge_method=(params["code_challenge_method"] or "plain") if params["code_challenge"] else "",
         nonce=params["nonce"],
         expires_at=clock.now() + dt.timedelta(seconds=int(config.get("code_ttl"))),
     )

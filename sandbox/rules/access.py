@@ -101,9 +101,7 @@ def use_virtual_key(key: VirtualKey, candidates: list[AccessPoint], method: str)
         return Outcome(False, refusal, credential=credential)
     with transaction.atomic():
         VirtualKey.objects.filter(id=key.id, first_used_at__isnull=True).update(first_used_at=now)
-        VirtualKey.objects.filter(id=key.id).update(
-            usage_count=F("usage_count") + 1, last_used_at=now, updated_at=now
-        )
+        VirtualKey.objects.filter(id=key.id).update(usage_count=F("usage_count") + 1, last_used_at=now, updated_at=now)
         if keychain.type == "delivery_pass":
             code, release_type = "delivery_pass", "Delivery"
         else:
@@ -153,16 +151,10 @@ def use_credential(
         return use_access_tool(tool, candidates) if tool else Outcome(False, "unknown_credential")
     if not pin:
         return Outcome(False, "unknown_credential")
-    key = (
-        VirtualKey.objects.select_related("keychain__building")
-        .filter(building_id=building_id, pin_code=pin)
-        .first()
-    )
+    key = VirtualKey.objects.select_related("keychain__building").filter(building_id=building_id, pin_code=pin).first()
     if key is not None:
         return use_virtual_key(key, candidates, "pin")
-    tools = AccessTool.objects.filter(building_id=building_id, type="pin", code=pin).select_related(
-        "tenant__unit"
-    )
+    tools = AccessTool.objects.filter(building_id=building_id, type="pin", code=pin).select_related("tenant__unit")
     if len(pin) == 4:
         # Legacy 4-digit PINs are only unique together with the unit label the visitor types first.
         tools = tools.filter(tenant__unit__label__iexact=unit_label or "")

@@ -56,9 +56,7 @@ def resolve_owner(params: dict[str, Any], visible) -> Tenant:
     tenant = None
     try:
         if params.get("tenant_id") not in (None, ""):
-            tenant = Tenant.objects.select_related("unit", "building", "user").get(
-                id=int(params["tenant_id"])
-            )
+            tenant = Tenant.objects.select_related("unit", "building", "user").get(id=int(params["tenant_id"]))
         elif params.get("unit_id") not in (None, ""):
             tenant = (
                 Tenant.objects.select_related("unit", "building", "user")
@@ -79,9 +77,7 @@ def doors_for(
     """Requested doors, or all the tenant's doors when none are given; ``device_ids`` = requested devices
     plus every device of the requested access points (arithmetic on the OpenAPI examples)."""
     allowed = permitted_access_point_ids(tenant)
-    building_aps = set(
-        AccessPoint.objects.filter(building_id=tenant.building_id).values_list("id", flat=True)
-    )
+    building_aps = set(AccessPoint.objects.filter(building_id=tenant.building_id).values_list("id", flat=True))
     if not access_point_ids and not device_ids:
         access_point_ids = sorted(allowed)
     for ap in access_point_ids:

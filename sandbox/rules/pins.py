@@ -22,9 +22,7 @@ def _is_run(code: str) -> bool:
 
 def _is_repeated_block(code: str) -> bool:
     return any(
-        len(code) % size == 0 and code == code[:size] * (len(code) // size)
-        for size in (1, 2, 3)
-        if size < len(code)
+        len(code) % size == 0 and code == code[:size] * (len(code) // size) for size in (1, 2, 3) if size < len(code)
     )
 
 
@@ -35,9 +33,7 @@ def is_weak(code: str) -> bool:
     return _is_run(code) or _is_repeated_block(code) or len(set(code)) <= 2
 
 
-def in_use(
-    code: str, building_id: int, exclude_tool: int | None = None, exclude_key: int | None = None
-) -> bool:
+def in_use(code: str, building_id: int, exclude_tool: int | None = None, exclude_key: int | None = None) -> bool:
     """Another active resident PIN or virtual-key PIN of the same building already uses this code."""
     tools = AccessTool.objects.filter(building_id=building_id, type="pin", code=code)
     keys = VirtualKey.objects.filter(building_id=building_id, pin_code=code)

@@ -13,10 +13,7 @@ def test_reset_is_fast_and_restores_the_seed(sandbox):
     started = time.perf_counter()
     sandbox.reset()
     assert time.perf_counter() - started < 0.5
-    assert (
-        sandbox.api("GET", "/v4/keychains/254302", sandbox.password_token("admin@sandbox.test")).status_code
-        == 200
-    )
+    assert sandbox.api("GET", "/v4/keychains/254302", sandbox.password_token("admin@sandbox.test")).status_code == 200
 
 
 def test_the_clock_moves_and_can_be_set(sandbox):
@@ -77,22 +74,15 @@ def test_generate_adds_history_that_pages_newest_first_and_filters(sandbox):
 
 def test_an_unparsable_filter_is_ignored_and_unknown_keys_too(sandbox):
     token = sandbox.password_token("admin@sandbox.test")
-    everything = sandbox.api("GET", "/v4/buildings/11743/access_logs", token).json()["page_info"][
-        "total_item_count"
-    ]
-    junk = sandbox.api(
-        "GET", "/v4/buildings/11743/access_logs?q[logged_at_gteq]=not-a-date&q[bogus_eq]=1", token
-    )
+    everything = sandbox.api("GET", "/v4/buildings/11743/access_logs", token).json()["page_info"]["total_item_count"]
+    junk = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[logged_at_gteq]=not-a-date&q[bogus_eq]=1", token)
     assert junk.json()["page_info"]["total_item_count"] == everything
 
 
 def test_per_is_clamped_and_defaults_to_50(sandbox):
     token = sandbox.password_token("admin@sandbox.test")
     assert sandbox.api("GET", "/v4/buildings/11743/access_logs", token).json()["page_info"]["page_size"] == 50
-    assert (
-        sandbox.api("GET", "/v4/buildings/11743/access_logs?per=500", token).json()["page_info"]["page_size"]
-        == 100
-    )
+    assert sandbox.api("GET", "/v4/buildings/11743/access_logs?per=500", token).json()["page_info"]["page_size"] == 100
     past = sandbox.api("GET", "/v4/units?page=99", token).json()
     assert past["data"] == [] and past["page_info"]["next_page"] is None
 
@@ -132,9 +122,7 @@ def test_a_simulated_call_changes_status_and_opens_the_door(sandbox):
     updated = sandbox.call_status(call["id"], "opened_door")
     shown = sandbox.api("GET", f"/v4/buildings/11743/calls/{call['id']}", token).json()["data"]
     assert shown["status"] == "opened_door"
-    entry = sandbox.api("GET", f"/v4/buildings/11743/access_logs/{updated['access_log_id']}", token).json()[
-        "data"
-    ]
+    entry = sandbox.api("GET", f"/v4/buildings/11743/access_logs/{updated['access_log_id']}", token).json()["data"]
     assert entry["entry_method"] == "App call"
 
 
