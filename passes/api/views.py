@@ -1,0 +1,67 @@
+"""DRF endpoints for passes: the same scope (404 outside) and the same rules as the pages."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from .. import selectors, services
+from .serializers import PassCreateSerializer, PassListSerializer, PassSerializer
+
+
+def _errors(exc: services.PassError) -> dict:
+    return {(name or "non_field_errors"): messages for name, messages in exc.errors.items()}
+
+
+@extend_schema(request=PassCreateSerializer, responses=PassListSerializer(many=True))
+@transaction.non_atomic_requests
+@api_view(["GET", "POST"])
+def pass_list(request):
+    """GET: passes in scope (``?state=active|upcoming|used|expired|revoked|failed|all``); POST: create one."""
+    if request.method == "POST":
+        serializer = PassCreateSerializer(
+            data=request.data, residencies=selectors.residencies_for_creation(request.user), actor=request.user
+        )
+        serializer.is_valid(raise_exception=True)
+        try:
+            new = services.pass_create(
+                actor=request.user,
+                residency=serializer.validated_data["residency"],
+                data=serializer.validated_data["pass_input"],
+            )
+        except services.PassError as exc:
+            body = _errors(exc)
+            if exc.pass_obj is not None:
+                body["pass"] = PassSerializer(exc.pass_obj, context={"request": request}).data
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(PassSerializer(new, context={"request": request}).data, status=status.HTTP_201_CREATED)
+    state = request.query_params.get("state", "all")
+    if state not in selectors.STATES:
+        state = "all"
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(selectors.pass_list(request.user, state), request)
+    return paginator.get_paginated_response(PassListSerializer(page, many=True, context={"request": request}).data)
+
+
+@extend_schema(responses=PassSerializer)
+@api_view(["GET"])
+def pass_detail(request, pk: int):
+    pass_obj = get_object_or_404(selectors.passes_visible_to(request.user), pk=pk)
+    return Response(PassSerializer(pass_obj, context={"request": request}).data)
+
+
+@extend_schema(request=None, responses=PassSerializer)
+@transaction.non_atomic_requests
+@api_view(["POST"])
+def pass_revoke(request, pk: int):
+    pass_obj = get_object_or_404(selectors.passes_visible_to(request.user), pk=pk)
+    try:
+        services.pass_revoke(pass_obj=pass_obj, actor=request.user)
+    except services.PassError as exc:
+        return Response(_errors(exc), status=status.HTTP_502_BAD_GATEWAY)
+    return Response(PassSerializer(pass_obj, context={"request": request}).data)
