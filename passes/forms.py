@@ -33,13 +33,19 @@ class ResidencyChoiceField(forms.ModelChoiceField):
 
 
 class DoorChoiceField(forms.ModelMultipleChoiceField):
+    show_building = False
+
     def label_from_instance(self, obj: AccessPoint) -> str:
-        return f"{obj.name} ({obj.building.name})"
+        return f"{obj.name} ({obj.building.name})" if self.show_building else obj.name
 
 
 class PassForm(forms.Form):
     residency = ResidencyChoiceField(queryset=Residency.objects.none(), label="For", empty_label=None)
-    kind = forms.ChoiceField(choices=Pass.Kind.choices, widget=forms.RadioSelect, initial=Pass.Kind.CUSTOM)
+    kind = forms.ChoiceField(
+        choices=Pass.Kind.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        initial=Pass.Kind.CUSTOM,
+    )
     name = forms.CharField(max_length=120, help_text="Who or what it is for, e.g. “Dog walker”.")
     starts_at = forms.DateTimeField(
         required=False,
@@ -61,7 +67,10 @@ class PassForm(forms.Form):
         required=False, label="Last day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     weekdays = forms.MultipleChoiceField(
-        required=False, choices=WEEKDAY_CHOICES, widget=forms.CheckboxSelectMultiple, label="Days of the week"
+        required=False,
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        label="Days of the week",
     )
     all_day = forms.BooleanField(required=False, label="All day")
     time_from = forms.TimeField(
@@ -73,7 +82,7 @@ class PassForm(forms.Form):
     doors = DoorChoiceField(
         queryset=AccessPoint.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text="None ticked: every door the resident may use.",
     )
     visitors = forms.CharField(
