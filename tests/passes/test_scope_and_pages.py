@@ -110,3 +110,11 @@ def test_a_stale_list_enqueues_one_refresh_and_renders_without_butterflymx(
     assert first.context["refreshing"] and not second.context["refreshing"]
     assert len(callbacks) == 1
     assert 'hx-trigger="load delay:4s"' in first.content.decode()
+
+
+def test_the_one_hour_preset_fills_a_custom_pass_from_now_in_the_buildings_zone(world, client_for):
+    form = client_for(world.alice).get("/passes/new/?preset=hour").context["form"]
+
+    start, end = form.initial["starts_at"], form.initial["ends_at"]
+    assert form.initial["kind"] == "custom" and (end - start).total_seconds() == 3600
+    assert start.tzinfo is None  # building-local wall-clock, as the input shows it
