@@ -23,6 +23,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
+    NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
 ]
 
 
