@@ -7,4 +7,6 @@ urlpatterns = [
     path("", include("portal.core.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("tenants.urls")),
+    path("api/me/", include("tenants.api.urls")),
 ]

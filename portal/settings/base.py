@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.context_processors.navigation",
+                "tenants.context_processors.bmx_links",
             ],
         },
     },
@@ -254,8 +255,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL_S = env_setting(env.int, "PORTAL_HEARTBEAT_INTERVAL_S", default=30)
+ROSTER_SYNC_INTERVAL_S = env_setting(env.int, "PORTAL_ROSTER_SYNC_INTERVAL_S", default=3600)
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "portal.core.tasks.heartbeat_task", "schedule": float(HEARTBEAT_INTERVAL_S)},
+    "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
 }
 
 # --- ButterflyMX ---------------------------------------------------------------------------------
