@@ -77,16 +77,20 @@ def roster_sync_run(*, sync_id: int) -> RosterSync:
 
 
 def _finish(sync: RosterSync, counters: Counter, status: str, error: str) -> None:
-    sync.status, sync.error, sync.counters = status, error, dict(counters)
+    sync.status, sync.error, sync.counters = status, error, _nonzero(counters)
     sync.finished_at = timezone.now()
     if status == RosterSync.Status.DONE:
         sync.progress, sync.step = 100, "Done"
     sync.save(update_fields=["status", "error", "counters", "finished_at", "progress", "step"])
 
 
+def _nonzero(counters: Counter) -> dict[str, int]:
+    return {key: value for key, value in counters.items() if value}
+
+
 def _progress(sync: RosterSync, done: int, total: int, step: str, counters: Counter) -> None:
     sync.progress = min(99, int(100 * done / max(total, 1)))
-    sync.step, sync.counters = step, dict(counters)
+    sync.step, sync.counters = step, _nonzero(counters)
     sync.save(update_fields=["progress", "step", "counters"])
 
 
