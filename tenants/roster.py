@@ -172,7 +172,7 @@ def _attach(building: Building, link: BmxLink, counters: Counter) -> None:
     if building.admin_link_id != link.pk and (building.admin_link is None or not building.admin_link.is_active):
         building.admin_link = link
         building.save(update_fields=["admin_link", "updated_at"])
-        counters["buildings_updated"] += 1
+        counters["admin_links_set"] += 1
     if not Membership.objects.filter(building=building, role=Role.MANAGER).exists():
         _, created = Membership.objects.get_or_create(
             user=link.user, building=building, defaults={"role": Role.MANAGER}

@@ -215,8 +215,8 @@ def residency_make_primary(*, user, residency_id: int) -> Residency:
     return residency
 
 
-def link_admin_connect(*, user, tokens: TokenSet) -> BmxLink:
-    """Finish a manager's building-admin link and queue the first roster sync.
+def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
+    """Finish a manager's building-admin link and (unless ``sync`` is false) queue the first roster sync.
 
     The account must administer at least one building; otherwise nothing is stored.
     """
@@ -229,7 +229,8 @@ def link_admin_connect(*, user, tokens: TokenSet) -> BmxLink:
 
     with transaction.atomic():
         link = _store_link(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens, profile=profile)
-        roster_sync_start(link=link, requested_by=user)
+        if sync:
+            roster_sync_start(link=link, requested_by=user)
     return link
 
 

@@ -42,3 +42,8 @@ class PinSerializer(serializers.Serializer):
         if not attrs.get("generate") and not attrs.get("code"):
             raise serializers.ValidationError({"code": "Give a PIN, or generate: true."})
         return attrs
+
+
+class LinkStatusSerializer(serializers.Serializer):
+    links = LinkSerializer(many=True)
+    tenancies = TenancySerializer(many=True)

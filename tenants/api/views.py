@@ -17,7 +17,7 @@ from .. import profile as profile_services
 from ..models import BmxLink
 from ..selectors import tenancies_of
 from .base import NonAtomicAPIView
-from .serializers import LinkSerializer, PinSerializer, ProfileSerializer, TenancySerializer
+from .serializers import LinkSerializer, LinkStatusSerializer, PinSerializer, ProfileSerializer, TenancySerializer
 
 
 def _bmx_error(exc: BmxError) -> Response:
@@ -28,6 +28,8 @@ def _bmx_error(exc: BmxError) -> Response:
 
 
 class LinkStatusView(NonAtomicAPIView):
+    serializer_class = LinkStatusSerializer  # for the schema
+
     def get(self, request):
         return Response(
             {
@@ -38,6 +40,8 @@ class LinkStatusView(NonAtomicAPIView):
 
 
 class ProfileView(NonAtomicAPIView):
+    serializer_class = ProfileSerializer
+
     def get(self, request):
         user = request.user
         data = {"portal": ProfileSerializer(user).data, "butterflymx": None, "butterflymx_error": None}
@@ -72,6 +76,8 @@ class ProfileView(NonAtomicAPIView):
 
 
 class PinView(NonAtomicAPIView):
+    serializer_class = PinSerializer
+
     def _residency(self, request):
         residency = profile_services.active_residency(request.user)
         if residency is None:

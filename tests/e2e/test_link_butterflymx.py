@@ -82,3 +82,26 @@ def test_butterflymx_down_links_nothing(live_server, sandbox, page, screenshot):
     assert page.get_by_text("could not be reached just now").is_visible()
     assert not BmxLink.objects.exists()
     screenshot("link-butterflymx-down")
+
+
+def test_a_manager_sees_the_connected_buildings_and_the_sync_result(live_server, sandbox, page, screenshot):
+    from tenants.models import Building, RosterSync
+    from tenants.roster import roster_sync_run
+    from tests.tenants.helpers import link_by_password
+
+    sign_in_to_portal(page, live_server, email="morgan@example.test")
+    link = link_by_password(
+        f.UserFactory._meta.model.objects.get(email="morgan@example.test"),
+        "admin@sandbox.test",
+        "building_admin",
+        False,
+    )
+    roster_sync_run(sync_id=RosterSync.objects.create(link=link).pk)
+
+    page.goto(f"{live_server.url}/link/buildings/")
+    page.get_by_role("link", name=re.compile("Crimson Tower")).click()
+
+    page.get_by_test_id("sync-status").filter(has_text="Done").wait_for()
+    assert page.get_by_role("heading", name="Crimson Tower").is_visible()
+    assert Building.objects.get(bmx_id=11743).admin_link == link
+    screenshot("link-building-roster")

@@ -38,8 +38,10 @@ def callback_path(location: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def link_by_password(user, email: str, kind: str = BmxLink.Kind.TENANT) -> BmxLink:
+def link_by_password(user, email: str, kind: str = BmxLink.Kind.TENANT, sync: bool = True) -> BmxLink:
+    """Link ``user`` to a sandbox account. ``sync=False``: queue no roster sync (a transactional test
+    would otherwise send a real task to the development broker)."""
     tokens = oauth.password_grant(email, PASSWORD)
     if kind == BmxLink.Kind.BUILDING_ADMIN:
-        return link_admin_connect(user=user, tokens=tokens)
+        return link_admin_connect(user=user, tokens=tokens, sync=sync)
     return link_tenant_connect(user=user, tokens=tokens)
