@@ -28,7 +28,7 @@ def _needs_relink_error(link: BmxLink) -> LinkNeedsRelink:
     return LinkNeedsRelink(status=401, code="needs_relink", message=link.last_error or "re-link required")
 
 
-def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str:
+def link_access_token(*, link_id: int, rejected_token: str | None = None, margin: timedelta = REFRESH_MARGIN) -> str:
     """A working access token for ``link_id``, refreshed ahead of expiry. Every caller uses this.
 
     Many web and worker processes may call this at once with an expiring token: the row lock makes
@@ -40,7 +40,7 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
     link = BmxLink.objects.get(pk=link_id)
     if not link.is_active:
         raise _needs_relink_error(link)
-    if _usable(link, rejected_token):
+    if _usable(link, rejected_token, margin):
         return link.access_token
 
     failure: BmxError | None = None
@@ -48,7 +48,7 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
         link = BmxLink.objects.select_for_update().get(pk=link_id)
         if not link.is_active:
             raise _needs_relink_error(link)
-        if _usable(link, rejected_token):
+        if _usable(link, rejected_token, margin):
             return link.access_token  # another process refreshed while we waited for the lock
         try:
             tokens = oauth.refresh(link.refresh_token)
@@ -77,10 +77,32 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
     return link.access_token
 
 
-def _usable(link: BmxLink, rejected_token: str | None) -> bool:
+def _usable(link: BmxLink, rejected_token: str | None, margin: timedelta) -> bool:
     if rejected_token is not None:
         return link.access_token != rejected_token
-    return link.expires_at - timezone.now() > REFRESH_MARGIN
+    return link.expires_at - timezone.now() > margin
+
+
+# Beat refreshes links this close to expiry, so a web request rarely has to refresh inline (inside
+# ATOMIC_REQUESTS a refresh is committed with the request; a request that then fails would roll back
+# the rotated refresh token, and the link would need re-linking).
+AHEAD_OF_EXPIRY = timedelta(hours=1)
+
+
+def links_refresh_expiring() -> int:
+    """Beat: refresh every working link that expires within :data:`AHEAD_OF_EXPIRY`. Returns how many."""
+    due = BmxLink.objects.filter(
+        status=BmxLink.Status.ACTIVE, expires_at__lt=timezone.now() + AHEAD_OF_EXPIRY
+    ).values_list("pk", flat=True)
+    refreshed = 0
+    for link_id in due:
+        try:
+            link_access_token(link_id=link_id, margin=AHEAD_OF_EXPIRY)
+        except BmxError as exc:  # marked for re-linking, or ButterflyMX down: the next beat tries again
+            logger.info("refresh ahead of expiry failed for link %s: %s", link_id, exc.code)
+            continue
+        refreshed += 1
+    return refreshed
 
 
 def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:

@@ -15,3 +15,10 @@ def roster_sync_task(sync_id: int) -> None:
 @shared_task(ignore_result=True)
 def roster_sync_all_task() -> int:
     return roster.roster_sync_all()
+
+
+@shared_task(ignore_result=True)
+def links_refresh_expiring_task() -> int:
+    from .services import links_refresh_expiring
+
+    return links_refresh_expiring()

@@ -259,6 +259,7 @@ ROSTER_SYNC_INTERVAL_S = env_setting(env.int, "PORTAL_ROSTER_SYNC_INTERVAL_S", d
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "portal.core.tasks.heartbeat_task", "schedule": float(HEARTBEAT_INTERVAL_S)},
     "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
+    "bmx-token-refresh": {"task": "tenants.tasks.links_refresh_expiring_task", "schedule": 600.0},
 }
 
 # --- ButterflyMX ---------------------------------------------------------------------------------

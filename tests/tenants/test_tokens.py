@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxError, oauth
 from tenants.models import BmxLink
-from tenants.services import LinkNeedsRelink, client_for_link, link_access_token
+from tenants.services import LinkNeedsRelink, client_for_link, link_access_token, links_refresh_expiring
 from tests import factories as f
 
 from .helpers import link_by_password
@@ -146,3 +146,15 @@ def test_twenty_concurrent_callers_with_an_expired_token_make_exactly_one_refres
     )
     assert answer.status_code == 200
     assert oauth.refresh(stored.refresh_token).access_token  # the stored refresh token is the newest
+
+
+@pytest.mark.django_db
+def test_beat_refreshes_links_an_hour_ahead_of_expiry_and_leaves_fresh_ones(sandbox):
+    soon = link_by_password(f.UserFactory(), "resident@sandbox.test")
+    fresh = link_by_password(f.UserFactory(), "neighbor@sandbox.test")
+    BmxLink.objects.filter(pk=soon.pk).update(expires_at=timezone.now() + timedelta(minutes=40))
+
+    assert links_refresh_expiring() == 1
+
+    assert BmxLink.objects.get(pk=soon.pk).access_token != soon.access_token
+    assert BmxLink.objects.get(pk=fresh.pk).access_token == fresh.access_token
