@@ -24,6 +24,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
     NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
+    NavItem("Buildings", "tenants:buildings", "buildings", roles=("manager",)),
 ]
 
 
