@@ -217,6 +217,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The portal's own REST API: buildings, passes, logs and doors, scoped per building.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models call their choices "Status"; name each enum in the schema after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PassStatusEnum": "passes.models.Pass.Status",
+        "LinkStatusEnum": "tenants.models.BmxLink.Status",
+        "PassKindEnum": "passes.models.Pass.Kind",
+        "LinkKindEnum": "tenants.models.BmxLink.Kind",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------
