@@ -7,4 +7,7 @@ urlpatterns = [
     path("", include("portal.core.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("logs/", include("logs.urls")),
+    path("api/logs/", include("logs.api.urls")),
+    path("webhooks/bmx/", include("logs.webhook_urls")),
 ]

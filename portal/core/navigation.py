@@ -23,6 +23,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
+    NavItem("Logs", "logs:list", "journal-text"),
 ]
 
 
