@@ -362,8 +362,8 @@ def health(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"cards": cards})
 
 
-@require_POST
 @login_required
+@require_POST
 def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
     building = get_building_or_404(request.user, building_id, Role.MANAGER)
     action = request.POST.get("action")

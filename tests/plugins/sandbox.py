@@ -77,9 +77,7 @@ def start_sandbox(state_dir: str, env: dict[str, str] | None = None) -> SandboxS
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    server = SandboxServer(
-        url=f"http://127.0.0.1:{port}", process=process, state_dir=state_dir, log_path=log_path
-    )
+    server = SandboxServer(url=f"http://127.0.0.1:{port}", process=process, state_dir=state_dir, log_path=log_path)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -40,9 +40,7 @@ def test_a_valid_pin_opens_the_door_counts_the_use_and_logs_it(sandbox, admin):
     assert result["granted"] is True
     key = sandbox.api("GET", "/v4/virtual_keys/1035802", admin).json()["data"]
     assert key["usage_count"] == 1 and key["first_used_at"] and key["last_used_at"]
-    entry = sandbox.api(
-        "GET", f"/v4/buildings/11743/access_logs/{result['access_log_ids'][0]}", admin
-    ).json()["data"]
+    entry = sandbox.api("GET", f"/v4/buildings/11743/access_logs/{result['access_log_ids'][0]}", admin).json()["data"]
     assert entry["entry_method"] == "Visitor Pass (using PIN)" and entry["release_type"] == "Visitor"
 
 
@@ -111,9 +109,7 @@ def test_a_qr_code_opens_the_door_with_the_qr_entry_method(sandbox, admin):
 def test_a_resident_pin_opens_permitted_doors_only(sandbox, admin):
     granted = sandbox.use_key(access_point_id=3901, pin="483920")
     assert granted["granted"]
-    entry = sandbox.api(
-        "GET", f"/v4/buildings/11743/access_logs/{granted['access_log_ids'][0]}", admin
-    ).json()
+    entry = sandbox.api("GET", f"/v4/buildings/11743/access_logs/{granted['access_log_ids'][0]}", admin).json()
     assert entry["data"]["entry_method"] == {"access_tool": 843201}
     assert sandbox.use_key(access_point_id=3904, pin="572913")["reason"] == "door_not_allowed"  # no rooftop
 
@@ -125,30 +121,22 @@ def test_a_legacy_4_digit_pin_needs_the_unit_label(sandbox):
 
 @pytest.mark.parametrize("pin", ["123456", "654321", "111111", "121212", "123123", "112112"])
 def test_weak_resident_pins_are_refused(sandbox, admin, pin):
-    response = sandbox.api(
-        "POST", "/v4/access_tools/pins", admin, json={"pin": {"code": pin, "tenant_id": 129202}}
-    )
+    response = sandbox.api("POST", "/v4/access_tools/pins", admin, json={"pin": {"code": pin, "tenant_id": 129202}})
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "low_entropy"
 
 
 def test_a_4_digit_pin_skips_the_strength_rules_and_a_pin_in_use_is_taken(sandbox, admin):
-    ok = sandbox.api(
-        "POST", "/v4/access_tools/pins", admin, json={"pin": {"code": "1111", "tenant_id": 129202}}
-    )
+    ok = sandbox.api("POST", "/v4/access_tools/pins", admin, json={"pin": {"code": "1111", "tenant_id": 129202}})
     assert ok.status_code == 201
-    taken = sandbox.api(
-        "POST", "/v4/access_tools/pins", admin, json={"pin": {"code": "483920", "tenant_id": 129207}}
-    )
+    taken = sandbox.api("POST", "/v4/access_tools/pins", admin, json={"pin": {"code": "483920", "tenant_id": 129207}})
     assert taken.status_code == 422 and taken.json()["errors"][0]["code"] == "taken"
 
 
 def test_one_pin_per_tenant_a_new_pin_replaces_the_old(sandbox, admin):
     created = sandbox.api("POST", "/v4/access_tools/pins", admin, json={"pin": {"tenant_id": 129201}})
     assert created.status_code == 201
-    pins = sandbox.api("GET", "/v4/access_tools?q[tenant_id_eq]=129201&q[item_type_eq]=Pin", admin).json()[
-        "data"
-    ]
+    pins = sandbox.api("GET", "/v4/access_tools?q[tenant_id_eq]=129201&q[item_type_eq]=Pin", admin).json()["data"]
     assert [p["id"] for p in pins] == [created.json()["data"]["id"]]
     assert sandbox.use_key(access_point_id=3901, pin="483920")["granted"] is False
 
@@ -162,13 +150,9 @@ def test_a_door_release_by_access_point_logs_one_api_entry(sandbox):
         json={"door_release_request": {"tenant_id": 129201, "access_point_id": 3901}},
     )
     assert response.status_code == 201 and response.json()["data"]["release_method"] == "api"
-    logs = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[release_method_in][]=api", token).json()[
-        "data"
-    ]
+    logs = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[release_method_in][]=api", token).json()["data"]
     newest = logs[0]
-    assert (
-        newest["entry_method"] == "API" and newest["access_point"] == 3901 and newest["tenant_id"] == 129201
-    )
+    assert newest["entry_method"] == "API" and newest["access_point"] == 3901 and newest["tenant_id"] == 129201
 
 
 def test_a_door_release_by_device_opens_all_its_access_points(sandbox, admin):

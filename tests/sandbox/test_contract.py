@@ -141,9 +141,7 @@ def cases() -> list[Any]:
                             or {}
                         ),
                     }
-                    out.append(
-                        pytest.param(case, id=f"{method.upper()} {path} {status} {name or ''}".strip())
-                    )
+                    out.append(pytest.param(case, id=f"{method.upper()} {path} {status} {name or ''}".strip()))
     return out
 
 

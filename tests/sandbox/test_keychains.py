@@ -13,9 +13,7 @@ def admin(sandbox):
 
 
 def create(sandbox, token, kind, **fields):
-    return sandbox.api(
-        "POST", f"/v4/keychains/{kind}", token, json={"keychain": {"tenant_id": 129201, **fields}}
-    )
+    return sandbox.api("POST", f"/v4/keychains/{kind}", token, json={"keychain": {"tenant_id": 129201, **fields}})
 
 
 def iso(when: dt.datetime) -> str:

@@ -234,9 +234,7 @@ def test_an_expired_access_token_answers_401_with_the_messages_quirk_and_refresh
     sandbox.advance(seconds=61)
     response = sandbox.api("GET", "/v4/buildings", first["access_token"])
     assert response.status_code == 401
-    assert response.json() == {
-        "errors": [{"field": "base", "code": "unauthorized", "messages": "Unauthorized"}]
-    }
+    assert response.json() == {"errors": [{"field": "base", "code": "unauthorized", "messages": "Unauthorized"}]}
     assert refresh(sandbox, first["refresh_token"]).status_code == 200
 
 
