@@ -80,7 +80,7 @@ class AccessLogFilter(_Zoned, df.FilterSet):
     door = df.ModelChoiceFilter(queryset=None, label="Door")
     unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
     q = df.CharFilter(method="filter_prefix", label="Person or unit starts with")
-    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Release method")
+    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Release method", distinct=False)
     release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Release type")
     status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status")
 
