@@ -17,8 +17,10 @@ the same on SQLite and PostgreSQL, needs no Redis, and a SIGKILLed worker's leas
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,7 +28,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.butterflymx import BmxError
+from portal.butterflymx import BmxClient, BmxError
+from portal.butterflymx.client import ransack
 from portal.core.crypto import fernet
 from tenants.models import AccessPoint, Building, Device, Unit
 from tenants.services import client_for_link
@@ -248,7 +251,12 @@ def _add(cursor: SyncCursor, rows: int):
 
 
 def _backfill(ctx: Context, deadline: float) -> bool:
-    """Walk history chunks newest first until done or out of time. True when more remains."""
+    """Walk history chunks newest first until done or out of time. True when more remains.
+
+    A chunk is a closed window in the past, so its pages do not shift: after page 1 (which says how
+    many pages there are) the others are fetched in parallel. The chunk length adapts to the
+    building's traffic so a chunk stays between a few and a few dozen pages.
+    """
     cursor = ctx.cursor
     if cursor.backfill_from is None or cursor.backfill_finished_at is not None:
         return False
@@ -258,15 +266,7 @@ def _backfill(ctx: Context, deadline: float) -> bool:
         if time.monotonic() > deadline:
             return True
         start = max(cursor.backfill_from, reached - chunk)
-        buffered: list[tuple] = []
-        chunk_rows = 0
-        for records, _info in ctx.pages(since=start, until=reached):
-            buffered.extend(ctx.parse(records))
-            if len(buffered) >= FLUSH_ROWS:
-                chunk_rows += rows_upsert(stream=ctx.stream, rows=buffered)
-                buffered = []
-            lease_renew(cursor_id=cursor.pk, owner=ctx.owner)
-        chunk_rows += rows_upsert(stream=ctx.stream, rows=buffered)
+        chunk_rows, pages = _backfill_chunk(ctx, start, reached)
         ctx.rows += chunk_rows
         reached = start
         done = reached <= cursor.backfill_from
@@ -277,7 +277,41 @@ def _backfill(ctx: Context, deadline: float) -> bool:
             last_success_at=timezone.now(),
         )
         cursor.backfill_reached = reached
+        if pages < 5:
+            chunk = min(chunk * 2, timedelta(days=30))
+        elif pages > 40:
+            chunk = max(chunk / 2, timedelta(minutes=10))
     return False
+
+
+def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, int]:
+    per = settings.LOGS_SYNC_PAGE_SIZE
+    path = f"/v4/buildings/{ctx.building.bmx_id}/{'access_logs' if ctx.stream == Stream.ACCESS else 'calls'}"
+    params = ransack(logged_at_gteq=start, logged_at_lteq=end)
+    first = ctx.client.request("GET", path, params={**params, "page": 1, "per": per}) or {}
+    total_pages = int((first.get("page_info") or {}).get("total_pages") or 1)
+    buffered = ctx.parse(first.get("data") or [])
+    rows = 0
+    if total_pages > 1:
+        token = ctx.client._token(False)
+        local = threading.local()
+
+        def fetch(page: int) -> list[dict]:
+            if not hasattr(local, "client"):
+                local.client = BmxClient(token, max_wait=settings.LOGS_SYNC_MAX_WAIT_S)
+            body = local.client.request("GET", path, params={**params, "page": page, "per": per}) or {}
+            return body.get("data") or []
+
+        with ThreadPoolExecutor(max_workers=settings.LOGS_SYNC_FETCH_THREADS) as pool:
+            for items in pool.map(fetch, range(2, total_pages + 1)):
+                buffered.extend(ctx.parse(items))
+                if len(buffered) >= FLUSH_ROWS:
+                    rows += rows_upsert(stream=ctx.stream, rows=buffered)
+                    buffered = []
+                    lease_renew(cursor_id=ctx.cursor.pk, owner=ctx.owner)
+    rows += rows_upsert(stream=ctx.stream, rows=buffered)
+    lease_renew(cursor_id=ctx.cursor.pk, owner=ctx.owner)
+    return rows, total_pages
 
 
 def _fail(cursor: SyncCursor, message: str) -> SyncOutcome:

@@ -302,6 +302,7 @@ LOGS_SYNC_LEASE_S = env_setting(env.int, "LOGS_SYNC_LEASE_S", default=120)  # a 
 LOGS_SYNC_MAX_WAIT_S = env_setting(env.float, "LOGS_SYNC_MAX_WAIT_S", default=5.0)  # longer waits are rescheduled
 LOGS_SYNC_BUDGET_S = env_setting(env.float, "LOGS_SYNC_BUDGET_S", default=60.0)  # backfill time per task run
 LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
+LOGS_SYNC_FETCH_THREADS = env_setting(env.int, "LOGS_SYNC_FETCH_THREADS", default=4)  # backfill pages in flight
 LOGS_STALE_AFTER_S = env_setting(env.int, "LOGS_STALE_AFTER_S", default=15 * 60)
 LOGS_WEBHOOK_DEBOUNCE_S = env_setting(env.float, "LOGS_WEBHOOK_DEBOUNCE_S", default=3.0)
 LOGS_WEBHOOK_BASE_URL = env_setting(env.str, "LOGS_WEBHOOK_BASE_URL", default=SITE_URL)
