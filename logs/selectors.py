@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from tenants.scope import visible_q
+from tenants.scope import resident_unit_ids, staff_building_ids, visible_q
 
 from .models import AccessLogEntry, CallRecord, SyncCursor
 
@@ -18,12 +18,31 @@ from .models import AccessLogEntry, CallRecord, SyncCursor
 LIST_DEFERRED = ("raw", "snapshot_url")
 
 
+def _scope_q(user) -> Q:
+    """:func:`tenants.scope.visible_q` with the ids resolved first (two tiny queries).
+
+    Same rule, but PostgreSQL sees ``building_id IN (1)`` instead of ``building_id IN (subquery) OR
+    unit_id IN (subquery)``: with literal ids (and no OR when a person has only one kind of role) it
+    walks the (building, logged_at) index in order instead of sorting a million rows.
+    """
+    if user is None or not user.is_authenticated:
+        return visible_q(user)
+    buildings = list(staff_building_ids(user).values_list("building_id", flat=True))
+    units = list(resident_unit_ids(user).values_list("unit_id", flat=True))
+    q = Q(pk__in=[])
+    if buildings:
+        q = Q(building_id__in=buildings)
+    if units:
+        q = q | Q(unit_id__in=units) if buildings else Q(unit_id__in=units)
+    return q
+
+
 def entries_visible_to(user) -> QuerySet[AccessLogEntry]:
-    return AccessLogEntry.objects.filter(visible_q(user, building="building", unit="unit"))
+    return AccessLogEntry.objects.filter(_scope_q(user))
 
 
 def calls_visible_to(user) -> QuerySet[CallRecord]:
-    return CallRecord.objects.filter(visible_q(user, building="building", unit="unit"))
+    return CallRecord.objects.filter(_scope_q(user))
 
 
 # --- keyset pagination ----------------------------------------------------------------------------
