@@ -25,6 +25,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
     NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
     NavItem("Buildings", "tenants:buildings", "buildings", roles=("manager",)),
+    NavItem("Logs", "logs:list", "journal-text"),
 ]
 
 
