@@ -1,1 +1,224 @@
-"""Models arrive with their issue."""
+"""Local copies of a building's access log (door releases) and call log, and the state of their sync.
+
+ButterflyMX is the source of truth (contract §4.10, §4.11); these tables are a cache the portal can
+filter, page, export and chart without calling ButterflyMX. Rows are unique per building and remote
+id, so every sync is an idempotent upsert: re-reading a page twice never duplicates anything.
+
+Snapshot URLs are public, unsigned S3 links: whoever holds one sees the picture, so they are
+encrypted at rest and removed from the raw record we keep.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.crypto import EncryptedTextField
+from tenants.models import AccessPoint, Building, Device, Unit
+
+
+class ReleaseMethod(models.TextChoices):
+    """One code set for both forms of ``entry_method`` (display text and object, contract §5)."""
+
+    SWIPE_TO_OPEN = "swipe_to_open", _("Swipe to open")
+    APP_CALL = "front_door_view", _("App call")
+    API = "api", _("API")
+    VISITOR_QR = "qr_code", _("Visitor pass (QR code)")
+    VISITOR_PIN = "virtual_key_pin", _("Visitor pass (PIN)")
+    DELIVERY_PASS = "delivery_pass", _("Delivery pass")
+    REMOTE_DOORMAN = "remote_doorman", _("Remote doorman")
+    ACCESS_TOOL = "access_tool", _("Resident PIN or fob")
+    KEYCHAIN = "keychain", _("Keychain")
+    BLUETOOTH = "bluetooth", _("Bluetooth")
+    SCHEDULE = "schedule", _("Open-hours schedule")
+    OTHER = "other", _("Other")
+
+
+class Stream(models.TextChoices):
+    ACCESS = "access", _("Access log")
+    CALLS = "calls", _("Calls")
+
+
+class AccessLogEntry(models.Model):
+    """One door event at a building (§4.10), as last read from ButterflyMX."""
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_log_entries")
+    remote_id = models.BigIntegerField()
+    logged_at = models.DateTimeField()
+    release_method = models.CharField(max_length=24, choices=ReleaseMethod.choices)
+    # The entry method as it came: the display text ("Swipe to open"), or for the object form the
+    # kind and id of the key ({"access_tool": 8432576} -> "access_tool", 8432576).
+    entry_method_text = models.CharField(max_length=100, blank=True)
+    entry_method_ref = models.BigIntegerField(null=True, blank=True)
+    release_type = models.CharField(max_length=16, blank=True)  # Tenant | Visitor | Delivery | ""
+    release_status = models.CharField(max_length=16, blank=True)  # Unlocked | Locked
+    door = models.ForeignKey(AccessPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    door_bmx_id = models.BigIntegerField(null=True, blank=True)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    unit_bmx_id = models.BigIntegerField(null=True, blank=True)
+    unit_label = models.CharField(max_length=64, blank=True)  # denormalised for the prefix search and CSV
+    tenant_bmx_id = models.BigIntegerField(null=True, blank=True)
+    person_name = models.CharField(max_length=200, blank=True)
+    snapshot_url = EncryptedTextField(blank=True)
+    raw = models.JSONField(default=dict)  # the record as received, minus the snapshot URL
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "access-log entry"
+        verbose_name_plural = "access-log entries"
+        ordering = ["-logged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "remote_id"], name="log_unique_remote_id_per_building"),
+        ]
+        indexes = [
+            # Keyset pages: (building, logged_at, id) newest first; the other filters narrow within it.
+            models.Index(fields=["building", "-logged_at", "-id"], name="log_bldg_time"),
+            models.Index(fields=["building", "release_method", "-logged_at", "-id"], name="log_bldg_method_time"),
+            models.Index(fields=["door", "-logged_at", "-id"], name="log_door_time"),
+            # Residents browse their unit.
+            models.Index(fields=["unit", "-logged_at", "-id"], name="log_unit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} · {self.remote_id} · {self.logged_at:%Y-%m-%d %H:%M}"
+
+
+class CallRecord(models.Model):
+    """One intercom call at a building (§4.11)."""
+
+    class RecipientType(models.TextChoices):
+        TENANT = "Tenant", _("Resident")
+        ATTENDANT = "Attendant", _("Front desk")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="call_records")
+    remote_id = models.BigIntegerField()
+    logged_at = models.DateTimeField()
+    notification_type = models.CharField(max_length=16, blank=True)  # visitor | delivery
+    status = models.CharField(max_length=32, blank=True)  # initializing, opened_door, canceled, ...
+    recipient_type = models.CharField(max_length=16, blank=True)
+    recipient_bmx_id = models.BigIntegerField(null=True, blank=True)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    unit_bmx_id = models.BigIntegerField(null=True, blank=True)
+    unit_label = models.CharField(max_length=64, blank=True)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    device_bmx_id = models.BigIntegerField(null=True, blank=True)
+    device_name = models.CharField(max_length=200, blank=True)
+    snapshot_url = EncryptedTextField(blank=True)
+    raw = models.JSONField(default=dict)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-logged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "remote_id"], name="call_unique_remote_id_per_building"),
+        ]
+        indexes = [
+            models.Index(fields=["building", "-logged_at", "-id"], name="call_bldg_time"),
+            models.Index(fields=["building", "status", "-logged_at", "-id"], name="call_bldg_status_time"),
+            models.Index(fields=["unit", "-logged_at", "-id"], name="call_unit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building_id} · call {self.remote_id}"
+
+
+class SyncCursor(models.Model):
+    """Where the sync of one building's stream stands, and whether it is healthy.
+
+    ``high_water`` is the newest ``logged_at`` fully read; the next incremental walk starts an overlap
+    window before it (entries can show up late). It only moves when a walk completed, so a killed
+    worker re-reads rather than skips. The lease fields make the per-building lock: see
+    :func:`logs.services.sync_lease_acquire`.
+    """
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_sync_cursors")
+    stream = models.CharField(max_length=8, choices=Stream.choices)
+    high_water = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    rows_synced = models.BigIntegerField(default=0)
+    last_run_rows = models.IntegerField(default=0)
+    # Backfill of history, newest chunk first: from ``backfill_until`` back to ``backfill_from``, done
+    # back to ``backfill_reached``.
+    backfill_from = models.DateTimeField(null=True, blank=True)
+    backfill_until = models.DateTimeField(null=True, blank=True)
+    backfill_reached = models.DateTimeField(null=True, blank=True)
+    backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    # The lease: whoever holds an unexpired lease runs the sync; a killed worker's lease simply expires.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Debounce of webhook nudges: a sync was asked for at this time and is queued.
+    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["building", "stream"], name="one_cursor_per_building_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building} · {self.get_stream_display()}"
+
+    @property
+    def backfill_percent(self) -> int | None:
+        """How much of the history backfill is done, 0..100; None when there is none."""
+        if not (self.backfill_from and self.backfill_until):
+            return None
+        if self.backfill_finished_at:
+            return 100
+        total = (self.backfill_until - self.backfill_from).total_seconds()
+        reached = self.backfill_reached or self.backfill_until
+        done = (self.backfill_until - reached).total_seconds()
+        return max(0, min(100, int(100 * done / total))) if total > 0 else 100
+
+
+class WebhookEndpoint(models.Model):
+    """The per-building webhook URL's secret (hashed) and the ButterflyMX integrations pointing at it."""
+
+    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="log_webhook")
+    secret_hash = models.CharField(max_length=64)  # SHA-256 of a 256-bit random secret
+    integration_ids = models.JSONField(default=list, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Webhooks of {self.building}"
+
+
+class WebhookDelivery(models.Model):
+    """Every POST to a webhook URL: accepted nudges, duplicates, and rejected bodies kept for inspection."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted (sync requested)")
+        DUPLICATE = "duplicate", _("Duplicate (ignored)")
+        REJECTED = "rejected", _("Rejected")
+
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="log_webhook_deliveries"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField()
+    style = models.CharField(max_length=32, blank=True)  # documented.door_release, legacy.call_create, ...
+    dedupe_key = models.CharField(max_length=128, null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)  # truncated, snapshot URLs redacted
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "dedupe_key"],
+                condition=Q(outcome="accepted"),
+                name="webhook_delivery_dedupe",
+            ),
+        ]
+        indexes = [models.Index(fields=["building", "-received_at"], name="webhook_bldg_time")]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} · {self.outcome}"

@@ -1,0 +1,41 @@
+"""Admin: operators inspect synced rows, sync cursors and every webhook delivery (rejected ones too)."""
+
+from django.contrib import admin
+
+from .models import AccessLogEntry, CallRecord, SyncCursor, WebhookDelivery, WebhookEndpoint
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    list_display = ("logged_at", "building", "release_method", "release_type", "release_status", "unit_label")
+    list_filter = ("release_method", "release_type", "release_status")
+    raw_id_fields = ("building", "door", "unit")
+    exclude = ("snapshot_url",)  # a public S3 link: not shown, not editable
+    show_full_result_count = False
+
+
+@admin.register(CallRecord)
+class CallRecordAdmin(admin.ModelAdmin):
+    list_display = ("logged_at", "building", "notification_type", "status", "device_name", "unit_label")
+    list_filter = ("status", "notification_type")
+    raw_id_fields = ("building", "device", "unit")
+    exclude = ("snapshot_url",)
+    show_full_result_count = False
+
+
+@admin.register(SyncCursor)
+class SyncCursorAdmin(admin.ModelAdmin):
+    list_display = ("building", "stream", "high_water", "last_success_at", "rows_synced", "last_error")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("building", "registered_at", "last_delivery_at", "last_error")
+    exclude = ("secret_hash",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "building", "outcome", "status_code", "style", "error")
+    list_filter = ("outcome", "status_code")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
