@@ -23,6 +23,10 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
+    # --- dashboard
+    NavItem("Door board", "dashboard:index", "door-open", (Role.STAFF, Role.MANAGER)),
+    NavItem("My doors", "dashboard:my_doors", "key", (Role.RESIDENT,)),
+    NavItem("Release audit", "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
 ]
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "portal.accounts",
     "portal.core",
+    "portal.dashboard",
     "tenants",
     "passes",
     "logs",
@@ -270,6 +271,18 @@ BMX_TIMEOUT_S = env_setting(env.float, "BMX_TIMEOUT_S", default=10.0)
 # Fernet keys (comma-separated, newest first) that encrypt tokens and PINs at rest. Separate from
 # SECRET_KEY so either can be rotated alone. Development derives a stable key under var/.
 TOKEN_ENCRYPTION_KEYS = env_setting(env.list, "TOKEN_ENCRYPTION_KEYS", default=[])
+
+# --- Door releases (front desk) -----------------------------------------------------------------
+DOOR_RELEASE_COOLDOWN_S = env_setting(env.float, "DOOR_RELEASE_COOLDOWN_S", default=3.0)
+DOOR_RELEASE_USER_LIMIT = env_setting(env.int, "DOOR_RELEASE_USER_LIMIT", default=10)  # per minute
+DOOR_RELEASE_DOOR_LIMIT = env_setting(env.int, "DOOR_RELEASE_DOOR_LIMIT", default=30)  # per minute
+DOOR_RELEASE_TIMEOUT_S = env_setting(env.float, "DOOR_RELEASE_TIMEOUT_S", default=5.0)
+# The board shows "released" this long (ButterflyMX owns the strike time), waits this long for the
+# access-log entry that confirms it, and remembers a release's outcome this long.
+DOOR_RELEASED_DISPLAY_S = env_setting(env.float, "DOOR_RELEASED_DISPLAY_S", default=5.0)
+DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=60.0)
+DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
+DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 
 # --- Logging -------------------------------------------------------------------------------------
 LOGGING = {
