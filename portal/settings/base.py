@@ -257,7 +257,18 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL_S = env_setting(env.int, "PORTAL_HEARTBEAT_INTERVAL_S", default=30)
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "portal.core.tasks.heartbeat_task", "schedule": float(HEARTBEAT_INTERVAL_S)},
+    # Failed passes whose keychain could not be removed at once: keep trying, nothing half-made opens doors.
+    "passes-failed-cleanup": {
+        "task": "passes.tasks.failed_passes_cleanup_task",
+        "schedule": float(env_setting(env.int, "PASSES_CLEANUP_INTERVAL_S", default=300)),
+    },
 }
+
+# --- Visitor passes ------------------------------------------------------------------------------
+# A dotted path to a class with ``send(to, body)``; the console default prints the message.
+PASSES_SMS_BACKEND = env_setting(env.str, "PASSES_SMS_BACKEND", default="passes.sms.ConsoleBackend")
+# Guest pages (/p/<token>/) per client address and minute.
+PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=30)
 
 # --- ButterflyMX ---------------------------------------------------------------------------------
 # Bare origins; the client appends /v4/... and /oauth/.... With nothing set, the local sandbox.

@@ -1,0 +1,227 @@
+"""The one pass form: a kind chooser and fields that adapt to it (static/passes/pass_form.js shows only
+the kind's fields; without JavaScript every field shows and only the kind's are read)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from tenants.models import AccessPoint, Residency
+
+from . import rules
+from .models import WEEKDAYS, Pass
+from .services import PassInput
+
+WEEKDAY_CHOICES = list(
+    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
+KIND_HELP = {
+    Pass.Kind.CUSTOM: "From a start to an end you choose (at most one year ahead).",
+    Pass.Kind.RECURRING: "On chosen days of the week, in a daily window, between two dates.",
+    Pass.Kind.BUSINESS_HOURS: "Monday to Friday, 9:00 to 17:00 (adjustable).",
+    Pass.Kind.FULL_DAY: "All of one day, until 23:59.",
+    Pass.Kind.ONE_TIME: "Once on one day; usable again for 15 minutes after the first use.",
+    Pass.Kind.DELIVERY: "A name only: valid 30 days on every door, with one key.",
+}
+
+
+class ResidencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Residency) -> str:
+        return f"{obj.user.display_name} · {obj.unit.building.name} · unit {obj.unit.label}"
+
+
+class DoorChoiceField(forms.ModelMultipleChoiceField):
+    show_building = False
+
+    def label_from_instance(self, obj: AccessPoint) -> str:
+        return f"{obj.name} ({obj.building.name})" if self.show_building else obj.name
+
+
+class PassForm(forms.Form):
+    residency = ResidencyChoiceField(queryset=Residency.objects.none(), label="For", empty_label=None)
+    kind = forms.ChoiceField(
+        choices=Pass.Kind.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        initial=Pass.Kind.CUSTOM,
+    )
+    name = forms.CharField(max_length=120, help_text="Who or what it is for, e.g. “Dog walker”.")
+    starts_at = forms.DateTimeField(
+        required=False,
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    ends_at = forms.DateTimeField(
+        required=False,
+        label="Ends",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    day = forms.DateField(
+        required=False, label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    start_date = forms.DateField(
+        required=False, label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end_date = forms.DateField(
+        required=False, label="Last day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    weekdays = forms.MultipleChoiceField(
+        required=False,
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        label="Days of the week",
+    )
+    all_day = forms.BooleanField(required=False, label="All day")
+    time_from = forms.TimeField(
+        required=False, label="Daily from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    time_to = forms.TimeField(
+        required=False, label="Daily until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    doors = DoorChoiceField(
+        queryset=AccessPoint.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text="None ticked: every door the resident may use.",
+    )
+    visitors = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One name per line; each visitor gets their own QR code and PIN. Empty: one key.",
+    )
+    recipients = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Notify by ButterflyMX",
+        help_text="E-mail addresses or phone numbers, one per line: ButterflyMX sends each their own key.",
+    )
+
+    # Fields each kind reads (the rest are ignored for that kind).
+    KIND_FIELDS = {
+        Pass.Kind.CUSTOM: ("starts_at", "ends_at"),
+        Pass.Kind.FULL_DAY: ("day",),
+        Pass.Kind.ONE_TIME: ("day",),
+        Pass.Kind.RECURRING: ("start_date", "end_date", "weekdays", "all_day", "time_from", "time_to"),
+        Pass.Kind.BUSINESS_HOURS: ("start_date", "end_date", "weekdays", "all_day", "time_from", "time_to"),
+        Pass.Kind.DELIVERY: (),
+    }
+
+    def __init__(self, *args, residencies, actor=None, fixed_residency: Residency | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.fields["residency"].queryset = residencies
+        self.fixed_residency = fixed_residency
+        if fixed_residency is not None:
+            self.fields["residency"].queryset = residencies.filter(pk=fixed_residency.pk)
+            self.fields["residency"].initial = fixed_residency.pk
+        buildings = {r.unit.building_id for r in residencies}
+        self.fields["doors"].queryset = AccessPoint.objects.filter(
+            building_id__in=buildings, is_active=True
+        ).select_related("building")
+        self.kind_help = KIND_HELP
+
+    def clean(self):
+        cleaned = super().clean()
+        residency: Residency | None = cleaned.get("residency")
+        kind = cleaned.get("kind")
+        if residency is None or not kind:
+            return cleaned
+        building = residency.unit.building
+        tz = building.tz
+        doors = list(cleaned.get("doors") or [])
+        if kind == Pass.Kind.DELIVERY:
+            doors = []  # ButterflyMX opens every door of the resident for a delivery
+        wrong = [d for d in doors if d.building_id != building.pk]
+        if wrong:
+            self.add_error("doors", "Choose doors of the resident's building only.")
+        elif doors and not self._staff_acting(residency):
+            allowed = set(residency.doors.values_list("pk", flat=True))
+            if any(d.pk not in allowed for d in doors):
+                self.add_error("doors", "Choose doors the resident may use.")
+        try:
+            recipients = (
+                []
+                if kind == Pass.Kind.DELIVERY
+                else rules.clean_recipients(rules.parse_lines(cleaned.get("recipients", "")))
+            )
+            visitors = (
+                []
+                if kind == Pass.Kind.DELIVERY
+                else [v for v in (cleaned.get("visitors") or "").splitlines() if v.strip()]
+            )
+            visitors = [v.strip() for v in visitors]
+            rules.check_visitor_count(visitors, recipients)
+            fields = {f: cleaned.get(f) for f in self.KIND_FIELDS[kind]}
+            for name in ("starts_at", "ends_at"):
+                if fields.get(name) is not None and timezone.is_aware(fields[name]):
+                    # Django read the input in the server's zone; what was typed is building-local.
+                    fields[name] = timezone.make_naive(fields[name])
+            if "weekdays" in fields:
+                fields["weekdays"] = list(fields["weekdays"] or [])
+            window = rules.window_for(kind, tz=tz, now=timezone.now(), **fields)
+        except rules.PassRuleError as exc:
+            for name, messages in exc.errors.items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+            return cleaned
+        self.pass_input = PassInput(
+            kind=kind,
+            name=cleaned["name"].strip(),
+            window=window,
+            doors=doors,
+            recipients=recipients,
+            visitors=visitors,
+        )
+        return cleaned
+
+    def _staff_acting(self, residency: Residency) -> bool:
+        return getattr(self, "actor", None) is not None and self.actor.pk != residency.user_id
+
+    def add_service_errors(self, errors: dict[str | None, list[str]]) -> None:
+        for name, messages in errors.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, message)
+
+
+def preset_initial(preset: str, tz, now: dt.datetime | None = None) -> dict:
+    """Quick presets, computed in the building's zone: an hour from now, tonight, this weekend."""
+    now = (now or timezone.now()).astimezone(tz)
+    start = now.replace(second=0, microsecond=0, tzinfo=None)  # naive local: what the inputs show
+    if preset == "hour":
+        return {"kind": Pass.Kind.CUSTOM, "starts_at": start, "ends_at": start + dt.timedelta(hours=1)}
+    if preset == "tonight":
+        evening = start.replace(hour=18, minute=0)
+        end = (start + dt.timedelta(days=1)).replace(hour=2, minute=0)
+        return {"kind": Pass.Kind.CUSTOM, "starts_at": max(evening, start), "ends_at": end}
+    if preset == "weekend":
+        saturday = start.date() + dt.timedelta(days=(5 - start.weekday()) % 7)
+        if start.weekday() == 6:  # Sunday: this weekend is today
+            saturday = start.date() - dt.timedelta(days=1)
+        begin = max(start, dt.datetime.combine(saturday, dt.time(0, 0)))
+        end = dt.datetime.combine(saturday + dt.timedelta(days=1), dt.time(23, 59))
+        return {"kind": Pass.Kind.CUSTOM, "starts_at": begin, "ends_at": end}
+    if preset == "business_hours" or preset == Pass.Kind.BUSINESS_HOURS:
+        return business_hours_initial(now)
+    return {}
+
+
+def business_hours_initial(now: dt.datetime) -> dict:
+    return {
+        "kind": Pass.Kind.BUSINESS_HOURS,
+        "weekdays": list(WEEKDAYS[:5]),
+        "time_from": dt.time(9, 0),
+        "time_to": dt.time(17, 0),
+        "start_date": now.date(),
+        "end_date": now.date() + dt.timedelta(days=30),
+    }
+
+
+class ShareForm(forms.Form):
+    to = forms.CharField(label="E-mail address or phone number", max_length=254)
+
+    def clean_to(self):
+        try:
+            return rules.normalise_recipient(self.cleaned_data["to"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

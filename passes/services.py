@@ -1,0 +1,428 @@
+"""Writes of the passes app: create, replace, revoke and clean up visitor passes at ButterflyMX.
+
+The one rule that shapes this module: never a half-made pass. A keychain at ButterflyMX opens doors, so
+one must never exist there without a local row that shows it. Hence:
+
+1. the local ``Pass`` is saved (status ``pending``) and committed *before* ButterflyMX is called, so even
+   a crash mid-way leaves a row that points at what may exist there;
+2. ``POST /v4/keychains/{kind}`` creates the grant; its id is committed at once;
+3. ``POST /v4/virtual_keys`` adds a key per named visitor (recipients' keys come with the keychain);
+4. ``GET /v4/virtual_keys?q[keychain_id_eq]=`` reads every key's PIN and QR;
+5. if any of 3-4 fails, the keychain is deleted at ButterflyMX and the local row removed; if even that
+   delete fails, the pass stays ``failed`` with its keychain id, shown to its owner with "Retry" and
+   "Remove", and :func:`failed_passes_cleanup` (Celery beat) keeps trying to delete the keychain.
+
+Views that call these run with ``transaction.non_atomic_requests`` so each step commits on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from portal.butterflymx import BmxClient, BmxError
+from portal.butterflymx.client import parse_timestamp, utc_timestamp
+from tenants.models import AccessPoint, BmxLink, Residency
+from tenants.scope import has_role
+from tenants.services import client_for_link
+
+from .models import Pass, VisitorKey
+from .rules import Window
+
+logger = logging.getLogger(__name__)
+
+# ButterflyMX field names -> the fields a person typed into (forms and API alike).
+BMX_FIELDS = {
+    "name": "name",
+    "starts_at": "starts_at",
+    "ends_at": "ends_at",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "time_from": "time_from",
+    "time_to": "time_to",
+    "weekdays": "weekdays",
+    "recipients": "recipients",
+    "access_point_ids": "doors",
+    "device_ids": "doors",
+    "code": "visitors",
+    "pin_code": "visitors",
+}
+USAGE_STALE = timedelta(seconds=60)
+
+
+class PassError(Exception):
+    """A pass could not be created, replaced or revoked; ``errors`` by field (None = whole form)."""
+
+    def __init__(self, message: str, errors: dict[str | None, list[str]] | None = None, pass_obj: Pass | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {None: [message]}
+        self.pass_obj = pass_obj  # set when a failed pass was kept for the person to retry or remove
+
+
+@dataclass
+class PassInput:
+    """A validated request for a pass (see :mod:`passes.rules`)."""
+
+    kind: str
+    name: str
+    window: Window
+    doors: list[AccessPoint] = field(default_factory=list)  # empty: every door of the resident
+    recipients: list[str] = field(default_factory=list)
+    visitors: list[str] = field(default_factory=list)
+
+
+def bmx_field_errors(exc: BmxError) -> dict[str | None, list[str]]:
+    """ButterflyMX's 422 answer as field errors of our forms; unknown fields go to the whole form."""
+    out: dict[str | None, list[str]] = {}
+    for e in exc.errors:
+        target = BMX_FIELDS.get(e.field)
+        label = "" if target or e.field == "base" else f"{e.field.replace('_', ' ')}: "
+        message = e.message[:1].upper() + e.message[1:] if e.message else e.code
+        out.setdefault(target, []).append(f"ButterflyMX: {label}{message}.".replace("..", "."))
+    return out or {None: [exc.human_message]}
+
+
+# --- Which ButterflyMX account acts ---------------------------------------------------------------
+
+
+def acting_link(*, actor, residency: Residency) -> BmxLink:
+    """Staff and managers act with the building's admin link; a resident with their own tenant link."""
+    building = residency.unit.building
+    if actor is not None and actor.pk != residency.user_id and has_role(actor, building, "staff", "manager"):
+        link = building.admin_link
+        if link is None or not link.is_active:
+            raise PassError("This building is not connected to ButterflyMX: a manager must link its admin account.")
+        return link
+    link = residency.link
+    if link is None or not link.is_active:
+        raise PassError("Link your ButterflyMX account first (it needs re-linking or was never linked).")
+    return link
+
+
+def _client_for_pass(pass_obj: Pass, actor=None) -> BmxClient:
+    """The creator's link first; the building's admin link when that one is gone or a manager acts."""
+    building = pass_obj.building
+    candidates = []
+    if actor is not None and has_role(actor, building, "staff", "manager"):
+        candidates.append(building.admin_link)
+    candidates += [pass_obj.link, building.admin_link]
+    for link in candidates:
+        if link is not None and link.is_active:
+            return client_for_link(link)
+    raise PassError("No linked ButterflyMX account can act on this pass: link the account again.")
+
+
+# --- Create ---------------------------------------------------------------------------------------
+
+
+def _keychain_body(data: PassInput, tenant_id: int) -> dict:
+    body: dict = {"name": data.name, "tenant_id": tenant_id}
+    if data.kind == Pass.Kind.DELIVERY:
+        return body  # a name only: ButterflyMX picks the window, the doors and the one key
+    w = data.window
+    if data.kind in (Pass.Kind.RECURRING, Pass.Kind.BUSINESS_HOURS):
+        # Building-local dates and wall-clock times: they mean the same hours across DST changes.
+        body.update(
+            start_date=w.start_date.isoformat(),
+            end_date=w.end_date.isoformat(),
+            time_from=w.time_from.strftime("%H:%M"),
+            time_to=w.time_to.strftime("%H:%M"),
+            weekdays=list(w.weekdays),
+        )
+    else:
+        body.update(starts_at=utc_timestamp(w.starts_at), ends_at=utc_timestamp(w.ends_at))
+    body["recipients"] = list(data.recipients)
+    doors = [d.bmx_id for d in data.doors if d.bmx_id is not None]
+    if doors:
+        body["access_point_ids"] = doors  # left out: every door the resident may use
+    return body
+
+
+def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass | None = None) -> Pass:
+    """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring)."""
+    link = acting_link(actor=actor, residency=residency)
+    if residency.bmx_tenant_id is None:
+        raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+    client = client_for_link(link)
+    unit = residency.unit
+    # Step 1: the local row, committed before any remote call.
+    with transaction.atomic():
+        pass_obj = Pass.objects.create(
+            kind=data.kind,
+            name=data.name,
+            building=unit.building,
+            unit=unit,
+            residency=residency,
+            created_by=actor,
+            link=link,
+            starts_at=data.window.starts_at,
+            ends_at=data.window.ends_at,
+            start_date=data.window.start_date,
+            end_date=data.window.end_date,
+            time_from=data.window.time_from,
+            time_to=data.window.time_to,
+            weekdays=list(data.window.weekdays),
+            recipients=list(data.recipients),
+            status=Pass.Status.PENDING,
+            replaces=replaces,
+        )
+        pass_obj.doors.set(data.doors)
+    # Step 2: the keychain. Nothing exists remotely when this fails with an answer; without an answer
+    # (timeout) it may, so we look for it and delete what we find.
+    try:
+        keychain = client.create_keychain(Pass.BMX_KIND[data.kind], _keychain_body(data, residency.bmx_tenant_id))
+    except BmxError as exc:
+        if exc.status == 0 or exc.status >= 500:
+            _delete_unacknowledged_keychains(client, pass_obj, residency.bmx_tenant_id)
+        pass_obj.delete()
+        errors = bmx_field_errors(exc) if exc.status == 422 else {None: [exc.human_message]}
+        raise PassError(exc.human_message, errors) from exc
+    pass_obj.bmx_keychain_id = keychain["id"]
+    pass_obj.starts_at = parse_timestamp(keychain.get("starts_at")) or pass_obj.starts_at
+    pass_obj.ends_at = parse_timestamp(keychain.get("ends_at")) or pass_obj.ends_at
+    pass_obj.save(update_fields=["bmx_keychain_id", "starts_at", "ends_at", "updated_at"])
+    doors = AccessPoint.objects.filter(building=unit.building, bmx_id__in=keychain.get("access_point_ids") or [])
+    pass_obj.doors.set(doors)
+    # Steps 3-4: the keys. Any failure from here on undoes the keychain.
+    try:
+        visitors = list(data.visitors)
+        if not visitors and not data.recipients and data.kind != Pass.Kind.DELIVERY:
+            visitors = [data.name]  # a pass nobody can use is no pass: one key named after it
+        contacts = {r: r for r in data.recipients}
+        for name in visitors:
+            client.create_virtual_key({"keychain_id": keychain["id"], "name": name})
+        keys = client.virtual_keys(keychain_id_eq=keychain["id"])
+        with transaction.atomic():
+            for item in keys:
+                key = VisitorKey(pass_obj=pass_obj)
+                key.set_share_token()
+                _apply_key(key, item)
+                contact = item.get("email") or item.get("sms_number") or ""
+                if contact in contacts:
+                    key.name = key.name if key.name != data.name else contact
+                key.save()
+            pass_obj.status = Pass.Status.ACTIVE
+            pass_obj.usage_refreshed_at = timezone.now()
+            pass_obj.save(update_fields=["status", "usage_refreshed_at", "updated_at"])
+    except BmxError as exc:
+        errors = bmx_field_errors(exc) if exc.status == 422 else {None: [exc.human_message]}
+        _undo_keychain(client, pass_obj, exc)
+        if pass_obj.pk is None:
+            raise PassError(exc.human_message, errors) from exc
+        raise PassError(pass_obj.failure, errors, pass_obj=pass_obj) from exc
+    return pass_obj
+
+
+def _apply_key(key: VisitorKey, item: dict) -> None:
+    key.bmx_virtual_key_id = item.get("id")
+    key.name = (item.get("name") or key.name or "Visitor")[:120]
+    key.email = item.get("email") or ""
+    key.phone = item.get("sms_number") or ""
+    key.pin = item.get("pin_code") or ""
+    key.qr_code_url = item.get("qr_code_url") or ""
+    key.instructions_url = item.get("instructions_url") or ""
+    key.usage_count = item.get("usage_count") or 0
+    key.first_used_at = parse_timestamp(item.get("first_used_at"))
+    key.last_used_at = parse_timestamp(item.get("last_used_at"))
+    key.sent_at = parse_timestamp(item.get("sent_at"))
+
+
+def _undo_keychain(client: BmxClient, pass_obj: Pass, cause: BmxError) -> None:
+    """Step 5: delete the keychain; if that fails too, keep the pass as ``failed`` for a retry."""
+    try:
+        client.delete_keychain(pass_obj.bmx_keychain_id)
+    except BmxError as exc:
+        if exc.status != 404:
+            logger.warning(
+                "pass %s: keychain %s could not be removed after a failed create (%s)",
+                pass_obj.pk,
+                pass_obj.bmx_keychain_id,
+                exc.code or exc.status,
+            )
+            pass_obj.status = Pass.Status.FAILED
+            pass_obj.failure = (
+                f"The pass could not be completed ({cause.human_message}) and ButterflyMX did not let us "
+                "remove it yet. It may still open doors: choose Retry or Remove."
+            )
+            pass_obj.save(update_fields=["status", "failure", "updated_at"])
+            return
+    pass_obj.delete()
+
+
+def _delete_unacknowledged_keychains(client: BmxClient, pass_obj: Pass, tenant_id: int) -> None:
+    """After a create that got no answer: delete same-named keychains of the tenant we do not know."""
+    try:
+        found = client.keychains(name_eq=pass_obj.name, tenant_id_eq=tenant_id)
+        known = set(Pass.objects.filter(bmx_keychain_id__isnull=False).values_list("bmx_keychain_id", flat=True))
+        for item in found:
+            if item["id"] not in known:
+                client.delete_keychain(item["id"])
+    except BmxError:
+        logger.warning("pass %s: could not look for a keychain created without an answer", pass_obj.pk)
+
+
+def pass_replace(*, actor, old: Pass, data: PassInput) -> tuple[Pass, str | None]:
+    """ "Extend" or "change": create the new pass, then revoke the old one, in one action.
+
+    The new pass comes first so the visitor is never left without one. If the old one cannot be revoked,
+    the new one stays and the returned warning says the old one is still valid.
+    """
+    if old.residency is None:
+        raise PassError("The resident of this pass no longer lives here.")
+    new = pass_create(actor=actor, residency=old.residency, data=data, replaces=old)
+    try:
+        pass_revoke(pass_obj=old, actor=actor)
+    except PassError as exc:
+        return new, f"The new pass is ready, but the old one could not be revoked yet: {exc.message}"
+    return new, None
+
+
+# --- Revoke, retry, remove ------------------------------------------------------------------------
+
+
+def pass_revoke(*, pass_obj: Pass, actor) -> Pass:
+    """Revoke at ButterflyMX (every key of the keychain stops working), then mark it revoked here."""
+    if pass_obj.status == Pass.Status.REVOKED:
+        return pass_obj
+    if pass_obj.bmx_keychain_id is not None:
+        client = _client_for_pass(pass_obj, actor)
+        try:
+            client.delete_keychain(pass_obj.bmx_keychain_id)
+        except BmxError as exc:
+            if exc.status != 404:  # 404: already gone there, which is what we want
+                raise PassError(f"The pass could not be revoked: {exc.human_message}") from exc
+    now = timezone.now()
+    # Conditional update: two clicks or two people revoke once.
+    Pass.objects.filter(pk=pass_obj.pk).exclude(status=Pass.Status.REVOKED).update(
+        status=Pass.Status.REVOKED, revoked_at=now, revoked_by=actor, updated_at=now
+    )
+    pass_obj.refresh_from_db()
+    return pass_obj
+
+
+def pass_remove_failed(*, pass_obj: Pass, actor) -> None:
+    """ "Remove" on a failed pass: delete the keychain (if still there), then the local row."""
+    if pass_obj.status != Pass.Status.FAILED:
+        raise PassError("Only a failed pass can be removed; revoke a working pass instead.")
+    if pass_obj.bmx_keychain_id is not None:
+        client = _client_for_pass(pass_obj, actor)
+        try:
+            client.delete_keychain(pass_obj.bmx_keychain_id)
+        except BmxError as exc:
+            if exc.status != 404:
+                raise PassError(f"ButterflyMX did not let us remove it yet: {exc.human_message}") from exc
+    pass_obj.delete()
+
+
+def pass_input_from(pass_obj: Pass) -> PassInput:
+    """The details of an existing pass, as a request for a new one (retry, extend, change)."""
+    return PassInput(
+        kind=pass_obj.kind,
+        name=pass_obj.name,
+        window=Window(
+            starts_at=pass_obj.starts_at,
+            ends_at=pass_obj.ends_at,
+            start_date=pass_obj.start_date,
+            end_date=pass_obj.end_date,
+            time_from=pass_obj.time_from,
+            time_to=pass_obj.time_to,
+            weekdays=list(pass_obj.weekdays or []),
+        ),
+        doors=list(pass_obj.doors.all()),
+        recipients=list(pass_obj.recipients or []),
+        visitors=[k.name for k in pass_obj.keys.all() if not k.contact],
+    )
+
+
+def pass_retry_failed(*, pass_obj: Pass, actor) -> Pass:
+    """ "Retry" on a failed pass: remove what is left of it, then create it again with the same details."""
+    if pass_obj.residency is None:
+        raise PassError("The resident of this pass no longer lives here.")
+    data = pass_input_from(pass_obj)
+    residency = pass_obj.residency
+    pass_remove_failed(pass_obj=pass_obj, actor=actor)
+    return pass_create(actor=actor, residency=residency, data=data)
+
+
+def failed_passes_cleanup() -> int:
+    """Beat: delete the keychains of failed passes at ButterflyMX, so nothing half-made opens a door.
+
+    The local row stays (status failed, no keychain) so its owner still sees it and can retry or remove.
+    """
+    cleaned = 0
+    for pass_obj in Pass.objects.filter(status=Pass.Status.FAILED, bmx_keychain_id__isnull=False).select_related(
+        "building__admin_link", "link"
+    ):
+        try:
+            client = _client_for_pass(pass_obj)
+            client.delete_keychain(pass_obj.bmx_keychain_id)
+        except PassError:
+            continue
+        except BmxError as exc:
+            if exc.status != 404:
+                continue
+        Pass.objects.filter(pk=pass_obj.pk).update(
+            bmx_keychain_id=None,
+            failure="The pass could not be completed; nothing is left at ButterflyMX. Retry or remove it.",
+            updated_at=timezone.now(),
+        )
+        cleaned += 1
+    return cleaned
+
+
+# --- Use counters ---------------------------------------------------------------------------------
+
+
+def pass_usage_refresh(*, pass_ids: list[int]) -> int:
+    """Read use counts of these passes' keys from ButterflyMX (one list call per account). Idempotent."""
+    passes = list(
+        Pass.objects.filter(pk__in=pass_ids, bmx_keychain_id__isnull=False)
+        .exclude(status=Pass.Status.FAILED)
+        .select_related("building__admin_link", "link")
+    )
+    by_link: dict[int, list[Pass]] = defaultdict(list)
+    clients: dict[int, BmxClient] = {}
+    for p in passes:
+        link = p.link if p.link is not None and p.link.is_active else p.building.admin_link
+        if link is None or not link.is_active:
+            continue
+        by_link[link.pk].append(p)
+        clients.setdefault(link.pk, client_for_link(link))
+    updated = 0
+    now = timezone.now()
+    for link_id, group in by_link.items():
+        by_keychain = {p.bmx_keychain_id: p for p in group}
+        try:
+            items = clients[link_id].virtual_keys(keychain_id_in=sorted(by_keychain))
+        except BmxError as exc:
+            logger.info("usage refresh for link %s failed: %s", link_id, exc.code or exc.status)
+            continue
+        keys = {k.bmx_virtual_key_id: k for k in VisitorKey.objects.filter(pass_obj__in=group)}
+        with transaction.atomic():
+            for item in items:
+                key = keys.get(item.get("id"))
+                if key is None:
+                    continue
+                key.usage_count = item.get("usage_count") or 0
+                key.first_used_at = parse_timestamp(item.get("first_used_at"))
+                key.last_used_at = parse_timestamp(item.get("last_used_at"))
+                key.sent_at = parse_timestamp(item.get("sent_at"))
+                key.save(update_fields=["usage_count", "first_used_at", "last_used_at", "sent_at"])
+            for p in group:
+                mine = [k for k in keys.values() if k.pass_obj_id == p.pk]
+                firsts = [k.first_used_at for k in mine if k.first_used_at]
+                lasts = [k.last_used_at for k in mine if k.last_used_at]
+                Pass.objects.filter(pk=p.pk).update(
+                    use_count=sum(k.usage_count for k in mine),
+                    first_used_at=min(firsts) if firsts else None,
+                    last_used_at=max(lasts) if lasts else None,
+                    usage_refreshed_at=now,
+                )
+                updated += 1
+    return updated

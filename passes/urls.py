@@ -1,0 +1,18 @@
+"""Mounted at the root: the pages under /passes/ and the guest pages under /p/<token>/."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "passes"
+
+urlpatterns = [
+    path("passes/", views.pass_list, name="list"),
+    path("passes/new/", views.pass_create, name="new"),
+    path("passes/<int:pk>/", views.pass_detail, name="detail"),
+    path("passes/<int:pk>/change/", views.pass_change, name="change"),
+    path("passes/<int:pk>/<slug:action>/", views.pass_action, name="action"),
+    path("passes/keys/<int:pk>/share/", views.key_share, name="share"),
+    path("p/<str:token>/", views.guest, name="guest"),
+    path("p/<str:token>/pass.ics", views.guest_ics, name="guest_ics"),
+]

@@ -1,0 +1,329 @@
+"""Pages of the passes app: list, create, detail, revoke/retry/remove, change, share, the guest page.
+
+Every queryset starts from :func:`passes.selectors.passes_visible_to`: out of scope is a 404. Views
+that call ButterflyMX run outside the request transaction so each step of the service commits on its
+own (see :mod:`passes.services`).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tenants.scope import buildings_where
+
+from . import selectors, services, sharing
+from .forms import PassForm, ShareForm, business_hours_initial, preset_initial
+from .models import Pass, VisitorKey
+from .tasks import pass_usage_refresh_task
+
+PAGE_SIZE = 25
+TABS = [
+    ("active", "Active"),
+    ("upcoming", "Upcoming"),
+    ("used", "Used"),
+    ("expired", "Expired"),
+    ("revoked", "Revoked"),
+    ("failed", "Needs attention"),
+    ("all", "All"),
+]
+
+
+def _get_pass(request: HttpRequest, pk: int) -> Pass:
+    return get_object_or_404(
+        selectors.passes_visible_to(request.user).select_related("building", "unit", "residency__user"), pk=pk
+    )
+
+
+def _is_staff_view(request: HttpRequest) -> bool:
+    return buildings_where(request.user, "staff", "manager").exists()
+
+
+@login_required
+@require_GET
+def pass_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "active")
+    if state not in selectors.STATES:
+        state = "active"
+    page = Paginator(selectors.pass_list(request.user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    refreshing = False
+    stale = selectors.stale_pass_ids(page.object_list, now)
+    # Use counts come from ButterflyMX in the background, at most once a minute per person: the page
+    # never waits for ButterflyMX; htmx fetches the table again once the worker had time.
+    if stale and "partial" not in request.GET and cache.add(f"passes:usage-refresh:{request.user.pk}", 1, 60):
+        transaction.on_commit(partial(pass_usage_refresh_task.delay, stale))
+        refreshing = True
+    context = {
+        "page": page,
+        "passes": [(p, p.state(now)) for p in page.object_list],
+        "state": state,
+        "tabs": TABS,
+        "staff_view": _is_staff_view(request),
+        "refreshing": refreshing,
+        "failed_count": selectors.filter_state(selectors.passes_visible_to(request.user), "failed").count(),
+    }
+    template = "passes/_table.html" if "partial" in request.GET else "passes/list.html"
+    return render(request, template, context)
+
+
+def _creation_form(request: HttpRequest, data=None, initial=None, fixed=None) -> PassForm:
+    residencies = selectors.residencies_for_creation(request.user)
+    return PassForm(data, residencies=residencies, actor=request.user, initial=initial or {}, fixed_residency=fixed)
+
+
+@login_required
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+def pass_create(request: HttpRequest) -> HttpResponse:
+    residencies = selectors.residencies_for_creation(request.user)
+    if not residencies.exists():
+        raise Http404("No tenancy to create passes for")
+    if request.method == "POST":
+        form = _creation_form(request, request.POST)
+        if form.is_valid():
+            try:
+                new = services.pass_create(
+                    actor=request.user, residency=form.cleaned_data["residency"], data=form.pass_input
+                )
+            except services.PassError as exc:
+                if exc.pass_obj is not None:
+                    messages.error(request, exc.message)
+                    return redirect("passes:detail", pk=exc.pass_obj.pk)
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(request, f"Pass “{new.name}” created.")
+                return redirect("passes:detail", pk=new.pk)
+    else:
+        first = residencies.first()
+        tz = first.unit.building.tz
+        initial = {"residency": request.GET.get("residency") or first.pk}
+        initial.update(business_hours_initial(timezone.now().astimezone(tz)))
+        initial["kind"] = request.GET.get("kind") or Pass.Kind.CUSTOM
+        initial.update(preset_initial(request.GET.get("preset", ""), tz))
+        if request.GET.get("kind") == Pass.Kind.BUSINESS_HOURS:
+            initial.update(business_hours_initial(timezone.now().astimezone(tz)))
+        form = _creation_form(request, initial=initial)
+    return render(request, "passes/form.html", {"form": form, "title": "New pass", "presets": True})
+
+
+@login_required
+@require_GET
+def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pass_obj = _get_pass(request, pk)
+    keys = list(pass_obj.keys.all())
+    shares = [(k, sharing.share_url(k, request)) for k in keys]
+    return render(
+        request,
+        "passes/detail.html",
+        {
+            "pass": pass_obj,
+            "state": pass_obj.state(),
+            "shares": shares,
+            "doors": list(pass_obj.doors.all()),
+            "share_form": ShareForm(),
+            "tz": pass_obj.building.tz,
+        },
+    )
+
+
+ACTIONS = {
+    "revoke": ("Revoke this pass?", "Every QR code and PIN of this pass stops opening doors at once.", "Revoke"),
+    "retry": (
+        "Create this pass again?",
+        "What is left of the failed pass is removed, then it is created anew.",
+        "Retry",
+    ),
+    "remove": ("Remove this failed pass?", "It is deleted at ButterflyMX (if anything is left) and here.", "Remove"),
+}
+
+
+@login_required
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+def pass_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Revoke, retry or remove: GET asks for confirmation, POST does it."""
+    pass_obj = _get_pass(request, pk)
+    if action not in ACTIONS:
+        raise Http404
+    if request.method == "POST":
+        try:
+            if action == "revoke":
+                services.pass_revoke(pass_obj=pass_obj, actor=request.user)
+                messages.success(request, f"Pass “{pass_obj.name}” revoked: it no longer opens any door.")
+            elif action == "retry":
+                new = services.pass_retry_failed(pass_obj=pass_obj, actor=request.user)
+                messages.success(request, f"Pass “{new.name}” created.")
+                return redirect("passes:detail", pk=new.pk)
+            else:
+                services.pass_remove_failed(pass_obj=pass_obj, actor=request.user)
+                messages.success(request, f"Pass “{pass_obj.name}” removed.")
+                return redirect("passes:list")
+        except services.PassError as exc:
+            messages.error(request, exc.message)
+            if exc.pass_obj is not None:
+                return redirect("passes:detail", pk=exc.pass_obj.pk)
+        next_url = request.POST.get("next", "")
+        if next_url.startswith("/passes/"):
+            return redirect(next_url)
+        if action != "revoke" and not Pass.objects.filter(pk=pk).exists():
+            return redirect("passes:list")
+        return redirect("passes:detail", pk=pk)
+    title, text, button = ACTIONS[action]
+    return render(
+        request,
+        "passes/confirm.html",
+        {"pass": pass_obj, "title": title, "text": text, "button": button, "action": action},
+    )
+
+
+@login_required
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Extend" or "change": a new pass with the edited details replaces this one in one action."""
+    old = _get_pass(request, pk)
+    if old.status != Pass.Status.ACTIVE or old.residency is None or old.state() in ("used",):
+        messages.error(request, "Only a working pass can be extended or changed; create a new one instead.")
+        return redirect("passes:detail", pk=pk)
+    if request.method == "POST":
+        form = _creation_form(request, request.POST, fixed=old.residency)
+        if form.is_valid():
+            try:
+                new, warning = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
+            except services.PassError as exc:
+                if exc.pass_obj is not None:
+                    messages.error(request, exc.message)
+                    return redirect("passes:detail", pk=exc.pass_obj.pk)
+                form.add_service_errors(exc.errors)
+            else:
+                if warning:
+                    messages.warning(request, warning)
+                else:
+                    messages.success(request, f"Pass “{new.name}” replaces the old one, which is revoked.")
+                return redirect("passes:detail", pk=new.pk)
+    else:
+        tz = old.building.tz
+        data = services.pass_input_from(old)
+        initial = {
+            "residency": old.residency_id,
+            "kind": old.kind,
+            "name": old.name,
+            "starts_at": timezone.localtime(old.starts_at, tz).replace(tzinfo=None),
+            "ends_at": timezone.localtime(old.ends_at, tz).replace(tzinfo=None),
+            "day": timezone.localtime(old.starts_at, tz).date(),
+            "start_date": old.start_date,
+            "end_date": old.end_date,
+            "time_from": old.time_from,
+            "time_to": old.time_to,
+            "weekdays": old.weekdays,
+            "doors": [d.pk for d in data.doors],
+            "visitors": "\n".join(data.visitors),
+            "recipients": "\n".join(data.recipients),
+        }
+        form = _creation_form(request, initial=initial, fixed=old.residency)
+    return render(request, "passes/form.html", {"form": form, "title": f"Extend or change “{old.name}”", "old": old})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a visitor's guest link by e-mail or text message."""
+    key = get_object_or_404(
+        VisitorKey.objects.filter(pass_obj__in=selectors.passes_visible_to(request.user)).select_related(
+            "pass_obj__building"
+        ),
+        pk=pk,
+    )
+    if request.method == "POST":
+        form = ShareForm(request.POST)
+        if form.is_valid():
+            to = form.cleaned_data["to"]
+            url = sharing.share_url(key, request)
+            if "@" in to:
+                sharing.send_by_email(key, to, url)
+            else:
+                sharing.send_by_sms(key, to, url)
+            messages.success(request, f"The pass of {key.name} was sent to {to}.")
+        else:
+            messages.error(request, " ".join(form.errors.get("to", [])))
+    return redirect("passes:detail", pk=key.pass_obj_id)
+
+
+# --- The guest page -----------------------------------------------------------------------------
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """A fixed one-minute window per client address, counted atomically in the shared cache."""
+    limit = getattr(settings, "PASSES_GUEST_RATE_PER_MINUTE", 30)
+    minute = int(timezone.now().timestamp() // 60)
+    key = f"passes:guest:{request.META.get('REMOTE_ADDR', '')}:{minute}"
+    cache.add(key, 0, 70)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, 70)
+        count = 1
+    return count > limit
+
+
+def _guest_headers(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _guest_key(request: HttpRequest, token: str) -> VisitorKey:
+    key = selectors.key_for_share_token(token)
+    if key is None or key.pass_obj.status in (Pass.Status.PENDING, Pass.Status.FAILED):
+        raise Http404("No such pass")
+    return key
+
+
+@never_cache
+@require_GET
+def guest(request: HttpRequest, token: str) -> HttpResponse:
+    if _rate_limited(request):
+        return _guest_headers(
+            HttpResponse("Too many requests. Try again in a minute.", status=429, content_type="text/plain")
+        )
+    key = _guest_key(request, token)
+    pass_obj = key.pass_obj
+    state = pass_obj.state()
+    usable = state in ("active", "upcoming")
+    context = {
+        "key": key,
+        "pass": pass_obj,
+        "state": state,
+        "usable": usable,
+        "tz": pass_obj.building.tz,
+        "doors": list(pass_obj.doors.all()),
+        "qr_svg": sharing.qr_svg(sharing.qr_payload(key)) if usable else "",
+        "ics_url": reverse("passes:guest_ics", kwargs={"token": token}),
+    }
+    return _guest_headers(render(request, "passes/guest.html", context))
+
+
+@never_cache
+@require_GET
+def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
+    if _rate_limited(request):
+        return _guest_headers(HttpResponse("Too many requests.", status=429, content_type="text/plain"))
+    key = _guest_key(request, token)
+    url = request.build_absolute_uri(reverse("passes:guest", kwargs={"token": token}))
+    response = HttpResponse(sharing.ics_for(key, url), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="visitor-pass.ics"'
+    return _guest_headers(response)
