@@ -217,6 +217,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The portal's own REST API: buildings, passes, logs and doors, scoped per building.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models call their choices "Status"; name each enum in the schema after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "PassStatusEnum": "passes.models.Pass.Status",
+        "DoorReleaseStatusEnum": "portal.dashboard.models.DoorRelease.Status",
+        "LinkStatusEnum": "tenants.models.BmxLink.Status",
+    },
 }
 
 # --- Celery --------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class DoorList(generics.GenericAPIView):
             queryset = queryset.filter(building_id=int(building))
         return queryset
 
+    @extend_schema(operation_id="doors_list", responses=DoorStateSerializer(many=True))
     def get(self, request):
         return Response(self.get_serializer(door_states(self.get_queryset()), many=True).data)
 
@@ -39,6 +40,7 @@ class DoorList(generics.GenericAPIView):
 class DoorDetail(generics.GenericAPIView):
     serializer_class = DoorStateSerializer
 
+    @extend_schema(operation_id="doors_retrieve")
     def get(self, request, pk: int):
         states = door_states(doors_visible_to(request.user).filter(pk=pk, is_active=True))
         if not states:
