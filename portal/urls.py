@@ -11,4 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("passes.urls")),
     path("api/passes/", include("passes.api.urls")),
+    path("", include("tenants.urls")),
+    path("api/me/", include("tenants.api.urls")),
 ]

@@ -36,7 +36,7 @@ from sandbox.models import (
     VirtualKey,
     WebhookDelivery,
 )
-from sandbox.rules import access, events
+from sandbox.rules import access, events, pins
 
 
 class BadRequest(Exception):
@@ -337,6 +337,16 @@ def deliveries(request):
     return {"deliveries": rows, "in_flight": webhooks.inflight()}
 
 
+def pin_rules(request):
+    """The resident-PIN rules for many codes at once (strength and length only, no ``taken`` check):
+    ``{"codes": ["123456", ...]}`` -> ``{"results": {"123456": ["low_entropy"], ...}}``. For tests that
+    compare a client-side check with these rules without thousands of round trips."""
+    codes = _json(request).get("codes")
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise BadRequest("codes must be a list of strings")
+    return {"results": {code: [err[1] for err in pins.resident_pin_errors(code, building_id=0)] for code in codes}}
+
+
 def deliveries_clear(request):
     WebhookDelivery.objects.all().delete()
     return {"deliveries": []}
@@ -352,6 +362,7 @@ faults_view = route(GET=faults_get, POST=faults_add, DELETE=faults_clear)
 calls_view = route(POST=call_start)
 call_status_view = route(POST=call_status)
 keys_use_view = route(POST=keys_use)
+pin_rules_view = route(POST=pin_rules)
 swipe_view = route(POST=swipe)
 open_hours_view = route(POST=open_hours)
 generate_view = route(POST=generate)

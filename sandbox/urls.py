@@ -85,6 +85,7 @@ urlpatterns = [
     path("_sandbox/calls/<int:id>/status", control.call_status_view),
     path("_sandbox/keys/use", control.keys_use_view),
     path("_sandbox/swipe", control.swipe_view),
+    path("_sandbox/pin_rules", control.pin_rules_view),
     path("_sandbox/open_hours", control.open_hours_view),
     path("_sandbox/generate", control.generate_view),
     path("_sandbox/webhooks/faults", control.webhook_faults_view),

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AccessPoint, Building, Device, Membership, Residency, Unit
+from .models import AccessPoint, BmxLink, Building, Device, Membership, Residency, RosterSync, TenantRecord, Unit
 
 
 @admin.register(Building)
@@ -41,3 +41,27 @@ class ResidencyAdmin(admin.ModelAdmin):
     list_display = ["user", "unit", "bmx_tenant_id", "is_active"]
     list_filter = ["unit__building"]
     search_fields = ["user__email", "unit__label"]
+
+
+@admin.register(BmxLink)
+class BmxLinkAdmin(admin.ModelAdmin):
+    """Status only: the token columns are excluded, so an operator's screen never shows one."""
+
+    list_display = ["user", "kind", "status", "bmx_email", "expires_at", "refreshed_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["user__email", "bmx_email"]
+    exclude = ["access_token", "refresh_token"]
+    readonly_fields = ["user", "kind", "bmx_user_id", "bmx_email", "expires_at", "scope", "refreshed_at"]
+
+
+@admin.register(RosterSync)
+class RosterSyncAdmin(admin.ModelAdmin):
+    list_display = ["link", "status", "progress", "created_at", "finished_at"]
+    list_filter = ["status"]
+
+
+@admin.register(TenantRecord)
+class TenantRecordAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "building", "unit", "registration_status", "is_active"]
+    list_filter = ["building", "is_active"]
+    search_fields = ["first_name", "last_name", "email"]

@@ -190,3 +190,64 @@ class Residency(models.Model):
     @property
     def building(self) -> Building:
         return self.unit.building
+
+
+class TenantRecord(models.Model):
+    """A ButterflyMX tenant of a building as the last roster sync saw it, portal user or not.
+
+    Kept (inactive) when the tenant disappears from ButterflyMX, so history keeps its names.
+    """
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="tenant_records")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="tenant_records")
+    bmx_id = models.BigIntegerField()
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    registration_status = models.CharField(max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["building", "last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "bmx_id"], name="tenant_record_unique_bmx_id_per_building"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.bmx_id)
+
+
+class RosterSync(models.Model):
+    """One run of the roster sync of a building-admin link: its progress, counters and outcome."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    link = models.ForeignKey(BmxLink, on_delete=models.CASCADE, related_name="roster_syncs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    step = models.CharField(max_length=200, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done, 0 to 100."))
+    counters = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"roster sync {self.pk} · {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def counter_items(self) -> list[tuple[str, int]]:
+        """Counters for people: ``("units created", 10)``; zeros are left out."""
+        return [(key.replace("_", " "), value) for key, value in sorted(self.counters.items()) if value]

@@ -1,4 +1,5 @@
-"""Writes of the tenants app. Tokens: one function hands out a working access token for a link."""
+"""Writes of the tenants app: linking ButterflyMX accounts, and the one function that hands out a
+working access token for a link (every caller, web or worker, goes through it)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError, oauth
+from portal.butterflymx.oauth import TokenSet
 
-from .models import BmxLink
+from .models import AccessPoint, BmxLink, Building, Residency, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def _needs_relink_error(link: BmxLink) -> LinkNeedsRelink:
     return LinkNeedsRelink(status=401, code="needs_relink", message=link.last_error or "re-link required")
 
 
-def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str:
+def link_access_token(*, link_id: int, rejected_token: str | None = None, margin: timedelta = REFRESH_MARGIN) -> str:
     """A working access token for ``link_id``, refreshed ahead of expiry. Every caller uses this.
 
     Many web and worker processes may call this at once with an expiring token: the row lock makes
@@ -38,7 +40,7 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
     link = BmxLink.objects.get(pk=link_id)
     if not link.is_active:
         raise _needs_relink_error(link)
-    if _usable(link, rejected_token):
+    if _usable(link, rejected_token, margin):
         return link.access_token
 
     failure: BmxError | None = None
@@ -46,7 +48,7 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
         link = BmxLink.objects.select_for_update().get(pk=link_id)
         if not link.is_active:
             raise _needs_relink_error(link)
-        if _usable(link, rejected_token):
+        if _usable(link, rejected_token, margin):
             return link.access_token  # another process refreshed while we waited for the lock
         try:
             tokens = oauth.refresh(link.refresh_token)
@@ -75,10 +77,32 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None) -> str
     return link.access_token
 
 
-def _usable(link: BmxLink, rejected_token: str | None) -> bool:
+def _usable(link: BmxLink, rejected_token: str | None, margin: timedelta) -> bool:
     if rejected_token is not None:
         return link.access_token != rejected_token
-    return link.expires_at - timezone.now() > REFRESH_MARGIN
+    return link.expires_at - timezone.now() > margin
+
+
+# Beat refreshes links this close to expiry, so a web request rarely has to refresh inline (inside
+# ATOMIC_REQUESTS a refresh is committed with the request; a request that then fails would roll back
+# the rotated refresh token, and the link would need re-linking).
+AHEAD_OF_EXPIRY = timedelta(hours=1)
+
+
+def links_refresh_expiring() -> int:
+    """Beat: refresh every working link that expires within :data:`AHEAD_OF_EXPIRY`. Returns how many."""
+    due = BmxLink.objects.filter(
+        status=BmxLink.Status.ACTIVE, expires_at__lt=timezone.now() + AHEAD_OF_EXPIRY
+    ).values_list("pk", flat=True)
+    refreshed = 0
+    for link_id in due:
+        try:
+            link_access_token(link_id=link_id, margin=AHEAD_OF_EXPIRY)
+        except BmxError as exc:  # marked for re-linking, or ButterflyMX down: the next beat tries again
+            logger.info("refresh ahead of expiry failed for link %s: %s", link_id, exc.code)
+            continue
+        refreshed += 1
+    return refreshed
 
 
 def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:
@@ -93,3 +117,159 @@ def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:
         return token
 
     return BmxClient(provider, **client_options)
+
+
+# --- Linking -------------------------------------------------------------------------------------
+
+
+class NotABuildingAdmin(Exception):
+    """A building-admin link was attempted with an account that administers no building."""
+
+
+def _store_link(*, user, kind: str, tokens: TokenSet, profile: dict) -> BmxLink:
+    link, _ = BmxLink.objects.update_or_create(
+        user=user,
+        kind=kind,
+        defaults={
+            "status": BmxLink.Status.ACTIVE,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at,
+            "scope": tokens.scope,
+            "bmx_user_id": str(profile.get("sub") or ""),
+            "bmx_email": profile.get("email") or "",
+            "last_error": "",
+            "refreshed_at": timezone.now(),
+        },
+    )
+    return link
+
+
+def _profile(tokens: TokenSet) -> dict:
+    try:
+        return oauth.userinfo(tokens.access_token)
+    except BmxError as exc:
+        if exc.transient:
+            raise
+        return {}  # userinfo needs the openid scope; the link works without it
+
+
+def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
+    """Finish a resident's link: read their tenancies and doors first, then store everything at once.
+
+    Every ButterflyMX read happens before the first write, so a failure leaves nothing half-linked.
+    """
+    client = BmxClient(tokens.access_token)
+    tenancies = client.my_tenancies()
+    doors = client.access_points() if tenancies else []
+    profile = _profile(tokens)
+    with transaction.atomic():
+        link = _store_link(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens, profile=profile)
+        residencies_apply(link=link, tenancies=tenancies, doors=doors)
+    return link
+
+
+def residencies_apply(*, link: BmxLink, tenancies: list[dict], doors: list[dict]) -> list[Residency]:
+    """Mirror ``GET /v4/tenants?scope=self`` as Building/Unit/Residency rows of ``link.user``.
+
+    Tenancies that ButterflyMX no longer lists are deactivated (never deleted: passes and logs refer
+    to them). The person keeps their chosen active tenancy when it still exists, else the first one.
+    """
+    user = link.user
+    kept: list[Residency] = []
+    for tenancy in tenancies:
+        building = building_upsert(
+            bmx_id=tenancy["building_id"],
+            name=tenancy.get("building_name") or f"Building {tenancy['building_id']}",
+            time_zone=tenancy.get("building_timezone"),
+        )
+        raw_unit = tenancy.get("unit") or {}
+        unit, _ = Unit.objects.update_or_create(
+            building=building,
+            bmx_id=raw_unit.get("id"),
+            defaults={"label": raw_unit.get("label") or "?", "floor": raw_unit.get("floor") or "", "is_active": True},
+        )
+        residency, _ = Residency.objects.update_or_create(
+            user=user, unit=unit, defaults={"bmx_tenant_id": tenancy["id"], "link": link, "is_active": True}
+        )
+        door_rows = [
+            AccessPoint.objects.update_or_create(
+                building=building, bmx_id=door["id"], defaults={"name": door.get("name") or f"Door {door['id']}"}
+            )[0]
+            for door in doors
+            if door.get("building_id") == building.bmx_id
+        ]
+        residency.doors.set(door_rows)
+        kept.append(residency)
+    gone = Residency.objects.filter(user=user, bmx_tenant_id__isnull=False, is_active=True).exclude(
+        pk__in=[r.pk for r in kept]
+    )
+    gone.update(is_active=False, is_primary=False)
+    if kept and not any(r.is_primary for r in kept):
+        residency_make_primary(user=user, residency_id=kept[0].pk)
+    return kept
+
+
+def building_upsert(*, bmx_id: int, name: str, time_zone: str | None, **fields) -> Building:
+    """The local row of a ButterflyMX building, created or updated (only when something changed)."""
+    building = Building.objects.filter(bmx_id=bmx_id).first()
+    wanted = {"name": name, "is_active": True, **fields}
+    if time_zone:
+        wanted["time_zone"] = time_zone
+    if building is None:
+        return Building.objects.create(bmx_id=bmx_id, **wanted)
+    changed = [k for k, v in wanted.items() if getattr(building, k) != v]
+    if changed:
+        for key in changed:
+            setattr(building, key, wanted[key])
+        building.save(update_fields=[*changed, "updated_at"])
+    return building
+
+
+def residency_make_primary(*, user, residency_id: int) -> Residency:
+    """Make one of ``user``'s active tenancies the one they act as by default (exactly one is)."""
+    with transaction.atomic():
+        residency = Residency.objects.select_for_update().get(pk=residency_id, user=user, is_active=True)
+        Residency.objects.filter(user=user).exclude(pk=residency.pk).update(is_primary=False)
+        if not residency.is_primary:
+            residency.is_primary = True
+            residency.save(update_fields=["is_primary"])
+    return residency
+
+
+def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
+    """Finish a manager's building-admin link and (unless ``sync`` is false) queue the first roster sync.
+
+    The account must administer at least one building; otherwise nothing is stored.
+    """
+    client = BmxClient(tokens.access_token)
+    managed = [b for b in client.buildings() if client.is_building_admin(b["id"])]
+    if not managed:
+        raise NotABuildingAdmin
+    profile = _profile(tokens)
+    from .roster import roster_sync_start
+
+    with transaction.atomic():
+        link = _store_link(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens, profile=profile)
+        if sync:
+            roster_sync_start(link=link, requested_by=user)
+    return link
+
+
+def link_unlink(*, link: BmxLink) -> None:
+    """Revoke the link's tokens at ButterflyMX, then forget them here.
+
+    When ButterflyMX cannot be reached the link is kept (raising), so the person can try again rather
+    than leave a live token behind at ButterflyMX. A token ButterflyMX no longer knows is fine.
+    """
+    for token in (link.refresh_token, link.access_token):
+        if not token:
+            continue
+        try:
+            oauth.revoke(token)
+        except BmxError as exc:
+            if exc.transient:
+                raise
+    with transaction.atomic():
+        Residency.objects.filter(link=link).update(is_active=False, is_primary=False, link=None)
+        link.delete()

@@ -105,6 +105,20 @@ MATRIX: dict[str, Entry] = {
     "passes_api:list": Entry(everyone(200, anonymous=403)),
     "passes_api:detail": Entry({**ALICES, "anonymous": 403}, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes_api:revoke": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"pk": _alices_pass(w).pk}),
+    # --- tenants: ButterflyMX links, profile, PIN, connected buildings
+    "tenants:link_start": Entry(signed_in(405)),  # POST only
+    "tenants:link_callback": Entry(signed_in(302)),  # no link attempt in the session: back to the profile
+    "tenants:link_remove": Entry(signed_in(405)),
+    "tenants:profile": Entry(signed_in()),
+    "tenants:tenancy_choose": Entry(signed_in(405)),
+    "tenants:pin": Entry(signed_in(404)),  # the personas' tenancies are not linked to ButterflyMX
+    "tenants:buildings": Entry(signed_in()),
+    "tenants:building": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:building_sync": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:building_sync_status": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "me_api:link": Entry(everyone(200, anonymous=403)),
+    "me_api:profile": Entry(everyone(200, anonymous=403)),
+    "me_api:pin": Entry(everyone(404, anonymous=403)),
 }
 
 # URL namespaces covered through one representative entry above (the admin has hundreds of URLs,

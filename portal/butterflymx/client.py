@@ -186,7 +186,7 @@ class BmxClient:
         """Yield ``(items, page_info)`` page by page until ``next_page`` is null."""
         page = start_page
         while True:
-            body = self.request("GET", path, params={**(params or {}), "page": page, "per": per})
+            body = self.request("GET", path, params={**(params or {}), "page": page, "per": per}) or {}
             info = body.get("page_info") or {}
             yield body.get("data") or [], info
             next_page = info.get("next_page")
@@ -300,7 +300,7 @@ class BmxClient:
             )
         except BmxError as exc:
             if exc.status == 404 and exc.code in ("", "not_found") and not exc.errors:
-                exc.message = RELEASE_404
+                exc.action = RELEASE_404
             raise
 
     # --- Logs -----------------------------------------------------------------------------------
@@ -346,6 +346,19 @@ class BmxClient:
 
     def delete_building_integration(self, building_id: int, integration_id: int) -> None:
         self.request("DELETE", f"/v4/buildings/{building_id}/integrations/{integration_id}")
+
+    # --- Account capabilities (tenants app: linking and roster) ---------------------------------
+
+    def is_building_admin(self, building_id: int) -> bool:
+        """Whether this account administers the building. v4 has no "who am I" for roles; listing a
+        building's webhook integrations is an admin-only read, so its 403 tells a tenant apart."""
+        try:
+            self.request("GET", f"/v4/buildings/{building_id}/integrations", params={"page": 1, "per": 1})
+        except BmxError as exc:
+            if exc.status in (403, 404):
+                return False
+            raise
+        return True
 
 
 def _retry_after(response: requests.Response) -> float | None:

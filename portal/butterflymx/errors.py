@@ -35,6 +35,8 @@ class BmxError(Exception):
     errors: list[FieldError] = field(default_factory=list)
     retry_after: float | None = None
     timed_out: bool = False
+    # A message that replaces the generic one for this status (e.g. a 404 on a door release).
+    action: str = ""
 
     def __post_init__(self) -> None:
         super().__init__(self.message or self.code or f"HTTP {self.status}")
@@ -49,6 +51,8 @@ class BmxError(Exception):
 
     @property
     def human_message(self) -> str:
+        if self.action:
+            return self.action
         if self.timed_out:
             return "ButterflyMX did not answer in time."
         if self.status == 0:
@@ -60,6 +64,10 @@ class BmxError(Exception):
             return ACTIONABLE[self.status]
         if self.status >= 500:
             return "ButterflyMX had a problem on its side. Try again in a moment."
+        if self.status == 200:  # a well-formed answer we cannot use (bad pagination, no token)
+            return f"ButterflyMX answered in an unexpected way ({self.message or self.code})."
+        if self.status in (400, 401) and self.code in ("invalid_grant", "invalid_client"):
+            return ACTIONABLE[401]
         return self.message or f"ButterflyMX answered HTTP {self.status}."
 
     def field_errors(self) -> dict[str, list[str]]:

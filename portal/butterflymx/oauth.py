@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,8 +57,24 @@ class AuthorizationRequest:
     code_verifier: str
 
 
+LOOPBACK_PREFIXES = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+
+
 def _accounts(path: str) -> str:
-    return f"{settings.BMX_ACCOUNTS_BASE}{path}"
+    base = settings.BMX_ACCOUNTS_BASE
+    if base.startswith(LOOPBACK_PREFIXES):
+        # oauthlib refuses plain http; the local sandbox on loopback is the one place it is fine.
+        # Production's https base never reaches this line.
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    return f"{base}{path}"
+
+
+def _refuse_unusable_answers(response: requests.Response) -> requests.Response:
+    """requests-oauthlib compliance hook: a 429/5xx or non-JSON answer is ButterflyMX being down,
+    not a refused grant, so it must not be parsed as an OAuth error (or worse, as a token)."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise parse_error_body(response.status_code, _json_or_none(response))
+    return response
 
 
 def make_code_verifier() -> str:
@@ -83,9 +100,11 @@ def authorization_request(redirect_uri: str, *, prompt_login: bool = True) -> Au
 def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
     """Trade an authorization code for tokens (client_secret_post plus the PKCE verifier)."""
     session = OAuth2Session(settings.BMX_CLIENT_ID, redirect_uri=redirect_uri)
+    session.register_compliance_hook("access_token_response", _refuse_unusable_answers)
+    token_url = _accounts("/oauth/token")
     try:
         body = session.fetch_token(
-            _accounts("/oauth/token"),
+            token_url,
             code=code,
             client_secret=settings.BMX_CLIENT_SECRET,
             include_client_id=True,
@@ -140,7 +159,10 @@ def password_grant(email: str, password: str) -> TokenSet:
 
 
 def revoke(token: str) -> None:
-    """Revoke a token at ButterflyMX (RFC 7009). Errors are raised; callers decide whether they matter."""
+    """Revoke a token at ButterflyMX (RFC 7009). Errors are raised; callers decide whether they matter.
+
+    Revoking the refresh token ends its access token too (Doorkeeper revokes the whole grant row).
+    """
     try:
         response = requests.post(
             _accounts("/oauth/revoke"),

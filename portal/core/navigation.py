@@ -28,6 +28,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("My doors", "dashboard:my_doors", "key", (Role.RESIDENT,)),
     NavItem("Release audit", "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
     NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
+    NavItem("Buildings", "tenants:buildings", "buildings", roles=("manager",)),
 ]
 
 

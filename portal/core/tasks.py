@@ -9,3 +9,12 @@ from .services import heartbeat_record
 def heartbeat_task() -> None:
     """Run by beat every PORTAL_HEARTBEAT_INTERVAL_S: /healthz reads it to know beat and a worker live."""
     heartbeat_record(name="beat")
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=360)
+def demo_link_task(self, placeholder_names: list[str]) -> None:
+    """`make dev`: link the demo to the sandbox once it answers (it starts after the seed runs)."""
+    from .demo import demo_link_to_sandbox
+
+    if not demo_link_to_sandbox(placeholder_names):
+        raise self.retry(countdown=5)

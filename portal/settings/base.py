@@ -86,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.context_processors.navigation",
+                "tenants.context_processors.bmx_links",
             ],
         },
     },
@@ -222,6 +223,8 @@ SPECTACULAR_SETTINGS = {
         "PassStatusEnum": "passes.models.Pass.Status",
         "DoorReleaseStatusEnum": "portal.dashboard.models.DoorRelease.Status",
         "LinkStatusEnum": "tenants.models.BmxLink.Status",
+        "PassKindEnum": "passes.models.Pass.Kind",
+        "LinkKindEnum": "tenants.models.BmxLink.Kind",
     },
 }
 
@@ -261,6 +264,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL_S = env_setting(env.int, "PORTAL_HEARTBEAT_INTERVAL_S", default=30)
+ROSTER_SYNC_INTERVAL_S = env_setting(env.int, "PORTAL_ROSTER_SYNC_INTERVAL_S", default=3600)
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {"task": "portal.core.tasks.heartbeat_task", "schedule": float(HEARTBEAT_INTERVAL_S)},
     # Failed passes whose keychain could not be removed at once: keep trying, nothing half-made opens doors.
@@ -268,6 +272,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "passes.tasks.failed_passes_cleanup_task",
         "schedule": float(env_setting(env.int, "PASSES_CLEANUP_INTERVAL_S", default=300)),
     },
+    "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
+    "bmx-token-refresh": {"task": "tenants.tasks.links_refresh_expiring_task", "schedule": 600.0},
 }
 
 # --- Visitor passes ------------------------------------------------------------------------------

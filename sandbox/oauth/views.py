@@ -183,6 +183,11 @@ def login(request: HttpRequest) -> HttpResponse:
     client, problem = _check_authorize(request, params)
     if problem:
         return problem
+    if request.POST.get("commit") == "Deny":
+        # The person refused: RFC 6749 §4.1.2.1 access_denied back to the client, with its state.
+        if params["redirect_uri"] == OOB:
+            return render(request, "sandbox/oauth_error.html", {"error": "access_denied"}, status=400)
+        return HttpResponseRedirect(with_query(params["redirect_uri"], error="access_denied", state=params["state"]))
     email = request.POST.get("login[email]", "").strip().lower()
     password = request.POST.get("login[password]", "")
     user = User.objects.filter(email=email).first()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from portal.core.demo import DEMO_LINKS, demo_link_to_sandbox, sandbox_reachable
+from portal.core.tasks import demo_link_task
 from tenants.models import AccessPoint, Building, Membership, Residency, Role, Unit
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -39,12 +42,34 @@ DEMO_BUILDINGS = {
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo buildings and people; prints the demo logins."
+    help = (
+        "Create (or refresh) the demo people; link them to the sandbox and sync its buildings when it "
+        "answers (else placeholder buildings now and a Celery task that links once it does)."
+    )
 
-    @transaction.atomic
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--no-sandbox", action="store_true", help="Only the local placeholder demo.")
+
     def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            self.create_local_demo()
+        if options["no_sandbox"]:
+            return
+        placeholders = [spec["name"] for spec in DEMO_BUILDINGS.values()]
+        if sandbox_reachable() and demo_link_to_sandbox(placeholders):
+            self.stdout.write("Linked the demo to the sandbox at " + settings.BMX_API_BASE + ":")
+            for email, bmx_email, kind in DEMO_LINKS:
+                self.stdout.write(f"  {email:<22} -> {bmx_email} ({kind.label})")
+        else:
+            demo_link_task.delay(placeholders)
+            self.stdout.write("The sandbox is not up yet: a worker will link the demo to it when it answers.")
+
+    def create_local_demo(self) -> None:
         buildings = {}
+        linked = Building.objects.filter(bmx_id__isnull=False, admin_link__isnull=False).exists()
         for key, spec in DEMO_BUILDINGS.items():
+            if linked:  # the sandbox's buildings replaced the placeholders on an earlier run
+                break
             building, _ = Building.objects.update_or_create(
                 name=spec["name"], defaults={"time_zone": spec["time_zone"], "address": spec["address"]}
             )
@@ -61,7 +86,9 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-            building = buildings[building_key]
+            building = buildings.get(building_key)
+            if building is None:
+                continue
             if role == Role.RESIDENT:
                 unit = Unit.objects.get(building=building, label=unit_label)
                 residency, _ = Residency.objects.get_or_create(user=user, unit=unit)

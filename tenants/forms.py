@@ -1,0 +1,36 @@
+"""Forms of the tenants app: the profile and the PIN."""
+
+from __future__ import annotations
+
+from django import forms
+
+
+class ProfileForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    phone = forms.RegexField(
+        label="Phone",
+        regex=r"^\+?[0-9 ().-]{7,20}$",
+        required=False,
+        error_messages={"invalid": "Enter a phone number of digits, spaces and + ( ) - only."},
+        help_text="Kept in the portal only; ButterflyMX's API does not accept a phone number.",
+    )
+    push = forms.BooleanField(label="Also update my name at ButterflyMX", required=False, initial=True)
+
+
+class PinForm(forms.Form):
+    code = forms.CharField(
+        label="New PIN",
+        max_length=6,
+        required=False,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}),
+        help_text="6 digits, not a sequence (123456) or repeated digits (111111). Leave empty and choose "
+        "Generate for a strong one.",
+    )
+    generate = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("generate") and not data.get("code"):
+            self.add_error("code", "Enter a PIN, or choose Generate.")
+        return data

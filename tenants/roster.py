@@ -1,0 +1,246 @@
+"""The roster sync: a building-admin link's buildings, units, doors, devices and tenants, mirrored.
+
+Idempotent: a row is written only when a value differs, so a second run in a row writes nothing and
+reports all-zero counters. What disappears at ButterflyMX is marked inactive, never deleted (passes,
+logs and audits keep pointing at it). Progress is stored on a :class:`RosterSync` row that the building
+page polls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from portal.butterflymx import BmxError
+
+from .models import AccessPoint, BmxLink, Building, Device, Membership, Role, RosterSync, TenantRecord, Unit
+from .services import building_upsert, client_for_link
+
+logger = logging.getLogger(__name__)
+
+# A queued or running sync younger than this blocks a new one for the same link (no pile-ups from
+# beat plus impatient clicks); an older one is presumed dead (worker killed) and does not.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def roster_sync_start(*, link: BmxLink, requested_by=None) -> RosterSync:
+    """Queue a sync of ``link`` (or return the one already queued or running) after commit."""
+    from .tasks import roster_sync_task
+
+    with transaction.atomic():
+        BmxLink.objects.select_for_update().filter(pk=link.pk).first()  # one starter at a time per link
+        pending = (
+            RosterSync.objects.filter(link=link, status__in=[RosterSync.Status.QUEUED, RosterSync.Status.RUNNING])
+            .filter(created_at__gte=timezone.now() - STALE_AFTER)
+            .first()
+        )
+        if pending is not None:
+            return pending
+        sync = RosterSync.objects.create(link=link, requested_by=requested_by)
+        transaction.on_commit(partial(roster_sync_task.delay, sync.pk))
+    return sync
+
+
+def roster_sync_all() -> int:
+    """Beat: queue a sync for every working building-admin link. Returns how many were queued."""
+    links = BmxLink.objects.filter(kind=BmxLink.Kind.BUILDING_ADMIN, status=BmxLink.Status.ACTIVE)
+    return sum(1 for link in links if roster_sync_start(link=link).status == RosterSync.Status.QUEUED)
+
+
+def roster_sync_run(*, sync_id: int) -> RosterSync:
+    """Run one queued sync. Claimed with a conditional UPDATE, so a duplicate delivery does nothing."""
+    claimed = RosterSync.objects.filter(pk=sync_id, status=RosterSync.Status.QUEUED).update(
+        status=RosterSync.Status.RUNNING, started_at=timezone.now(), step="Reading buildings"
+    )
+    sync = RosterSync.objects.select_related("link", "link__user").get(pk=sync_id)
+    if not claimed:
+        return sync
+    counters: Counter = Counter()
+    try:
+        _run(sync, counters)
+    except BmxError as exc:
+        logger.warning("roster sync %s failed: HTTP %s %s", sync_id, exc.status, exc.code)
+        _finish(sync, counters, RosterSync.Status.FAILED, exc.human_message)
+    except Exception:
+        logger.exception("roster sync %s crashed", sync_id)
+        _finish(sync, counters, RosterSync.Status.FAILED, "The sync stopped on an unexpected error.")
+        raise
+    else:
+        _finish(sync, counters, RosterSync.Status.DONE, "")
+    return sync
+
+
+def _finish(sync: RosterSync, counters: Counter, status: str, error: str) -> None:
+    sync.status, sync.error, sync.counters = status, error, _nonzero(counters)
+    sync.finished_at = timezone.now()
+    if status == RosterSync.Status.DONE:
+        sync.progress, sync.step = 100, "Done"
+    sync.save(update_fields=["status", "error", "counters", "finished_at", "progress", "step"])
+
+
+def _nonzero(counters: Counter) -> dict[str, int]:
+    return {key: value for key, value in counters.items() if value}
+
+
+def _progress(sync: RosterSync, done: int, total: int, step: str, counters: Counter) -> None:
+    sync.progress = min(99, int(100 * done / max(total, 1)))
+    sync.step, sync.counters = step, _nonzero(counters)
+    sync.save(update_fields=["progress", "step", "counters"])
+
+
+def _run(sync: RosterSync, counters: Counter) -> None:
+    link = sync.link
+    client = client_for_link(link)
+    listed = client.buildings()
+    managed = [b for b in listed if client.is_building_admin(b["id"])]
+    steps_per_building = 5
+    total = max(1, len(managed) * steps_per_building)
+    done = 0
+    seen_buildings: list[int] = []
+    for raw in managed:
+        name = raw.get("name") or f"Building {raw['id']}"
+        _progress(sync, done, total, f"{name}: building and capabilities", counters)
+        capabilities = client.building_capabilities(raw["id"]) or {}
+        existed = Building.objects.filter(bmx_id=raw["id"]).first()
+        before = _snapshot(existed, ["name", "time_zone", "address", "capabilities", "is_active"])
+        building = building_upsert(
+            bmx_id=raw["id"],
+            name=name,
+            time_zone=raw.get("time_zone"),
+            address=_address(raw.get("address")),
+            capabilities=capabilities,
+        )
+        _count(counters, "buildings", existed is None, before != _snapshot(building, list(before or {})))
+        _attach(building, link, counters)
+        seen_buildings.append(building.pk)
+        done += 1
+
+        _progress(sync, done, total, f"{name}: units", counters)
+        units = _mirror(Unit, building, client.units(raw["id"]), counters, "units", _unit_fields)
+        done += 1
+        _progress(sync, done, total, f"{name}: doors", counters)
+        raw_doors = {d["id"]: d for d in client.access_points(raw["id"])}
+        doors = _mirror(AccessPoint, building, list(raw_doors.values()), counters, "doors", _door_fields)
+        done += 1
+        _progress(sync, done, total, f"{name}: devices", counters)
+        devices = _mirror(Device, building, client.devices(raw["id"]), counters, "devices", _device_fields)
+        _device_doors(devices, doors, raw_doors, counters)
+        done += 1
+        _progress(sync, done, total, f"{name}: tenants", counters)
+        _mirror(
+            TenantRecord,
+            building,
+            client.tenants(raw["id"]),
+            counters,
+            "tenants",
+            partial(_tenant_fields, units=units),
+        )
+        done += 1
+    # Buildings this link used to manage that ButterflyMX no longer lists for it.
+    vanished = Building.objects.filter(admin_link=link, is_active=True).exclude(pk__in=seen_buildings)
+    counters["buildings_deactivated"] += vanished.update(is_active=False)
+
+
+def _address(value) -> str:
+    if isinstance(value, dict):
+        parts = [value.get("address"), value.get("city"), value.get("state"), value.get("zip_code")]
+        return ", ".join(str(p) for p in parts if p)
+    return str(value or "")
+
+
+def _snapshot(obj, fields: list[str]) -> dict | None:
+    return None if obj is None else {f: getattr(obj, f) for f in fields}
+
+
+def _count(counters: Counter, noun: str, created: bool, changed: bool) -> None:
+    if created:
+        counters[f"{noun}_created"] += 1
+    elif changed:
+        counters[f"{noun}_updated"] += 1
+
+
+def _attach(building: Building, link: BmxLink, counters: Counter) -> None:
+    """Make ``link`` the building's admin link when it has none that works, and give the person who
+    connected it the manager role when the building has no portal manager yet (the first building
+    admin to connect claims it; later managers are granted by an operator or that manager)."""
+    if building.admin_link_id != link.pk and (building.admin_link is None or not building.admin_link.is_active):
+        building.admin_link = link
+        building.save(update_fields=["admin_link", "updated_at"])
+        counters["admin_links_set"] += 1
+    if not Membership.objects.filter(building=building, role=Role.MANAGER).exists():
+        _, created = Membership.objects.get_or_create(
+            user=link.user, building=building, defaults={"role": Role.MANAGER}
+        )
+        if created:
+            counters["managers_granted"] += 1
+
+
+def _mirror(model: type[Model], building: Building, items: list[dict], counters: Counter, noun: str, fields) -> dict:
+    """Upsert ``items`` as rows of ``model`` keyed by (building, bmx_id); deactivate the rest.
+
+    Returns ``{bmx_id: row}`` of what ButterflyMX listed.
+    """
+    existing = {row.bmx_id: row for row in model.objects.filter(building=building, bmx_id__isnull=False)}
+    rows = {}
+    for item in items:
+        wanted = {**fields(item), "is_active": True}
+        row = existing.get(item["id"])
+        if row is None:
+            row = model.objects.create(building=building, bmx_id=item["id"], **wanted)
+            counters[f"{noun}_created"] += 1
+        else:
+            changed = [k for k, v in wanted.items() if getattr(row, k) != v]
+            if changed:
+                for key in changed:
+                    setattr(row, key, wanted[key])
+                row.save(update_fields=changed)
+                counters[f"{noun}_updated"] += 1
+        rows[item["id"]] = row
+    gone = model.objects.filter(building=building, bmx_id__isnull=False, is_active=True).exclude(
+        Q(bmx_id__in=list(rows))
+    )
+    counters[f"{noun}_deactivated"] += gone.update(is_active=False)
+    return rows
+
+
+def _unit_fields(item: dict) -> dict:
+    return {"label": item.get("label") or "?", "floor": item.get("floor") or ""}
+
+
+def _door_fields(item: dict) -> dict:
+    return {"name": item.get("name") or f"Door {item['id']}"}
+
+
+def _device_fields(item: dict) -> dict:
+    return {"name": item.get("name") or f"Device {item['id']}", "kind": item.get("type") or ""}
+
+
+def _tenant_fields(item: dict, units: dict) -> dict:
+    unit = units.get((item.get("unit") or {}).get("id"))
+    return {
+        "unit": unit,
+        "first_name": item.get("first_name") or "",
+        "last_name": item.get("last_name") or "",
+        "email": item.get("email") or "",
+        "registration_status": item.get("registration_status") or "",
+    }
+
+
+def _device_doors(devices: dict, doors: dict, raw_doors: dict, counters: Counter) -> None:
+    """A device's doors come from each access point's ``device_ids``; set only when they differ."""
+    wanted: dict[int, set[int]] = {bmx_id: set() for bmx_id in devices}
+    for door_id, raw in raw_doors.items():
+        for device_id in raw.get("device_ids") or []:
+            if device_id in wanted and door_id in doors:
+                wanted[device_id].add(doors[door_id].pk)
+    for bmx_id, device in devices.items():
+        current = set(device.access_points.values_list("pk", flat=True))
+        if current != wanted[bmx_id]:
+            device.access_points.set(wanted[bmx_id])
+            counters["device_doors_updated"] += 1

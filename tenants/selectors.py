@@ -1,0 +1,42 @@
+"""Reads of the tenants app, built on :mod:`tenants.scope`."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import BmxLink, Building, Residency, Role, RosterSync
+from .scope import buildings_where
+
+
+def tenancies_of(user) -> QuerySet[Residency]:
+    """The person's active tenancies, primary first."""
+    return (
+        Residency.objects.filter(user=user, is_active=True)
+        .select_related("unit__building")
+        .order_by("-is_primary", "unit__building__name", "unit__label")
+    )
+
+
+def managed_buildings(user) -> QuerySet[Building]:
+    return buildings_where(user, Role.MANAGER).select_related("admin_link").order_by("name")
+
+
+def latest_sync(building: Building) -> RosterSync | None:
+    if building.admin_link_id is None:
+        return None
+    return RosterSync.objects.filter(link_id=building.admin_link_id).first()
+
+
+def roster_counts(building: Building) -> dict[str, int]:
+    return {
+        "unit_count": building.units.filter(is_active=True).count(),
+        "door_count": building.access_points.filter(is_active=True).count(),
+        "device_count": building.devices.filter(is_active=True).count(),
+        "tenant_count": building.tenant_records.filter(is_active=True).count(),
+    }
+
+
+def links_needing_relink(user) -> list[BmxLink]:
+    if user is None or not user.is_authenticated:
+        return []
+    return list(BmxLink.objects.filter(user=user, status=BmxLink.Status.NEEDS_RELINK))

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tenants"
+
+urlpatterns = [
+    path("link/butterflymx/start/", views.link_start, name="link_start"),
+    path("link/butterflymx/callback/", views.link_callback, name="link_callback"),
+    path("link/butterflymx/unlink/", views.link_remove, name="link_remove"),
+    path("link/buildings/", views.buildings, name="buildings"),
+    path("link/buildings/<int:pk>/", views.building_detail, name="building"),
+    path("link/buildings/<int:pk>/sync/", views.building_sync, name="building_sync"),
+    path("link/buildings/<int:pk>/sync/status/", views.building_sync_status, name="building_sync_status"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/tenancy/", views.tenancy_choose, name="tenancy_choose"),
+    path("profile/pin/", views.pin, name="pin"),
+]

@@ -1,0 +1,262 @@
+"""Pages for linking ButterflyMX accounts, the profile and PIN, and connected buildings.
+
+Views that call ButterflyMX are ``non_atomic_requests``: a token refresh must be committed at once
+(ButterflyMX rotated the refresh token; rolling back our copy would lose the only valid one), and no
+database transaction should stay open across a slow HTTP call. Their services open short
+transactions of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.butterflymx import BmxError, oauth
+
+from . import profile as profile_services
+from . import selectors
+from .forms import PinForm, ProfileForm
+from .models import BmxLink, Residency, Role
+from .roster import roster_sync_start
+from .scope import get_building_or_404
+from .services import NotABuildingAdmin, link_admin_connect, link_tenant_connect, link_unlink, residency_make_primary
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "bmx_oauth"
+KINDS = {BmxLink.Kind.TENANT.value, BmxLink.Kind.BUILDING_ADMIN.value}
+
+
+def _callback_uri(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("tenants:link_callback"))
+
+
+def _after_link(kind: str) -> str:
+    return reverse("tenants:buildings") if kind == BmxLink.Kind.BUILDING_ADMIN else reverse("tenants:profile")
+
+
+# --- Link ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def link_start(request: HttpRequest) -> HttpResponse:
+    """Send the person to ButterflyMX's login page with a fresh ``state`` and PKCE verifier."""
+    kind = request.POST.get("kind", BmxLink.Kind.TENANT)
+    if kind not in KINDS:
+        raise Http404
+    auth = oauth.authorization_request(_callback_uri(request))
+    # One attempt at a time: a new start replaces an unfinished one (its state then fails).
+    request.session[SESSION_KEY] = {"state": auth.state, "verifier": auth.code_verifier, "kind": kind}
+    return redirect(auth.url)
+
+
+@login_required
+@require_GET
+@never_cache
+@transaction.non_atomic_requests
+def link_callback(request: HttpRequest) -> HttpResponse:
+    """ButterflyMX sends the person back here with ``code`` and ``state`` (or ``error``)."""
+    attempt = request.session.pop(SESSION_KEY, None)  # one-shot: a replayed state finds nothing
+    request.session.modified = True
+    state = request.GET.get("state", "")
+    if not attempt or not state or state != attempt.get("state"):
+        messages.error(
+            request,
+            "That ButterflyMX sign-in could not be matched to a link you started (it expired, was already "
+            "used, or came from another browser). Nothing was linked; start again.",
+        )
+        return redirect("tenants:profile")
+    kind = attempt["kind"]
+    if request.GET.get("error"):
+        if request.GET["error"] == "access_denied":
+            text = "You did not allow the portal to use your ButterflyMX account. Nothing was linked."
+        else:
+            text = "ButterflyMX did not complete the sign-in. Nothing was linked; try again."
+        messages.error(request, text)
+        return redirect(_after_link(kind))
+    try:
+        tokens = oauth.exchange_code(
+            code=request.GET.get("code", ""), redirect_uri=_callback_uri(request), code_verifier=attempt["verifier"]
+        )
+        if kind == BmxLink.Kind.BUILDING_ADMIN:
+            link_admin_connect(user=request.user, tokens=tokens)
+        else:
+            link_tenant_connect(user=request.user, tokens=tokens)
+    except NotABuildingAdmin:
+        messages.error(
+            request,
+            "That ButterflyMX account does not administer any building. Sign in with a building-admin "
+            "account, or link it from your profile as a resident. Nothing was linked.",
+        )
+        return redirect(_after_link(kind))
+    except BmxError as exc:
+        logger.info("ButterflyMX link failed: HTTP %s %s", exc.status, exc.code)
+        if exc.code == "invalid_grant":
+            text = "The ButterflyMX sign-in expired or was already used. Nothing was linked; start again."
+        elif exc.transient:
+            text = "ButterflyMX could not be reached just now. Nothing was linked; try again in a moment."
+        else:
+            text = f"ButterflyMX refused the link: {exc.human_message} Nothing was linked."
+        messages.error(request, text)
+        return redirect(_after_link(kind))
+    if kind == BmxLink.Kind.BUILDING_ADMIN:
+        messages.success(request, "Building-admin account connected. The roster sync has started.")
+    else:
+        messages.success(request, "Your ButterflyMX account is linked.")
+    return redirect(_after_link(kind))
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests
+def link_remove(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    link = get_object_or_404(BmxLink, user=request.user, kind=kind)
+    try:
+        link_unlink(link=link)
+    except BmxError as exc:
+        messages.error(request, f"The link was kept: {exc.human_message}")
+    else:
+        messages.success(request, "Unlinked. The portal no longer holds access to that ButterflyMX account.")
+    return redirect(_after_link(kind))
+
+
+# --- Profile -------------------------------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@transaction.non_atomic_requests
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    result = None
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            result = profile_services.profile_update(user=user, **form.cleaned_data)
+            messages.success(request, "Your profile is saved.")
+            if result.bmx_message and result.pushed:
+                messages.info(request, result.bmx_message)
+            elif result.bmx_message:
+                messages.warning(request, f"ButterflyMX did not take the change: {result.bmx_message}")
+            return redirect("tenants:profile")
+    else:
+        form = ProfileForm(
+            initial={"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone, "push": True}
+        )
+    residency = profile_services.active_residency(user)
+    bmx_profile, bmx_error = None, ""
+    if residency is not None:
+        try:
+            bmx_profile = profile_services.profile_from_bmx(residency=residency)
+        except BmxError as exc:
+            bmx_error = exc.human_message
+    context = {
+        "form": form,
+        "links": {link.kind: link for link in BmxLink.objects.filter(user=user)},
+        "tenancies": selectors.tenancies_of(user),
+        "residency": residency,
+        "bmx_profile": bmx_profile,
+        "bmx_error": bmx_error,
+        "pin_form": PinForm(),
+    }
+    return render(request, "tenants/profile.html", context)
+
+
+@login_required
+@require_POST
+def tenancy_choose(request: HttpRequest) -> HttpResponse:
+    try:
+        residency_make_primary(user=request.user, residency_id=int(request.POST.get("residency", "")))
+    except (ValueError, Residency.DoesNotExist):
+        raise Http404 from None
+    messages.success(request, "Active home changed.")
+    return redirect("tenants:profile")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@transaction.non_atomic_requests
+def pin(request: HttpRequest) -> HttpResponse:
+    """The PIN card (an htmx fragment): masked, revealed on demand, set, or generated."""
+    residency = profile_services.active_residency(request.user)
+    if residency is None:
+        raise Http404
+    form = PinForm(request.POST or None)
+    context = {"residency": residency, "form": form, "revealed": False, "error": "", "saved": False}
+    if request.method == "POST" and form.is_valid():
+        code = None if form.cleaned_data["generate"] else form.cleaned_data["code"]
+        try:
+            state = profile_services.pin_set(residency=residency, code=code)
+        except profile_services.PinRefused as refused:
+            for text in refused.errors:
+                form.add_error("code", f"ButterflyMX rule: the PIN {text}.")
+            state = None
+        except BmxError as exc:
+            context["error"] = exc.human_message
+            state = None
+        if state is not None:
+            context.update(state=state, revealed=True, saved=True, form=PinForm())
+            return render(request, "tenants/_pin.html", context)
+    try:
+        context["state"] = profile_services.pin_current(residency=residency)
+    except BmxError as exc:
+        context["error"] = context["error"] or exc.human_message
+        context["state"] = None
+    context["revealed"] = request.GET.get("reveal") == "1"
+    return render(request, "tenants/_pin.html", context)
+
+
+# --- Connected buildings (managers) --------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def buildings(request: HttpRequest) -> HttpResponse:
+    """The buildings the person manages, their ButterflyMX connection, and the connect button."""
+    admin_link = BmxLink.objects.filter(user=request.user, kind=BmxLink.Kind.BUILDING_ADMIN).first()
+    context = {
+        "buildings": selectors.managed_buildings(request.user),
+        "admin_link": admin_link,
+        "is_manager": selectors.managed_buildings(request.user).exists(),
+    }
+    return render(request, "tenants/buildings.html", context)
+
+
+@login_required
+@require_GET
+def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    context = {"building": building, "sync": selectors.latest_sync(building), **selectors.roster_counts(building)}
+    return render(request, "tenants/building.html", context)
+
+
+@login_required
+@require_POST
+def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    if building.admin_link is None or not building.admin_link.is_active:
+        messages.error(request, "Connect a working building-admin account first.")
+    else:
+        roster_sync_start(link=building.admin_link, requested_by=request.user)
+        messages.info(request, "Roster sync queued.")
+    return redirect("tenants:building", pk=building.pk)
+
+
+@login_required
+@require_GET
+@never_cache
+def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    return render(request, "tenants/_sync_status.html", {"building": building, "sync": selectors.latest_sync(building)})
