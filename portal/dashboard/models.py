@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import AccessPoint, Building, Residency
+from tenants.models import AccessPoint, Building
 
 
 class DoorRelease(models.Model):
@@ -30,9 +30,6 @@ class DoorRelease(models.Model):
     )
     requested_by_role = models.CharField(max_length=16)
     reason = models.CharField(max_length=200, blank=True)
-    for_residency = models.ForeignKey(
-        Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="door_releases_for"
-    )
     for_label = models.CharField(max_length=200, blank=True)  # who it was for, as shown then
     bmx_tenant_id = models.BigIntegerField(null=True, blank=True)  # the tenant ButterflyMX logs it under
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

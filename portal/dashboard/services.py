@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
-from tenants.models import AccessPoint, Residency, Role
+from tenants.models import AccessPoint, Residency, Role, TenantRecord
 from tenants.scope import doors_visible_to, role_at
 from tenants.services import client_for_link
 
@@ -40,14 +40,14 @@ class ReleaseRefused(Exception):
         return self.message
 
 
-def door_release(*, user, door_id: int, reason: str = "", for_residency_id: int | None = None) -> DoorRelease:
+def door_release(*, user, door_id: int, reason: str = "", for_tenant_id: int | None = None) -> DoorRelease:
     """Release ``door_id`` once for ``user``. Raises ``AccessPoint.DoesNotExist`` outside scope and
     :class:`ReleaseRefused` when a limit or the building's setup stops it; otherwise returns the
     completed audit row (status succeeded, failed or unknown)."""
     door = doors_visible_to(user).select_related("building__admin_link").get(pk=door_id, is_active=True)
     building = door.building
     role = role_at(user, building)
-    link, tenant_id, for_residency, for_label = _who_and_how(user, role, door, for_residency_id)
+    link, tenant_id, for_label = _who_and_how(user, role, door, for_tenant_id)
 
     if not rate_hit(key=f"user:{user.pk}", limit=settings.DOOR_RELEASE_USER_LIMIT, window_s=60):
         raise ReleaseRefused("You have released doors too often in the last minute. Wait a moment.", 429, 60)
@@ -63,7 +63,6 @@ def door_release(*, user, door_id: int, reason: str = "", for_residency_id: int 
         requested_by=user,
         requested_by_role=role or "",
         reason=reason.strip()[:200],
-        for_residency=for_residency,
         for_label=for_label,
         bmx_tenant_id=tenant_id,
         requested_at=timezone.now(),
@@ -89,7 +88,7 @@ def door_release(*, user, door_id: int, reason: str = "", for_residency_id: int 
     return release
 
 
-def _who_and_how(user, role, door: AccessPoint, for_residency_id: int | None):
+def _who_and_how(user, role, door: AccessPoint, for_tenant_id: int | None):
     """The ButterflyMX link to call with and the tenant the release is logged under."""
     building = door.building
     if door.bmx_id is None:
@@ -102,15 +101,15 @@ def _who_and_how(user, role, door: AccessPoint, for_residency_id: int | None):
                 "A manager can connect it from the building page.",
                 409,
             )
-        if for_residency_id:
-            residency = (
-                Residency.objects.select_related("user", "unit")
-                .filter(pk=for_residency_id, unit__building=building, is_active=True)
+        if for_tenant_id:
+            tenant = (
+                TenantRecord.objects.select_related("unit")
+                .filter(pk=for_tenant_id, building=building, is_active=True)
                 .first()
             )
-            if residency is None or residency.bmx_tenant_id is None:
+            if tenant is None:
                 raise ReleaseRefused("That resident is not a ButterflyMX tenant of this building.", 400)
-            return link, residency.bmx_tenant_id, residency, f"{residency.user.display_name} ({residency.unit.label})"
+            return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})"
         desk = FrontDesk.objects.filter(building=building).first()
         if desk is None:
             raise ReleaseRefused(
@@ -118,7 +117,7 @@ def _who_and_how(user, role, door: AccessPoint, for_residency_id: int | None):
                 "and this building has no front-desk account set.",
                 400,
             )
-        return link, desk.bmx_tenant_id, None, desk.label
+        return link, desk.bmx_tenant_id, desk.label
     # A resident: only doors they are assigned, through their own ButterflyMX link.
     residency = (
         Residency.objects.select_related("link", "unit")
@@ -131,4 +130,15 @@ def _who_and_how(user, role, door: AccessPoint, for_residency_id: int | None):
         raise AccessPoint.DoesNotExist
     if residency.link is None or not residency.link.is_active:
         raise ReleaseRefused("Link your ButterflyMX account (from your profile) to open doors from here.", 409)
-    return residency.link, residency.bmx_tenant_id, residency, f"{user.display_name} ({residency.unit.label})"
+    return residency.link, residency.bmx_tenant_id, f"{user.display_name} ({residency.unit.label})"
+
+
+def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None:
+    """Set (or clear) the tenant that releases for nobody in particular are logged under."""
+    if tenant is None:
+        FrontDesk.objects.filter(building=building).delete()
+        return None
+    desk, _ = FrontDesk.objects.update_or_create(
+        building=building, defaults={"bmx_tenant_id": tenant.bmx_id, "label": str(tenant)[:100] or "Front desk"}
+    )
+    return desk

@@ -14,17 +14,17 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from logs.models import AccessLogEntry, ReleaseMethod
 from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, role_at
 
 from .filters import DoorReleaseFilter
-from .forms import ReleaseForm
-from .models import DoorRelease
+from .forms import FrontDeskForm, ReleaseForm
+from .models import DoorRelease, FrontDesk
 from .selectors import CLOCK_SKEW, board_buildings, board_groups, door_states, releases_visible_to
-from .services import ReleaseRefused, door_release
+from .services import ReleaseRefused, door_release, front_desk_set
 
 AUDIT_PAGE_SIZE = 100
 
@@ -47,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def board(request: HttpRequest, building_id: int) -> HttpResponse:
     building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
-    return render(request, "dashboard/board.html", _board_context(building))
+    return render(request, "dashboard/board.html", _board_context(building, request.user))
 
 
 @login_required
@@ -58,8 +58,31 @@ def board_doors(request: HttpRequest, building_id: int) -> HttpResponse:
     return render(request, "dashboard/_board_doors.html", _board_context(building))
 
 
-def _board_context(building) -> dict:
+@login_required
+@require_POST
+def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
+    """Managers choose the tenant that releases for nobody in particular are logged under."""
+    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    form = FrontDeskForm(request.POST, building=building)
+    if form.is_valid():
+        front_desk_set(building=building, tenant=form.cleaned_data["tenant"])
+        messages.success(request, "Front-desk account saved.")
+    else:
+        messages.error(request, "Choose one of the building's residents.")
+    return redirect("dashboard:board", building_id=building.pk)
+
+
+def _board_context(building, user=None) -> dict:
+    desk = FrontDesk.objects.filter(building=building).first()
+    manager = user is not None and role_at(user, building) == Role.MANAGER
     return {
+        "front_desk": desk,
+        "front_desk_form": FrontDeskForm(
+            building=building,
+            initial={"tenant": building.tenant_records.filter(bmx_id=desk.bmx_tenant_id).first() if desk else None},
+        )
+        if manager
+        else None,
         "building": building,
         "groups": board_groups(building),
         "poll_s": settings.DOOR_BOARD_POLL_S,
@@ -95,7 +118,13 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
     """GET: the confirmation step. POST: release the door once."""
     door = get_object_or_404(doors_visible_to(request.user).select_related("building"), pk=door_id, is_active=True)
     staff = role_at(request.user, door.building) in (Role.STAFF, Role.MANAGER)
-    form = ReleaseForm(request.POST if request.method == "POST" else None, building=door.building, staff=staff)
+    desk = FrontDesk.objects.filter(building=door.building).first()
+    form = ReleaseForm(
+        request.POST if request.method == "POST" else None,
+        building=door.building,
+        staff=staff,
+        front_desk_label=desk.label if desk else None,
+    )
     back = reverse("dashboard:board", args=[door.building_id]) if staff else reverse("dashboard:my_doors")
     context = {"door": door, "form": form, "staff": staff, "back": back}
     if request.method != "POST":
@@ -108,14 +137,14 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
             context,
             status=400,
         )
-    residency = form.cleaned_data.get("for_residency")
+    tenant = form.cleaned_data.get("for_tenant")
     status = 200
     try:
         outcome = door_release(
             user=request.user,
             door_id=door.pk,
             reason=form.cleaned_data["reason"],
-            for_residency_id=residency.pk if residency else None,
+            for_tenant_id=tenant.pk if tenant else None,
         )
     except AccessPoint.DoesNotExist:
         raise Http404("No such door") from None

@@ -10,7 +10,7 @@ from django.db import connection
 
 from portal.dashboard.models import DoorRelease
 from portal.dashboard.services import ReleaseRefused, door_release
-from tenants.models import AccessPoint
+from tenants.models import AccessPoint, TenantRecord
 
 from .conftest import FRONT_DOOR, GARAGE, ROOFTOP, ROSA_TENANT, releases_at_sandbox
 
@@ -29,7 +29,7 @@ def test_staff_release_reaches_the_sandbox_once_and_is_audited(crimson, sandbox,
     release = DoorRelease.objects.get()
     assert release.status == DoorRelease.Status.SUCCEEDED
     assert (release.door, release.requested_by, release.reason) == (door, crimson.staff, "courier")
-    assert release.for_label == "Front desk" and release.bmx_release_id
+    assert release.for_label == "Front Desk" and release.bmx_release_id
     assert releases_at_sandbox(sandbox) == 1
     newest = sandbox.state()["latest_access_logs"][0]
     assert newest["access_point"] == FRONT_DOOR and newest["release_method"] == "api"
@@ -38,10 +38,12 @@ def test_staff_release_reaches_the_sandbox_once_and_is_audited(crimson, sandbox,
 def test_staff_can_release_for_a_resident_and_the_log_names_them(crimson, sandbox, client):
     client.force_login(crimson.staff)
 
-    client.post(release_url(crimson.doors[GARAGE]), {"for_residency": crimson.rosa_residency.pk})
+    rosa = TenantRecord.objects.get(bmx_id=ROSA_TENANT)
+
+    client.post(release_url(crimson.doors[GARAGE]), {"for_tenant": rosa.pk})
 
     release = DoorRelease.objects.get()
-    assert release.bmx_tenant_id == ROSA_TENANT and "4B" in release.for_label
+    assert release.bmx_tenant_id == ROSA_TENANT and release.for_label == "Rosa Resident (4B)"
     assert sandbox.state()["latest_access_logs"][0]["tenant_id"] == ROSA_TENANT
 
 
@@ -221,3 +223,28 @@ def test_an_inactive_door_cannot_be_released(crimson, sandbox):
 
     with pytest.raises(AccessPoint.DoesNotExist):
         door_release(user=crimson.staff, door_id=door.pk)
+
+
+def test_a_manager_sets_the_front_desk_account_and_staff_cannot(crimson, client):
+    other = TenantRecord.objects.get(bmx_id=ROSA_TENANT)
+    url = f"/dashboard/{crimson.building.pk}/front-desk/"
+
+    client.force_login(crimson.staff)
+    assert client.post(url, {"tenant": other.pk}).status_code == 404
+    client.force_login(crimson.manager)
+    response = client.post(url, {"tenant": other.pk})
+
+    assert response.status_code == 302
+    crimson.building.front_desk.refresh_from_db()
+    assert crimson.building.front_desk.bmx_tenant_id == ROSA_TENANT
+
+
+def test_without_a_front_desk_the_release_form_asks_for_a_resident(crimson, sandbox, client):
+    crimson.building.front_desk.delete()
+    client.force_login(crimson.staff)
+
+    response = client.post(release_url(crimson.doors[FRONT_DOOR]), HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert releases_at_sandbox(sandbox) == 0

@@ -50,4 +50,6 @@ class DoorStateSerializer(serializers.Serializer):
 
 class ReleaseRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    for_residency = serializers.IntegerField(required=False, allow_null=True, default=None)
+    for_tenant = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="A TenantRecord id of the door's building"
+    )

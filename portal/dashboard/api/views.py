@@ -85,7 +85,7 @@ class DoorRelease(APIView):
                 user=request.user,
                 door_id=pk,
                 reason=body.validated_data["reason"],
-                for_residency_id=body.validated_data["for_residency"],
+                for_tenant_id=body.validated_data["for_tenant"],
             )
         except AccessPoint.DoesNotExist:
             raise Http404 from None
