@@ -13,4 +13,7 @@ urlpatterns = [
     path("api/passes/", include("passes.api.urls")),
     path("", include("tenants.urls")),
     path("api/me/", include("tenants.api.urls")),
+    path("logs/", include("logs.urls")),
+    path("api/logs/", include("logs.api.urls")),
+    path("webhooks/bmx/", include("logs.webhook_urls")),
 ]

@@ -120,7 +120,44 @@ MATRIX: dict[str, Entry] = {
     "me_api:link": Entry(everyone(200, anonymous=403)),
     "me_api:profile": Entry(everyone(200, anonymous=403)),
     "me_api:pin": Entry(everyone(404, anonymous=403)),
+    # --- logs
+    "logs:list": Entry(signed_in()),
+    "logs:export": Entry(signed_in()),
+    "logs:calls": Entry(signed_in()),
+    "logs:calls_export": Entry(signed_in()),
+    "logs:charts": Entry(signed_in()),
+    "logs:charts_data": Entry(signed_in()),
+    "logs:health": Entry(signed_in(404, manager=200)),
+    "logs:health_action": Entry(signed_in(405), kwargs=lambda w: {"building_id": w.building_a.pk}),
+    "logs:detail": Entry(signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _entry(w).pk}),
+    "logs:snapshot": Entry(signed_in(404, alice=302, staff=302, manager=302), kwargs=lambda w: {"pk": _entry(w).pk}),
+    "logs:call_snapshot": Entry(
+        signed_in(404, alice=302, staff=302, manager=302), kwargs=lambda w: {"pk": _call(w).pk}
+    ),
+    "logs-api:entry-list": Entry(everyone(200, anonymous=403)),
+    "logs-api:entry-detail": Entry(
+        everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _entry(w).pk}
+    ),
+    "logs-api:call-list": Entry(everyone(200, anonymous=403)),
+    "logs-api:call-detail": Entry(
+        everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _call(w).pk}
+    ),
+    "logs_webhooks:receive": Entry(everyone(405), kwargs=lambda w: {"building_id": w.building_a.pk, "secret": "x"}),
 }
+
+
+def _entry(world):
+    """An access-log entry in alice's unit (building A), with a snapshot."""
+    from tests.logs.factories import entry_for
+
+    return entry_for(world.building_a, unit=world.unit_a1, door=world.door_a, remote_id=900001)
+
+
+def _call(world):
+    from tests.logs.factories import call_for
+
+    return call_for(world.building_a, unit=world.unit_a1, remote_id=900001)
+
 
 # URL namespaces covered through one representative entry above (the admin has hundreds of URLs,
 # all behind the same staff_member_required gate).

@@ -53,8 +53,24 @@ def check_beat() -> Check:
     return Check("beat", True, f"last tick {int(age.total_seconds())} s ago")
 
 
-# Later issues append checks (e.g. stale building syncs) here.
-CHECKS = [check_database, check_broker, check_beat]
+def check_log_sync() -> Check:
+    """Connected buildings whose log sync has not succeeded for ``LOGS_STALE_AFTER_S``.
+
+    A warning, not a failure: ``ok`` stays true (no 503), because one building's ButterflyMX trouble
+    must not take the whole portal out of a load balancer. The detail names the stale buildings,
+    and the status line says "stale", for monitoring to alert on.
+    """
+    from logs.health import stale_buildings
+
+    stale = stale_buildings()
+    if not stale:
+        return Check("log_sync", True, "every connected building is current")
+    names = ", ".join(f"{name} ({why})" for name, why in stale[:10])
+    return Check("log_sync", True, f"stale: {names}")
+
+
+# Later issues append checks here.
+CHECKS = [check_database, check_broker, check_beat, check_log_sync]
 
 
 def run_checks() -> list[Check]:

@@ -327,3 +327,28 @@ LOGGING = {
         "requests_oauthlib": {"level": "WARNING"},
     },
 }
+
+# --- Logs (issue 6) --------------------------------------------------------------------------------
+LOGS_SYNC_ACCESS_INTERVAL_S = env_setting(env.float, "LOGS_SYNC_ACCESS_INTERVAL_S", default=60.0)
+LOGS_SYNC_CALLS_INTERVAL_S = env_setting(env.float, "LOGS_SYNC_CALLS_INTERVAL_S", default=30.0)
+LOGS_BACKFILL_DAYS = env_setting(env.int, "LOGS_BACKFILL_DAYS", default=90)
+LOGS_BACKFILL_CHUNK_HOURS = env_setting(env.float, "LOGS_BACKFILL_CHUNK_HOURS", default=24.0)
+LOGS_SYNC_OVERLAP_S = env_setting(env.int, "LOGS_SYNC_OVERLAP_S", default=600)  # late entries are re-read
+LOGS_SYNC_LEASE_S = env_setting(env.int, "LOGS_SYNC_LEASE_S", default=120)  # a killed worker's lock lasts this long
+LOGS_SYNC_MAX_WAIT_S = env_setting(env.float, "LOGS_SYNC_MAX_WAIT_S", default=5.0)  # longer waits are rescheduled
+LOGS_SYNC_BUDGET_S = env_setting(env.float, "LOGS_SYNC_BUDGET_S", default=60.0)  # backfill time per task run
+LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
+LOGS_SYNC_FETCH_THREADS = env_setting(env.int, "LOGS_SYNC_FETCH_THREADS", default=4)  # backfill pages in flight
+LOGS_STALE_AFTER_S = env_setting(env.int, "LOGS_STALE_AFTER_S", default=15 * 60)
+LOGS_WEBHOOK_DEBOUNCE_S = env_setting(env.float, "LOGS_WEBHOOK_DEBOUNCE_S", default=3.0)
+LOGS_WEBHOOK_BASE_URL = env_setting(env.str, "LOGS_WEBHOOK_BASE_URL", default=SITE_URL)
+CELERY_BEAT_SCHEDULE["logs-sync-access"] = {
+    "task": "logs.tasks.sync_all_task",
+    "schedule": LOGS_SYNC_ACCESS_INTERVAL_S,
+    "args": ("access",),
+}
+CELERY_BEAT_SCHEDULE["logs-sync-calls"] = {
+    "task": "logs.tasks.sync_all_task",
+    "schedule": LOGS_SYNC_CALLS_INTERVAL_S,
+    "args": ("calls",),
+}

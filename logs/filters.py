@@ -1,0 +1,126 @@
+"""FilterSets shared by the pages, the CSV exports, the charts and the API: one filter, one meaning.
+
+Dates and times are entered in the building's own zone. With no building chosen, a person who sees
+buildings in several zones gets each building's rows filtered in that building's zone.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+
+import django_filters as df
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.models import Device
+from tenants.scope import buildings_visible_to, doors_visible_to
+
+from .models import AccessLogEntry, CallRecord, ReleaseMethod
+
+RELEASE_TYPES = [("Tenant", "Resident"), ("Visitor", "Visitor"), ("Delivery", "Delivery")]
+RELEASE_STATUSES = [("Unlocked", "Unlocked"), ("Locked", "Locked")]
+CALL_STATUSES = [
+    ("opened_door", "Opened the door"),
+    ("canceled", "Canceled"),
+    ("rejected", "Rejected"),
+    ("timeout_online_signal", "Not answered"),
+    ("voip_rollover", "Rolled over to phone"),
+    ("initializing", "Ringing"),
+    ("connecting_sip", "Connecting"),
+]
+CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
+LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class _Zoned:
+    """The start/end filters, applied in each building's own zone."""
+
+    def _zones(self) -> dict[str, list[int]]:
+        building = self.form.cleaned_data.get("building") if hasattr(self.form, "cleaned_data") else None
+        buildings = [building] if building else list(buildings_visible_to(self.request.user))
+        zones: dict[str, list[int]] = {}
+        for b in buildings:
+            zones.setdefault(b.time_zone, []).append(b.pk)
+        return zones
+
+    def filter_range(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset, which knows both ends
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        start = self.form.cleaned_data.get("start")
+        end = self.form.cleaned_data.get("end")
+        if not (start or end):
+            return queryset
+        zones = self._zones()
+        q = Q()
+        for zone_name, ids in zones.items():
+            zone = zoneinfo.ZoneInfo(zone_name)
+            part = Q(building_id__in=ids) if len(zones) > 1 else Q()
+            if start:
+                part &= Q(logged_at__gte=_in_zone(start, zone))
+            if end:
+                part &= Q(logged_at__lt=_in_zone(end, zone))
+            q |= part
+        return queryset.filter(q)
+
+
+def _in_zone(value: datetime, zone) -> datetime:
+    """A wall-clock time typed by a person, read in ``zone`` (the form gives it in the default zone)."""
+    naive = timezone.make_naive(value) if timezone.is_aware(value) else value
+    return naive.replace(tzinfo=zone)
+
+
+class AccessLogFilter(_Zoned, df.FilterSet):
+    start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
+    end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
+    building = df.ModelChoiceFilter(queryset=None, label="Building")
+    door = df.ModelChoiceFilter(queryset=None, label="Door")
+    unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
+    q = df.CharFilter(method="filter_prefix", label="Person or unit starts with")
+    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Release method", distinct=False)
+    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Release type")
+    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status")
+
+    class Meta:
+        model = AccessLogEntry
+        fields: list[str] = []
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = request.user if request else None
+        self.filters["building"].queryset = buildings_visible_to(user)
+        self.filters["door"].queryset = doors_visible_to(user).select_related("building")
+
+    def filter_prefix(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(person_name__istartswith=value) | Q(unit_label__istartswith=value))
+
+
+class CallFilter(_Zoned, df.FilterSet):
+    start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
+    end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
+    building = df.ModelChoiceFilter(queryset=None, label="Building")
+    door = df.ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
+    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome")
+    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type")
+    q = df.CharFilter(method="filter_prefix", label="Unit starts with")
+
+    class Meta:
+        model = CallRecord
+        fields: list[str] = []
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = request.user if request else None
+        buildings = buildings_visible_to(user)
+        self.filters["building"].queryset = buildings
+        self.filters["door"].queryset = Device.objects.filter(building__in=buildings).select_related("building")
+
+    def filter_prefix(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(unit_label__istartswith=value) if value else queryset

@@ -1,0 +1,104 @@
+"""Writes of the logs app: sync requests (debounced), webhook registration and deliveries.
+
+The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.models import Building
+
+from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
+from .sync import cursor_for, stream_sync
+from .webhooks import UnknownPayload, parse_delivery, redact, webhooks_register, webhooks_unregister
+
+__all__ = [
+    "delivery_receive",
+    "stream_sync",
+    "sync_request",
+    "webhooks_register",
+    "webhooks_unregister",
+]
+
+
+def sync_request(*, building_id: int, stream: str) -> bool:
+    """Ask for a sync soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
+
+    The claim is one conditional UPDATE (atomic across processes); the task is sent after commit and
+    runs after the debounce window, so a burst of deliveries is read in one walk. The run clears the
+    claim when it starts, so a nudge arriving during a run queues the next one. True when enqueued.
+    """
+    from .tasks import sync_stream_task
+
+    cursor = cursor_for(building_id, stream)
+    now = timezone.now()
+    window = timedelta(seconds=settings.LOGS_WEBHOOK_DEBOUNCE_S)
+    claimed = SyncCursor.objects.filter(
+        Q(sync_requested_at__isnull=True) | Q(sync_requested_at__lt=now - 4 * window), pk=cursor.pk
+    ).update(sync_requested_at=now)
+    if not claimed:
+        return False
+    transaction.on_commit(
+        partial(sync_stream_task.apply_async, (building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S)
+    )
+    return True
+
+
+def delivery_receive(*, building: Building, body: bytes) -> tuple[int, str]:
+    """Record one webhook delivery and nudge a sync. Returns (HTTP status, short reason)."""
+    WebhookEndpoint.objects.filter(building=building).update(last_delivery_at=timezone.now())
+    text = body.decode("utf-8", errors="replace")
+    try:
+        nudge = parse_delivery(body)
+    except UnknownPayload as exc:
+        return _rejected(building, text, 422, str(exc))
+    except ValueError:  # includes JSON and UTF-8 decoding errors
+        return _rejected(building, text, 400, "the body is not valid JSON")
+    try:
+        with transaction.atomic():
+            WebhookDelivery.objects.create(
+                building=building,
+                outcome=WebhookDelivery.Outcome.ACCEPTED,
+                status_code=200,
+                style=nudge.style,
+                dedupe_key=nudge.dedupe_key[:128],
+                body=redact(text),
+            )
+    except IntegrityError:  # the same delivery again: answered 200 so ButterflyMX stops retrying
+        WebhookDelivery.objects.create(
+            building=building,
+            outcome=WebhookDelivery.Outcome.DUPLICATE,
+            status_code=200,
+            style=nudge.style,
+            dedupe_key=None,
+            body="",
+        )
+        return 200, "duplicate"
+    sync_request(building_id=building.pk, stream=nudge.stream)
+    return 200, "accepted"
+
+
+def _rejected(building: Building | None, text: str, status: int, reason: str) -> tuple[int, str]:
+    WebhookDelivery.objects.create(
+        building=building,
+        outcome=WebhookDelivery.Outcome.REJECTED,
+        status_code=status,
+        error=reason[:300],
+        body=redact(text),
+    )
+    return status, reason
+
+
+def webhook_rejected_store(*, building: Building | None, text: str, status: int, reason: str) -> None:
+    """Keep an oversized or otherwise refused body (truncated) for inspection."""
+    _rejected(building, text, status, reason)
+
+
+STREAMS = (Stream.ACCESS, Stream.CALLS)

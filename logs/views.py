@@ -1,0 +1,437 @@
+"""Pages of the logs app: browse, export, chart, sync health, and the webhook receiver.
+
+Every queryset comes from :mod:`logs.selectors` (scope), then the shared FilterSets. Snapshot URLs are
+public S3 links, so list pages never contain them: thumbnails load through :func:`snapshot`, which
+redirects only people in scope.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.db.models.functions import ExtractHour, TruncDate
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from portal.butterflymx import BmxError
+from tenants.models import AccessPoint, Building, Role
+from tenants.scope import buildings_visible_to, buildings_where, get_building_or_404
+
+from . import selectors, services
+from .filters import AccessLogFilter, CallFilter
+from .models import ReleaseMethod, Stream, WebhookEndpoint
+from .webhooks import MAX_BODY, secret_matches
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 50
+CSV_CHUNK = 5000
+
+
+def _filtered(request: HttpRequest, kind: str):
+    if kind == "calls":
+        fs = CallFilter(request.GET or None, queryset=selectors.calls_visible_to(request.user), request=request)
+    else:
+        fs = AccessLogFilter(request.GET or None, queryset=selectors.entries_visible_to(request.user), request=request)
+    return fs
+
+
+def _zones(request: HttpRequest) -> dict[int, object]:
+    return {b.pk: b.tz for b in buildings_visible_to(request.user)}
+
+
+def _is_manager(request: HttpRequest) -> bool:
+    return buildings_where(request.user, Role.MANAGER).exists()
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+@login_required
+def entry_list(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "access")
+    qs = fs.qs.select_related("building", "door").defer(*selectors.LIST_DEFERRED)
+    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+    zones = _zones(request)
+    with_snapshot = set(
+        selectors.entries_visible_to(request.user)
+        .filter(pk__in=[e.pk for e in page.rows])
+        .exclude(snapshot_url="")
+        .values_list("pk", flat=True)
+    )
+    methods = dict(ReleaseMethod.choices)
+    detail = reverse("logs:detail", args=[0])[:-2]  # "/logs/": one reverse, not three per row
+    # Plain strings for the template: 50 rows of attribute lookups and lazy translations add up.
+    rows = []
+    for e in page.rows:
+        local = e.logged_at.astimezone(zones.get(e.building_id))
+        rows.append(
+            {
+                "pk": e.pk,
+                "url": f"{detail}{e.pk}/",
+                "snapshot_url": f"{detail}{e.pk}/snapshot",
+                "iso": e.logged_at.isoformat(),
+                "when": local.strftime("%b %-d, %H:%M:%S"),
+                "short": local.strftime("%H:%M"),
+                "zone": local.tzname(),
+                "building": e.building.name,
+                "door": e.door.name if e.door_id else "",
+                "unit": e.unit_label,
+                "person": e.person_name,
+                "method": str(methods.get(e.release_method, e.release_method)),
+                "type": e.release_type,
+                "status": e.release_status,
+                "snapshot": e.pk in with_snapshot,
+            }
+        )
+    context = {
+        "filter": fs,
+        "rows": rows,
+        "page": page,
+        "query": _query_without(request, "cursor"),
+        "multi_building": len(zones) > 1,
+        "is_manager": _is_manager(request),
+    }
+    return render(request, "logs/entry_list.html", context)
+
+
+@login_required
+def call_list(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "calls")
+    qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
+    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+    zones = _zones(request)
+    rows = [(c, timezone.localtime(c.logged_at, zones.get(c.building_id))) for c in page.rows]
+    context = {
+        "filter": fs,
+        "rows": rows,
+        "page": page,
+        "query": _query_without(request, "cursor"),
+        "multi_building": len(zones) > 1,
+        "is_manager": _is_manager(request),
+    }
+    return render(request, "logs/call_list.html", context)
+
+
+@login_required
+def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(
+        selectors.entries_visible_to(request.user).select_related("building", "door", "unit"), pk=pk
+    )
+    local = timezone.localtime(entry.logged_at, entry.building.tz)
+    return render(request, "logs/entry_detail.html", {"entry": entry, "local": local})
+
+
+@never_cache
+@login_required
+def snapshot(request: HttpRequest, pk: int, kind: str = "access") -> HttpResponse:
+    """302 to the snapshot for people in scope only; no referrer leaks our page to S3."""
+    qs = selectors.calls_visible_to(request.user) if kind == "calls" else selectors.entries_visible_to(request.user)
+    record = get_object_or_404(qs.only("id", "snapshot_url"), pk=pk)
+    if not record.snapshot_url or not record.snapshot_url.startswith(("https://", "http://")):
+        raise Http404("No snapshot")
+    response = HttpResponseRedirect(record.snapshot_url)
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _walk(qs, fields: tuple[str, ...]):
+    """The whole filtered set in page order, in keyset chunks: constant memory at any size."""
+    position = None
+    ordered = qs.order_by("-logged_at", "-id")
+    while True:
+        chunk = list(selectors.after(ordered, position).values_list(*fields)[:CSV_CHUNK])
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1]
+        position = (last[0], last[1])
+        if len(chunk) < CSV_CHUNK:
+            return
+
+
+def _csv_response(rows, header: list[str], filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def stream():
+        yield writer.writerow(header)
+        buffer = []
+        for row in rows:
+            buffer.append(writer.writerow(row))
+            if len(buffer) >= 1000:
+                yield "".join(buffer)
+                buffer = []
+        if buffer:
+            yield "".join(buffer)
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def access_csv_rows(request: HttpRequest, fs):
+    zones = _zones(request)
+    names = {b.pk: b.name for b in buildings_visible_to(request.user)}
+    doors = dict(AccessPoint.objects.filter(building_id__in=list(names)).values_list("id", "name"))
+    methods = dict(ReleaseMethod.choices)
+    fields = (
+        "logged_at",
+        "id",
+        "building_id",
+        "door_id",
+        "unit_label",
+        "person_name",
+        "release_method",
+        "release_type",
+        "release_status",
+        "remote_id",
+    )
+    for logged_at, _pk, building_id, door_id, unit, person, method, rtype, status, remote_id in _walk(fs.qs, fields):
+        local = logged_at.astimezone(zones[building_id])
+        yield (
+            local.strftime("%Y-%m-%d %H:%M:%S"),
+            local.tzname(),
+            names[building_id],
+            doors.get(door_id, ""),
+            unit,
+            person,
+            methods.get(method, method),
+            rtype,
+            status,
+            remote_id,
+        )
+
+
+ACCESS_CSV_HEADER = [
+    "Time",
+    "Zone",
+    "Building",
+    "Door",
+    "Unit",
+    "Person",
+    "Release method",
+    "Release type",
+    "Status",
+    "ButterflyMX id",
+]
+
+
+@login_required
+def entry_csv(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "access")
+    if fs.is_bound and not fs.is_valid():
+        return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
+    return _csv_response(access_csv_rows(request, fs), ACCESS_CSV_HEADER, "access-log.csv")
+
+
+@login_required
+def call_csv(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "calls")
+    if fs.is_bound and not fs.is_valid():
+        return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
+    zones = _zones(request)
+    names = {b.pk: b.name for b in buildings_visible_to(request.user)}
+    fields = ("logged_at", "id", "building_id", "device_name", "unit_label", "notification_type", "status", "remote_id")
+
+    def rows():
+        for logged_at, _pk, building_id, device, unit, ntype, status, remote_id in _walk(fs.qs, fields):
+            local = logged_at.astimezone(zones[building_id])
+            yield (
+                local.strftime("%Y-%m-%d %H:%M:%S"),
+                local.tzname(),
+                names[building_id],
+                device,
+                unit,
+                ntype,
+                status,
+                remote_id,
+            )
+
+    header = ["Time", "Zone", "Building", "Panel", "Unit", "Type", "Outcome", "ButterflyMX id"]
+    return _csv_response(rows(), header, "calls.csv")
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+@login_required
+def charts(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "access")
+    return render(
+        request,
+        "logs/charts.html",
+        {"filter": fs, "query": request.GET.urlencode(), "is_manager": _is_manager(request)},
+    )
+
+
+@login_required
+def charts_data(request: HttpRequest) -> JsonResponse:
+    """Aggregates of exactly the filtered set, in the zone of the chosen (or first) building."""
+    fs = _filtered(request, "access")
+    if fs.is_bound and not fs.is_valid():
+        return JsonResponse({"errors": fs.errors.get_json_data()}, status=400)
+    qs = fs.qs.order_by()
+    building = fs.form.cleaned_data.get("building") if fs.is_bound else None
+    zone_building = building or buildings_visible_to(request.user).order_by("pk").first()
+    zone = zone_building.tz if zone_building else timezone.get_current_timezone()
+    by_hour = Counter(
+        dict(
+            qs.annotate(h=ExtractHour("logged_at", tzinfo=zone))
+            .values_list("h")
+            .annotate(n=Count("id"))
+            .values_list("h", "n")
+        )
+    )
+    by_day = list(
+        qs.annotate(d=TruncDate("logged_at", tzinfo=zone))
+        .values("d")
+        .annotate(n=Count("id"))
+        .order_by("d")
+        .values_list("d", "n")
+    )
+    methods = dict(ReleaseMethod.choices)
+    by_method = [
+        (methods.get(m, m), n)
+        for m, n in qs.values_list("release_method")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("release_method", "n")
+    ]
+    doors = list(
+        qs.exclude(door=None)
+        .values("door__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("door__name", "n")[:10]
+    )
+    calls = CallFilter(request.GET or None, queryset=selectors.calls_visible_to(request.user), request=request)
+    call_qs = (
+        calls.qs.order_by()
+        if (not calls.is_bound or calls.is_valid())
+        else selectors.calls_visible_to(request.user).none()
+    )
+    outcomes = list(call_qs.values("status").annotate(n=Count("id")).order_by("-n").values_list("status", "n"))
+    return JsonResponse(
+        {
+            "zone": str(zone),
+            "per_hour": {
+                "labels": [f"{h:02d}:00" for h in range(24)],
+                "values": [by_hour.get(h, 0) for h in range(24)],
+            },
+            "per_day": {"labels": [d.isoformat() for d, _ in by_day], "values": [n for _, n in by_day]},
+            "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
+            "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
+            "call_outcomes": {"labels": [s or "unknown" for s, _ in outcomes], "values": [n for _, n in outcomes]},
+        }
+    )
+
+
+# --- sync health (managers) -----------------------------------------------------------------------
+
+
+def _managed(request: HttpRequest):
+    buildings = buildings_where(request.user, Role.MANAGER)
+    if not buildings.exists():
+        raise Http404("No building you manage")
+    return buildings
+
+
+@login_required
+def health(request: HttpRequest) -> HttpResponse:
+    buildings = list(_managed(request).order_by("name"))
+    cursors = {(c.building_id, c.stream): c for c in selectors.cursors_for_buildings([b.pk for b in buildings])}
+    endpoints = {e.building_id: e for e in WebhookEndpoint.objects.filter(building__in=buildings)}
+    now = timezone.now()
+    stale_after = settings.LOGS_STALE_AFTER_S
+    cards = []
+    for b in buildings:
+        streams = []
+        for stream, label in Stream.choices:
+            c = cursors.get((b.pk, stream))
+            lag = int((now - c.last_success_at).total_seconds()) if c and c.last_success_at else None
+            streams.append({"label": label, "cursor": c, "lag": lag, "stale": lag is None or lag > stale_after})
+        cards.append({"building": b, "streams": streams, "webhook": endpoints.get(b.pk)})
+    template = "logs/_health_cards.html" if request.headers.get("HX-Request") else "logs/health.html"
+    return render(request, template, {"cards": cards})
+
+
+@login_required
+@require_POST
+def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
+    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    action = request.POST.get("action")
+    if action == "sync":
+        for stream in (Stream.ACCESS, Stream.CALLS):
+            services.sync_request(building_id=building.pk, stream=stream)
+        messages.success(request, f"A sync of {building.name} was requested.")
+    elif action == "webhooks":
+        try:
+            services.webhooks_register(building=building)
+        except BmxError as exc:
+            messages.error(request, f"Webhooks of {building.name} could not be registered: {exc.human_message}")
+        else:
+            messages.success(request, f"Webhooks of {building.name} are registered.")
+    else:
+        messages.error(request, "Unknown action.")
+    return redirect("logs:health")
+
+
+# --- webhook receiver -----------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, building_id: int, secret: str) -> HttpResponse:
+    """Answer fast: no ButterflyMX call here; the delivery only requests a (debounced) sync."""
+    building = Building.objects.filter(pk=building_id).first()
+    endpoint = WebhookEndpoint.objects.filter(building=building).first() if building else None
+    if building is None or not secret_matches(endpoint, secret):
+        return JsonResponse({"error": "not found"}, status=404)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        services.webhook_rejected_store(
+            building=building, text=request.read(4096).decode("utf-8", "replace"), status=413, reason="body too large"
+        )
+        return JsonResponse({"error": "body too large"}, status=413)
+    body = request.body
+    if len(body) > MAX_BODY:
+        services.webhook_rejected_store(
+            building=building, text=body[:4096].decode("utf-8", "replace"), status=413, reason="body too large"
+        )
+        return JsonResponse({"error": "body too large"}, status=413)
+    status, reason = services.delivery_receive(building=building, body=body)
+    return JsonResponse({"status": reason}, status=status)

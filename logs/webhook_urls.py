@@ -1,0 +1,11 @@
+"""The webhook receiver, mounted at ``/webhooks/bmx/``: ButterflyMX posts here with no session."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "logs_webhooks"
+
+urlpatterns = [
+    path("<int:building_id>/<str:secret>/", views.webhook, name="receive"),
+]

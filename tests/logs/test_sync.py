@@ -1,0 +1,99 @@
+"""The sync against the sandbox over HTTP, in-process (the worker tests are in test_sync_faults.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from logs.models import AccessLogEntry, CallRecord, ReleaseMethod, Stream, SyncCursor
+from logs.sync import lease_acquire, stream_sync
+
+from .conftest import CRIMSON, remote_ids
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_first_sync_copies_the_buildings_access_log_and_calls_exactly(crimson, sandbox):
+    # given a connected building whose history is in ButterflyMX
+    # when both streams sync
+    assert stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS).status == "done"
+    assert stream_sync(building_id=crimson.building.pk, stream=Stream.CALLS).status == "done"
+    # then the local rows are exactly the remote ones
+    local = sorted(AccessLogEntry.objects.filter(building=crimson.building).values_list("remote_id", flat=True))
+    assert local == sorted(remote_ids(sandbox, crimson.token, CRIMSON, "access"))
+    calls = sorted(CallRecord.objects.filter(building=crimson.building).values_list("remote_id", flat=True))
+    assert calls == sorted(remote_ids(sandbox, crimson.token, CRIMSON, "calls"))
+    # and the entries are linked to local doors and units, with one release-method code
+    entry = AccessLogEntry.objects.filter(building=crimson.building, unit__isnull=False).first()
+    assert entry.door is not None and entry.unit_label == entry.unit.label
+    methods = set(AccessLogEntry.objects.values_list("release_method", flat=True))
+    assert methods <= set(ReleaseMethod.values) and ReleaseMethod.SCHEDULE in methods
+    assert "image_url" not in entry.raw and entry.snapshot_url.startswith("http")
+    cursor = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
+    assert cursor.backfill_percent == 100 and cursor.last_error == "" and cursor.rows_synced >= len(local)
+
+
+def test_a_second_sync_reads_only_the_overlap_and_adds_new_entries(crimson, sandbox):
+    stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    before = AccessLogEntry.objects.count()
+    # when someone swipes a door, then the building syncs again
+    sandbox.swipe(129201, 3901)
+    outcome = stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    assert outcome.status == "done"
+    assert AccessLogEntry.objects.count() == before + 1
+    newest = AccessLogEntry.objects.order_by("-logged_at").first()
+    assert newest.release_method == ReleaseMethod.SWIPE_TO_OPEN and newest.unit_label == "4B"
+    assert outcome.rows < before  # an overlap window, not the whole history again
+
+
+def test_a_rate_limit_longer_than_the_wait_budget_is_rescheduled_not_slept(crimson, sandbox):
+    sandbox.fault(f"/v4/buildings/{CRIMSON}/access_logs", status=429, retry_after=30, count=1)
+    outcome = stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    assert outcome.status == "retry" and outcome.retry_after == 30
+    cursor = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
+    assert "slow down" in cursor.last_error and cursor.high_water is None
+    assert cursor.lease_owner == ""  # the lease is released for the rescheduled run
+
+
+def test_a_building_without_an_admin_link_reports_it_in_words(crimson):
+    crimson.building.admin_link = None
+    crimson.building.save()
+    outcome = stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    assert outcome.status == "error"
+    assert "not connected" in SyncCursor.objects.get(building=crimson.building, stream="access").last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_syncs_of_one_building_started_together_one_runs_one_steps_aside(crimson, sandbox):
+    # given the first page answers slowly, so the two runs overlap
+    sandbox.fault(f"/v4/buildings/{CRIMSON}/access_logs", latency_ms=800, count=1)
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        try:
+            outcomes.append(stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["busy", "done"]
+
+
+def test_an_expired_lease_of_a_killed_worker_is_taken_over(crimson):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cursor = SyncCursor.objects.create(building=crimson.building, stream=Stream.ACCESS)
+    assert lease_acquire(cursor_id=cursor.pk, owner="worker-1")
+    assert not lease_acquire(cursor_id=cursor.pk, owner="worker-2")
+    SyncCursor.objects.filter(pk=cursor.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert lease_acquire(cursor_id=cursor.pk, owner="worker-2")

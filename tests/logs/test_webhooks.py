@@ -1,0 +1,143 @@
+"""Webhook nudges: registration at ButterflyMX, both payload styles, duplicates, garbage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from logs import services
+from logs.models import SyncCursor, WebhookDelivery, WebhookEndpoint
+from logs.webhooks import secret_hash
+from tests.plugins.workers import wait_for
+
+from .conftest import CRIMSON
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hooked(crimson, settings):
+    """A building with a known webhook secret (no registration call)."""
+    WebhookEndpoint.objects.create(building=crimson.building, secret_hash=secret_hash("s3cret-value"))
+    crimson.url = reverse(
+        "logs_webhooks:receive", kwargs={"building_id": crimson.building.pk, "secret": "s3cret-value"}
+    )
+    return crimson
+
+
+def post(client, url, body, **extra):
+    data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    return client.post(url, data=data, content_type="application/json", **extra)
+
+
+DOCUMENTED = {
+    "event": {
+        "resource_type": "door_release",
+        "action": "create",
+        "data": {"id": 123, "logged_at": "2026-01-01T10:00:00Z", "image_url": "https://s3.example/x.png"},
+    }
+}
+LEGACY_CALL = {"guid": "ba17520f-8768", "unit": {"id": 101308, "label": "4B"}, "provider": "twilio"}
+LEGACY_STATUS = {"call": {"guid": "ba17520f-8768"}, "status": "opened_door"}
+LEGACY_RELEASE = {"id": 77, "panel_id": 3901, "release_method": "pin", "logged_at": "2026-01-01T10:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("body", "stream", "style"),
+    [
+        (DOCUMENTED, "access", "documented.door_release"),
+        (
+            {"event": {"resource_type": "call", "action": "status_update", "data": {"id": 9, "status": "canceled"}}},
+            "calls",
+            "documented.call.status_update",
+        ),
+        (LEGACY_CALL, "calls", "legacy.call.create"),
+        (LEGACY_STATUS, "calls", "legacy.call.status"),
+        (LEGACY_RELEASE, "access", "legacy.door_release"),
+    ],
+)
+def test_each_payload_style_is_accepted_and_requests_a_sync_of_its_stream(
+    hooked, client, django_capture_on_commit_callbacks, body, stream, style
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post(client, hooked.url, body)
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.outcome == "accepted" and delivery.style == style
+    assert "s3.example" not in delivery.body  # the snapshot link is not kept
+    assert SyncCursor.objects.get(building=hooked.building, stream=stream).sync_requested_at is not None
+    assert len(callbacks) == 1
+
+
+def test_a_repeated_delivery_enqueues_one_sync(hooked, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = post(client, hooked.url, DOCUMENTED)
+        again = post(client, hooked.url, DOCUMENTED)
+        other = post(client, hooked.url, {"event": {**DOCUMENTED["event"], "data": {"id": 124}}})
+    assert (first.status_code, again.status_code, other.status_code) == (200, 200, 200)
+    assert json.loads(again.content)["status"] == "duplicate"
+    # one sync for the burst: the duplicate is ignored and the next delivery is debounced
+    assert len(callbacks) == 1
+    assert list(WebhookDelivery.objects.order_by("id").values_list("outcome", flat=True)) == [
+        "accepted",
+        "duplicate",
+        "accepted",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),
+        (b"\xff\xfe", 400),
+        (b"[1, 2]", 422),
+        (json.dumps({"event": {"resource_type": "pizza", "action": "create", "data": {"id": 1}}}).encode(), 422),
+        (json.dumps({"hello": "world"}).encode(), 422),
+    ],
+)
+def test_garbage_gets_a_4xx_and_is_kept_for_inspection(hooked, client, body, status):
+    response = post(client, hooked.url, body)
+    assert response.status_code == status
+    kept = WebhookDelivery.objects.get()
+    assert kept.outcome == "rejected" and kept.status_code == status and kept.error
+
+
+def test_an_oversized_body_gets_413(hooked, client):
+    response = post(client, hooked.url, json.dumps({"pad": "x" * 70_000}))
+    assert response.status_code == 413
+    assert WebhookDelivery.objects.get().status_code == 413
+
+
+def test_a_wrong_secret_is_a_404_and_stores_nothing(hooked, client):
+    url = reverse("logs_webhooks:receive", kwargs={"building_id": hooked.building.pk, "secret": "guess"})
+    assert post(client, url, DOCUMENTED).status_code == 404
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_get_is_not_allowed_on_the_receiver(hooked, client):
+    assert client.get(hooked.url).status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connecting_registers_integrations_whose_deliveries_reach_the_receiver(crimson, sandbox, live_server):
+    # given the portal reachable at live_server
+    with override_settings(LOGS_WEBHOOK_BASE_URL=live_server.url, LOGS_WEBHOOK_DEBOUNCE_S=60):
+        endpoint = services.webhooks_register(building=crimson.building)
+        # then ButterflyMX holds our integration with call and door-release bindings
+        integrations = [i for i in sandbox.state()["integrations"] if i["building_id"] == CRIMSON]
+        assert len(integrations) == 1 and endpoint.integration_ids == [integrations[0]["id"]]
+        kinds = {b["resource_type"]: b["actions"] for b in integrations[0]["attributes"]["bindings"]}
+        assert kinds == {"call": ["create", "status_update"], "door_release": ["create"]}
+        url = integrations[0]["attributes"]["configuration"]["url"]
+        assert url.startswith(live_server.url) and "/webhooks/bmx/" in url
+        # when a door is swiped, ButterflyMX posts to us and a sync is requested
+        sandbox.swipe(129201, 3901)
+        wait_for(lambda: WebhookDelivery.objects.filter(outcome="accepted").exists(), message="a delivery")
+        assert SyncCursor.objects.get(building=crimson.building, stream="access").sync_requested_at
+        # and disconnecting removes the integration
+        services.webhooks_unregister(building=crimson.building)
+    assert not [i for i in sandbox.state()["integrations"] if i["building_id"] == CRIMSON]
+    assert not WebhookEndpoint.objects.filter(building=crimson.building).exists()
