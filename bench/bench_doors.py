@@ -35,7 +35,7 @@ def main() -> None:
         # --- release overhead
         doors = list(crimson.doors.values())
         overheads = []
-        for i in range(scaled(60, 10) + 5):
+        for i in range(scaled(120, 10) + 5):
             door = doors[i % len(doors)]
             elapsed = timed(lambda door=door: client.post(f"/doors/{door.pk}/release/", {"reason": "bench"}))
             release = DoorRelease.objects.latest("id")

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,33 +41,74 @@ class ReleaseRefused(Exception):
         return self.message
 
 
-def door_release(*, user, door_id: int, reason: str = "", for_tenant_id: int | None = None) -> DoorRelease:
+@dataclass
+class ReleaseTarget:
+    """A door as one person may release it: looked up once, with their role and the front desk."""
+
+    door: AccessPoint
+    role: str | None
+    front_desk: FrontDesk | None
+
+    @property
+    def staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.MANAGER)
+
+
+def release_target(*, user, door_id: int) -> ReleaseTarget:
+    """The door ``door_id`` if ``user`` may see it (``AccessPoint.DoesNotExist`` otherwise)."""
+    door = (
+        doors_visible_to(user)
+        .select_related("building__front_desk", "building__admin_link")
+        .order_by()
+        .get(pk=door_id, is_active=True)
+    )
+    try:
+        desk = door.building.front_desk
+    except FrontDesk.DoesNotExist:
+        desk = None
+    return ReleaseTarget(door=door, role=role_at(user, door.building), front_desk=desk)
+
+
+def door_release(
+    *,
+    user,
+    door_id: int,
+    reason: str = "",
+    for_tenant_id: int | None = None,
+    target: ReleaseTarget | None = None,
+) -> DoorRelease:
     """Release ``door_id`` once for ``user``. Raises ``AccessPoint.DoesNotExist`` outside scope and
     :class:`ReleaseRefused` when a limit or the building's setup stops it; otherwise returns the
-    completed audit row (status succeeded, failed or unknown)."""
-    door = doors_visible_to(user).select_related("building__admin_link").get(pk=door_id, is_active=True)
+    completed audit row (status succeeded, failed or unknown). ``target`` is the result of
+    :func:`release_target` for the same person and door, when the caller already has it."""
+    if target is None or target.door.pk != door_id:
+        target = release_target(user=user, door_id=door_id)
+    door, role = target.door, target.role
     building = door.building
-    role = role_at(user, building)
-    link, tenant_id, for_label = _who_and_how(user, role, door, for_tenant_id)
+    link, tenant_id, for_label = _who_and_how(user, target, for_tenant_id)
 
-    if not rate_hit(key=f"user:{user.pk}", limit=settings.DOOR_RELEASE_USER_LIMIT, window_s=60):
-        raise ReleaseRefused("You have released doors too often in the last minute. Wait a moment.", 429, 60)
-    if not rate_hit(key=f"door:{door.pk}", limit=settings.DOOR_RELEASE_DOOR_LIMIT, window_s=60):
-        raise ReleaseRefused(f"{door.name} has been released too often in the last minute.", 429, 60)
-    wait = cooldown_claim(door_id=door.pk, seconds=settings.DOOR_RELEASE_COOLDOWN_S)
-    if wait:
-        raise ReleaseRefused(f"{door.name} was just released. It can be released again in {wait:.0f} s.", 409, wait)
-
-    release = DoorRelease.objects.create(
-        building=building,
-        door=door,
-        requested_by=user,
-        requested_by_role=role or "",
-        reason=reason.strip()[:200],
-        for_label=for_label,
-        bmx_tenant_id=tenant_id,
-        requested_at=timezone.now(),
-    )
+    # Limits, cooldown and the audit row in ONE transaction, committed before ButterflyMX is called: the
+    # conditional UPDATEs serialise concurrent clicks (a second transaction waits for the first's row lock
+    # and then finds the cooldown taken), and a refused click rolls back its counter increments, so a
+    # double click does not use up anyone's quota. One commit instead of four also keeps the release fast.
+    with transaction.atomic():
+        if not rate_hit(key=f"user:{user.pk}", limit=settings.DOOR_RELEASE_USER_LIMIT, window_s=60):
+            raise ReleaseRefused("You have released doors too often in the last minute. Wait a moment.", 429, 60)
+        if not rate_hit(key=f"door:{door.pk}", limit=settings.DOOR_RELEASE_DOOR_LIMIT, window_s=60):
+            raise ReleaseRefused(f"{door.name} has been released too often in the last minute.", 429, 60)
+        wait = cooldown_claim(door_id=door.pk, seconds=settings.DOOR_RELEASE_COOLDOWN_S)
+        if wait:
+            raise ReleaseRefused(f"{door.name} was just released. It can be released again in {wait:.0f} s.", 409, wait)
+        release = DoorRelease.objects.create(
+            building=building,
+            door=door,
+            requested_by=user,
+            requested_by_role=role or "",
+            reason=reason.strip()[:200],
+            for_label=for_label,
+            bmx_tenant_id=tenant_id,
+            requested_at=timezone.now(),
+        )
     client = client_for_link(link, timeout=settings.DOOR_RELEASE_TIMEOUT_S)
     started = time.perf_counter()
     try:
@@ -88,8 +130,9 @@ def door_release(*, user, door_id: int, reason: str = "", for_tenant_id: int | N
     return release
 
 
-def _who_and_how(user, role, door: AccessPoint, for_tenant_id: int | None):
+def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
     """The ButterflyMX link to call with and the tenant the release is logged under."""
+    door, role, desk = target.door, target.role, target.front_desk
     building = door.building
     if door.bmx_id is None:
         raise ReleaseRefused(f"{door.name} is not connected to ButterflyMX.", 409)
@@ -110,7 +153,6 @@ def _who_and_how(user, role, door: AccessPoint, for_tenant_id: int | None):
             if tenant is None:
                 raise ReleaseRefused("That resident is not a ButterflyMX tenant of this building.", 400)
             return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})"
-        desk = FrontDesk.objects.filter(building=building).first()
         if desk is None:
             raise ReleaseRefused(
                 "Choose who the release is for: ButterflyMX records every release against a resident, "

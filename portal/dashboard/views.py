@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +24,7 @@ from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm
 from .models import DoorRelease, FrontDesk
 from .selectors import CLOCK_SKEW, board_buildings, board_groups, door_states, releases_visible_to
-from .services import ReleaseRefused, door_release, front_desk_set
+from .services import ReleaseRefused, door_release, front_desk_set, release_target
 
 AUDIT_PAGE_SIZE = 100
 
@@ -116,9 +116,11 @@ def my_doors_state(request: HttpRequest) -> HttpResponse:
 @login_required
 def release(request: HttpRequest, door_id: int) -> HttpResponse:
     """GET: the confirmation step. POST: release the door once."""
-    door = get_object_or_404(doors_visible_to(request.user).select_related("building"), pk=door_id, is_active=True)
-    staff = role_at(request.user, door.building) in (Role.STAFF, Role.MANAGER)
-    desk = FrontDesk.objects.filter(building=door.building).first()
+    try:
+        target = release_target(user=request.user, door_id=door_id)
+    except AccessPoint.DoesNotExist:
+        raise Http404("No such door") from None
+    door, staff, desk = target.door, target.staff, target.front_desk
     form = ReleaseForm(
         request.POST if request.method == "POST" else None,
         building=door.building,
@@ -145,6 +147,7 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
             door_id=door.pk,
             reason=form.cleaned_data["reason"],
             for_tenant_id=tenant.pk if tenant else None,
+            target=target,
         )
     except AccessPoint.DoesNotExist:
         raise Http404("No such door") from None
