@@ -5,6 +5,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("portal.core.urls")),
+    path("", include("portal.dashboard.urls")),
+    path("api/doors/", include("portal.dashboard.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("passes.urls")),

@@ -25,6 +25,7 @@ from sandbox.models import (
     Building,
     Call,
     Device,
+    DoorReleaseRequest,
     Integration,
     Keychain,
     OAuthGrant,
@@ -144,6 +145,7 @@ def state(request):
     counts = {
         "access_logs": AccessLog.objects.count(),
         "calls": Call.objects.count(),
+        "door_release_requests": DoorReleaseRequest.objects.count(),
         "tokens": OAuthToken.objects.count(),
         "codes": OAuthGrant.objects.count(),
         "webhook_deliveries": WebhookDelivery.objects.count(),

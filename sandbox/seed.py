@@ -94,6 +94,7 @@ UNITS = [
     (101308, CRIMSON, "4B", "4"),
     (101309, CRIMSON, "4C", "4"),
     (101310, CRIMSON, "5A", "5"),
+    (101311, CRIMSON, "Office", "1"),  # the front desk's own tenancy (releases for nobody in particular)
     (101321, PACIFIC, "101", "1"),
     (101322, PACIFIC, "102", "1"),
     (101323, PACIFIC, "201", "2"),
@@ -119,6 +120,7 @@ USERS = [
     (3012, "irulan.corrino@sandbox.test", "Irulan", "Corrino", True, []),
     (3013, "stilgar.naib@sandbox.test", "Stilgar", "Naib", True, []),
     (3014, "lake.tenant@sandbox.test", "Lena", "Lakes", True, []),
+    (3015, "frontdesk@sandbox.test", "Front", "Desk", True, []),
 ]
 # (id, user, unit, building, registration status, contact preference)
 TENANTS = [
@@ -135,6 +137,7 @@ TENANTS = [
     (129211, 3012, 101322, PACIFIC, "registered", "phone_call"),
     (129212, 3013, 101325, PACIFIC, "registered", "mobile_app"),
     (129213, 3014, 101341, LAKESHORE, "registered", "mobile_app"),
+    (129214, 3015, 101311, CRIMSON, "registered", "mobile_app"),  # Front Desk, Office
 ]
 # (id, building, name, type, serial)
 DEVICES = [

@@ -77,9 +77,11 @@ def doors_visible_to(user) -> QuerySet[AccessPoint]:
     """Doors of staff/manager buildings, plus the doors a resident is assigned."""
     if _anonymous(user):
         return AccessPoint.objects.none()
-    return AccessPoint.objects.filter(
-        Q(building__in=staff_building_ids(user)) | Q(residencies__user=user, residencies__is_active=True)
-    ).distinct()
+    # A subquery rather than a join: no duplicate rows, so no DISTINCT over wide rows.
+    assigned = AccessPoint.residencies.through.objects.filter(residency__user=user, residency__is_active=True).values(
+        "accesspoint_id"
+    )
+    return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=assigned))
 
 
 def roles_by_building(user) -> dict[int, Role]:
@@ -97,8 +99,15 @@ def roles_by_building(user) -> dict[int, Role]:
 
 
 def role_at(user, building: Building | int) -> Role | None:
+    """The strongest role ``user`` holds at one building (one query for staff and managers)."""
+    if _anonymous(user):
+        return None
     building_id = building if isinstance(building, int) else building.pk
-    return roles_by_building(user).get(building_id)
+    role = Membership.objects.filter(user=user, building_id=building_id).values_list("role", flat=True).first()
+    if role is not None:
+        return Role(role)  # a membership is staff or manager: stronger than any residency
+    living_there = Residency.objects.filter(user=user, is_active=True, unit__building_id=building_id).exists()
+    return Role.RESIDENT if living_there else None
 
 
 def has_role(user, building: Building | int, *roles: str) -> bool:

@@ -73,6 +73,25 @@ MATRIX: dict[str, Entry] = {
     "mfa_view_recovery_codes": Entry(signed_in(404)),
     "mfa_generate_recovery_codes": Entry(signed_in(302)),
     "mfa_download_recovery_codes": Entry(signed_in(404)),
+    # --- dashboard: door board, residents' doors, releases, audit, doors API
+    "dashboard:index": Entry(signed_in(404, staff=302, manager=302)),
+    "dashboard:board": Entry(signed_in(404, staff=200, manager=200), kwargs=lambda w: {"building_id": w.building_a.pk}),
+    "dashboard:board_doors": Entry(
+        signed_in(404, staff=200, manager=200), kwargs=lambda w: {"building_id": w.building_a.pk}
+    ),
+    "dashboard:front_desk": Entry(signed_in(405), kwargs=lambda w: {"building_id": w.building_a.pk}),
+    "dashboard:audit": Entry(signed_in(404, manager=200)),
+    "dashboard:audit_csv": Entry(signed_in(404, manager=200)),
+    "dashboard:my_doors": Entry(signed_in()),
+    "dashboard:my_doors_state": Entry(signed_in()),
+    "dashboard:release": Entry(
+        signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"door_id": w.door_a.pk}
+    ),
+    "doors-api:list": Entry(everyone(200, anonymous=403)),
+    "doors-api:detail": Entry(
+        everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": w.door_a.pk}
+    ),
+    "doors-api:release": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"pk": w.door_a.pk}),
     # --- passes (a pass of alice's unit; its visitor's guest link)
     "passes:list": Entry(signed_in()),
     "passes:new": Entry(signed_in()),

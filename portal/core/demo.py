@@ -13,7 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portal.butterflymx import BmxError, oauth
-from tenants.models import BmxLink, Building, Membership, Role, RosterSync
+from portal.dashboard.models import FrontDesk
+from portal.dashboard.services import front_desk_set
+from tenants.models import BmxLink, Building, Membership, Role, RosterSync, TenantRecord
 from tenants.roster import roster_sync_run
 from tenants.services import NotABuildingAdmin, link_admin_connect, link_tenant_connect
 
@@ -29,6 +31,7 @@ DEMO_LINKS = [
 ]
 STAFF_EMAIL = "staff@demo.test"
 STAFF_BUILDING_BMX_ID = 11743  # Crimson Tower
+FRONT_DESK_TENANT_BMX_ID = 129214  # Crimson Tower's "Front Desk" tenant (unit Office): the board's default
 
 
 def sandbox_reachable() -> bool:
@@ -69,6 +72,9 @@ def demo_link_to_sandbox(placeholder_names: list[str]) -> bool:
         crimson = Building.objects.filter(bmx_id=STAFF_BUILDING_BMX_ID).first()
         if staff and crimson:
             Membership.objects.update_or_create(user=staff, building=crimson, defaults={"role": Role.STAFF})
+        desk = TenantRecord.objects.filter(building=crimson, bmx_id=FRONT_DESK_TENANT_BMX_ID).first()
+        if crimson and desk and not FrontDesk.objects.filter(building=crimson).exists():
+            front_desk_set(building=crimson, tenant=desk)
         # The placeholders stood in until the sandbox answered; the sandbox's buildings replace them.
         Building.objects.filter(bmx_id__isnull=True, name__in=placeholder_names).delete()
     return True

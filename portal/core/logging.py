@@ -23,7 +23,7 @@ PATTERNS = [
     (re.compile(r"https?://[^\s\"']*amazonaws\.com[^\s\"']*"), "[snapshot-url]"),
     (re.compile(r"https?://[^\s\"']*/snapshots?/[^\s\"']*"), "[snapshot-url]"),
     # Per-building webhook paths hold an unguessable secret.
-    (re.compile(r"(/webhooks/[^/\s]+/)[A-Za-z0-9_-]{16,}"), r"\1[redacted]"),
+    (re.compile(r"(/webhooks/(?:[^/\s\"']+/)*?)[A-Za-z0-9_-]{20,}"), r"\1[redacted]"),
 ]
 
 

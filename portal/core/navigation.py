@@ -24,8 +24,11 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "home", "house"),
     NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
-    NavItem("Buildings", "tenants:buildings", "buildings", roles=("manager",)),
+    NavItem("My doors", "dashboard:my_doors", "key", (Role.RESIDENT,)),
+    NavItem("Door board", "dashboard:index", "door-open", (Role.STAFF, Role.MANAGER)),
     NavItem("Logs", "logs:list", "journal-text"),
+    NavItem("Buildings", "tenants:buildings", "buildings", (Role.MANAGER,)),
+    NavItem("Release audit", "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
 ]
 
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "portal.accounts",
     "portal.core",
+    "portal.dashboard",
     "tenants",
     "passes",
     "logs",
@@ -220,6 +221,7 @@ SPECTACULAR_SETTINGS = {
     # Several models call their choices "Status"; name each enum in the schema after its model.
     "ENUM_NAME_OVERRIDES": {
         "PassStatusEnum": "passes.models.Pass.Status",
+        "DoorReleaseStatusEnum": "portal.dashboard.models.DoorRelease.Status",
         "LinkStatusEnum": "tenants.models.BmxLink.Status",
         "PassKindEnum": "passes.models.Pass.Kind",
         "LinkKindEnum": "tenants.models.BmxLink.Kind",
@@ -292,6 +294,18 @@ BMX_TIMEOUT_S = env_setting(env.float, "BMX_TIMEOUT_S", default=10.0)
 # Fernet keys (comma-separated, newest first) that encrypt tokens and PINs at rest. Separate from
 # SECRET_KEY so either can be rotated alone. Development derives a stable key under var/.
 TOKEN_ENCRYPTION_KEYS = env_setting(env.list, "TOKEN_ENCRYPTION_KEYS", default=[])
+
+# --- Door releases (front desk) -----------------------------------------------------------------
+DOOR_RELEASE_COOLDOWN_S = env_setting(env.float, "DOOR_RELEASE_COOLDOWN_S", default=3.0)
+DOOR_RELEASE_USER_LIMIT = env_setting(env.int, "DOOR_RELEASE_USER_LIMIT", default=10)  # per minute
+DOOR_RELEASE_DOOR_LIMIT = env_setting(env.int, "DOOR_RELEASE_DOOR_LIMIT", default=30)  # per minute
+DOOR_RELEASE_TIMEOUT_S = env_setting(env.float, "DOOR_RELEASE_TIMEOUT_S", default=5.0)
+# The board shows "released" this long (ButterflyMX owns the strike time), waits this long for the
+# access-log entry that confirms it, and remembers a release's outcome this long.
+DOOR_RELEASED_DISPLAY_S = env_setting(env.float, "DOOR_RELEASED_DISPLAY_S", default=5.0)
+DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=60.0)
+DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
+DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 
 # --- Logging -------------------------------------------------------------------------------------
 LOGGING = {

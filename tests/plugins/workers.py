@@ -147,3 +147,33 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
             return result
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout} s waiting for {message}")
+
+
+def _reset_producer_pools(app) -> None:
+    """Forget the app's cached broker connections (what Celery itself does after a fork)."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+
+
+@contextmanager
+def app_sends_to(worker: WorkerProcess) -> Iterator[None]:
+    """Route every task this process enqueues (``.delay()`` from views, ``on_commit`` nudges) to ``worker``.
+
+    Production code enqueues on the default queue of the configured broker; for the length of the block,
+    that is the test worker's own queue on its broker, so the whole chain runs for real.
+    """
+    from portal.celery import app
+
+    conf = app.conf
+    saved = (conf.broker_url, conf.broker_transport_options, conf.task_default_queue)
+    conf.broker_url = worker.broker_url
+    conf.broker_transport_options = broker_options(worker.broker_url, worker.var_dir)
+    conf.task_default_queue = worker.queue
+    _reset_producer_pools(app)
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.broker_transport_options, conf.task_default_queue = saved
+        _reset_producer_pools(app)

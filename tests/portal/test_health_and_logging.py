@@ -69,6 +69,12 @@ def test_redaction_masks_tokens_pins_and_snapshot_urls():
     assert "[redacted]" in cleaned and "[snapshot-url]" in cleaned
 
 
+def test_redaction_masks_the_secret_of_a_webhook_url():
+    line = "Internal Server Error: /webhooks/bmx/12/gZfULm0M-dRG-xNhOjhfoGeCfsks5volLM2mqPweHBc/"
+
+    assert redact(line) == "Internal Server Error: /webhooks/bmx/12/[redacted]/"
+
+
 def test_the_log_filter_rewrites_records_in_place():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token refresh access_token=%s", ("tok-1",), None)
 

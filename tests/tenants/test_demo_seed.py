@@ -23,7 +23,7 @@ def test_the_seed_links_the_demo_to_the_sandbox_and_replaces_the_placeholders(sa
     alice = Residency.objects.get(user__email="alice@demo.test", is_active=True)
     assert (alice.unit.building, alice.unit.label) == (crimson, "4B")
     assert Residency.objects.filter(user__email="charlie@demo.test", is_active=True).count() == 2
-    assert crimson.units.count() == 10
+    assert crimson.units.count() == 11
 
 
 def test_the_seed_runs_again_without_changing_anything(sandbox):

@@ -156,7 +156,7 @@ def test_a_manager_connects_a_building_admin_account(sandbox, client, person, dj
     roster_sync_run(sync_id=RosterSync.objects.get().pk)  # what the worker does (see test_roster.py)
     crimson = Building.objects.get(bmx_id=11743)
     assert crimson.admin_link.user == person
-    assert crimson.units.count() == 10
+    assert crimson.units.count() == 11
     assert person.memberships.get(building=crimson).role == "manager"
 
 

@@ -45,12 +45,12 @@ def test_the_sync_mirrors_buildings_units_doors_devices_and_tenants(sandbox):
     assert crimson.capabilities["delivery_pass_enabled"] in (True, False)
     assert Building.objects.get(bmx_id=11744).time_zone == "America/Los_Angeles"
     assert not Building.objects.filter(bmx_id=11745).exists()  # administered by someone else
-    assert crimson.units.count() == 10 and crimson.access_points.count() == 6 and crimson.devices.count() == 8
+    assert crimson.units.count() == 11 and crimson.access_points.count() == 6 and crimson.devices.count() == 8
     front = Device.objects.get(bmx_id=58801)
     assert list(front.access_points.values_list("bmx_id", flat=True)) == [3901]
     rosa = TenantRecord.objects.get(bmx_id=129201)
     assert (rosa.first_name, rosa.unit.label, rosa.building) == ("Rosa", "4B", crimson)
-    assert sync.counters["units_created"] == 16
+    assert sync.counters["units_created"] == 17
 
 
 @pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_the_building_page_shows_progress_to_its_manager(sandbox, client):
     page = client.get(f"/link/buildings/{crimson.pk}/")
     status = client.get(f"/link/buildings/{crimson.pk}/sync/status/")
 
-    assert page.status_code == 200 and b"10</div>" in page.content
+    assert page.status_code == 200 and b"11</div>" in page.content
     assert b"Done" in status.content and b"hx-trigger" not in status.content  # finished: polling stops
 
 

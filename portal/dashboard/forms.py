@@ -1,0 +1,66 @@
+"""The release confirmation: an optional reason and, for staff, who the release is for; the front desk."""
+
+from __future__ import annotations
+
+from django import forms
+
+from tenants.models import Building, TenantRecord
+
+
+class TenantChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: TenantRecord) -> str:
+        unit = obj.unit.label if obj.unit else "no unit"
+        return f"{unit} · {obj}"
+
+
+def tenants_of(building: Building):
+    """The building's ButterflyMX tenants, as the last roster sync saw them."""
+    return (
+        TenantRecord.objects.filter(building=building, is_active=True)
+        .select_related("unit")
+        .order_by("unit__label", "last_name", "first_name")
+    )
+
+
+class ReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. courier for 4B", "autocomplete": "off"}),
+    )
+    for_tenant = TenantChoiceField(
+        label="For",
+        queryset=TenantRecord.objects.none(),
+        required=False,
+        help_text="ButterflyMX logs the release under this resident.",
+    )
+
+    def __init__(self, *args, building: Building, staff: bool, front_desk_label: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["for_tenant"]
+            return
+        field = self.fields["for_tenant"]
+        field.queryset = tenants_of(building)
+        if front_desk_label:
+            field.empty_label = f"{front_desk_label} (nobody in particular)"
+        else:
+            # Without a front-desk tenant, ButterflyMX needs a resident for every release.
+            field.required = True
+            field.empty_label = "Choose a resident…"
+            field.help_text = "ButterflyMX logs every release under a resident. A manager can set a front-desk account."
+
+
+class FrontDeskForm(forms.Form):
+    tenant = TenantChoiceField(
+        label="Front-desk account",
+        queryset=TenantRecord.objects.none(),
+        required=False,
+        empty_label="None: staff choose a resident for every release",
+        help_text="The ButterflyMX tenant that releases for nobody in particular are logged under.",
+    )
+
+    def __init__(self, *args, building: Building, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = tenants_of(building)

@@ -1,0 +1,88 @@
+"""The front desk's records: every door release (the audit trail), and the counters that limit them.
+
+A release is written down *before* ButterflyMX is called and completed with its answer, so a crash in
+between leaves a visible "pending" row rather than an unrecorded door opening.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import AccessPoint, Building
+
+
+class DoorRelease(models.Model):
+    """One press of a release button, whoever pressed it and whatever ButterflyMX answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Sending")
+        SUCCEEDED = "succeeded", _("Released")
+        FAILED = "failed", _("Failed")
+        # No answer came (a timeout): ButterflyMX may or may not have opened the door. Never re-sent.
+        UNKNOWN = "unknown", _("Unknown: check the log")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="door_releases")
+    door = models.ForeignKey(AccessPoint, on_delete=models.CASCADE, related_name="releases")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="door_releases"
+    )
+    requested_by_role = models.CharField(max_length=16)
+    reason = models.CharField(max_length=200, blank=True)
+    for_label = models.CharField(max_length=200, blank=True)  # who it was for, as shown then
+    bmx_tenant_id = models.BigIntegerField(null=True, blank=True)  # the tenant ButterflyMX logs it under
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+    bmx_release_id = models.BigIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    bmx_ms = models.FloatField(null=True, blank=True)  # time spent waiting for ButterflyMX
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["building", "-requested_at"], name="release_bldg_time"),
+            models.Index(fields=["door", "-requested_at"], name="release_door_time"),
+            models.Index(fields=["requested_by", "-requested_at"], name="release_user_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.door} · {self.requested_at:%Y-%m-%d %H:%M:%S} · {self.get_status_display()}"
+
+
+class DoorCooldown(models.Model):
+    """When a door was last released through the portal: a conditional UPDATE on this row is the
+    atomic per-door cooldown that stops a double click from opening a door twice."""
+
+    door = models.OneToOneField(AccessPoint, on_delete=models.CASCADE, primary_key=True, related_name="cooldown")
+    last_release_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.door} @ {self.last_release_at}"
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter (``key`` per user or per door) incremented by conditional UPDATE."""
+
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="one_counter_per_window")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start}: {self.count}"
+
+
+class FrontDesk(models.Model):
+    """Per building: the ButterflyMX tenant record that front-desk releases are logged under when the
+    release is for nobody in particular (ButterflyMX requires a tenant on every release)."""
+
+    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="front_desk")
+    bmx_tenant_id = models.BigIntegerField()
+    label = models.CharField(max_length=100, default="Front desk")
+
+    def __str__(self) -> str:
+        return f"{self.building}: {self.label}"

@@ -1,0 +1,250 @@
+"""Reads for the door board and the audit trail, built on ``tenants.scope``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from logs.models import AccessLogEntry, ReleaseMethod
+from tenants.models import AccessPoint, Building, Role
+from tenants.scope import buildings_where, staff_building_ids
+
+from .models import DoorRelease
+
+# A release is matched to the access-log entry ButterflyMX writes for it: same door, entry method API,
+# logged no earlier than this before the request (clocks of two systems never agree exactly).
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+class DoorStateKind:
+    IDLE = "idle"
+    SENDING = "sending"
+    RELEASED = "released"
+    AWAITING = "awaiting"
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+STATE_LABELS = {
+    DoorStateKind.IDLE: "",
+    DoorStateKind.SENDING: "Sending…",
+    DoorStateKind.RELEASED: "Released",
+    DoorStateKind.AWAITING: "Released · waiting for confirmation",
+    DoorStateKind.CONFIRMED: "Confirmed open",
+    DoorStateKind.NOT_CONFIRMED: "Not confirmed",
+    DoorStateKind.FAILED: "Failed",
+    DoorStateKind.UNKNOWN: "Unknown: check the log",
+}
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """ "just now", "4 min ago", "3 h ago", "2 days ago": cheap, for hundreds of cards a render."""
+    seconds = int((now - moment).total_seconds())
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''} ago"
+
+
+@dataclass
+class DoorState:
+    """A door as the board shows it. Display strings are computed here, in Python: a board of 200 doors
+    renders several times faster than with the equivalent template filters."""
+
+    door: AccessPoint
+    last_entry: AccessLogEntry | None
+    last_release: DoorRelease | None
+    kind: str
+    confirmed_entry: AccessLogEntry | None = None
+    now: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self.kind]
+
+    @property
+    def release_url(self) -> str:
+        return f"/doors/{self.door.pk}/release/"
+
+    @property
+    def devices_label(self) -> str:
+        return " · ".join(device.name for device in self.door.devices.all()) or "No device"
+
+    @property
+    def last_event_text(self) -> str:
+        entry = self.last_entry
+        if entry is None:
+            return ""
+        parts = [
+            ReleaseMethod(entry.release_method).label
+            if entry.release_method in ReleaseMethod.values
+            else entry.release_method
+        ]
+        if entry.person_name:
+            parts.append(entry.person_name + (f" ({entry.unit_label})" if entry.unit_label else ""))
+        return " · ".join(str(p) for p in parts)
+
+    @property
+    def last_event_local(self) -> str:
+        local = self.last_entry.logged_at.astimezone(self.door.building.tz)
+        return local.strftime("%b %-d, %H:%M:%S")
+
+    @property
+    def last_event_ago(self) -> str:
+        return ago(self.last_entry.logged_at, self.now or timezone.now())
+
+    @property
+    def last_release_ago(self) -> str:
+        return ago(self.last_release.requested_at, self.now or timezone.now())
+
+
+def board_buildings(user) -> QuerySet[Building]:
+    return buildings_where(user, Role.STAFF, Role.MANAGER).order_by("name")
+
+
+def _confirmation_candidates(release: DoorRelease):
+    entries = AccessLogEntry.objects.filter(
+        door_id=release.door_id,
+        release_method=ReleaseMethod.API,
+        logged_at__gte=release.requested_at - CLOCK_SKEW,
+    )
+    if release.bmx_tenant_id:
+        entries = entries.filter(Q(tenant_bmx_id=release.bmx_tenant_id) | Q(tenant_bmx_id=None))
+    return entries
+
+
+def _confirms(entry: AccessLogEntry, release: DoorRelease) -> bool:
+    """The rule of :func:`_confirmation_candidates`, for entries already fetched."""
+    return (
+        entry.door_id == release.door_id
+        and entry.release_method == ReleaseMethod.API
+        and entry.logged_at >= release.requested_at - CLOCK_SKEW
+        and (not release.bmx_tenant_id or entry.tenant_bmx_id in (None, release.bmx_tenant_id))
+    )
+
+
+def confirming_entry(release: DoorRelease) -> AccessLogEntry | None:
+    """The access-log entry that shows ``release`` really opened the door, once it has been synced."""
+    if release.status not in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN):
+        return None
+    return (
+        _confirmation_candidates(release)
+        .order_by("logged_at", "id")
+        .only("id", "logged_at", "person_name", "door_id", "release_method", "tenant_bmx_id")
+        .first()
+    )
+
+
+def confirming_entries(releases: list[DoorRelease]) -> dict[int, AccessLogEntry]:
+    """:func:`confirming_entry` for many releases in one query, by release id."""
+    waiting = [r for r in releases if r.status in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN)]
+    if not waiting:
+        return {}
+    candidates = (
+        AccessLogEntry.objects.filter(
+            door_id__in={r.door_id for r in waiting},
+            release_method=ReleaseMethod.API,
+            logged_at__gte=min(r.requested_at for r in waiting) - CLOCK_SKEW,
+        )
+        .only("id", "logged_at", "person_name", "door_id", "release_method", "tenant_bmx_id")
+        .order_by("logged_at", "id")
+    )
+    found: dict[int, AccessLogEntry] = {}
+    for entry in candidates:
+        for release in waiting:
+            if release.pk not in found and _confirms(entry, release):
+                found[release.pk] = entry
+    return found
+
+
+def door_state(
+    release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | bool = False
+) -> tuple[str, AccessLogEntry | None]:
+    """What the board says about a door, given its last release through the portal.
+
+    ``confirmed`` is the confirming entry when the caller already looked it up (None: there is none);
+    left at False, it is looked up here.
+    """
+    if release is None or now - release.requested_at > timedelta(seconds=settings.DOOR_STATE_MEMORY_S):
+        return DoorStateKind.IDLE, None
+    if release.status == DoorRelease.Status.PENDING:
+        return DoorStateKind.SENDING, None
+    if release.status == DoorRelease.Status.FAILED:
+        return DoorStateKind.FAILED, None
+    entry = confirming_entry(release) if confirmed is False else confirmed
+    if entry is not None:
+        return DoorStateKind.CONFIRMED, entry
+    if release.status == DoorRelease.Status.UNKNOWN:
+        return DoorStateKind.UNKNOWN, None
+    since = (now - (release.completed_at or release.requested_at)).total_seconds()
+    if since < settings.DOOR_RELEASED_DISPLAY_S:
+        return DoorStateKind.RELEASED, None
+    if now - release.requested_at < timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S):
+        return DoorStateKind.AWAITING, None
+    return DoorStateKind.NOT_CONFIRMED, None
+
+
+def door_states(doors: QuerySet[AccessPoint], now: datetime | None = None) -> list[DoorState]:
+    """Each door with its last event and its release state, in a constant number of queries."""
+    now = now or timezone.now()
+    last_entry = AccessLogEntry.objects.filter(door=OuterRef("pk")).order_by("-logged_at", "-id").values("id")[:1]
+    last_release = DoorRelease.objects.filter(door=OuterRef("pk")).order_by("-requested_at", "-id").values("id")[:1]
+    rows = list(
+        doors.annotate(last_entry_id=Subquery(last_entry), last_release_id=Subquery(last_release))
+        .select_related("building")
+        .prefetch_related("devices")
+        .order_by("name")
+    )
+    entries = AccessLogEntry.objects.only(
+        "id", "logged_at", "release_method", "person_name", "unit_label", "release_status", "door_id", "building_id"
+    ).in_bulk([r.last_entry_id for r in rows if r.last_entry_id])
+    releases = DoorRelease.objects.select_related("requested_by").in_bulk(
+        [r.last_release_id for r in rows if r.last_release_id]
+    )
+    memory = timedelta(seconds=settings.DOOR_STATE_MEMORY_S)
+    confirmations = confirming_entries([r for r in releases.values() if now - r.requested_at <= memory])
+    states = []
+    for door in rows:
+        release = releases.get(door.last_release_id)
+        kind, confirmed = door_state(release, now, confirmations.get(release.pk) if release else None)
+        states.append(DoorState(door, entries.get(door.last_entry_id), release, kind, confirmed, now))
+    return states
+
+
+def board_groups(building: Building, now: datetime | None = None) -> list[tuple[str, list[DoorState]]]:
+    """The board's doors grouped the way a front desk thinks: entrances, then the rest, then unit locks."""
+    states = door_states(AccessPoint.objects.filter(building=building, is_active=True), now)
+    groups: dict[str, list[DoorState]] = {"Entrances": [], "Common areas": [], "Unit doors": []}
+    for state in states:
+        groups[_group_of(state.door)].append(state)
+    return [(name, members) for name, members in groups.items() if members]
+
+
+ENTRANCE_DEVICE_KINDS = {"panel", "virtual_intercom", "keypad", "front_desk_station"}
+UNIT_DEVICE_KINDS = {"remote_lock"}
+
+
+def _group_of(door: AccessPoint) -> str:
+    kinds = {device.kind for device in door.devices.all()}
+    if kinds & ENTRANCE_DEVICE_KINDS:
+        return "Entrances"
+    if kinds and kinds <= UNIT_DEVICE_KINDS:
+        return "Unit doors"
+    return "Common areas"
+
+
+def releases_visible_to(user) -> QuerySet[DoorRelease]:
+    """The audit trail: managers see their buildings' releases."""
+    return DoorRelease.objects.filter(building__in=staff_building_ids(user, [Role.MANAGER])).select_related(
+        "building", "door", "requested_by"
+    )

@@ -1,0 +1,186 @@
+"""Releasing a door: the one service behind the staff board, the residents' page and the API.
+
+The order matters and each step commits on its own (callers run outside ATOMIC_REQUESTS):
+
+1. scope: the door must be visible to the person (404 otherwise); residents only their assigned doors;
+2. rate limits per person and per door, then the per-door cooldown, all atomic on the server;
+3. the audit row, committed *before* ButterflyMX is called;
+4. exactly one ``POST /v4/door_release_requests``: never retried, because a release is not idempotent.
+   A timeout is recorded as "unknown: check the log", never re-sent;
+5. the audit row completed with the answer, in words a person can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.butterflymx import BmxError
+from tenants.models import AccessPoint, Residency, Role, TenantRecord
+from tenants.scope import doors_visible_to, role_at
+from tenants.services import client_for_link
+
+from .limits import cooldown_claim, rate_hit
+from .models import DoorRelease, FrontDesk
+
+
+@dataclass
+class ReleaseRefused(Exception):
+    """The release was not sent. ``status`` is the HTTP status a view should answer with."""
+
+    message: str
+    status: int = 409
+    retry_after: float | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class ReleaseTarget:
+    """A door as one person may release it: looked up once, with their role and the front desk."""
+
+    door: AccessPoint
+    role: str | None
+    front_desk: FrontDesk | None
+
+    @property
+    def staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.MANAGER)
+
+
+def release_target(*, user, door_id: int) -> ReleaseTarget:
+    """The door ``door_id`` if ``user`` may see it (``AccessPoint.DoesNotExist`` otherwise)."""
+    door = (
+        doors_visible_to(user)
+        .select_related("building__front_desk", "building__admin_link")
+        .order_by()
+        .get(pk=door_id, is_active=True)
+    )
+    try:
+        desk = door.building.front_desk
+    except FrontDesk.DoesNotExist:
+        desk = None
+    return ReleaseTarget(door=door, role=role_at(user, door.building), front_desk=desk)
+
+
+def door_release(
+    *,
+    user,
+    door_id: int,
+    reason: str = "",
+    for_tenant_id: int | None = None,
+    target: ReleaseTarget | None = None,
+) -> DoorRelease:
+    """Release ``door_id`` once for ``user``. Raises ``AccessPoint.DoesNotExist`` outside scope and
+    :class:`ReleaseRefused` when a limit or the building's setup stops it; otherwise returns the
+    completed audit row (status succeeded, failed or unknown). ``target`` is the result of
+    :func:`release_target` for the same person and door, when the caller already has it."""
+    if target is None or target.door.pk != door_id:
+        target = release_target(user=user, door_id=door_id)
+    door, role = target.door, target.role
+    building = door.building
+    link, tenant_id, for_label = _who_and_how(user, target, for_tenant_id)
+
+    # Limits, cooldown and the audit row in ONE transaction, committed before ButterflyMX is called: the
+    # conditional UPDATEs serialise concurrent clicks (a second transaction waits for the first's row lock
+    # and then finds the cooldown taken), and a refused click rolls back its counter increments, so a
+    # double click does not use up anyone's quota. One commit instead of four also keeps the release fast.
+    with transaction.atomic():
+        if not rate_hit(key=f"user:{user.pk}", limit=settings.DOOR_RELEASE_USER_LIMIT, window_s=60):
+            raise ReleaseRefused("You have released doors too often in the last minute. Wait a moment.", 429, 60)
+        if not rate_hit(key=f"door:{door.pk}", limit=settings.DOOR_RELEASE_DOOR_LIMIT, window_s=60):
+            raise ReleaseRefused(f"{door.name} has been released too often in the last minute.", 429, 60)
+        wait = cooldown_claim(door_id=door.pk, seconds=settings.DOOR_RELEASE_COOLDOWN_S)
+        if wait:
+            raise ReleaseRefused(f"{door.name} was just released. It can be released again in {wait:.0f} s.", 409, wait)
+        release = DoorRelease.objects.create(
+            building=building,
+            door=door,
+            requested_by=user,
+            requested_by_role=role or "",
+            reason=reason.strip()[:200],
+            for_label=for_label,
+            bmx_tenant_id=tenant_id,
+            requested_at=timezone.now(),
+        )
+    client = client_for_link(link, timeout=settings.DOOR_RELEASE_TIMEOUT_S)
+    started = time.perf_counter()
+    try:
+        answer = client.release_door(tenant_id=tenant_id, access_point_id=door.bmx_id)
+    except BmxError as exc:
+        release.status = DoorRelease.Status.UNKNOWN if exc.status == 0 else DoorRelease.Status.FAILED
+        release.error = (
+            "ButterflyMX did not answer: the door may or may not have opened. Check the access log "
+            "before releasing it again."
+            if exc.status == 0
+            else exc.human_message
+        )[:500]
+    else:
+        release.status = DoorRelease.Status.SUCCEEDED
+        release.bmx_release_id = (answer or {}).get("id")
+    release.bmx_ms = (time.perf_counter() - started) * 1000
+    release.completed_at = timezone.now()
+    release.save(update_fields=["status", "error", "bmx_release_id", "bmx_ms", "completed_at"])
+    return release
+
+
+def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
+    """The ButterflyMX link to call with and the tenant the release is logged under."""
+    door, role, desk = target.door, target.role, target.front_desk
+    building = door.building
+    if door.bmx_id is None:
+        raise ReleaseRefused(f"{door.name} is not connected to ButterflyMX.", 409)
+    if role in (Role.STAFF, Role.MANAGER):
+        link = building.admin_link
+        if link is None or not link.is_active:
+            raise ReleaseRefused(
+                f"{building.name} is not connected to ButterflyMX (or its link needs re-linking). "
+                "A manager can connect it from the building page.",
+                409,
+            )
+        if for_tenant_id:
+            tenant = (
+                TenantRecord.objects.select_related("unit")
+                .filter(pk=for_tenant_id, building=building, is_active=True)
+                .first()
+            )
+            if tenant is None:
+                raise ReleaseRefused("That resident is not a ButterflyMX tenant of this building.", 400)
+            return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})"
+        if desk is None:
+            raise ReleaseRefused(
+                "Choose who the release is for: ButterflyMX records every release against a resident, "
+                "and this building has no front-desk account set.",
+                400,
+            )
+        return link, desk.bmx_tenant_id, desk.label
+    # A resident: only doors they are assigned, through their own ButterflyMX link.
+    residency = (
+        Residency.objects.select_related("link", "unit")
+        .filter(user=user, is_active=True, unit__building=building, doors=door)
+        .filter(~Q(bmx_tenant_id=None))
+        .order_by("-is_primary")
+        .first()
+    )
+    if residency is None:
+        raise AccessPoint.DoesNotExist
+    if residency.link is None or not residency.link.is_active:
+        raise ReleaseRefused("Link your ButterflyMX account (from your profile) to open doors from here.", 409)
+    return residency.link, residency.bmx_tenant_id, f"{user.display_name} ({residency.unit.label})"
+
+
+def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None:
+    """Set (or clear) the tenant that releases for nobody in particular are logged under."""
+    if tenant is None:
+        FrontDesk.objects.filter(building=building).delete()
+        return None
+    desk, _ = FrontDesk.objects.update_or_create(
+        building=building, defaults={"bmx_tenant_id": tenant.bmx_id, "label": str(tenant)[:100] or "Front desk"}
+    )
+    return desk

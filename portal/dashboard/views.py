@@ -1,0 +1,261 @@
+"""The door board (staff and managers), residents' own doors, releases, and the managers' audit."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from logs.models import AccessLogEntry, ReleaseMethod
+from tenants.models import AccessPoint, Role
+from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, role_at
+
+from .filters import DoorReleaseFilter
+from .forms import FrontDeskForm, ReleaseForm
+from .models import DoorRelease, FrontDesk
+from .selectors import CLOCK_SKEW, board_buildings, board_groups, door_states, releases_visible_to
+from .services import ReleaseRefused, door_release, front_desk_set, release_target
+
+AUDIT_PAGE_SIZE = 100
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Staff and managers pick a building's board (straight to it when they have one)."""
+    buildings = list(board_buildings(request.user))
+    if len(buildings) == 1:
+        return redirect("dashboard:board", building_id=buildings[0].pk)
+    if not buildings:
+        raise Http404("No door board for you")
+    return render(request, "dashboard/index.html", {"buildings": buildings})
+
+
+@login_required
+def board(request: HttpRequest, building_id: int) -> HttpResponse:
+    building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
+    return render(request, "dashboard/board.html", _board_context(building, request.user))
+
+
+@login_required
+@require_GET
+def board_doors(request: HttpRequest, building_id: int) -> HttpResponse:
+    """The doors part of the board, polled by htmx so it updates without a reload."""
+    building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
+    return render(request, "dashboard/_board_doors.html", _board_context(building))
+
+
+@login_required
+@require_POST
+def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
+    """Managers choose the tenant that releases for nobody in particular are logged under."""
+    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    form = FrontDeskForm(request.POST, building=building)
+    if form.is_valid():
+        front_desk_set(building=building, tenant=form.cleaned_data["tenant"])
+        messages.success(request, "Front-desk account saved.")
+    else:
+        messages.error(request, "Choose one of the building's residents.")
+    return redirect("dashboard:board", building_id=building.pk)
+
+
+def _board_context(building, user=None) -> dict:
+    desk = FrontDesk.objects.filter(building=building).first()
+    manager = user is not None and role_at(user, building) == Role.MANAGER
+    return {
+        "front_desk": desk,
+        "front_desk_form": FrontDeskForm(
+            building=building,
+            initial={"tenant": building.tenant_records.filter(bmx_id=desk.bmx_tenant_id).first() if desk else None},
+        )
+        if manager
+        else None,
+        "building": building,
+        "groups": board_groups(building),
+        "poll_s": settings.DOOR_BOARD_POLL_S,
+        "connected": building.admin_link_id is not None,
+        "now": timezone.now(),
+    }
+
+
+@login_required
+def my_doors(request: HttpRequest) -> HttpResponse:
+    """Residents open the doors they are assigned, through the same release service."""
+    resident_buildings = buildings_where(request.user, Role.RESIDENT)
+    doors = doors_visible_to(request.user).filter(
+        building__in=resident_buildings, residencies__user=request.user, residencies__is_active=True
+    )
+    states = door_states(doors.select_related("building"))
+    return render(request, "dashboard/my_doors.html", {"states": states, "poll_s": settings.DOOR_BOARD_POLL_S})
+
+
+@login_required
+@require_GET
+def my_doors_state(request: HttpRequest) -> HttpResponse:
+    resident_buildings = buildings_where(request.user, Role.RESIDENT)
+    doors = doors_visible_to(request.user).filter(
+        building__in=resident_buildings, residencies__user=request.user, residencies__is_active=True
+    )
+    return render(request, "dashboard/_my_doors.html", {"states": door_states(doors.select_related("building"))})
+
+
+@transaction.non_atomic_requests  # the audit row must be committed before ButterflyMX is called
+@login_required
+def release(request: HttpRequest, door_id: int) -> HttpResponse:
+    """GET: the confirmation step. POST: release the door once."""
+    try:
+        target = release_target(user=request.user, door_id=door_id)
+    except AccessPoint.DoesNotExist:
+        raise Http404("No such door") from None
+    door, staff, desk = target.door, target.staff, target.front_desk
+    form = ReleaseForm(
+        request.POST if request.method == "POST" else None,
+        building=door.building,
+        staff=staff,
+        front_desk_label=desk.label if desk else None,
+    )
+    back = reverse("dashboard:board", args=[door.building_id]) if staff else reverse("dashboard:my_doors")
+    context = {"door": door, "form": form, "staff": staff, "back": back}
+    if request.method != "POST":
+        template = "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html"
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(
+            request,
+            "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html",
+            context,
+            status=400,
+        )
+    tenant = form.cleaned_data.get("for_tenant")
+    status = 200
+    try:
+        outcome = door_release(
+            user=request.user,
+            door_id=door.pk,
+            reason=form.cleaned_data["reason"],
+            for_tenant_id=tenant.pk if tenant else None,
+            target=target,
+        )
+    except AccessPoint.DoesNotExist:
+        raise Http404("No such door") from None
+    except ReleaseRefused as refused:
+        level, text, status = messages.WARNING, str(refused), refused.status
+        response_extra = {"Retry-After": f"{refused.retry_after:.0f}"} if refused.retry_after else {}
+    else:
+        response_extra = {}
+        if outcome.status == DoorRelease.Status.SUCCEEDED:
+            level, text = messages.SUCCESS, f"{door.name} released."
+        elif outcome.status == DoorRelease.Status.UNKNOWN:
+            level, text, status = messages.WARNING, f"{door.name}: {outcome.error}", 504
+        else:
+            level, text, status = messages.ERROR, f"{door.name} was not released: {outcome.error}", 502
+    if _is_htmx(request):
+        response = render(
+            request,
+            "dashboard/_release_result.html",
+            {"door": door, "level": level, "text": text, "back": back},
+            status=status,
+        )
+        response["HX-Trigger"] = "doorReleased"
+    else:
+        messages.add_message(request, level, text)
+        response = redirect(back)
+    for header, value in response_extra.items():
+        response[header] = value
+    return response
+
+
+def _audit_queryset(request: HttpRequest):
+    buildings = buildings_where(request.user, Role.MANAGER).order_by("name")
+    if not buildings.exists():
+        raise Http404("The audit trail is for managers")
+    confirmed = AccessLogEntry.objects.filter(
+        door_id=OuterRef("door_id"),
+        release_method=ReleaseMethod.API,
+        logged_at__gte=OuterRef("requested_at") - CLOCK_SKEW,
+    ).filter(Q(tenant_bmx_id=OuterRef("bmx_tenant_id")) | Q(tenant_bmx_id=None))
+    queryset = releases_visible_to(request.user).annotate(confirmed=Exists(confirmed))
+    return DoorReleaseFilter(request.GET or None, queryset=queryset, buildings=buildings)
+
+
+@login_required
+def audit(request: HttpRequest) -> HttpResponse:
+    """Who released which door, when, why, for whom, the result and whether it was confirmed."""
+    filterset = _audit_queryset(request)
+    rows = list(filterset.qs.order_by("-requested_at", "-id")[: AUDIT_PAGE_SIZE + 1])
+    return render(
+        request,
+        "dashboard/audit.html",
+        {
+            "filter": filterset,
+            "rows": rows[:AUDIT_PAGE_SIZE],
+            "more": len(rows) > AUDIT_PAGE_SIZE,
+            "query": request.GET.urlencode(),
+            "confirm_window": timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S),
+            "now": timezone.now(),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+AUDIT_CSV_HEADER = [
+    "requested_at_local",
+    "time_zone",
+    "building",
+    "door",
+    "released_by",
+    "role",
+    "reason",
+    "for",
+    "result",
+    "error",
+    "confirmed",
+]
+
+
+@login_required
+def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered audit trail as CSV, streamed."""
+    filterset = _audit_queryset(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(AUDIT_CSV_HEADER)
+        for r in filterset.qs.order_by("-requested_at", "-id").iterator(chunk_size=2000):
+            local = timezone.localtime(r.requested_at, r.building.tz)
+            yield writer.writerow(
+                [
+                    local.isoformat(timespec="seconds"),
+                    r.building.time_zone,
+                    r.building.name,
+                    r.door.name,
+                    r.requested_by.email if r.requested_by else "",
+                    r.requested_by_role,
+                    r.reason,
+                    r.for_label,
+                    r.get_status_display(),
+                    r.error,
+                    "yes" if r.confirmed else "no",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="door-releases.csv"'
+    return response
