@@ -45,8 +45,10 @@ def sync_request(*, building_id: int, stream: str) -> bool:
     ).update(sync_requested_at=now)
     if not claimed:
         return False
+    # robust: a broker hiccup must not turn a webhook delivery into a 500; beat's regular run syncs anyway.
     transaction.on_commit(
-        partial(sync_stream_task.apply_async, (building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S)
+        partial(sync_stream_task.apply_async, (building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S),
+        robust=True,
     )
     return True
 

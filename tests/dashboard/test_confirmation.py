@@ -10,8 +10,8 @@ from logs.models import WebhookDelivery
 from logs.webhooks import webhooks_register
 from portal.dashboard.selectors import DoorStateKind, door_state
 from portal.dashboard.services import door_release
-from tests.logs.test_sync_faults import broker_url, worker_env
-from tests.plugins.workers import app_sends_to, celery_worker, wait_for
+from tests.plugins.sandbox import worker_env
+from tests.plugins.workers import app_sends_to, broker_url, celery_worker, wait_for
 
 from .conftest import FRONT_DOOR
 

@@ -9,8 +9,8 @@ import pytest
 from logs.webhooks import webhooks_register
 from tests.dashboard.conftest import FRONT_DOOR, crimson  # noqa: F401 - the fixture
 from tests.factories import PASSWORD
-from tests.logs.test_sync_faults import broker_url, worker_env
-from tests.plugins.workers import app_sends_to, celery_worker
+from tests.plugins.sandbox import worker_env
+from tests.plugins.workers import app_sends_to, broker_url, celery_worker
 
 pytestmark = [
     pytest.mark.browser,

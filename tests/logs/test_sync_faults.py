@@ -7,7 +7,6 @@ settles the local rows equal the sandbox's exactly.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -17,28 +16,12 @@ import pytest
 
 from logs.models import AccessLogEntry, CallRecord, SyncCursor
 from logs.tasks import sync_stream_task
-from tests.plugins.workers import celery_worker, redis_url_for_tests, wait_for
+from tests.plugins.sandbox import worker_env
+from tests.plugins.workers import broker_url, celery_worker, wait_for
 
 from .conftest import CRIMSON, remote_ids
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
-
-
-def broker_url() -> str:
-    if os.environ.get("REDIS_URL"):
-        return redis_url_for_tests()
-    return "filesystem://"
-
-
-def worker_env(sandbox, **extra: str) -> dict[str, str]:
-    """The worker is another process: it needs the sandbox's address in its environment."""
-    return {
-        "BMX_API_BASE": sandbox.url,
-        "BMX_ACCOUNTS_BASE": sandbox.url,
-        "BMX_CLIENT_ID": sandbox.demo["client_id"],
-        "BMX_CLIENT_SECRET": sandbox.demo["client_secret"],
-        **extra,
-    }
 
 
 def local_ids(building, model) -> list[int]:

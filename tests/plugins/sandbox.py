@@ -280,3 +280,14 @@ def _django_configured() -> bool:
         return bool(settings.configured) and "pytest_django" in sys.modules
     except Exception:
         return False
+
+
+def worker_env(sandbox: SandboxClient, **extra: str) -> dict[str, str]:
+    """Environment for a worker subprocess that talks to ``sandbox`` (it does not see test settings)."""
+    return {
+        "BMX_API_BASE": sandbox.url,
+        "BMX_ACCOUNTS_BASE": sandbox.url,
+        "BMX_CLIENT_ID": sandbox.demo["client_id"],
+        "BMX_CLIENT_SECRET": sandbox.demo["client_secret"],
+        **extra,
+    }

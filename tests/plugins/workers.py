@@ -39,6 +39,13 @@ def redis_url_for_tests() -> str:
     return url
 
 
+def broker_url() -> str:
+    """The broker a test worker uses: Redis when the run has one (CI's first pass), else the embedded one."""
+    if os.environ.get("REDIS_URL"):
+        return redis_url_for_tests()
+    return "filesystem://"
+
+
 def database_url_for_subprocess() -> str:
     """A DATABASE_URL naming the database this test run uses (the test database)."""
     db = connection.settings_dict
