@@ -6,7 +6,6 @@ The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -45,11 +44,12 @@ def sync_request(*, building_id: int, stream: str) -> bool:
     ).update(sync_requested_at=now)
     if not claimed:
         return False
+
+    def enqueue_sync() -> None:  # a named function: robust on_commit logs failures by __qualname__
+        sync_stream_task.apply_async((building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S)
+
     # robust: a broker hiccup must not turn a webhook delivery into a 500; beat's regular run syncs anyway.
-    transaction.on_commit(
-        partial(sync_stream_task.apply_async, (building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S),
-        robust=True,
-    )
+    transaction.on_commit(enqueue_sync, robust=True)
     return True
 
 

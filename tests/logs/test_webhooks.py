@@ -141,3 +141,26 @@ def test_connecting_registers_integrations_whose_deliveries_reach_the_receiver(c
         services.webhooks_unregister(building=crimson.building)
     assert not [i for i in sandbox.state()["integrations"] if i["building_id"] == CRIMSON]
     assert not WebhookEndpoint.objects.filter(building=crimson.building).exists()
+
+
+def test_a_delivery_is_accepted_even_when_the_broker_is_down(hooked, client, django_capture_on_commit_callbacks):
+    from portal.celery import app
+
+    conf = app.conf
+    saved = conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout
+    conf.broker_url, conf.broker_transport_options = "redis://127.0.0.1:1/0", {"max_retries": 0}
+    conf.broker_connection_timeout = 1
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = post(client, hooked.url, DOCUMENTED)
+    finally:
+        conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout = saved
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    # then: the nudge could not be sent, but the delivery is answered 200 and kept (beat syncs anyway)
+    assert len(callbacks) == 1
+    assert response.status_code == 200
+    assert WebhookDelivery.objects.get().outcome == "accepted"

@@ -157,11 +157,14 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
 
 
 def _reset_producer_pools(app) -> None:
-    """Forget the app's cached broker connections (what Celery itself does after a fork)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget the app's cached broker connections (what Celery itself does after a fork).
+
+    The pools themselves stay open: kombu keeps them in a process-wide registry keyed by broker, and
+    the app finds the right one again (closing one would break the next user of the same broker).
+    """
     app._pool = None
-    app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
 
 
 @contextmanager
