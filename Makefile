@@ -36,8 +36,11 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The sandbox runs for the seed (so the demo links to it at once), then honcho starts it for good.
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	@$(BIN)/python -m sandbox serve --port $(SANDBOX_PORT) > var/sandbox-seed.log 2>&1 & pid=$$!; \
+	  $(BIN)/python manage.py seed_demo --wait-for-sandbox 20; status=$$?; \
+	  kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; exit $$status
 
 dev: seed
 	@echo ""

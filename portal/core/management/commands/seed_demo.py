@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,6 +13,7 @@ from django.db import transaction
 from portal.core.demo import DEMO_LINKS, demo_link_to_sandbox, sandbox_reachable
 from portal.core.tasks import demo_link_task
 from tenants.models import AccessPoint, Building, Membership, Residency, Role, Unit
+from tenants.scope import roles_by_building
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -49,20 +52,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--no-sandbox", action="store_true", help="Only the local placeholder demo.")
+        parser.add_argument(
+            "--wait-for-sandbox",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Wait up to this long for the sandbox to answer before falling back to a worker task.",
+        )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             self.create_local_demo()
-        if options["no_sandbox"]:
-            return
-        placeholders = [spec["name"] for spec in DEMO_BUILDINGS.values()]
-        if sandbox_reachable() and demo_link_to_sandbox(placeholders):
-            self.stdout.write("Linked the demo to the sandbox at " + settings.BMX_API_BASE + ":")
-            for email, bmx_email, kind in DEMO_LINKS:
-                self.stdout.write(f"  {email:<22} -> {bmx_email} ({kind.label})")
-        else:
-            demo_link_task.delay(placeholders)
-            self.stdout.write("The sandbox is not up yet: a worker will link the demo to it when it answers.")
+        if not options["no_sandbox"]:
+            placeholders = [spec["name"] for spec in DEMO_BUILDINGS.values()]
+            deadline = time.monotonic() + options["wait_for_sandbox"]
+            while not sandbox_reachable() and time.monotonic() < deadline:
+                time.sleep(0.25)
+            if sandbox_reachable() and demo_link_to_sandbox(placeholders):
+                self.stdout.write("Linked the demo to the sandbox at " + settings.BMX_API_BASE + ":")
+                for email, bmx_email, kind in DEMO_LINKS:
+                    self.stdout.write(f"  {email:<22} -> {bmx_email} ({kind.label})")
+            else:
+                demo_link_task.delay(placeholders)
+                self.stdout.write("The sandbox is not up yet: a worker will link the demo to it when it answers.")
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        """Each demo login with the roles it holds now (after linking: the sandbox's buildings)."""
+        User = get_user_model()
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for email, *_rest in DEMO_PEOPLE:
+            user = User.objects.get(email=email)
+            buildings = {b.pk: b for b in Building.objects.filter(pk__in=roles_by_building(user))}
+            roles = ", ".join(
+                f"{role.label} at {buildings[pk].name}" for pk, role in sorted(roles_by_building(user).items())
+            )
+            self.stdout.write(f"  {email:<22} {roles or 'no building yet'}")
+        self.stdout.write(f"  {'admin@demo.test':<22} Operator: Django admin at /admin/")
 
     def create_local_demo(self) -> None:
         buildings = {}
@@ -102,9 +128,3 @@ class Command(BaseCommand):
                 email="admin@demo.test",
                 defaults={"user": User.objects.get(email="admin@demo.test"), "verified": True, "primary": True},
             )
-
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for email, _first, _last, building_key, role, unit_label in DEMO_PEOPLE:
-            where = DEMO_BUILDINGS[building_key]["name"] + (f" unit {unit_label}" if unit_label else "")
-            self.stdout.write(f"  {email:<22} {role.label:<16} {where}")
-        self.stdout.write(f"  {'admin@demo.test':<22} {'Operator':<16} Django admin at /admin/")
