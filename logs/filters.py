@@ -13,6 +13,7 @@ import django_filters as df
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from tenants.models import Device
 from tenants.scope import buildings_visible_to, doors_visible_to
@@ -32,6 +33,30 @@ CALL_STATUSES = [
 ]
 CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class _PlainQueryChoices(ModelChoiceIterator):
+    """django-filter's choices, read with one plain SELECT instead of ``QuerySet.iterator()``.
+
+    On PostgreSQL ``iterator()`` opens a server-side cursor (DECLARE, FETCH, CLOSE): for the dozen
+    buildings or doors of a filter form that cost ~10 ms per select under load, a third of a log page.
+    """
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        for obj in self.queryset.all():
+            yield self.choice(obj)
+
+
+class _ChoiceField(ModelChoiceField):
+    iterator = _PlainQueryChoices
+
+
+class _ModelChoiceFilter(df.ModelChoiceFilter):
+    field_class = _ChoiceField
 
 
 class _Zoned:
@@ -76,8 +101,8 @@ def _in_zone(value: datetime, zone) -> datetime:
 class AccessLogFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = df.ModelChoiceFilter(queryset=None, label="Building")
-    door = df.ModelChoiceFilter(queryset=None, label="Door")
+    building = _ModelChoiceFilter(queryset=None, label="Building")
+    door = _ModelChoiceFilter(queryset=None, label="Door")
     unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
     q = df.CharFilter(method="filter_prefix", label="Person or unit starts with")
     release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Release method", distinct=False)
@@ -104,8 +129,8 @@ class AccessLogFilter(_Zoned, df.FilterSet):
 class CallFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = df.ModelChoiceFilter(queryset=None, label="Building")
-    door = df.ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
+    building = _ModelChoiceFilter(queryset=None, label="Building")
+    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
     status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome")
     type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type")
     q = df.CharFilter(method="filter_prefix", label="Unit starts with")
