@@ -12,7 +12,7 @@ import pytest
 
 from tests import factories as f
 
-pytest_plugins = ["tests.plugins.workers", "tests.plugins.sandbox"]
+pytest_plugins = ["tests.plugins.workers", "tests.plugins.sandbox", "tests.plugins.log_secrets"]
 
 
 @dataclass

@@ -6,8 +6,10 @@ this filter masks them if a library or an exception message carries one anyway.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 
 PATTERNS = [
     # OAuth material in query strings, form bodies and JSON.
@@ -43,3 +45,37 @@ class RedactSecretsFilter(logging.Filter):
             # Tracebacks quote request data too; format them now so the mask applies.
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+# Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged too.
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (production): time, level, logger, message, extras, exception.
+
+    Pair it with :class:`RedactSecretsFilter` on the handler; the extras are redacted here as well,
+    because the filter only rewrites the message.
+    """
+
+    converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                if isinstance(value, bool | int | float) or value is None:
+                    entry[key] = value
+                else:
+                    entry[key] = redact(value if isinstance(value, str) else repr(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, default=str)

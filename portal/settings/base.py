@@ -57,10 +57,12 @@ INSTALLED_APPS = [
     "tenants",
     "passes",
     "logs",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.core.csp.PortalCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,6 +174,7 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- E-mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_setting(env.str, "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -307,6 +310,30 @@ DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=
 DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
 DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 
+# --- Content-Security-Policy ----------------------------------------------------------------------
+# In every environment (dev and tests too, so the browser tests prove the pages work under it): only
+# the portal's own scripts and styles, no inline script, no inline style, no eval. See docs/security.md.
+
+# Snapshot thumbnails are <img src="/logs/<id>/snapshot">, a 302 to ButterflyMX's pre-signed S3 link.
+# CSP checks the redirect target's origin for img-src, so the snapshot hosts must be allowed (images
+# only: an <img> cannot run script). portal.core.csp adds the BMX_API_BASE origin (the sandbox serves
+# its snapshots there) and the BMX_ACCOUNTS_BASE origin to form-action (the link flow redirects there).
+CSP_SNAPSHOT_ORIGINS = env_setting(env.list, "CSP_SNAPSHOT_ORIGINS", default=["https://*.amazonaws.com"])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *CSP_SNAPSHOT_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+
 # --- Logging -------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -314,9 +341,16 @@ LOGGING = {
     "filters": {"redact": {"()": "portal.core.logging.RedactSecretsFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.core.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        # The one handler; every logger (Django's, Celery's, ours) reaches it through the root, and
+        # the redaction filter sits on it. Celery's worker uses this config too (portal/celery.py).
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("PORTAL_LOG_FORMAT", default="plain"),
+            "filters": ["redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("PORTAL_LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -325,6 +359,8 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
         "requests_oauthlib": {"level": "WARNING"},
+        # Celery's loggers go to the root's handler (the redaction filter), never a handler of their own.
+        "celery": {"level": "INFO", "propagate": True},
     },
 }
 

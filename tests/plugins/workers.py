@@ -143,6 +143,11 @@ def celery_worker(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        # The worker's log lines join the run's captured logs, which are searched for secrets at the end.
+        from tests.plugins.log_secrets import RUN_LOG
+
+        with RUN_LOG.open("a", encoding="utf-8") as captured:
+            captured.write(worker.log())
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = "condition"):

@@ -1,0 +1,116 @@
+"""A whole test run's logs must carry no secret: every token, PIN, snapshot URL and webhook secret.
+
+How it works (and why it is honest):
+
+- At the start of the session a file handler is added to the root logger with the SAME filters and
+  formatter as the configured ``console`` handler (settings.LOGGING): what it writes is what production
+  would print. Worker subprocesses' output is appended by ``tests.plugins.workers.celery_worker``.
+- Every value the portal encrypts at rest (``portal.core.crypto.encrypt``: OAuth tokens, pass PINs, QR
+  and instruction links, share tokens, snapshot URLs) and every webhook secret (``logs.webhooks.secret_hash``)
+  seen in this process is registered as a secret, as are the sandbox's seeded PINs.
+- When the session ends, the captured log is searched for every registered secret; any hit fails the run
+  (exit status 1) and names the secret's kind and the line.
+
+``tests/portal/test_log_secrets.py`` proves the capture sees log lines and that the search finds a leak.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LOG_DIR = ROOT / "var" / "test-logs"
+RUN_LOG = LOG_DIR / f"run-{os.getpid()}.log"
+# Seeded in the sandbox (sandbox/seed.py): the demo residents' PINs.
+SANDBOX_PINS = ("483920", "572913", "615283")
+MIN_LENGTH = 6  # shorter values (4-digit PINs) collide with ports and counts; they are covered by the filter
+
+SECRETS: dict[str, str] = {}  # value -> kind
+
+
+def register_secret(value: str, kind: str) -> None:
+    if isinstance(value, str) and len(value) >= MIN_LENGTH:
+        SECRETS.setdefault(value, kind)
+
+
+def find_leaks(text: str, secrets: dict[str, str]) -> list[str]:
+    """Each secret that occurs in ``text``, with the first line that holds it."""
+    leaks = []
+    for value, kind in secrets.items():
+        if value in text:
+            line = next(line for line in text.splitlines() if value in line)
+            leaks.append(f"{kind} {value[:4]}… in: {line[:300]}")
+    return leaks
+
+
+def _install_capture() -> logging.Handler:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(RUN_LOG, mode="w", encoding="utf-8")
+    console = next((h for h in logging.getLogger().handlers if h.get_name() == "console"), None)
+    if console is None:
+        pytest.exit("settings.LOGGING has no 'console' handler on the root logger to mirror", returncode=3)
+    handler.setFormatter(console.formatter)
+    for flt in console.filters:
+        handler.addFilter(flt)
+    handler.set_name("test-run-capture")
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def _register_on_encrypt() -> None:
+    from portal.core import crypto
+
+    original = crypto.encrypt
+    if getattr(original, "_registers_secrets", False):
+        return
+
+    def encrypt(value: str) -> str:
+        register_secret(value, "encrypted-at-rest value")
+        return original(value)
+
+    encrypt._registers_secrets = True
+    crypto.encrypt = encrypt
+
+    from logs import webhooks
+
+    original_hash = webhooks.secret_hash
+
+    def secret_hash(secret: str) -> str:
+        register_secret(secret, "webhook secret") if len(secret) >= 20 else None
+        return original_hash(secret)
+
+    webhooks.secret_hash = secret_hash
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    import django
+
+    django.setup()
+    session.config._log_capture = _install_capture()
+    _register_on_encrypt()
+    for pin in SANDBOX_PINS:
+        register_secret(pin, "sandbox PIN")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    handler = getattr(session.config, "_log_capture", None)
+    if handler is None:
+        return
+    handler.flush()
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    text = RUN_LOG.read_text(encoding="utf-8", errors="replace")
+    leaks = find_leaks(text, SECRETS)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    summary = f"log secrets check: {len(SECRETS)} secrets searched in {len(text.splitlines())} log lines ({RUN_LOG})"
+    if reporter:
+        reporter.write_line(summary)
+    if leaks:
+        if reporter:
+            reporter.write_line("SECRETS FOUND IN THE LOGS:\n" + "\n".join(leaks), red=True)
+        session.exitstatus = 1
