@@ -5,6 +5,7 @@ The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from tenants.models import Building
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
 from .sync import cursor_for, stream_sync
 from .webhooks import UnknownPayload, parse_delivery, redact, webhooks_register, webhooks_unregister
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "delivery_receive",
@@ -104,3 +107,34 @@ def webhook_rejected_store(*, building: Building | None, text: str, status: int,
 
 
 STREAMS = (Stream.ACCESS, Stream.CALLS)
+
+
+def building_connected(*, building_id: int, queue: str | None = None) -> None:
+    """A building just got a working building-admin link: register its webhooks and start its first
+    sync, which backfills the history (the health page shows the progress).
+
+    A refused registration is kept on the endpoint (the health page shows it, with a button to try
+    again); the syncs start anyway, since the data comes from the API and webhooks only hurry it up.
+    """
+    from portal.butterflymx import BmxError
+
+    from .tasks import sync_stream_task
+
+    building = Building.objects.select_related("admin_link").get(pk=building_id)
+    try:
+        webhooks_register(building=building)
+    except BmxError as exc:
+        logger.warning("webhook registration for building %s failed: %s", building_id, exc.code or exc.status)
+    for stream in Stream.values:
+        sync_stream_task.apply_async((building_id, stream), queue=queue)
+
+
+def building_disconnected(*, building: Building) -> None:
+    """The building's admin link is going away: remove our integrations at ButterflyMX first."""
+    from portal.butterflymx import BmxError
+
+    try:
+        webhooks_unregister(building=building)
+    except BmxError as exc:  # ButterflyMX unreachable: the secret is forgotten with the endpoint anyway
+        logger.warning("webhook removal for building %s failed: %s", building.pk, exc.code or exc.status)
+        WebhookEndpoint.objects.filter(building=building).delete()

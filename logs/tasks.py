@@ -53,3 +53,11 @@ def sync_all_task(self, stream: str) -> int:
     for building_id in ids:
         sync_stream_task.apply_async((building_id, stream), queue=_queue(self))
     return len(ids)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def building_connected_task(self, building_id: int) -> None:
+    """Register a newly connected building's webhooks and start its first sync (the backfill)."""
+    from .services import building_connected
+
+    building_connected(building_id=building_id, queue=_queue(self))

@@ -173,6 +173,10 @@ def _attach(building: Building, link: BmxLink, counters: Counter) -> None:
         building.admin_link = link
         building.save(update_fields=["admin_link", "updated_at"])
         counters["admin_links_set"] += 1
+        # Newly connected: webhooks and the history backfill start once this sync's writes are committed.
+        from logs.tasks import building_connected_task
+
+        transaction.on_commit(partial(building_connected_task.delay, building.pk))
     if not Membership.objects.filter(building=building, role=Role.MANAGER).exists():
         _, created = Membership.objects.get_or_create(
             user=link.user, building=building, defaults={"role": Role.MANAGER}

@@ -262,6 +262,11 @@ def link_unlink(*, link: BmxLink) -> None:
     When ButterflyMX cannot be reached the link is kept (raising), so the person can try again rather
     than leave a live token behind at ButterflyMX. A token ButterflyMX no longer knows is fine.
     """
+    if link.kind == BmxLink.Kind.BUILDING_ADMIN:
+        from logs.services import building_disconnected
+
+        for building in Building.objects.filter(admin_link=link):
+            building_disconnected(building=building)
     for token in (link.refresh_token, link.access_token):
         if not token:
             continue

@@ -1,7 +1,7 @@
 """Settings for ``make test``: the real database and broker the environment names, fast hashing."""
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL
+from .base import CELERY_BROKER_URL, REDIS_URL, VAR_DIR, filesystem_broker_options
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdefghij"
@@ -23,3 +23,8 @@ ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login": "1000/m/ip", "signup": "1
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PASSES_SMS_BACKEND = "passes.sms.LocmemBackend"
+
+# Tasks enqueued by tests go to a broker folder of their own: `make dev`'s worker must never pick up a
+# message that names rows of the test database.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")

@@ -148,10 +148,9 @@ def test_a_manager_connects_a_building_watches_the_backfill_and_explores_the_log
         page.get_by_test_id("sync-status").filter(has_text="Done").wait_for(timeout=60_000)
         j.step("04-building-synced")
 
-        page.goto(f"{live_server.url}/logs/health/")
+        page.goto(f"{live_server.url}/logs/health/")  # connecting started the backfill on the worker
         j.step("05-sync-health")
-        page.get_by_role("button", name="Sync now").first.click()  # the backfill starts on the worker
-        page.wait_for_load_state("load")
+        page.get_by_text("History backfill").first.wait_for()
         j.step("06-backfill-progress")
         page.goto(f"{live_server.url}/logs/")
         rows = page.locator("table tbody tr")

@@ -62,7 +62,7 @@ def broker_options(broker_url: str, var_dir: Path) -> dict:
     if broker_url.startswith("filesystem://"):
         from portal.settings.base import filesystem_broker_options
 
-        return filesystem_broker_options(var_dir / "broker")
+        return filesystem_broker_options(var_dir / "test-broker")  # as portal.settings.test lays it out
     return {}
 
 
