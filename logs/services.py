@@ -56,10 +56,16 @@ def sync_request(*, building_id: int, stream: str) -> bool:
     return True
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; a delivery carrying one (raw, or ``\u0000`` in a JSON string)
+    is still stored, with U+FFFD in its place (found by tests/fuzz/test_webhook_fuzz.py)."""
+    return text.replace("\x00", "\ufffd")
+
+
 def delivery_receive(*, building: Building, body: bytes) -> tuple[int, str]:
     """Record one webhook delivery and nudge a sync. Returns (HTTP status, short reason)."""
     WebhookEndpoint.objects.filter(building=building).update(last_delivery_at=timezone.now())
-    text = body.decode("utf-8", errors="replace")
+    text = _storable(body.decode("utf-8", errors="replace"))
     try:
         nudge = parse_delivery(body)
     except UnknownPayload as exc:
@@ -72,8 +78,8 @@ def delivery_receive(*, building: Building, body: bytes) -> tuple[int, str]:
                 building=building,
                 outcome=WebhookDelivery.Outcome.ACCEPTED,
                 status_code=200,
-                style=nudge.style,
-                dedupe_key=nudge.dedupe_key[:128],
+                style=_storable(nudge.style)[:32],
+                dedupe_key=_storable(nudge.dedupe_key)[:128],
                 body=redact(text),
             )
     except IntegrityError:  # the same delivery again: answered 200 so ButterflyMX stops retrying
@@ -81,7 +87,7 @@ def delivery_receive(*, building: Building, body: bytes) -> tuple[int, str]:
             building=building,
             outcome=WebhookDelivery.Outcome.DUPLICATE,
             status_code=200,
-            style=nudge.style,
+            style=_storable(nudge.style)[:32],
             dedupe_key=None,
             body="",
         )
@@ -95,8 +101,8 @@ def _rejected(building: Building | None, text: str, status: int, reason: str) ->
         building=building,
         outcome=WebhookDelivery.Outcome.REJECTED,
         status_code=status,
-        error=reason[:300],
-        body=redact(text),
+        error=_storable(reason)[:300],
+        body=redact(_storable(text)),
     )
     return status, reason
 

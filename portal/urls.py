@@ -16,4 +16,5 @@ urlpatterns = [
     path("logs/", include("logs.urls")),
     path("api/logs/", include("logs.api.urls")),
     path("webhooks/bmx/", include("logs.webhook_urls")),
+    path("api/", include("portal.api.urls")),
 ]

@@ -1,52 +1,75 @@
 """DRF endpoints for passes: the same scope (404 outside) and the same rules as the pages.
 
 Creating and revoking call ButterflyMX, so these views run outside the request transaction (each step
-of the service commits on its own, see :mod:`passes.services`). DRF marks the *current* transaction for
-rollback whenever it handles an exception, so here refusals are returned, not raised: authentication,
-validation and scope answers never touch a surrounding transaction.
+of the service commits on its own, see :mod:`passes.services`). Refusals are raised like anywhere else:
+the portal's exception handler (:mod:`portal.api.exceptions`) only dooms the request's own transaction,
+never a caller's.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.decorators import api_view, permission_classes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+
+from portal.api.exceptions import ApiError
+from portal.api.schema import ErrorSerializer, error
 
 from .. import selectors, services
 from .serializers import PassCreateSerializer, PassListSerializer, PassSerializer
+
+PAGE = OpenApiParameter("page", int, required=False, description="Page number (50 per page).")
 
 
 def _errors(exc: services.PassError) -> dict:
     return {(name or "non_field_errors"): messages for name, messages in exc.errors.items()}
 
 
-def _denied():
-    return Response({"detail": "Authentication credentials were not provided."}, status=status.HTTP_403_FORBIDDEN)
+class PassPageSerializer(serializers.Serializer):
+    """One page of passes (``PageNumberPagination``)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PassListSerializer(many=True)
 
 
-def _not_found():
-    return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+class PassFailedSerializer(ErrorSerializer):
+    """400 after ButterflyMX refused: the error shape, and the pass as recorded when one was kept."""
+
+    pass_ = PassSerializer(required=False, help_text="The pass as recorded (status failed), when one was kept.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["pass"] = fields.pop("pass_")
+        return fields
 
 
-@extend_schema(request=PassCreateSerializer, responses=PassListSerializer(many=True))
+@extend_schema(
+    methods=["GET"],
+    operation_id="passes_list",
+    responses=PassPageSerializer,
+    parameters=[OpenApiParameter("state", enum=sorted(selectors.STATES), required=False), PAGE],
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="passes_create",
+    request=PassCreateSerializer,
+    responses={201: PassSerializer, 400: PassFailedSerializer},
+)
 @transaction.non_atomic_requests
 @api_view(["GET", "POST"])
-@permission_classes([AllowAny])  # checked below, without raising
 def pass_list(request):
     """GET: passes in scope (``?state=active|upcoming|used|expired|revoked|failed|all``); POST: create one."""
-    if not request.user.is_authenticated:
-        return _denied()
     if request.method == "POST":
         serializer = PassCreateSerializer(
             data=request.data, residencies=selectors.residencies_for_creation(request.user), actor=request.user
         )
-        if not serializer.is_valid():
-            return Response(serializer.errors, status=status.HTTP_400_BAD_REQUEST)
+        serializer.is_valid(raise_exception=True)
         try:
             new = services.pass_create(
                 actor=request.user,
@@ -54,19 +77,18 @@ def pass_list(request):
                 data=serializer.validated_data["pass_input"],
             )
         except services.PassError as exc:
-            body = _errors(exc)
+            extra = {}
             if exc.pass_obj is not None:
-                body["pass"] = PassSerializer(exc.pass_obj, context={"request": request}).data
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+                extra["pass"] = PassSerializer(exc.pass_obj, context={"request": request}).data
+            raise ApiError(
+                "ButterflyMX did not accept the pass; see errors.", code="bmx_refused", errors=_errors(exc), extra=extra
+            ) from None
         return Response(PassSerializer(new, context={"request": request}).data, status=status.HTTP_201_CREATED)
     state = request.query_params.get("state", "all")
     if state not in selectors.STATES:
         state = "all"
     paginator = PageNumberPagination()
-    try:
-        page = paginator.paginate_queryset(selectors.pass_list(request.user, state), request)
-    except NotFound:
-        return _not_found()
+    page = paginator.paginate_queryset(selectors.pass_list(request.user, state), request)
     return paginator.get_paginated_response(PassListSerializer(page, many=True, context={"request": request}).data)
 
 
@@ -75,24 +97,24 @@ def pass_list(request):
 def pass_detail(request, pk: int):
     pass_obj = selectors.passes_visible_to(request.user).filter(pk=pk).first()
     if pass_obj is None:
-        return _not_found()
+        raise NotFound
     return Response(PassSerializer(pass_obj, context={"request": request}).data)
 
 
-@extend_schema(request=None, responses=PassSerializer)
+@extend_schema(request=None, responses={200: PassSerializer, 502: error("ButterflyMX did not revoke the pass.")})
 @transaction.non_atomic_requests
-@api_view(["GET", "POST"])
-@permission_classes([AllowAny])  # checked below, without raising
+@api_view(["POST"])
 def pass_revoke(request, pk: int):
-    if not request.user.is_authenticated:
-        return _denied()
-    if request.method != "POST":
-        return Response({"detail": 'Method "GET" not allowed.'}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
     pass_obj = selectors.passes_visible_to(request.user).filter(pk=pk).first()
     if pass_obj is None:
-        return _not_found()
+        raise NotFound
     try:
         services.pass_revoke(pass_obj=pass_obj, actor=request.user)
     except services.PassError as exc:
-        return Response(_errors(exc), status=status.HTTP_502_BAD_GATEWAY)
+        raise ApiError(
+            "ButterflyMX did not revoke the pass; try again.",
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            code="bmx_failed",
+            errors=_errors(exc),
+        ) from None
     return Response(PassSerializer(pass_obj, context={"request": request}).data)

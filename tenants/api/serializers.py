@@ -47,3 +47,32 @@ class PinSerializer(serializers.Serializer):
 class LinkStatusSerializer(serializers.Serializer):
     links = LinkSerializer(many=True)
     tenancies = TenancySerializer(many=True)
+
+
+class BmxProfileSerializer(serializers.Serializer):
+    """The resident's profile as ButterflyMX has it (read-only here)."""
+
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    unit = serializers.CharField(allow_blank=True)
+    building = serializers.CharField(allow_blank=True)
+
+
+class ProfileAnswerSerializer(serializers.Serializer):
+    portal = ProfileSerializer()
+    butterflymx = BmxProfileSerializer(allow_null=True)
+    butterflymx_error = serializers.CharField(allow_null=True)
+
+
+class ProfileUpdatedSerializer(serializers.Serializer):
+    portal = ProfileSerializer()
+    butterflymx_updated = serializers.BooleanField()
+    butterflymx_message = serializers.CharField(allow_blank=True)
+    butterflymx_errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class PinStateSerializer(serializers.Serializer):
+    has_pin = serializers.BooleanField()
+    pin = serializers.CharField(allow_null=True, help_text="Masked unless revealed.")
+    revealed = serializers.BooleanField()

@@ -8,23 +8,43 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.cache import add_never_cache_headers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from portal.api.exceptions import ApiError
+from portal.api.schema import error
 from portal.butterflymx import BmxError
 
 from .. import profile as profile_services
 from ..models import BmxLink
 from ..selectors import tenancies_of
 from .base import NonAtomicAPIView
-from .serializers import LinkSerializer, LinkStatusSerializer, PinSerializer, ProfileSerializer, TenancySerializer
+from .serializers import (
+    LinkSerializer,
+    LinkStatusSerializer,
+    PinSerializer,
+    PinStateSerializer,
+    ProfileAnswerSerializer,
+    ProfileSerializer,
+    ProfileUpdatedSerializer,
+    TenancySerializer,
+)
 
 
-def _bmx_error(exc: BmxError) -> Response:
-    return Response(
-        {"detail": exc.human_message, "bmx_status": exc.status, "bmx_code": exc.code},
-        status=status.HTTP_502_BAD_GATEWAY if exc.status != 401 else status.HTTP_409_CONFLICT,
+def _bmx_error(exc: BmxError) -> ApiError:
+    """ButterflyMX refused: 409 when the link needs relinking (401 there), else 502."""
+    if exc.status == 401:
+        return ApiError(exc.human_message, status_code=status.HTTP_409_CONFLICT, code="needs_relink")
+    return ApiError(
+        exc.human_message, status_code=status.HTTP_502_BAD_GATEWAY, code="bmx_failed", errors=exc.field_errors()
     )
+
+
+BMX_ERRORS = {
+    409: error("The ButterflyMX link needs relinking (ButterflyMX answered 401)."),
+    502: error("ButterflyMX refused or failed; ``detail`` says why."),
+}
 
 
 class LinkStatusView(NonAtomicAPIView):
@@ -42,6 +62,7 @@ class LinkStatusView(NonAtomicAPIView):
 class ProfileView(NonAtomicAPIView):
     serializer_class = ProfileSerializer
 
+    @extend_schema(responses=ProfileAnswerSerializer)
     def get(self, request):
         user = request.user
         data = {"portal": ProfileSerializer(user).data, "butterflymx": None, "butterflymx_error": None}
@@ -53,6 +74,7 @@ class ProfileView(NonAtomicAPIView):
                 data["butterflymx_error"] = exc.human_message
         return Response(data)
 
+    @extend_schema(request=ProfileSerializer, responses=ProfileUpdatedSerializer)
     def patch(self, request):
         user = request.user
         serializer = ProfileSerializer(
@@ -89,17 +111,22 @@ class PinView(NonAtomicAPIView):
         add_never_cache_headers(response)
         return response
 
+    @extend_schema(
+        parameters=[OpenApiParameter("reveal", enum=["1"], required=False, description="1: the PIN in clear")],
+        responses={200: PinStateSerializer, **BMX_ERRORS},
+    )
     def get(self, request):
         residency = self._residency(request)
         try:
             state = profile_services.pin_current(residency=residency)
         except BmxError as exc:
-            return _bmx_error(exc)
+            raise _bmx_error(exc) from None
         reveal = request.query_params.get("reveal") == "1"
         return Response(
             {"has_pin": state.code is not None, "pin": state.code if reveal else state.masked, "revealed": reveal}
         )
 
+    @extend_schema(request=PinSerializer, responses={200: PinStateSerializer, **BMX_ERRORS})
     def post(self, request):
         residency = self._residency(request)
         serializer = PinSerializer(data=request.data)
@@ -108,7 +135,9 @@ class PinView(NonAtomicAPIView):
         try:
             state = profile_services.pin_set(residency=residency, code=code)
         except profile_services.PinRefused as refused:
-            return Response({"code": refused.errors}, status=status.HTTP_400_BAD_REQUEST)
+            raise ApiError(
+                "That PIN is not accepted; see errors.", code="invalid", errors={"code": refused.errors}
+            ) from None
         except BmxError as exc:
-            return _bmx_error(exc)
+            raise _bmx_error(exc) from None
         return Response({"has_pin": True, "pin": state.code, "revealed": True}, status=status.HTTP_200_OK)

@@ -123,7 +123,7 @@ def test_the_api_pin_is_masked_unless_revealed_and_can_be_set(rosa, client, sand
 
     assert masked.json()["pin"] == "••••••" and "no-store" in masked["Cache-Control"]
     assert revealed["pin"] == "483920"
-    assert weak.status_code == 400 and "strong enough" in weak.json()["code"][0]
+    assert weak.status_code == 400 and "strong enough" in weak.json()["errors"]["code"][0]
     assert good.status_code == 200 and sandbox_pin(sandbox) == ["502718"]
 
 

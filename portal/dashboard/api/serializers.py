@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from portal.api.schema import ErrorSerializer
+
 from ..models import DoorRelease
 
 
 class DoorReleaseSerializer(serializers.ModelSerializer):
     door = serializers.IntegerField(source="door_id")
     building = serializers.IntegerField(source="building_id")
-    requested_by = serializers.EmailField(source="requested_by.email", default=None)
+    requested_by = serializers.EmailField(source="requested_by.email", default=None, allow_null=True)
 
     class Meta:
         model = DoorRelease
@@ -39,10 +41,12 @@ class DoorStateSerializer(serializers.Serializer):
     devices = serializers.SerializerMethodField()
     state = serializers.CharField(source="kind")
     state_label = serializers.CharField(source="label")
-    last_event_at = serializers.DateTimeField(source="last_entry.logged_at", default=None)
-    last_event_method = serializers.CharField(source="last_entry.get_release_method_display", default=None)
-    last_event_person = serializers.CharField(source="last_entry.person_name", default=None)
-    last_release = DoorReleaseSerializer(default=None)
+    last_event_at = serializers.DateTimeField(source="last_entry.logged_at", default=None, allow_null=True)
+    last_event_method = serializers.CharField(
+        source="last_entry.get_release_method_display", default=None, allow_null=True
+    )
+    last_event_person = serializers.CharField(source="last_entry.person_name", default=None, allow_null=True)
+    last_release = DoorReleaseSerializer(default=None, allow_null=True)
 
     def get_devices(self, state) -> list[str]:
         return [device.name for device in state.door.devices.all()]
@@ -53,3 +57,9 @@ class ReleaseRequestSerializer(serializers.Serializer):
     for_tenant = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="A TenantRecord id of the door's building"
     )
+
+
+class ReleaseFailedSerializer(ErrorSerializer):
+    """502/504: the error shape plus the release as recorded (its ``error`` and ``status``)."""
+
+    release = DoorReleaseSerializer()

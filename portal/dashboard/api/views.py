@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api.exceptions import ApiError
+from portal.api.schema import error
 from tenants.models import AccessPoint
 from tenants.scope import doors_visible_to
 
 from ..selectors import door_states
 from ..services import ReleaseRefused, door_release
-from .serializers import DoorReleaseSerializer, DoorStateSerializer, ReleaseRequestSerializer
+from .serializers import DoorReleaseSerializer, DoorStateSerializer, ReleaseFailedSerializer, ReleaseRequestSerializer
 
 
 class DoorList(generics.GenericAPIView):
@@ -48,35 +49,19 @@ class DoorDetail(generics.GenericAPIView):
         return Response(self.get_serializer(states[0]).data)
 
 
-def _error_response_without_rollback(exc, context):
-    """DRF's exception handler, minus ``set_rollback()``.
-
-    DRF marks the surrounding transaction for rollback on every error. The release view runs outside the
-    request transaction (its audit row must be committed before ButterflyMX is called), so the only
-    transaction around it is a caller's, e.g. a test's, and it is not ours to doom.
-    """
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(*exc.args)
-    if not isinstance(exc, exceptions.APIException):
-        return None
-    headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = f"{exc.wait:.0f}"
-    data = exc.detail if isinstance(exc.detail, list | dict) else {"detail": exc.detail}
-    return Response(data, status=exc.status_code, headers=headers)
-
-
 class DoorRelease(APIView):
     """Release a door once. 201 released; 409 cooldown; 429 rate limit; 502/504 ButterflyMX failed/silent."""
 
-    def get_exception_handler(self):
-        return _error_response_without_rollback
-
-    @extend_schema(request=ReleaseRequestSerializer, responses={201: DoorReleaseSerializer})
+    @extend_schema(
+        request=ReleaseRequestSerializer,
+        responses={
+            201: DoorReleaseSerializer,
+            409: error("The door was released moments ago (cooldown); see Retry-After."),
+            429: error("A release limit was reached; see Retry-After."),
+            502: ReleaseFailedSerializer,
+            504: ReleaseFailedSerializer,
+        },
+    )
     def post(self, request, pk: int):
         body = ReleaseRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -91,9 +76,14 @@ class DoorRelease(APIView):
             raise Http404 from None
         except ReleaseRefused as refused:
             headers = {"Retry-After": f"{refused.retry_after:.0f}"} if refused.retry_after else {}
-            return Response({"detail": str(refused)}, status=refused.status, headers=headers)
-        code = {
-            "succeeded": status.HTTP_201_CREATED,
-            "unknown": status.HTTP_504_GATEWAY_TIMEOUT,
-        }.get(release.status, status.HTTP_502_BAD_GATEWAY)
-        return Response(DoorReleaseSerializer(release).data, status=code)
+            code = {409: "cooldown", 429: "throttled"}.get(refused.status, "refused")
+            raise ApiError(str(refused), status_code=refused.status, code=code, headers=headers) from None
+        if release.status == "succeeded":
+            return Response(DoorReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
+        silent = release.status == "unknown"
+        raise ApiError(
+            release.error or ("ButterflyMX did not answer in time." if silent else "ButterflyMX refused the release."),
+            status_code=status.HTTP_504_GATEWAY_TIMEOUT if silent else status.HTTP_502_BAD_GATEWAY,
+            code="bmx_timeout" if silent else "bmx_failed",
+            extra={"release": DoorReleaseSerializer(release).data},
+        )

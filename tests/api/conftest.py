@@ -1,0 +1,1 @@
+from tests.dashboard.conftest import crimson  # noqa: F401  (Crimson Tower connected to the sandbox)
