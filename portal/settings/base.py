@@ -262,6 +262,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(BROKER_DIR)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# One queue for everything in production; a test worker sets its own so that what it enqueues itself
+# (follow-up syncs, a connected building's backfill) stays with it.
+CELERY_TASK_DEFAULT_QUEUE = env_setting(env.str, "CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"

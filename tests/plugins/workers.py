@@ -103,6 +103,7 @@ def celery_worker(
         "DATABASE_URL": database_url_for_subprocess(),
         "CELERY_BROKER_URL": broker_url,
         "PORTAL_VAR_DIR": str(var_dir),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,  # what the worker itself enqueues stays on its queue
         **(extra_env or {}),
     }
     if not settings.REDIS_URL:
