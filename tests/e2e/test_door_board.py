@@ -45,7 +45,7 @@ def test_staff_release_a_door_and_see_it_released_then_confirmed(
         page.get_by_label("Email").fill(crimson.staff.email)
         page.locator("#id_password").fill(PASSWORD)
         page.get_by_role("button", name="Sign In").click()
-        page.get_by_role("link", name="Door board").click()
+        page.get_by_role("link", name="Door board", exact=True).click()
         page.wait_for_url(re.compile(r"/dashboard/\d+/$"))
         door = page.get_by_role("article", name="Front door")
         page.screenshot(path=str(screenshot_dir / "door-board-tablet.png"), full_page=True)

@@ -89,7 +89,7 @@ def test_a_resident_signs_up_links_sets_a_pin_shares_a_pass_and_revokes_it(live_
     page.get_by_text("ButterflyMX accepted your new PIN.").wait_for()
     j.step("07-pin-set")
 
-    page.get_by_role("link", name="Passes").click()
+    page.get_by_role("link", name="Passes", exact=True).click()
     j.step("08-passes")
     page.get_by_role("link", name="New pass").click()
     today = dt.date.today()
@@ -185,7 +185,7 @@ def test_staff_release_a_door_and_see_it_confirmed(crimson, sandbox, live_server
     with celery_worker(broker_url(), tmp_path, extra_env=env) as worker, app_sends_to(worker):
         sign_in(page, live_server, crimson.staff.email)
         j.step("01-home")
-        page.get_by_role("link", name="Door board").click()
+        page.get_by_role("link", name="Door board", exact=True).click()
         page.wait_for_url(re.compile(r"/dashboard/\d+/$"))
         j.step("02-door-board")
         page.get_by_role("article", name="Front door").get_by_role("link", name="Release Front door").click()

@@ -29,7 +29,7 @@ def test_a_resident_creates_a_recurring_pass_and_opens_its_guest_page(live_serve
     page.wait_for_url(f"{live_server.url}/")
 
     # when: she creates a recurring pass, Monday/Wednesday/Friday 12:00 to 13:30
-    page.get_by_role("link", name="Passes").click()
+    page.get_by_role("link", name="Passes", exact=True).click()
     page.get_by_role("link", name="New pass").click()
     page.get_by_label("Recurring").check()
     assert not page.get_by_label("Starts").is_visible()  # only the kind's fields show

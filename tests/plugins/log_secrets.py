@@ -114,3 +114,13 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter:
             reporter.write_line("SECRETS FOUND IN THE LOGS:\n" + "\n".join(leaks), red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _run_capture_stays_attached(request):
+    """Logging may be configured again during the run (Celery's setup_logging hook applies settings.LOGGING
+    with dictConfig, which replaces the root logger's handlers): put the capture back before each test."""
+    handler = getattr(request.config, "_log_capture", None)
+    if handler is not None and handler not in logging.getLogger().handlers:
+        logging.getLogger().addHandler(handler)
+    return handler

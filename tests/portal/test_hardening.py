@@ -38,16 +38,14 @@ print(json.dumps({"status": r.status_code, "headers": dict(r.headers), "cookies"
 
 
 def run_production(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **PRODUCTION_ENV, "PORTAL_VAR_DIR": str(ROOT / "var")}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    # Only what production would have: no test-process switches such as DJANGO_ALLOW_ASYNC_UNSAFE
+    # (set for Playwright's sync API), which `check --deploy` rightly rejects.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update(PRODUCTION_ENV, PORTAL_VAR_DIR=str(ROOT / "var"))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_the_deploy_checks_pass_at_warning_level_with_production_settings():
-    result = run_production("manage.py", "check", "--deploy", "--fail-level", "WARNING")
-
-    assert result.returncode == 0, result.stderr + result.stdout
-    assert "no issues" in result.stdout
+# `check --deploy --fail-level WARNING` itself: tests/portal/test_settings.py.
 
 
 def test_a_production_response_carries_every_security_header_and_secure_cookies():
