@@ -14,6 +14,7 @@ from collections import Counter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.http import (
@@ -32,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.butterflymx import BmxError
-from tenants.models import AccessPoint, Building, Role
+from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_visible_to, buildings_where, get_building_or_404
 
 from . import selectors, services
@@ -414,10 +415,11 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@transaction.non_atomic_requests  # each write commits alone: no request-long transaction, no row held locked
 def webhook(request: HttpRequest, building_id: int, secret: str) -> HttpResponse:
     """Answer fast: no ButterflyMX call here; the delivery only requests a (debounced) sync."""
-    building = Building.objects.filter(pk=building_id).first()
-    endpoint = WebhookEndpoint.objects.filter(building=building).first() if building else None
+    endpoint = WebhookEndpoint.objects.select_related("building").filter(building_id=building_id).first()
+    building = endpoint.building if endpoint else None
     if building is None or not secret_matches(endpoint, secret):
         return JsonResponse({"error": "not found"}, status=404)
     try:
@@ -435,5 +437,5 @@ def webhook(request: HttpRequest, building_id: int, secret: str) -> HttpResponse
             building=building, text=body[:4096].decode("utf-8", "replace"), status=413, reason="body too large"
         )
         return JsonResponse({"error": "body too large"}, status=413)
-    status, reason = services.delivery_receive(building=building, body=body)
+    status, reason = services.delivery_receive(building=building, body=body, endpoint=endpoint)
     return JsonResponse({"status": reason}, status=status)

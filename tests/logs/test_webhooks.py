@@ -88,6 +88,26 @@ def test_a_repeated_delivery_enqueues_one_sync(hooked, client, django_capture_on
     ]
 
 
+def test_a_burst_of_deliveries_records_the_last_delivery_without_writing_the_endpoint_each_time(
+    hooked, client, django_assert_max_num_queries
+):
+    # given a first delivery, which records when deliveries were last seen
+    assert post(client, hooked.url, DOCUMENTED).status_code == 200
+    endpoint = WebhookEndpoint.objects.get(building=hooked.building)
+    assert endpoint.last_delivery_at is not None
+    # when more arrive within a few seconds, each is a lookup, one INSERT and one cursor read (and a
+    # savepoint pair under the test's transaction): no UPDATE of the endpoint or of the sync claim,
+    # whose row locks would make concurrent deliveries queue behind each other
+    for ident in (200, 201, 202):
+        with django_assert_max_num_queries(5) as queries:
+            body = {"event": {**DOCUMENTED["event"], "data": {"id": ident}}}
+            assert post(client, hooked.url, body).status_code == 200
+        assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    # then every delivery is kept and the endpoint still shows the first one's time (5 s resolution)
+    assert WebhookDelivery.objects.filter(outcome="accepted").count() == 4
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).last_delivery_at == endpoint.last_delivery_at
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
