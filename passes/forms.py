@@ -165,6 +165,9 @@ class PassForm(forms.Form):
                 for message in messages:
                     self.add_error(name if name in self.fields else None, message)
             return cleaned
+        if self._errors or "name" not in cleaned:
+            # A field already failed (a name with a NUL, too long, ...): say so; build nothing half-valid.
+            return cleaned
         self.pass_input = PassInput(
             kind=kind,
             name=cleaned["name"].strip(),

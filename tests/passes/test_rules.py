@@ -132,3 +132,17 @@ def test_it_refuses_a_recipient_that_is_neither_an_email_nor_a_phone(bad):
 def test_it_refuses_more_than_ten_visitors():
     with pytest.raises(rules.PassRuleError):
         rules.check_visitor_count([f"V{i}" for i in range(8)], ["a@example.com", "b@example.com", "c@example.com"])
+
+
+@pytest.mark.django_db
+def test_a_delivery_pass_with_an_unusable_name_is_a_field_error_not_a_crash(client):
+    """Found by tests/fuzz/test_form_fuzz.py: a name Django refuses (here a NUL) left no cleaned name."""
+    from tests.factories import ResidencyFactory
+
+    residency = ResidencyFactory(bmx_tenant_id=1)
+    client.force_login(residency.user)
+
+    response = client.post("/passes/new/", {"kind": "delivery", "name": "Door\x00Dash", "residency": residency.pk})
+
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
