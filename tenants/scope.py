@@ -98,6 +98,16 @@ def roles_by_building(user) -> dict[int, Role]:
     return roles
 
 
+def request_roles(request) -> dict[int, Role]:
+    """:func:`roles_by_building` of the person making ``request``, looked up once per request (the
+    navigation, a page's filters and its body all ask)."""
+    roles = getattr(request, "_portal_roles", None)
+    if roles is None:
+        roles = roles_by_building(getattr(request, "user", None))
+        request._portal_roles = roles
+    return roles
+
+
 def role_at(user, building: Building | int) -> Role | None:
     """The strongest role ``user`` holds at one building (one query for staff and managers)."""
     if _anonymous(user):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
 
-from tenants.scope import roles_by_building
+from tenants.scope import request_roles
 
 from .navigation import items_for
 
@@ -15,7 +15,7 @@ def navigation(request) -> dict:
         return {"nav_items": [], "user_roles": set()}
 
     def roles():
-        return set(roles_by_building(user).values())
+        return set(request_roles(request).values())
 
     lazy_roles = SimpleLazyObject(roles)
     return {
