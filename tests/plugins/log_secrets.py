@@ -49,7 +49,10 @@ def find_leaks(text: str, secrets: dict[str, str]) -> list[str]:
 
 def _install_capture() -> logging.Handler:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(RUN_LOG, mode="w", encoding="utf-8")
+    # Truncate once, then append: dictConfig (Celery's setup_logging hook, for one) closes every handler,
+    # and a closed FileHandler in "w" mode silently drops records instead of reopening its file.
+    RUN_LOG.write_text("")
+    handler = logging.FileHandler(RUN_LOG, mode="a", encoding="utf-8")
     console = next((h for h in logging.getLogger().handlers if h.get_name() == "console"), None)
     if console is None:
         pytest.exit("settings.LOGGING has no 'console' handler on the root logger to mirror", returncode=3)

@@ -14,7 +14,10 @@ from tests.plugins import log_secrets
 def test_the_run_capture_writes_what_the_production_handler_would_print():
     marker = f"opaque-{uuid.uuid4().hex}"
 
-    logging.getLogger("tenants").warning("an unremarkable value %s and access_token=%s", marker, "tok-XYZ-123")
+    # A logger of its own: a library that reconfigures logging mid-run may disable loggers that existed.
+    logging.getLogger(f"portal.test.{marker}").warning(
+        "an unremarkable value %s and access_token=%s", marker, "tok-XYZ-123"
+    )
 
     captured = log_secrets.RUN_LOG.read_text()
     assert marker in captured  # the capture sees log lines at all
@@ -23,7 +26,7 @@ def test_the_run_capture_writes_what_the_production_handler_would_print():
 
 def test_the_search_finds_a_registered_secret_in_the_captured_log():
     leaked = f"leaked-{uuid.uuid4().hex}"
-    logging.getLogger("logs").info("oops %s", leaked)  # not registered: the session itself stays green
+    logging.getLogger(f"portal.test.{leaked}").warning("oops %s", leaked)  # not registered: the run stays green
 
     leaks = log_secrets.find_leaks(log_secrets.RUN_LOG.read_text(), {leaked: "refresh token"})
 
