@@ -26,6 +26,8 @@ PATTERNS = [
     (re.compile(r"https?://[^\s\"']*/snapshots?/[^\s\"']*"), "[snapshot-url]"),
     # Per-building webhook paths hold an unguessable secret.
     (re.compile(r"(/webhooks/(?:[^/\s\"']+/)*?)[A-Za-z0-9_-]{20,}"), r"\1[redacted]"),
+    # Guest pass links (/p/<token>/) are bearer secrets: Django's request log prints the path of a 4xx.
+    (re.compile(r"(/p/)[A-Za-z0-9_-]{16,}"), r"\1[redacted]"),
 ]
 
 

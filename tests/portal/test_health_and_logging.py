@@ -75,6 +75,12 @@ def test_redaction_masks_the_secret_of_a_webhook_url():
     assert redact(line) == "Internal Server Error: /webhooks/bmx/12/[redacted]/"
 
 
+def test_redaction_masks_the_token_of_a_guest_pass_link():
+    line = "WARNING django.request Too Many Requests: /p/6b-aa9hnRP-Kgd9q7XW05-9QPAuXCXBr0bWspZwYUNE/"
+
+    assert redact(line) == "WARNING django.request Too Many Requests: /p/[redacted]/"
+
+
 def test_the_log_filter_rewrites_records_in_place():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token refresh access_token=%s", ("tok-1",), None)
 
