@@ -126,9 +126,6 @@ def webhook_rejected_store(*, building: Building | None, text: str, status: int,
     _rejected(building, text, status, reason)
 
 
-STREAMS = (Stream.ACCESS, Stream.CALLS)
-
-
 def building_connected(*, building_id: int, queue: str | None = None) -> None:
     """A building just got a working building-admin link: register its webhooks and start its first
     sync, which backfills the history (the health page shows the progress).

@@ -11,7 +11,7 @@ from django.urls import reverse
 from logs import services
 from logs.models import SyncCursor, WebhookDelivery, WebhookEndpoint
 from logs.webhooks import secret_hash
-from tests.plugins.workers import wait_for
+from tests.plugins.workers import reset_producer_pools, wait_for
 
 from .conftest import CRIMSON
 
@@ -170,15 +170,13 @@ def test_a_delivery_is_accepted_even_when_the_broker_is_down(hooked, client, dja
     saved = conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout
     conf.broker_url, conf.broker_transport_options = "redis://127.0.0.1:1/0", {"max_retries": 0}
     conf.broker_connection_timeout = 1
-    app._pool = None
-    app.amqp._producer_pool = None
+    reset_producer_pools(app)
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             response = post(client, hooked.url, DOCUMENTED)
     finally:
         conf.broker_url, conf.broker_transport_options, conf.broker_connection_timeout = saved
-        app._pool = None
-        app.amqp._producer_pool = None
+        reset_producer_pools(app)
 
     # then: the nudge could not be sent, but the delivery is answered 200 and kept (beat syncs anyway)
     assert len(callbacks) == 1

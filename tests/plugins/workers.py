@@ -162,7 +162,7 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: 
     pytest.fail(f"timed out after {timeout} s waiting for {message}")
 
 
-def _reset_producer_pools(app) -> None:
+def reset_producer_pools(app) -> None:
     """Forget the app's cached broker connections (what Celery itself does after a fork).
 
     The pools themselves stay open: kombu keeps them in a process-wide registry keyed by broker, and
@@ -187,9 +187,9 @@ def app_sends_to(worker: WorkerProcess) -> Iterator[None]:
     conf.broker_url = worker.broker_url
     conf.broker_transport_options = broker_options(worker.broker_url, worker.var_dir)
     conf.task_default_queue = worker.queue
-    _reset_producer_pools(app)
+    reset_producer_pools(app)
     try:
         yield
     finally:
         conf.broker_url, conf.broker_transport_options, conf.task_default_queue = saved
-        _reset_producer_pools(app)
+        reset_producer_pools(app)
