@@ -58,7 +58,9 @@ lint: install-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# bench_load.py drives gunicorn with wrk (Debian's package), installed here as .ci/run installs chromium.
 bench: install-dev
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	@set -e; for script in bench/bench_*.py; do echo "# $$script"; $(BIN)/python $$script; done
 
 sandbox: install

@@ -5,12 +5,19 @@
 Two scenarios against a production-configured portal (``portal.settings.production``, DEBUG off,
 whitenoise, PBKDF2 passwords, secure cookies):
 
-- webhook intake: closed-loop POSTs of realistic ButterflyMX deliveries (the four payload styles of
-  contract §6.1, unique dedupe keys plus ~5% repeats) to the building's real webhook URL and secret;
-  the one Celery worker consumes the (debounced) sync nudges and syncs from the sandbox meanwhile.
-- log list: 50 concurrent users (closed loop, one request in flight each) on the managers' HTML
-  page ``/logs/`` filtered by building, a 7-day range and a release method, half of them on a random
-  deeper page (keyset cursor).
+- webhook intake: 16 senders POST realistic ButterflyMX deliveries (the four payload styles of
+  contract §6.1, unique dedupe keys plus ~5% repeats) to the building's real webhook URL and secret,
+  each pausing 8-28 ms between deliveries, about 600/s offered in all: deliveries arrive as doors
+  open, not as fast as the portal answers (``webhook_rps``, ``webhook_p99_ms``). The same senders
+  with no pause measure the capacity (``webhook_saturation_rps``). The one Celery worker consumes
+  the (debounced) sync nudges and syncs from the sandbox meanwhile.
+- log list: 50 concurrent users on the managers' HTML page ``/logs/`` filtered by building, a 7-day
+  range and a release method, half of them on a random deeper page (keyset cursor). Each user reads
+  a page for 0.2-0.6 s before asking for the next (``loglist_rps``, ``loglist_p95_ms``): with no
+  pause at all, 50 users could only see p95 < 150 ms at more than 333 req/s (Little's law: users =
+  throughput x latency), so the issue's "100 req/s with p95 < 150 ms at 50 users" describes users
+  who read what they asked for. The same 50 users with no pause measure the capacity
+  (``loglist_saturation_rps``).
 
 The log table is filled directly with COPY (parsed ButterflyMX-shaped records, the same rows a sync
 writes), not through the sync: this measures browsing, and COPY of 1M rows takes a minute, not ten.
@@ -19,12 +26,12 @@ simulated users (50 PBKDF2 logins would only measure the hasher). Gunicorn sees 
 loopback, so requests carry ``X-Forwarded-Proto: https`` as the TLS proxy would (secure cookies and
 CSRF's referer check then behave as in production) and ``DJANGO_SECURE_SSL_REDIRECT=false``.
 
-The load generator is a separate process (no shared GIL) with a minimal asyncio HTTP/1.1 client,
-one request in flight per simulated user, a new connection per request (``Connection: close``, as
-nginx talks to its upstream by default; with keep-alive, gthread pins each connection to one worker
-and a busy worker's queue makes the tail). Latency is measured per request from connect to the last
-body byte; percentiles are exact (sorted samples). Errors = connection failures or answers
-other than 2xx/3xx, over both scenarios.
+The load generator is wrk (C, one thread; ``apt-get install wrk``), scripted in Lua: on two cores a
+Python client cost as much CPU per request as a third of the server's work, and took it from the
+server. One request in flight per connection, a new connection per request (``Connection: close``,
+as nginx talks to its upstream by default). Latency is wrk's: from writing the request to the last
+byte of the answer, so time queued in gunicorn's accept backlog counts. A warm-up run precedes each
+measured run. Errors = wrk's connect/read/write/timeout errors plus answers other than 2xx/3xx.
 
 Uses its own database ``portal_load_bench`` (dropped at the end unless BENCH_KEEP_DB=1), Redis db
 ``BENCH_REDIS_DB`` (default 11; its default ``celery`` queue is emptied before and after, nothing
@@ -33,7 +40,6 @@ else), free ports only.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -58,10 +64,16 @@ DURATION_S = 4.0 if SMALL else 25.0
 WARMUP_S = 1.0 if SMALL else 3.0
 WEBHOOK_CONNECTIONS = int(os.environ.get("BENCH_WEBHOOK_CONNECTIONS", "16"))
 LOGLIST_USERS = 50
+THINK_MS = (200, 600)  # each simulated manager reads a page for 0.2-0.6 s before the next one
+# Each of the 16 senders waits 8-28 ms (mean 18) between deliveries: about 16 / (18 ms + latency),
+# i.e. ~600 deliveries/s offered when the portal answers within a few ms, fewer if it does not.
+WEBHOOK_GAP_MS = (8, 28)
 DB_NAME = os.environ.get("BENCH_DB", "portal_load_bench")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '11')}"
-GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "--workers 4 --threads 2").split()
+# One sync process per core: on 2 cores, more processes or threads only added contention (a slower
+# p99 and no more throughput; docs/performance.md has the comparison).
+GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "--workers 2").split()
 BIN = Path(sys.executable).parent
 
 
@@ -71,62 +83,91 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# --- the load generator (runs in its own process) ------------------------------------------------
+# --- the load generator: wrk, driven by small Lua scripts ----------------------------------------
+
+# Lua shared by both scenarios: wrk's own summary as one JSON line (latencies in microseconds).
+LUA_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, '
+    .. '"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+# Every request as a TLS proxy (nginx) would pass it on: X-Forwarded-Proto, no keep-alive.
+LUA_HEADERS = 'local common = {["X-Forwarded-Proto"] = "https", ["Connection"] = "close"}\n'
+
+LUA_WEBHOOK = (
+    LUA_HEADERS
+    + """
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_DATA")) do bodies[#bodies + 1] = line end
+local path, i = os.getenv("BENCH_PATH"), tonumber(os.getenv("BENCH_OFFSET"))
+local gap_min, gap_max = tonumber(os.getenv("BENCH_GAP_MIN_MS")), tonumber(os.getenv("BENCH_GAP_MAX_MS"))
+common["Content-Type"] = "application/json"
+math.randomseed(11)
+request = function()
+  i = i + 1
+  return wrk.format("POST", path, common, bodies[(i - 1) % #bodies + 1])
+end
+if gap_max > 0 then
+  delay = function() return math.random(gap_min, gap_max) end
+end
+"""
+    + LUA_DONE
+)
+
+LUA_LOGLIST = (
+    LUA_HEADERS
+    + """
+local paths, cursors = {}, {}
+for line in io.lines(os.getenv("BENCH_DATA")) do
+  local kind, value = line:match("^(%a+) (.*)$")
+  if kind == "path" then paths[#paths + 1] = value else cursors[#cursors + 1] = value end
+end
+common["Cookie"], common["Accept"] = os.getenv("BENCH_COOKIE"), "text/html"
+local think_min, think_max = tonumber(os.getenv("BENCH_THINK_MIN_MS")), tonumber(os.getenv("BENCH_THINK_MAX_MS"))
+math.randomseed(7)
+request = function()
+  local path = paths[math.random(#paths)]
+  if #cursors > 0 and math.random() < 0.5 then path = path .. "&cursor=" .. cursors[math.random(#cursors)] end
+  return wrk.format("GET", path, common)
+end
+if think_max > 0 then
+  delay = function() return math.random(think_min, think_max) end
+end
+"""
+    + LUA_DONE
+)
 
 
-async def _request(reader, writer, raw: bytes) -> int:
-    writer.write(raw)
-    status_line = await reader.readline()
-    if not status_line:
-        raise ConnectionError("connection closed")
-    status = int(status_line.split()[1])
-    length, chunked = 0, False
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name == b"content-length":
-            length = int(value)
-        elif name == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    if chunked:
-        while True:
-            size = int((await reader.readline()).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    elif length:
-        await reader.readexactly(length)
-    return status
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("bench_load needs wrk: apt-get install wrk (make bench installs it)")
+    return found
 
 
-async def _worker(port: int, make_request, stop_at: float, warm_until: float, out: dict) -> None:
-    reader = writer = None
-    while time.perf_counter() < stop_at:
-        try:
-            raw = make_request()
-            started = time.perf_counter()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            status = await _request(reader, writer, raw)
-            finished = time.perf_counter()
-            writer.close()
-            reader = writer = None
-            if finished >= warm_until:
-                out["latencies"].append(finished - started)
-                if not 200 <= status < 400:
-                    out["errors"] += 1
-                    out["statuses"][status] = out["statuses"].get(status, 0) + 1
-        except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
-            if time.perf_counter() >= warm_until:
-                out["errors"] += 1
-                out["statuses"][type(exc).__name__] = out["statuses"].get(type(exc).__name__, 0) + 1
-            if writer is not None:
-                writer.close()
-            reader = writer = None
-    if writer is not None:
-        writer.close()
+def run_wrk(port: int, script: str, connections: int, seconds: float, env: dict[str, str]) -> dict:
+    """One closed-loop wrk run; wrk's figures plus the CPU seconds wrk itself used."""
+    import resource
+
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    args = [wrk_binary(), "-t1", f"-c{connections}", f"-d{round(seconds)}s", "--timeout", "10s", "-s", lua.name]
+    out = subprocess.run(
+        [*args, f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=False, env={**os.environ, **env}
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr or out.stdout}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(lua.name)
+    figures = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
+    figures["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return figures
 
 
 def _webhook_bodies(seed: int):
@@ -177,66 +218,71 @@ def _webhook_bodies(seed: int):
         yield raw
 
 
-def generate(config: dict) -> dict:
-    """Run one closed-loop scenario; return the raw figures."""
-    port, path_host = config["port"], f"127.0.0.1:{config['port']}"
-    common = f"Host: {path_host}\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n"
-    if config["scenario"] == "webhook":
-        bodies = _webhook_bodies(config["seed"])
-        head = f"POST {config['path']} HTTP/1.1\r\n{common}Content-Type: application/json\r\n"
+def cpu_seconds(processes: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds used so far by each part: gunicorn, the worker (with their children), PostgreSQL."""
+    import psutil
 
-        def make_request() -> bytes:
-            body = next(bodies)
-            return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
-    else:
-        rng = random.Random(config["seed"])
-        paths, cursors = config["paths"], config["cursors"]
-        head = f"{common}Cookie: {config['cookie']}\r\nAccept: text/html\r\n\r\n"
+    def tree(pid: int) -> float:
+        try:
+            root = psutil.Process(pid)
+            total = sum(root.cpu_times()[:2])
+            for child in root.children(recursive=True):
+                total += sum(child.cpu_times()[:2])
+            return total
+        except psutil.NoSuchProcess:
+            return 0.0
 
-        def make_request() -> bytes:
-            path = rng.choice(paths)
-            if cursors and rng.random() < 0.5:
-                path += "&cursor=" + rng.choice(cursors)
-            return f"GET {path} HTTP/1.1\r\n{head}".encode()
+    postgres = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "postgres":
+            try:
+                postgres += sum(proc.cpu_times()[:2])
+            except psutil.NoSuchProcess:
+                pass
+    return {"gunicorn": tree(processes[0].pid), "worker": tree(processes[1].pid), "postgres": postgres}
 
-    out = {"latencies": [], "errors": 0, "statuses": {}}
 
-    async def run() -> None:
-        now = time.perf_counter()
-        warm_until = now + config["warmup"]
-        stop_at = warm_until + config["duration"]
-        await asyncio.gather(
-            *(_worker(port, make_request, stop_at, warm_until, out) for _ in range(config["connections"]))
-        )
-
-    asyncio.run(run())
-    lat = sorted(out["latencies"])
-
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
-
+def run_scenario(port: int, scenario: dict, processes: list[subprocess.Popen]) -> dict:
+    """A warm-up run, then the measured run: its figures and CPU milliseconds per request of each part."""
+    run_wrk(port, scenario["script"], scenario["connections"], WARMUP_S, scenario["env"] | scenario["warmup_env"])
+    before = cpu_seconds(processes)
+    raw = run_wrk(port, scenario["script"], scenario["connections"], DURATION_S, scenario["env"])
+    after = cpu_seconds(processes)
+    count = max(1, raw["requests"])
+    errors = raw["connect"] + raw["read"] + raw["write"] + raw["status"] + raw["timeout"]
     return {
-        "rps": len(lat) / config["duration"],
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-        "max_ms": lat[-1] * 1000 if lat else float("nan"),
-        "count": len(lat),
-        "errors": out["errors"],
-        "statuses": out["statuses"],
+        "rps": raw["requests"] / (raw["duration_us"] / 1e6),
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "max_ms": raw["max_us"] / 1000,
+        "count": raw["requests"],
+        "errors": errors,
+        "error_kinds": {k: raw[k] for k in ("connect", "read", "write", "status", "timeout") if raw[k]},
+        "cpu_ms_per_request": {name: round((after[name] - before[name]) * 1000 / count, 2) for name in before}
+        | {"wrk": round(raw["wrk_cpu_s"] * 1000 / count, 2)},
     }
 
 
-def run_generator(config: dict) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--generate"],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def webhook_scenario(var_dir: Path, path: str, paced: bool, seed: int) -> dict:
+    """Deliveries written to a file, one per line; the warm-up and the measured run use different ones."""
+    bodies = _webhook_bodies(seed=seed)
+    warm = int(WARMUP_S * 3000)
+    data = var_dir / f"webhook-bodies-{seed}.txt"
+    data.write_text("".join(next(bodies).decode() + "\n" for _ in range(warm + int(DURATION_S * 3000))))
+    low, high = WEBHOOK_GAP_MS if paced else (0, 0)
+    env = {"BENCH_DATA": str(data), "BENCH_PATH": path, "BENCH_OFFSET": str(warm)}
+    env |= {"BENCH_GAP_MIN_MS": str(low), "BENCH_GAP_MAX_MS": str(high)}
+    return {"script": LUA_WEBHOOK, "connections": WEBHOOK_CONNECTIONS, "env": env, "warmup_env": {"BENCH_OFFSET": "0"}}
+
+
+def loglist_scenario(var_dir: Path, paths: list[str], cursors: list[str], cookie: str, think: bool) -> dict:
+    data = var_dir / "loglist-targets.txt"
+    data.write_text("".join(f"path {p}\n" for p in paths) + "".join(f"cursor {c}\n" for c in cursors))
+    low, high = THINK_MS if think else (0, 0)
+    env = {"BENCH_DATA": str(data), "BENCH_COOKIE": cookie, "BENCH_THINK_MIN_MS": str(low)}
+    env["BENCH_THINK_MAX_MS"] = str(high)
+    return {"script": LUA_LOGLIST, "connections": LOGLIST_USERS, "env": env, "warmup_env": {}}
 
 
 # --- set-up: database, data, processes ------------------------------------------------------------
@@ -468,29 +514,24 @@ def main() -> None:
         wait_http(base + "/accounts/login/")
         cookie = login(base, "bench-manager@example.test", world["password"])
 
-        common = {"port": port, "seed": 7, "duration": DURATION_S, "warmup": WARMUP_S}
-        hook = run_generator(
-            {**common, "scenario": "webhook", "path": webhook_path, "connections": WEBHOOK_CONNECTIONS}
-        )
-        browse = run_generator(
-            {
-                **common,
-                "scenario": "loglist",
-                "paths": paths,
-                "cursors": cursors,
-                "cookie": cookie,
-                "connections": LOGLIST_USERS,
-            }
-        )
+        hook = run_scenario(port, webhook_scenario(var_dir, webhook_path, paced=True, seed=7), processes)
+        hook_max = run_scenario(port, webhook_scenario(var_dir, webhook_path, paced=False, seed=8), processes)
+        browse = run_scenario(port, loglist_scenario(var_dir, paths, cursors, cookie, think=True), processes)
+        saturated = run_scenario(port, loglist_scenario(var_dir, paths, cursors, cookie, think=False), processes)
         print(f"webhook_rps: {hook['rps']:.0f} req/s", flush=True)
         print(f"webhook_p99_ms: {hook['p99_ms']:.1f} ms", flush=True)
+        print(f"webhook_saturation_rps: {hook_max['rps']:.0f} req/s", flush=True)
         print(f"loglist_rps: {browse['rps']:.0f} req/s", flush=True)
         print(f"loglist_p95_ms: {browse['p95_ms']:.1f} ms", flush=True)
-        print(f"load_errors: {hook['errors'] + browse['errors']} count", flush=True)
+        print(f"loglist_saturation_rps: {saturated['rps']:.0f} req/s", flush=True)
+        errors = sum(run["errors"] for run in (hook, hook_max, browse, saturated))
+        print(f"load_errors: {errors} count", flush=True)
         print(f"# load average during the run: {os.getloadavg()}", file=sys.stderr)
         if os.environ.get("BENCH_VERBOSE") == "1":
             print("# webhook", json.dumps(hook), file=sys.stderr)
+            print("# webhook, no pause", json.dumps(hook_max), file=sys.stderr)
             print("# loglist", json.dumps(browse), file=sys.stderr)
+            print("# loglist, no think time", json.dumps(saturated), file=sys.stderr)
             from logs.models import WebhookDelivery
 
             outcomes = {}
@@ -517,7 +558,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if "--generate" in sys.argv:
-        print(json.dumps(generate(json.loads(sys.stdin.read()))))
-    else:
-        main()
+    main()

@@ -11,12 +11,13 @@ from datetime import datetime
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
-from tenants.models import Device
-from tenants.scope import buildings_visible_to, doors_visible_to
+from tenants.models import Building, Device
+from tenants.scope import doors_visible_to, request_roles
 
 from .models import AccessLogEntry, CallRecord, ReleaseMethod
 
@@ -35,24 +36,56 @@ CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class _PlainQueryChoices(ModelChoiceIterator):
-    """django-filter's choices, read with one plain SELECT instead of ``QuerySet.iterator()``.
-
-    On PostgreSQL ``iterator()`` opens a server-side cursor (DECLARE, FETCH, CLOSE): for the dozen
-    buildings or doors of a filter form that cost ~10 ms per select under load, a third of a log page.
-    """
+class _ListedChoices(ModelChoiceIterator):
+    """django-filter's choices, from the field's one read of its queryset (see :class:`_ChoiceField`)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         if self.field.null_label is not None:
             yield (self.field.null_value, self.field.null_label)
-        for obj in self.queryset.all():
+        for obj in self.field.objects():
             yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.objects()) + (self.field.empty_label is not None) + (self.field.null_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.objects())
 
 
 class _ChoiceField(ModelChoiceField):
-    iterator = _PlainQueryChoices
+    """A model choice whose queryset is read once per form, with one plain SELECT.
+
+    Django reads it twice (``get()`` to validate, then again to render the options) and through
+    ``QuerySet.iterator()``, which on PostgreSQL opens a server-side cursor (DECLARE, FETCH, CLOSE):
+    for the few buildings or doors of a filter form that was ~10 ms of a log page under load.
+    """
+
+    iterator = _ListedChoices
+
+    def objects(self) -> list:
+        listed = getattr(self, "_listed", None)
+        if listed is None or listed[0] is not self.queryset:  # a new queryset (or a deep copy): read again
+            listed = (self.queryset, list(self.queryset))
+            self._listed = listed
+        return listed[1]
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result._listed = None
+        return result
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, self.queryset.model):
+            value = getattr(value, self.to_field_name or "pk")
+        key = self.to_field_name or "pk"
+        for obj in self.objects():
+            if str(getattr(obj, key)) == str(value):
+                return obj
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
 
 
 class _ModelChoiceFilter(df.ModelChoiceFilter):
@@ -64,11 +97,15 @@ class _Zoned:
 
     def _zones(self) -> dict[str, list[int]]:
         building = self.form.cleaned_data.get("building") if hasattr(self.form, "cleaned_data") else None
-        buildings = [building] if building else list(buildings_visible_to(self.request.user))
+        buildings = [building] if building else self.visible_buildings()
         zones: dict[str, list[int]] = {}
         for b in buildings:
             zones.setdefault(b.time_zone, []).append(b.pk)
         return zones
+
+    def visible_buildings(self) -> list[Building]:
+        """The building choices: every building the person holds a role in (read once per request)."""
+        return self.form.fields["building"].objects()
 
     def filter_range(self, queryset, name, value):
         return queryset  # applied together in filter_queryset, which knows both ends
@@ -90,6 +127,13 @@ class _Zoned:
                 part &= Q(logged_at__lt=_in_zone(end, zone))
             q |= part
         return queryset.filter(q)
+
+
+def _buildings_of(request) -> QuerySet[Building]:
+    """Buildings where the person making ``request`` holds any role (the same set as
+    :func:`tenants.scope.buildings_visible_to`, from the ids the request already holds)."""
+    ids = list(request_roles(request)) if request is not None else []
+    return Building.objects.filter(pk__in=ids).only("id", "name", "time_zone")
 
 
 def _in_zone(value: datetime, zone) -> datetime:
@@ -116,8 +160,8 @@ class AccessLogFilter(_Zoned, df.FilterSet):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = request.user if request else None
-        self.filters["building"].queryset = buildings_visible_to(user)
-        self.filters["door"].queryset = doors_visible_to(user).select_related("building")
+        self.filters["building"].queryset = _buildings_of(request)
+        self.filters["door"].queryset = doors_visible_to(user).only("id", "name")
 
     def filter_prefix(self, queryset, name, value):
         value = value.strip()
@@ -141,10 +185,9 @@ class CallFilter(_Zoned, df.FilterSet):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
-        user = request.user if request else None
-        buildings = buildings_visible_to(user)
-        self.filters["building"].queryset = buildings
-        self.filters["door"].queryset = Device.objects.filter(building__in=buildings).select_related("building")
+        self.filters["building"].queryset = _buildings_of(request)
+        ids = list(request_roles(request)) if request is not None else []
+        self.filters["door"].queryset = Device.objects.filter(building_id__in=ids).only("id", "name")
 
     def filter_prefix(self, queryset, name, value):
         value = value.strip()

@@ -6,10 +6,10 @@ The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,7 +17,15 @@ from tenants.models import Building
 
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
 from .sync import cursor_for, stream_sync
-from .webhooks import UnknownPayload, parse_delivery, redact, webhooks_register, webhooks_unregister
+from .webhooks import (
+    UnknownPayload,
+    parse_delivery,
+    redact,
+    secret_hash,
+    secret_matches,
+    webhooks_register,
+    webhooks_unregister,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +38,20 @@ __all__ = [
 ]
 
 
+# Per process: until when a sync already requested (here or by another process) will read whatever
+# happens now. The requested run starts no earlier than its claim + the debounce window, so a delivery
+# before that instant is covered by it and needs no claim: a burst costs one cursor read per window,
+# not one per delivery. Exact, not a guess: it only ever holds claim + window.
+_covered_until: dict[tuple[int, str], datetime] = {}
+
+
+def forget_sync_requests() -> None:
+    """Drop this process's memory of pending sync requests and recent deliveries (tests: ids are
+    reused after a rollback)."""
+    _covered_until.clear()
+    _last_delivery_written.clear()
+
+
 def sync_request(*, building_id: int, stream: str) -> bool:
     """Ask for a sync soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
@@ -39,16 +61,23 @@ def sync_request(*, building_id: int, stream: str) -> bool:
     """
     from .tasks import sync_stream_task
 
-    cursor = cursor_for(building_id, stream)
     now = timezone.now()
+    key = (building_id, stream)
+    covered = _covered_until.get(key)
+    if covered is not None and now < covered:
+        return False
     window = timedelta(seconds=settings.LOGS_WEBHOOK_DEBOUNCE_S)
-    if cursor.sync_requested_at is not None and cursor.sync_requested_at >= now - 4 * window:
+    found = SyncCursor.objects.filter(building_id=building_id, stream=stream).values_list("pk", "sync_requested_at")
+    cursor_id, requested_at = found.first() or (cursor_for(building_id, stream).pk, None)
+    if requested_at is not None and requested_at >= now - 4 * window:
+        _covered_until[key] = requested_at + window
         return False  # already claimed (what the UPDATE below would find): spare the round trip
     claimed = SyncCursor.objects.filter(
-        Q(sync_requested_at__isnull=True) | Q(sync_requested_at__lt=now - 4 * window), pk=cursor.pk
+        Q(sync_requested_at__isnull=True) | Q(sync_requested_at__lt=now - 4 * window), pk=cursor_id
     ).update(sync_requested_at=now)
     if not claimed:
         return False
+    _covered_until[key] = now + window
 
     def enqueue_sync() -> None:  # a named function: robust on_commit logs failures by __qualname__
         sync_stream_task.apply_async((building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S)
@@ -65,54 +94,89 @@ def _storable(text: str) -> str:
 
 
 LAST_DELIVERY_RESOLUTION_S = 5  # the health page shows "last delivery" to this precision
+# Per process: when this process last wrote an endpoint's ``last_delivery_at`` (by building id).
+_last_delivery_written: dict[int, datetime] = {}
 
 
-def delivery_receive(*, building: Building, body: bytes, endpoint: WebhookEndpoint | None = None) -> tuple[int, str]:
-    """Record one webhook delivery and nudge a sync. Returns (HTTP status, short reason).
+def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int, str]:
+    """Check the URL's secret, record one webhook delivery and nudge a sync: (HTTP status, reason).
 
-    Cheap under a burst (load test: docs/performance.md): ``last_delivery_at`` is written at most every
-    few seconds, since every delivery updating the one endpoint row serialised concurrent deliveries on
-    its row lock; and the sync claim is skipped when the cursor already shows a pending request.
+    A new delivery to a valid URL, the common case, costs one SQL statement (load test:
+    docs/performance.md): :func:`_insert_accepted` checks the secret, de-duplicates and stores in
+    one INSERT. Only when it inserts nothing (a repeat, or a wrong secret) or the body is refused is
+    the endpoint read to tell those apart. ``last_delivery_at`` is written at most every few seconds
+    per process (every delivery updating the one row would serialise them on its row lock), and the
+    sync claim is skipped while a pending request covers the delivery (:func:`sync_request`).
     """
-    now = timezone.now()
-    seen = endpoint.last_delivery_at if endpoint is not None else None
-    if seen is None or seen < now - timedelta(seconds=LAST_DELIVERY_RESOLUTION_S):
-        stale = Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=now - timedelta(seconds=1))
-        WebhookEndpoint.objects.filter(stale, building=building).update(last_delivery_at=now)
     text = _storable(body.decode("utf-8", errors="replace"))
     try:
         nudge = parse_delivery(body)
     except UnknownPayload as exc:
-        return _rejected(building, text, 422, str(exc))
+        return _refused(building_id, secret, text, 422, str(exc))
     except ValueError:  # includes JSON and UTF-8 decoding errors
-        return _rejected(building, text, 400, "the body is not valid JSON")
-    try:
-        with transaction.atomic():
-            WebhookDelivery.objects.create(
-                building=building,
-                outcome=WebhookDelivery.Outcome.ACCEPTED,
-                status_code=200,
-                style=_storable(nudge.style)[:32],
-                dedupe_key=_storable(nudge.dedupe_key)[:128],
-                body=redact(text),
-            )
-    except IntegrityError:  # the same delivery again: answered 200 so ButterflyMX stops retrying
-        WebhookDelivery.objects.create(
-            building=building,
-            outcome=WebhookDelivery.Outcome.DUPLICATE,
-            status_code=200,
-            style=_storable(nudge.style)[:32],
-            dedupe_key=None,
-            body="",
-        )
-        return 200, "duplicate"
-    sync_request(building_id=building.pk, stream=nudge.stream)
-    return 200, "accepted"
-
-
-def _rejected(building: Building | None, text: str, status: int, reason: str) -> tuple[int, str]:
+        return _refused(building_id, secret, text, 400, "the body is not valid JSON")
+    now = timezone.now()
+    style = _storable(nudge.style)[:32]
+    if _insert_accepted(building_id, secret_hash(secret), style, _storable(nudge.dedupe_key)[:128], redact(text), now):
+        _note_delivery(building_id, now)
+        sync_request(building_id=building_id, stream=nudge.stream)
+        return 200, "accepted"
+    if not endpoint_matches(building_id, secret):
+        return 404, "not found"
+    # The same delivery again: answered 200 so ButterflyMX stops retrying; kept, without a key.
     WebhookDelivery.objects.create(
-        building=building,
+        building_id=building_id, outcome=WebhookDelivery.Outcome.DUPLICATE, status_code=200, style=style, body=""
+    )
+    return 200, "duplicate"
+
+
+def endpoint_matches(building_id: int, secret: str) -> bool:
+    """Whether ``secret`` is the building's current webhook secret (compared in constant time)."""
+    endpoint = WebhookEndpoint.objects.filter(building_id=building_id).only("id", "secret_hash").first()
+    return secret_matches(endpoint, secret)
+
+
+def _insert_accepted(building_id: int, hashed: str, style: str, dedupe_key: str, body: str, now: datetime) -> bool:
+    """Store an accepted delivery if the secret's hash is the endpoint's and the key is new.
+
+    One ``INSERT .. SELECT .. ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike), against the
+    partial unique index ``webhook_delivery_dedupe``. The hash is compared by the database: the hash of
+    a 256-bit random secret leaks nothing useful through timing. True when a row was inserted.
+    """
+    delivery, endpoint = WebhookDelivery._meta.db_table, WebhookEndpoint._meta.db_table
+    sql = (
+        f"INSERT INTO {delivery} (building_id, received_at, outcome, status_code, style, dedupe_key, error, body) "
+        f"SELECT building_id, %s, %s, 200, %s, %s, '', %s FROM {endpoint} WHERE building_id = %s AND secret_hash = %s "
+        # A literal, not a parameter: SQLite matches the conflict target to the partial index by its text.
+        f"ON CONFLICT (building_id, dedupe_key) WHERE outcome = '{WebhookDelivery.Outcome.ACCEPTED.value}' DO NOTHING"
+    )
+    accepted, stamp = WebhookDelivery.Outcome.ACCEPTED.value, connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [stamp, accepted, style, dedupe_key, body, building_id, hashed])
+        return cursor.rowcount == 1
+
+
+def _note_delivery(building_id: int, now: datetime) -> None:
+    """Keep the endpoint's ``last_delivery_at`` current to :data:`LAST_DELIVERY_RESOLUTION_S`."""
+    written = _last_delivery_written.get(building_id)
+    if written is not None and written > now - timedelta(seconds=LAST_DELIVERY_RESOLUTION_S):
+        return
+    _last_delivery_written[building_id] = now
+    stale = Q(last_delivery_at__isnull=True) | Q(last_delivery_at__lt=now - timedelta(seconds=1))
+    WebhookEndpoint.objects.filter(stale, building_id=building_id).update(last_delivery_at=now)
+
+
+def _refused(building_id: int, secret: str, text: str, status: int, reason: str) -> tuple[int, str]:
+    """A body we cannot use: kept for inspection (4xx), if the URL is a real one (404 otherwise)."""
+    if not endpoint_matches(building_id, secret):
+        return 404, "not found"
+    _note_delivery(building_id, timezone.now())
+    return _rejected(building_id, text, status, reason)
+
+
+def _rejected(building_id: int | None, text: str, status: int, reason: str) -> tuple[int, str]:
+    WebhookDelivery.objects.create(
+        building_id=building_id,
         outcome=WebhookDelivery.Outcome.REJECTED,
         status_code=status,
         error=_storable(reason)[:300],
@@ -121,9 +185,9 @@ def _rejected(building: Building | None, text: str, status: int, reason: str) ->
     return status, reason
 
 
-def webhook_rejected_store(*, building: Building | None, text: str, status: int, reason: str) -> None:
-    """Keep an oversized or otherwise refused body (truncated) for inspection."""
-    _rejected(building, text, status, reason)
+def webhook_refused(*, building_id: int, secret: str, text: str, status: int, reason: str) -> tuple[int, str]:
+    """Keep an oversized or otherwise refused body (truncated) for inspection: (HTTP status, reason)."""
+    return _refused(building_id, secret, text, status, reason)
 
 
 def building_connected(*, building_id: int, queue: str | None = None) -> None:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.db.models.functions import ExtractHour, TruncDate
 from django.http import (
     Http404,
@@ -34,31 +34,36 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.butterflymx import BmxError
-from tenants.models import AccessPoint, Building, Role
-from tenants.scope import buildings_visible_to, buildings_where, get_building_or_404, request_roles
+from tenants.models import AccessPoint, Role
+from tenants.scope import buildings_where, get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
 from .filters import AccessLogFilter, CallFilter
-from .models import AccessLogEntry, ReleaseMethod, Stream, WebhookEndpoint
-from .webhooks import MAX_BODY, secret_matches
+from .models import CallRecord, ReleaseMethod, Stream, WebhookEndpoint
+from .webhooks import MAX_BODY
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 CSV_CHUNK = 5000
 
 
+# Pages that only read: no request-long transaction (its BEGIN and COMMIT were two of a log page's
+# round trips). The keyset cursor, not a snapshot, keeps their pages consistent.
+read_only = transaction.non_atomic_requests
+
+
 def _filtered(request: HttpRequest, kind: str):
+    grants = request_grants(request)
     if kind == "calls":
-        fs = CallFilter(request.GET or None, queryset=selectors.calls_visible_to(request.user), request=request)
-    else:
-        fs = AccessLogFilter(request.GET or None, queryset=selectors.entries_visible_to(request.user), request=request)
-    return fs
+        queryset = selectors.calls_visible_to(request.user, grants)
+        return CallFilter(request.GET or None, queryset=queryset, request=request)
+    queryset = selectors.entries_visible_to(request.user, grants)
+    return AccessLogFilter(request.GET or None, queryset=queryset, request=request)
 
 
-def _zones(request: HttpRequest) -> dict[int, object]:
-    """Each visible building's zone by id (the same buildings as ``buildings_visible_to``)."""
-    ids = list(request_roles(request))
-    return {pk: zoneinfo.ZoneInfo(tz) for pk, tz in Building.objects.filter(pk__in=ids).values_list("pk", "time_zone")}
+def _zones(fs) -> dict[int, object]:
+    """Each visible building's zone by id (the filter's building choices: no query of its own)."""
+    return {b.pk: zoneinfo.ZoneInfo(b.time_zone) for b in fs.visible_buildings()}
 
 
 def _is_manager(request: HttpRequest) -> bool:
@@ -72,44 +77,8 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
-@login_required
-def entry_list(request: HttpRequest) -> HttpResponse:
-    fs = _filtered(request, "access")
-    qs = fs.qs.select_related("building", "door").defer(*selectors.LIST_DEFERRED)
-    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
-    zones = _zones(request)
-    # The rows came from the scoped queryset already: which of them have a snapshot, without the URLs.
-    with_snapshot = set(
-        AccessLogEntry.objects.filter(pk__in=[e.pk for e in page.rows])
-        .exclude(snapshot_url="")
-        .values_list("pk", flat=True)
-    )
-    methods = dict(ReleaseMethod.choices)
-    detail = reverse("logs:detail", args=[0])[:-2]  # "/logs/": one reverse, not three per row
-    # Plain strings for the template: 50 rows of attribute lookups and lazy translations add up.
-    rows = []
-    for e in page.rows:
-        local = e.logged_at.astimezone(zones.get(e.building_id))
-        rows.append(
-            {
-                "pk": e.pk,
-                "url": f"{detail}{e.pk}/",
-                "snapshot_url": f"{detail}{e.pk}/snapshot",
-                "iso": e.logged_at.isoformat(),
-                "when": local.strftime("%b %-d, %H:%M:%S"),
-                "short": local.strftime("%H:%M"),
-                "zone": local.tzname(),
-                "building": e.building.name,
-                "door": e.door.name if e.door_id else "",
-                "unit": e.unit_label,
-                "person": e.person_name,
-                "method": str(methods.get(e.release_method, e.release_method)),
-                "type": e.release_type,
-                "status": e.release_status,
-                "snapshot": e.pk in with_snapshot,
-            }
-        )
-    context = {
+def _list_context(request: HttpRequest, fs, page, rows: list, zones: dict) -> dict:
+    return {
         "filter": fs,
         "rows": rows,
         "page": page,
@@ -117,25 +86,59 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         "multi_building": len(zones) > 1,
         "is_manager": _is_manager(request),
     }
-    return render(request, "logs/entry_list.html", context)
 
 
+# The columns of a list row: plain values (no model instances); the snapshot as a yes/no computed by
+# the database, so the URL never leaves it for a list page.
+ENTRY_ROW = ("id", "logged_at", "building_id", "door__name", "unit_label", "person_name", "release_method")
+ENTRY_ROW += ("release_type", "release_status")
+HAS_SNAPSHOT = ExpressionWrapper(~Q(snapshot_url=""), output_field=BooleanField())
+
+
+@read_only
+@login_required
+def entry_list(request: HttpRequest) -> HttpResponse:
+    fs = _filtered(request, "access")
+    qs = fs.qs.values(*ENTRY_ROW, has_snapshot=HAS_SNAPSHOT)
+    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+    zones = _zones(fs)
+    names = {b.pk: b.name for b in fs.visible_buildings()}
+    methods = {code: str(label) for code, label in ReleaseMethod.choices}
+    detail = reverse("logs:detail", args=[0])[:-2]  # "/logs/": one reverse, not three per row
+    # Plain strings for the template: 50 rows of attribute lookups and lazy translations add up.
+    rows = []
+    for e in page.rows:
+        local = e["logged_at"].astimezone(zones.get(e["building_id"]))
+        rows.append(
+            {
+                "url": f"{detail}{e['id']}/",
+                "snapshot_url": f"{detail}{e['id']}/snapshot",
+                "iso": e["logged_at"].isoformat(),
+                "when": local.strftime("%b %-d, %H:%M:%S"),
+                "short": local.strftime("%H:%M"),
+                "zone": local.tzname(),
+                "building": names.get(e["building_id"], ""),
+                "door": e["door__name"] or "",
+                "unit": e["unit_label"],
+                "person": e["person_name"],
+                "method": methods.get(e["release_method"], e["release_method"]),
+                "type": e["release_type"],
+                "status": e["release_status"],
+                "snapshot": e["has_snapshot"],
+            }
+        )
+    return render(request, "logs/entry_list.html", _list_context(request, fs, page, rows, zones))
+
+
+@read_only
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "calls")
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
     page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
-    zones = _zones(request)
+    zones = _zones(fs)
     rows = [(c, timezone.localtime(c.logged_at, zones.get(c.building_id))) for c in page.rows]
-    context = {
-        "filter": fs,
-        "rows": rows,
-        "page": page,
-        "query": _query_without(request, "cursor"),
-        "multi_building": len(zones) > 1,
-        "is_manager": _is_manager(request),
-    }
-    return render(request, "logs/call_list.html", context)
+    return render(request, "logs/call_list.html", _list_context(request, fs, page, rows, zones))
 
 
 @login_required
@@ -205,8 +208,8 @@ def _csv_response(rows, header: list[str], filename: str) -> StreamingHttpRespon
 
 
 def access_csv_rows(request: HttpRequest, fs):
-    zones = _zones(request)
-    names = {b.pk: b.name for b in buildings_visible_to(request.user)}
+    zones = _zones(fs)
+    names = {b.pk: b.name for b in fs.visible_buildings()}
     doors = dict(AccessPoint.objects.filter(building_id__in=list(names)).values_list("id", "name"))
     # Plain strings once: a lazy translated label is re-translated each time the CSV writer str()s it,
     # which cost more than the query itself (40% of an export).
@@ -253,6 +256,7 @@ ACCESS_CSV_HEADER = [
 ]
 
 
+@read_only
 @login_required
 def entry_csv(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "access")
@@ -261,13 +265,14 @@ def entry_csv(request: HttpRequest) -> HttpResponse:
     return _csv_response(access_csv_rows(request, fs), ACCESS_CSV_HEADER, "access-log.csv")
 
 
+@read_only
 @login_required
 def call_csv(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "calls")
     if fs.is_bound and not fs.is_valid():
         return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
-    zones = _zones(request)
-    names = {b.pk: b.name for b in buildings_visible_to(request.user)}
+    zones = _zones(fs)
+    names = {b.pk: b.name for b in fs.visible_buildings()}
     fields = ("logged_at", "id", "building_id", "device_name", "unit_label", "notification_type", "status", "remote_id")
 
     def rows():
@@ -301,6 +306,7 @@ def charts(request: HttpRequest) -> HttpResponse:
     )
 
 
+@read_only
 @login_required
 def charts_data(request: HttpRequest) -> JsonResponse:
     """Aggregates of exactly the filtered set, in the zone of the chosen (or first) building."""
@@ -309,7 +315,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"errors": fs.errors.get_json_data()}, status=400)
     qs = fs.qs.order_by()
     building = fs.form.cleaned_data.get("building") if fs.is_bound else None
-    zone_building = building or buildings_visible_to(request.user).order_by("pk").first()
+    zone_building = building or min(fs.visible_buildings(), key=lambda b: b.pk, default=None)
     zone = zone_building.tz if zone_building else timezone.get_current_timezone()
     by_hour = Counter(
         dict(
@@ -341,12 +347,8 @@ def charts_data(request: HttpRequest) -> JsonResponse:
         .order_by("-n")
         .values_list("door__name", "n")[:10]
     )
-    calls = CallFilter(request.GET or None, queryset=selectors.calls_visible_to(request.user), request=request)
-    call_qs = (
-        calls.qs.order_by()
-        if (not calls.is_bound or calls.is_valid())
-        else selectors.calls_visible_to(request.user).none()
-    )
+    calls = _filtered(request, "calls")
+    call_qs = calls.qs.order_by() if (not calls.is_bound or calls.is_valid()) else CallRecord.objects.none()
     outcomes = list(call_qs.values("status").annotate(n=Count("id")).order_by("-n").values_list("status", "n"))
     return JsonResponse(
         {
@@ -416,29 +418,30 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
 # --- webhook receiver -----------------------------------------------------------------------------
 
 
+def _too_large(building_id: int, secret: str, head: bytes) -> JsonResponse:
+    """Keep the start of an oversized body for inspection; answer 413 (404 for a wrong URL)."""
+    text = head.decode("utf-8", "replace")
+    status, reason = services.webhook_refused(
+        building_id=building_id, secret=secret, text=text, status=413, reason="body too large"
+    )
+    return JsonResponse({"error": reason}, status=status)
+
+
 @csrf_exempt
 @require_POST
 @transaction.non_atomic_requests  # each write commits alone: no request-long transaction, no row held locked
 def webhook(request: HttpRequest, building_id: int, secret: str) -> HttpResponse:
     """Answer fast: no ButterflyMX call here; the delivery only requests a (debounced) sync."""
-    endpoint = WebhookEndpoint.objects.select_related("building").filter(building_id=building_id).first()
-    building = endpoint.building if endpoint else None
-    if building is None or not secret_matches(endpoint, secret):
-        return JsonResponse({"error": "not found"}, status=404)
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY:
-        services.webhook_rejected_store(
-            building=building, text=request.read(4096).decode("utf-8", "replace"), status=413, reason="body too large"
-        )
-        return JsonResponse({"error": "body too large"}, status=413)
+        return _too_large(building_id, secret, request.read(4096))
     body = request.body
     if len(body) > MAX_BODY:
-        services.webhook_rejected_store(
-            building=building, text=body[:4096].decode("utf-8", "replace"), status=413, reason="body too large"
-        )
-        return JsonResponse({"error": "body too large"}, status=413)
-    status, reason = services.delivery_receive(building=building, body=body, endpoint=endpoint)
+        return _too_large(building_id, secret, body[:4096])
+    status, reason = services.delivery_receive(building_id=building_id, secret=secret, body=body)
+    if status == 404:
+        return JsonResponse({"error": reason}, status=404)
     return JsonResponse({"status": reason}, status=status)

@@ -12,8 +12,10 @@ direct link: nobody learns that an object they may not see exists.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 
 from .models import AccessPoint, Building, Membership, Residency, Role, Unit
@@ -84,28 +86,67 @@ def doors_visible_to(user) -> QuerySet[AccessPoint]:
     return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=assigned))
 
 
+@dataclass(frozen=True)
+class Grants:
+    """What one person holds, read in two small queries: staff/manager memberships by building, and
+    the building of each unit they actively live in. Everything a page needs about scope derives
+    from it, so a page asks the database once, whatever its navigation, filters and body ask."""
+
+    memberships: dict[int, Role] = field(default_factory=dict)  # building id -> staff or manager
+    units: dict[int, int] = field(default_factory=dict)  # unit id -> its building id
+
+    @cached_property
+    def roles(self) -> dict[int, Role]:
+        """The strongest role in each building, by building id."""
+        roles: dict[int, Role] = dict.fromkeys(self.units.values(), Role.RESIDENT)
+        for building_id, role in self.memberships.items():
+            current = roles.get(building_id)
+            if current is None or ROLE_RANK[role] > ROLE_RANK[current]:
+                roles[building_id] = role
+        return roles
+
+
+def grants_of(user) -> Grants:
+    """Both kinds of grant in one round trip: memberships and active residencies, as one UNION."""
+    if _anonymous(user):
+        return Grants()
+    no_unit = Value(None, output_field=IntegerField())
+    memberships_q = Membership.objects.filter(user=user).order_by().values_list("building_id", "role", no_unit)
+    residencies_q = (
+        Residency.objects.filter(user=user, is_active=True)
+        .order_by()
+        .values_list("unit__building_id", Value(Role.RESIDENT.value, output_field=CharField()), "unit_id")
+    )
+    units: dict[int, int] = {}
+    memberships: dict[int, Role] = {}
+    for building_id, role, unit_id in memberships_q.union(residencies_q, all=True):
+        if unit_id is not None:
+            units[unit_id] = building_id
+            continue
+        role = Role(role)
+        current = memberships.get(building_id)
+        if current is None or ROLE_RANK[role] > ROLE_RANK[current]:
+            memberships[building_id] = role
+    return Grants(memberships, units)
+
+
+def request_grants(request) -> Grants:
+    """:func:`grants_of` the person making ``request``, looked up once per request."""
+    grants = getattr(request, "_portal_grants", None)
+    if grants is None:
+        grants = grants_of(getattr(request, "user", None))
+        request._portal_grants = grants
+    return grants
+
+
 def roles_by_building(user) -> dict[int, Role]:
     """The strongest role ``user`` holds in each building, by building id."""
-    if _anonymous(user):
-        return {}
-    roles: dict[int, Role] = {}
-    for building_id in Residency.objects.filter(user=user, is_active=True).values_list("unit__building_id", flat=True):
-        roles[building_id] = Role.RESIDENT
-    for building_id, role in Membership.objects.filter(user=user).values_list("building_id", "role"):
-        current = roles.get(building_id)
-        if current is None or ROLE_RANK[Role(role)] > ROLE_RANK[current]:
-            roles[building_id] = Role(role)
-    return roles
+    return grants_of(user).roles
 
 
 def request_roles(request) -> dict[int, Role]:
-    """:func:`roles_by_building` of the person making ``request``, looked up once per request (the
-    navigation, a page's filters and its body all ask)."""
-    roles = getattr(request, "_portal_roles", None)
-    if roles is None:
-        roles = roles_by_building(getattr(request, "user", None))
-        request._portal_roles = roles
-    return roles
+    """:func:`roles_by_building` of the person making ``request``, from :func:`request_grants`."""
+    return request_grants(request).roles
 
 
 def role_at(user, building: Building | int) -> Role | None:

@@ -74,3 +74,13 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _forget_sync_requests():
+    """Each test starts with no remembered sync request: ids come back after a rollback on SQLite."""
+    from logs.services import forget_sync_requests
+
+    forget_sync_requests()
+    yield
+    forget_sync_requests()

@@ -195,3 +195,37 @@ def test_calls_filter_by_status_type_and_door(world, client_for):
     response = client.get(reverse("logs:calls_export") + "?status=opened_door")
     text = b"".join(response.streaming_content).decode()
     assert text.count("\n") == 2 and ",2\r" in text
+
+
+def test_the_rows_escape_what_came_from_butterflymx_and_mark_locked_and_snapshot_entries(world, client_for):
+    hostile = entry_for(
+        world.building_a,
+        remote_id=9001,
+        unit=world.unit_a1,
+        door=world.door_a,
+        logged_at=timezone.now(),
+        release_method=ReleaseMethod.SWIPE_TO_OPEN,
+        release_status="Locked",
+        person_name='<script>alert("x")</script> & Co',
+        snapshot_url="https://bucket.s3.example/hostile.png",
+    )
+    plain = entry_for(
+        world.building_a, remote_id=9002, logged_at=timezone.now() - timedelta(minutes=1), snapshot_url=""
+    )
+    page = client_for(world.manager).get(reverse("logs:list")).content.decode()
+    row = re.search(rf'<tr><td class="text-nowrap"><a href="/logs/{hostile.pk}/">.*?</tr>', page, re.S).group(0)
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in row
+    assert 'class="badge text-bg-secondary">Locked<' in row
+    assert f'src="/logs/{hostile.pk}/snapshot"' in row and 'referrerpolicy="no-referrer"' in row
+    plain_row = re.search(rf'<tr><td class="text-nowrap"><a href="/logs/{plain.pk}/">.*?</tr>', page, re.S).group(0)
+    assert "<img" not in plain_row and "—" in plain_row  # no snapshot; empty cells show a dash
+
+
+def test_a_log_page_costs_a_fixed_handful_of_queries(entries, world, client_for, django_assert_max_num_queries):
+    client = client_for(world.manager)
+    url = reverse("logs:list") + f"?building={world.building_a.pk}&release_method=swipe_to_open"
+    client.get(url)  # the session is read from the database once, then from the cache
+    # user (+ relink flag), grants, building choices, the page, door choices
+    with django_assert_max_num_queries(5):
+        assert client.get(url).status_code == 200

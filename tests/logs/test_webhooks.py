@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import override_settings
@@ -95,14 +96,14 @@ def test_a_burst_of_deliveries_records_the_last_delivery_without_writing_the_end
     assert post(client, hooked.url, DOCUMENTED).status_code == 200
     endpoint = WebhookEndpoint.objects.get(building=hooked.building)
     assert endpoint.last_delivery_at is not None
-    # when more arrive within a few seconds, each is a lookup, one INSERT and one cursor read (and a
-    # savepoint pair under the test's transaction): no UPDATE of the endpoint or of the sync claim,
-    # whose row locks would make concurrent deliveries queue behind each other
+    # when more arrive within a few seconds, each is ONE statement: the INSERT that checks the secret
+    # and de-duplicates; no UPDATE of the endpoint or of the sync claim (whose row locks would make
+    # concurrent deliveries queue behind each other), no cursor read while the first claim covers them
     for ident in (200, 201, 202):
-        with django_assert_max_num_queries(5) as queries:
+        with django_assert_max_num_queries(1) as queries:
             body = {"event": {**DOCUMENTED["event"], "data": {"id": ident}}}
             assert post(client, hooked.url, body).status_code == 200
-        assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+        assert queries.captured_queries[0]["sql"].startswith("INSERT")
     # then every delivery is kept and the endpoint still shows the first one's time (5 s resolution)
     assert WebhookDelivery.objects.filter(outcome="accepted").count() == 4
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).last_delivery_at == endpoint.last_delivery_at
@@ -131,10 +132,32 @@ def test_an_oversized_body_gets_413(hooked, client):
     assert WebhookDelivery.objects.get().status_code == 413
 
 
-def test_a_wrong_secret_is_a_404_and_stores_nothing(hooked, client):
+@pytest.mark.parametrize(
+    "body",
+    [DOCUMENTED, b"{not json", json.dumps({"hello": "world"}), json.dumps({"pad": "x" * 70_000})],
+    ids=["valid", "garbage", "unknown", "oversized"],
+)
+def test_a_wrong_secret_is_a_404_and_stores_nothing(hooked, client, body):
+    url = reverse("logs_webhooks:receive", kwargs={"building_id": hooked.building.pk, "secret": "guess"})
+    assert post(client, url, body).status_code == 404
+    assert not WebhookDelivery.objects.exists()
+    assert WebhookEndpoint.objects.get(building=hooked.building).last_delivery_at is None
+
+
+def test_a_repeat_sent_to_a_wrong_secret_is_a_404_not_a_duplicate(hooked, client):
+    assert post(client, hooked.url, DOCUMENTED).status_code == 200
     url = reverse("logs_webhooks:receive", kwargs={"building_id": hooked.building.pk, "secret": "guess"})
     assert post(client, url, DOCUMENTED).status_code == 404
-    assert not WebhookDelivery.objects.exists()
+    assert list(WebhookDelivery.objects.values_list("outcome", flat=True)) == ["accepted"]
+
+
+def test_the_endpoint_shows_a_delivery_after_the_resolution_window(hooked, client, monkeypatch):
+    assert post(client, hooked.url, DOCUMENTED).status_code == 200
+    first = WebhookEndpoint.objects.get(building=hooked.building).last_delivery_at
+    later = first + timedelta(seconds=services.LAST_DELIVERY_RESOLUTION_S + 1)
+    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    assert post(client, hooked.url, {"event": {**DOCUMENTED["event"], "data": {"id": 999}}}).status_code == 200
+    assert WebhookEndpoint.objects.get(building=hooked.building).last_delivery_at == later
 
 
 def test_get_is_not_allowed_on_the_receiver(hooked, client):

@@ -158,3 +158,20 @@ def test_beat_refreshes_links_an_hour_ahead_of_expiry_and_leaves_fresh_ones(sand
 
     assert BmxLink.objects.get(pk=soon.pk).access_token != soon.access_token
     assert BmxLink.objects.get(pk=fresh.pk).access_token == fresh.access_token
+
+
+@pytest.mark.django_db
+def test_the_relink_banner_follows_the_link_status_with_no_query_when_all_is_well(client, world):
+    from django.test.utils import CaptureQueriesContext
+
+    link = BmxLink.objects.create(
+        user=world.alice, kind="tenant", access_token="a", refresh_token="r", expires_at=timezone.now()
+    )
+    client.force_login(world.alice)
+    with CaptureQueriesContext(connection) as queries:
+        assert b"relink-banner" not in client.get("/").content
+    # the user is loaded with an EXISTS over the links; the links themselves are not read
+    assert not [q for q in queries.captured_queries if q["sql"].startswith('SELECT "tenants_bmxlink"')]
+    link.status = BmxLink.Status.NEEDS_RELINK
+    link.save()
+    assert b"relink-banner" in client.get("/").content
