@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from tenants.models import Building, Device
-from tenants.scope import doors_visible_to, request_roles
+from tenants.scope import GRANT_BUILDING_FIELDS, doors_visible_to, request_grants, request_roles
 
 from .models import AccessLogEntry, CallRecord, ReleaseMethod
 
@@ -63,6 +63,10 @@ class _ChoiceField(ModelChoiceField):
     """
 
     iterator = _ListedChoices
+
+    def preload(self, objects) -> None:
+        """Choices the request already holds (they must be what the queryset would read)."""
+        self._listed = (self.queryset, list(objects))
 
     def objects(self) -> list:
         listed = getattr(self, "_listed", None)
@@ -133,7 +137,13 @@ def _buildings_of(request) -> QuerySet[Building]:
     """Buildings where the person making ``request`` holds any role (the same set as
     :func:`tenants.scope.buildings_visible_to`, from the ids the request already holds)."""
     ids = list(request_roles(request)) if request is not None else []
-    return Building.objects.filter(pk__in=ids).only("id", "name", "time_zone")
+    return Building.objects.filter(pk__in=ids).only(*GRANT_BUILDING_FIELDS)
+
+
+def _preload_buildings(filterset, request) -> None:
+    """The building choices from the request's grants, which carry them: no query of their own."""
+    if request is not None:
+        filterset.form.fields["building"].preload(request_grants(request).buildings())
 
 
 def _in_zone(value: datetime, zone) -> datetime:
@@ -162,6 +172,7 @@ class AccessLogFilter(_Zoned, df.FilterSet):
         user = request.user if request else None
         self.filters["building"].queryset = _buildings_of(request)
         self.filters["door"].queryset = doors_visible_to(user).only("id", "name")
+        _preload_buildings(self, request)
 
     def filter_prefix(self, queryset, name, value):
         value = value.strip()
@@ -188,6 +199,7 @@ class CallFilter(_Zoned, df.FilterSet):
         self.filters["building"].queryset = _buildings_of(request)
         ids = list(request_roles(request)) if request is not None else []
         self.filters["door"].queryset = Device.objects.filter(building_id__in=ids).only("id", "name")
+        _preload_buildings(self, request)
 
     def filter_prefix(self, queryset, name, value):
         value = value.strip()

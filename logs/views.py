@@ -90,8 +90,17 @@ def _list_context(request: HttpRequest, fs, page, rows: list, zones: dict) -> di
 
 # The columns of a list row: plain values (no model instances); the snapshot as a yes/no computed by
 # the database, so the URL never leaves it for a list page.
-ENTRY_ROW = ("id", "logged_at", "building_id", "door__name", "unit_label", "person_name", "release_method")
-ENTRY_ROW += ("release_type", "release_status")
+ENTRY_ROW = (
+    "id",
+    "logged_at",
+    "building_id",
+    "door__name",
+    "unit_label",
+    "person_name",
+    "release_method",
+    "release_type",
+    "release_status",
+)
 HAS_SNAPSHOT = ExpressionWrapper(~Q(snapshot_url=""), output_field=BooleanField())
 
 

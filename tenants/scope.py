@@ -86,14 +86,26 @@ def doors_visible_to(user) -> QuerySet[AccessPoint]:
     return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=assigned))
 
 
+# The columns of Building that Grants carries: enough for choices, names and zones.
+GRANT_BUILDING_FIELDS = ("id", "name", "time_zone")
+
+
 @dataclass(frozen=True)
 class Grants:
-    """What one person holds, read in two small queries: staff/manager memberships by building, and
-    the building of each unit they actively live in. Everything a page needs about scope derives
-    from it, so a page asks the database once, whatever its navigation, filters and body ask."""
+    """What one person holds, read in one query: staff/manager memberships by building, the building
+    of each unit they actively live in, and those buildings' names and zones. Everything a page needs
+    about scope derives from it, so a page asks the database once, whatever its navigation, filters
+    and body ask."""
 
     memberships: dict[int, Role] = field(default_factory=dict)  # building id -> staff or manager
     units: dict[int, int] = field(default_factory=dict)  # unit id -> its building id
+    building_rows: dict[int, tuple] = field(default_factory=dict)  # building id -> GRANT_BUILDING_FIELDS
+
+    def buildings(self) -> list[Building]:
+        """The buildings of any role, by name, as ``Building.objects.only(*GRANT_BUILDING_FIELDS)``
+        would load them (another field, if ever read, loads on access)."""
+        loaded = [Building.from_db("default", GRANT_BUILDING_FIELDS, row) for row in self.building_rows.values()]
+        return sorted(loaded, key=lambda b: (b.name, b.pk))
 
     @cached_property
     def roles(self) -> dict[int, Role]:
@@ -111,15 +123,22 @@ def grants_of(user) -> Grants:
     if _anonymous(user):
         return Grants()
     no_unit = Value(None, output_field=IntegerField())
-    memberships_q = Membership.objects.filter(user=user).order_by().values_list("building_id", "role", no_unit)
+    memberships_q = (
+        Membership.objects.filter(user=user)
+        .order_by()
+        .values_list("building_id", "role", no_unit, "building__name", "building__time_zone")
+    )
+    resident = Value(Role.RESIDENT.value, output_field=CharField())
     residencies_q = (
         Residency.objects.filter(user=user, is_active=True)
         .order_by()
-        .values_list("unit__building_id", Value(Role.RESIDENT.value, output_field=CharField()), "unit_id")
+        .values_list("unit__building_id", resident, "unit_id", "unit__building__name", "unit__building__time_zone")
     )
     units: dict[int, int] = {}
     memberships: dict[int, Role] = {}
-    for building_id, role, unit_id in memberships_q.union(residencies_q, all=True):
+    building_rows: dict[int, tuple] = {}
+    for building_id, role, unit_id, name, time_zone in memberships_q.union(residencies_q, all=True):
+        building_rows[building_id] = (building_id, name, time_zone)
         if unit_id is not None:
             units[unit_id] = building_id
             continue
@@ -127,7 +146,7 @@ def grants_of(user) -> Grants:
         current = memberships.get(building_id)
         if current is None or ROLE_RANK[role] > ROLE_RANK[current]:
             memberships[building_id] = role
-    return Grants(memberships, units)
+    return Grants(memberships, units, building_rows)
 
 
 def request_grants(request) -> Grants:
