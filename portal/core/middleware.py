@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from tenants.models import Membership
+from tenants.scope import request_grants
 
 # Paths a person without MFA may still reach: signing in and out, setting MFA up, static files.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/login", "/pass/", "/p/", "/webhooks/")
@@ -30,7 +30,7 @@ class RequireMfaForStaffMiddleware:
             return False
         if request.path.startswith(EXEMPT_PREFIXES):
             return False
-        if not Membership.objects.filter(user=user).exists():
+        if not request_grants(request).memberships:  # read once per request; the page reuses it
             return False
         from allauth.mfa.models import Authenticator
 
