@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404
+
+from portal.core.prepared import PreparedQuery
 
 from .models import AccessPoint, Building, Membership, Residency, Role, Unit
 
@@ -75,15 +78,59 @@ def units_visible_to(user) -> QuerySet[Unit]:
     return Unit.objects.filter(visible_q(user, building="building", unit="id")).select_related("building")
 
 
-def doors_visible_to(user) -> QuerySet[AccessPoint]:
-    """Doors of staff/manager buildings, plus the doors a resident is assigned."""
-    if _anonymous(user):
-        return AccessPoint.objects.none()
-    # A subquery rather than a join: no duplicate rows, so no DISTINCT over wide rows.
-    assigned = AccessPoint.residencies.through.objects.filter(residency__user=user, residency__is_active=True).values(
+def _assigned_door_ids(user) -> QuerySet:
+    return AccessPoint.residencies.through.objects.filter(residency__user=user, residency__is_active=True).values(
         "accesspoint_id"
     )
-    return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=assigned))
+
+
+def doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint]:
+    """Doors of staff/manager buildings, plus the doors a resident is assigned.
+
+    With the person's :class:`Grants` (a page has them), the staff buildings are a plain id list and
+    the residents' part is asked only of someone who lives somewhere: the query a staff member's log
+    filter runs is then planned in a tenth of the time of the two subqueries.
+    """
+    if _anonymous(user):
+        return AccessPoint.objects.none()
+    if grants is None:
+        # A subquery rather than a join: no duplicate rows, so no DISTINCT over wide rows.
+        return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=_assigned_door_ids(user)))
+    q = Q(building_id__in=list(grants.memberships))
+    if grants.units:
+        q |= Q(pk__in=_assigned_door_ids(user))
+    return AccessPoint.objects.filter(q)
+
+
+def _door_choices_query(user_id):
+    columns = ("id", "name", "building__name")
+    of_their_buildings = (
+        AccessPoint.objects.filter(
+            building__memberships__user_id=user_id, building__memberships__role__in=[Role.STAFF, Role.MANAGER]
+        )
+        .order_by()
+        .values_list(*columns)
+    )
+    assigned = (
+        AccessPoint.objects.filter(residencies__user_id=user_id, residencies__is_active=True)
+        .order_by()
+        .values_list(*columns)
+    )
+    return of_their_buildings.union(assigned).order_by("building__name", "name", "id")
+
+
+DOOR_CHOICES = PreparedQuery(_door_choices_query, "user_id")
+
+
+def door_choices_of(user) -> list[AccessPoint]:
+    """:func:`doors_visible_to` as a door choice lists them (id and name; by building, then name), by
+    a query compiled once per process: the log filters ask on every page."""
+    if _anonymous(user):
+        return []
+    return [
+        AccessPoint.from_db(DEFAULT_DB_ALIAS, ("id", "name"), (pk, name))
+        for pk, name, _building in DOOR_CHOICES.rows(user_id=user.pk)
+    ]
 
 
 # The columns of Building that Grants carries: enough for choices, names and zones.
@@ -118,26 +165,35 @@ class Grants:
         return roles
 
 
-def grants_of(user) -> Grants:
-    """Both kinds of grant in one round trip: memberships and active residencies, as one UNION."""
-    if _anonymous(user):
-        return Grants()
+def _grants_query(user_id):
+    """Both kinds of grant as one UNION: (building id, role, unit id or NULL, building name, zone)."""
     no_unit = Value(None, output_field=IntegerField())
     memberships_q = (
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user_id=user_id)
         .order_by()
         .values_list("building_id", "role", no_unit, "building__name", "building__time_zone")
     )
     resident = Value(Role.RESIDENT.value, output_field=CharField())
     residencies_q = (
-        Residency.objects.filter(user=user, is_active=True)
+        Residency.objects.filter(user_id=user_id, is_active=True)
         .order_by()
         .values_list("unit__building_id", resident, "unit_id", "unit__building__name", "unit__building__time_zone")
     )
+    return memberships_q.union(residencies_q, all=True)
+
+
+# Every page reads the grants: compiled once per process, not per request (portal/core/prepared.py).
+GRANTS_QUERY = PreparedQuery(_grants_query, "user_id")
+
+
+def grants_of(user) -> Grants:
+    """Both kinds of grant in one round trip: memberships and active residencies."""
+    if _anonymous(user):
+        return Grants()
     units: dict[int, int] = {}
     memberships: dict[int, Role] = {}
     building_rows: dict[int, tuple] = {}
-    for building_id, role, unit_id, name, time_zone in memberships_q.union(residencies_q, all=True):
+    for building_id, role, unit_id, name, time_zone in GRANTS_QUERY.rows(user_id=user.pk):
         building_rows[building_id] = (building_id, name, time_zone)
         if unit_id is not None:
             units[unit_id] = building_id
