@@ -1,8 +1,13 @@
 """WSGI entry point for gunicorn."""
 
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 application = get_wsgi_application()
+
+# What is loaded by now (Django, the apps, their models and modules: ~150k objects) lives as long as
+# the process. Frozen, the garbage collector's full passes stop walking it on every ~100th request.
+gc.freeze()
