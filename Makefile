@@ -60,7 +60,7 @@ lint: install-dev
 
 # bench_load.py drives gunicorn with wrk (Debian's package), installed here as .ci/run installs chromium.
 bench: install-dev
-	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null)
 	@set -e; for script in bench/bench_*.py; do echo "# $$script"; $(BIN)/python $$script; done
 
 sandbox: install
