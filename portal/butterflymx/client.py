@@ -305,22 +305,18 @@ class BmxClient:
 
     # --- Logs -----------------------------------------------------------------------------------
 
-    def access_log_pages(
-        self,
-        building_id: int,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        per: int = 100,
-        start_page: int = 1,
-        **filters: Any,
-    ) -> Iterator[tuple[list[dict], dict]]:
-        params = ransack(logged_at_gteq=since, logged_at_lteq=until, **filters)
-        return self.pages(f"/v4/buildings/{building_id}/access_logs", params, per=per, start_page=start_page)
+    def access_log_pages(self, building_id: int, **window: Any) -> Iterator[tuple[list[dict], dict]]:
+        """Pages of a building's access log (contract §4.10); see :meth:`_log_pages` for ``window``."""
+        return self._log_pages(building_id, "access_logs", **window)
 
-    def call_pages(
+    def call_pages(self, building_id: int, **window: Any) -> Iterator[tuple[list[dict], dict]]:
+        """Pages of a building's calls (contract §4.11); see :meth:`_log_pages` for ``window``."""
+        return self._log_pages(building_id, "calls", **window)
+
+    def _log_pages(
         self,
         building_id: int,
+        resource: str,
         *,
         since: datetime | None = None,
         until: datetime | None = None,
@@ -328,8 +324,10 @@ class BmxClient:
         start_page: int = 1,
         **filters: Any,
     ) -> Iterator[tuple[list[dict], dict]]:
+        """Pages of ``(records, meta)`` logged between ``since`` and ``until``, filtered by ransack
+        ``filters``, ``per`` records a page, from ``start_page``."""
         params = ransack(logged_at_gteq=since, logged_at_lteq=until, **filters)
-        return self.pages(f"/v4/buildings/{building_id}/calls", params, per=per, start_page=start_page)
+        return self.pages(f"/v4/buildings/{building_id}/{resource}", params, per=per, start_page=start_page)
 
     # --- Webhook integrations -------------------------------------------------------------------
 
