@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
+from itertools import groupby
 
 import django_filters as df
 from django import forms
@@ -48,7 +49,15 @@ class _ListedChoices(ModelChoiceIterator):
             yield ("", self.field.empty_label)
         if self.field.null_label is not None:
             yield (self.field.null_value, self.field.null_label)
-        for obj in self.field.objects():
+        objects = self.field.objects()
+        group = self.field.group_by
+        if group and len({getattr(obj, group, None) for obj in objects} - {None}) > 1:
+            # Several buildings' doors: "Front Door" twice means nothing without its building.
+            # The objects come ordered by that group (tenants.scope.door_choices_of).
+            for name, members in groupby(objects, key=lambda obj: getattr(obj, group, None)):
+                yield (name, [self.choice(obj) for obj in members])
+            return
+        for obj in objects:
             yield self.choice(obj)
 
     def __len__(self):
@@ -67,6 +76,7 @@ class _ChoiceField(ModelChoiceField):
     """
 
     iterator = _ListedChoices
+    group_by: str | None = None  # an attribute of the objects to group the choices by (<optgroup>)
 
     def preload(self, load: Callable[[], Iterable]) -> None:
         """Choices from ``load()`` instead of the queryset (they must be what it would read), loaded
@@ -228,6 +238,7 @@ class AccessLogFilter(_Zoned, df.FilterSet):
         _preload_buildings(self, request)
         if request is not None:  # the same doors, by a query compiled once per process
             self.form.fields["door"].preload(partial(door_choices_of, user))
+            self.form.fields["door"].group_by = "building_name"
 
     def filter_prefix(self, queryset, name, value):
         value = value.strip()

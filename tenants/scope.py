@@ -123,14 +123,16 @@ DOOR_CHOICES = PreparedQuery(_door_choices_query, "user_id")
 
 
 def door_choices_of(user) -> list[AccessPoint]:
-    """:func:`doors_visible_to` as a door choice lists them (id and name; by building, then name), by
-    a query compiled once per process: the log filters ask on every page."""
+    """:func:`doors_visible_to` as a door choice lists them (id, name and ``building_name``; by
+    building, then name), by a query compiled once per process: the log filters ask on every page."""
     if _anonymous(user):
         return []
-    return [
-        AccessPoint.from_db(DEFAULT_DB_ALIAS, ("id", "name"), (pk, name))
-        for pk, name, _building in DOOR_CHOICES.rows(user_id=user.pk)
-    ]
+    doors = []
+    for pk, name, building_name in DOOR_CHOICES.rows(user_id=user.pk):
+        door = AccessPoint.from_db(DEFAULT_DB_ALIAS, ("id", "name"), (pk, name))
+        door.building_name = building_name  # for grouping the choices by building
+        doors.append(door)
+    return doors
 
 
 # The columns of Building that Grants carries: enough for choices, names and zones.

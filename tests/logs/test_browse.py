@@ -229,3 +229,29 @@ def test_a_log_page_costs_a_fixed_handful_of_queries(entries, world, client_for,
     # user (+ relink flag), grants, building choices, the page, door choices
     with django_assert_max_num_queries(5):
         assert client.get(url).status_code == 200
+
+
+def test_door_choices_are_grouped_by_building_for_someone_who_sees_several(entries, world, client_for):
+    from tenants.models import Membership
+
+    def door_select(client, query=""):
+        html = client.get(reverse("logs:list") + query).content.decode()
+        return re.search(r'<select name="door".*?</select>', html, re.S).group(0)
+
+    flat = door_select(client_for(world.manager))
+    assert "<optgroup" not in flat and "A Front Door" in flat and "B Lobby" not in flat
+
+    Membership.objects.create(user=world.manager, building=world.building_b, role="manager")
+    grouped = door_select(client_for(world.manager))
+    assert re.search(
+        rf'<optgroup label="Building A"><option value="{world.door_a.pk}">A Front Door</option>'
+        rf'<option value="{world.door_a2.pk}">A Garage</option></optgroup>'
+        rf'<optgroup label="Building B"><option value="{world.door_b.pk}">B Lobby</option></optgroup>',
+        grouped,
+    )
+    # a grouped choice still filters, and stays selected
+    chosen = door_select(client_for(world.manager), f"?door={world.door_b.pk}")
+    assert f'<option value="{world.door_b.pk}" selected>B Lobby</option>' in chosen
+    page = client_for(world.manager).get(reverse("logs:list") + f"?door={world.door_a.pk}")
+    assert b"is-invalid" not in page.content
+    assert set(ids_on_page(page)) == {e.pk for e in entries if e.door_id == world.door_a.pk}

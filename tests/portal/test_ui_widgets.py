@@ -22,6 +22,10 @@ class Everything(forms.Form):
     one = forms.ChoiceField(choices=[("", "---"), ("a", "Apple & <pear>"), ("b", "Banana")])
     many = forms.MultipleChoiceField(choices=[("x", "X"), ("y", "Y"), ("z", "Z")], required=False)
     building = forms.ModelChoiceField(queryset=Building.objects.order_by("name"), required=False)
+    door = forms.ChoiceField(
+        choices=[("", "---"), ("Crimson & Co", [("1", "Front"), ("2", "Garage")]), ("Pacific", [("3", "Front")])],
+        required=False,
+    )
 
 
 @pytest.mark.django_db
@@ -29,8 +33,8 @@ class Everything(forms.Form):
 def test_the_fast_select_matches_djangos_rendering(data):
     building = f.BuildingFactory(name="Crimson")
     f.BuildingFactory(name="Pacific")
-    form = Everything({**(data or {}), "building": str(building.pk)} if data else None)
-    for name in ("one", "many", "building"):
+    form = Everything({**(data or {}), "building": str(building.pk), "door": "2"} if data else None)
+    for name in ("one", "many", "building", "door"):
         attrs = {"class": "form-select", "aria-describedby": f"id_{name}-help"}
         django_html = form[name].as_widget(attrs=attrs)
 
