@@ -1,8 +1,9 @@
 """Portal rows that mirror the sandbox's demo portfolio, with real tokens from the sandbox.
 
-A stand-in for the roster sync of the linking issue: it creates the local Building/Unit/AccessPoint/
-Residency rows whose ``bmx_id``s match ``sandbox/seed.py`` and ``BmxLink``s holding tokens obtained with
-the password grant. Replace with the sync once it lands.
+It creates the local Building/Unit/AccessPoint/Residency rows whose ``bmx_id``s match ``sandbox/seed.py``
+directly, and ``BmxLink``s holding tokens obtained with the password grant. The roster sync does the
+same for real (``tests/dashboard/conftest.py`` ``build_crimson`` goes through it); the passes tests keep
+these hand-made rows so that they fail for their own reasons, not the roster sync's.
 """
 
 from __future__ import annotations

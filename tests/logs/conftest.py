@@ -1,8 +1,9 @@
 """A connected building from the sandbox's demo portfolio: Crimson Tower with its admin link.
 
 The rows are made here from the sandbox's own answers (``/_sandbox/state``), with the bmx_ids of the
-seed, the way the linking issue's roster sync will make them. The admin token is a real one from the
-sandbox's password grant.
+seed, as the roster sync makes them (``tests/dashboard/conftest.py`` ``build_crimson`` runs the sync
+itself; the log tests keep to these rows so that they fail for their own reasons). The admin token
+is a real one from the sandbox's password grant.
 """
 
 from __future__ import annotations
