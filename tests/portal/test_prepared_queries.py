@@ -32,7 +32,7 @@ def test_a_prepared_query_returns_what_the_orm_returns_for_each_value(world):
     assert units.rows(building_id=-1) == []
 
 
-def test_it_is_built_and_compiled_once_then_only_executed(world, monkeypatch):
+def test_it_is_built_and_compiled_once_then_only_executed(world):
     built = []
 
     def build(building_id):
