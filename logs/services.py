@@ -112,9 +112,11 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
     try:
         nudge = parse_delivery(body)
     except UnknownPayload as exc:
-        return _refused(building_id, secret, text, 422, str(exc))
+        return webhook_refused(building_id=building_id, secret=secret, text=text, status=422, reason=str(exc))
     except ValueError:  # includes JSON and UTF-8 decoding errors
-        return _refused(building_id, secret, text, 400, "the body is not valid JSON")
+        return webhook_refused(
+            building_id=building_id, secret=secret, text=text, status=400, reason="the body is not valid JSON"
+        )
     now = timezone.now()
     style = _storable(nudge.style)[:32]
     if _insert_accepted(building_id, secret_hash(secret), style, _storable(nudge.dedupe_key)[:128], redact(text), now):
@@ -166,8 +168,9 @@ def _note_delivery(building_id: int, now: datetime) -> None:
     WebhookEndpoint.objects.filter(stale, building_id=building_id).update(last_delivery_at=now)
 
 
-def _refused(building_id: int, secret: str, text: str, status: int, reason: str) -> tuple[int, str]:
-    """A body we cannot use: kept for inspection (4xx), if the URL is a real one (404 otherwise)."""
+def webhook_refused(*, building_id: int, secret: str, text: str, status: int, reason: str) -> tuple[int, str]:
+    """A body we cannot use (unparseable, oversized): kept, truncated, for inspection if the URL is a
+    real one; (HTTP status, reason), 404 for a wrong URL."""
     if not endpoint_matches(building_id, secret):
         return 404, "not found"
     _note_delivery(building_id, timezone.now())
@@ -183,11 +186,6 @@ def _rejected(building_id: int | None, text: str, status: int, reason: str) -> t
         body=redact(_storable(text)),
     )
     return status, reason
-
-
-def webhook_refused(*, building_id: int, secret: str, text: str, status: int, reason: str) -> tuple[int, str]:
-    """Keep an oversized or otherwise refused body (truncated) for inspection: (HTTP status, reason)."""
-    return _refused(building_id, secret, text, status, reason)
 
 
 def building_connected(*, building_id: int, queue: str | None = None) -> None:
