@@ -9,6 +9,8 @@ middleware) spares every page a query of its own; the links themselves are read 
 
 from __future__ import annotations
 
+from functools import cache
+
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -32,8 +34,10 @@ def _user_with_flags(user_id):
     )
 
 
-def _user_columns() -> list[str]:
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
+@cache
+def _user_columns() -> tuple[str, ...]:
+    """The user model's columns, in ``from_db`` order (looked up once: every request loads a user)."""
+    return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
 
 
 USER_WITH_FLAGS = PreparedQuery(_user_with_flags, "user_id")
