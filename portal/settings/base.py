@@ -170,6 +170,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Building Portal"
 # Staff and managers must set up TOTP before using the portal when this is on (on in production).
 PORTAL_REQUIRE_MFA_FOR_STAFF = env_setting(env.bool, "PORTAL_REQUIRE_MFA_FOR_STAFF", default=False)
+# Production turns this on: leaky or one-machine configurations refuse to start (portal/core/checks.py).
+PORTAL_REFUSE_UNSAFE = False
+PORTAL_ALLOW_UNSAFE: dict[str, bool] = {}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
