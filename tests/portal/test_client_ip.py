@@ -133,3 +133,27 @@ def test_a_locked_pair_spends_nothing_of_the_accounts_ceiling(client, db, settin
     elsewhere = [TOO_MANY in login(client, desk.email, "wrong", "203.0.113.30").decode() for _ in range(4)]
 
     assert elsewhere == [False, False, False, True]  # 5 + 3 = the ceiling of 8
+
+
+@pytest.mark.parametrize(
+    ("action", "path", "form"),
+    [
+        ("signup", "/accounts/signup/", {"email": "new@example.test", "password1": "x", "password2": "y"}),
+        ("reset_password", "/accounts/password/reset/", {"email": "someone@example.test"}),
+    ],
+)
+def test_sign_up_and_password_reset_limits_key_on_the_address_behind_the_proxy(
+    client, db, settings, proxies, action, path, form
+):
+    proxies(1)
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, action: "2/m/ip"}
+
+    def post(address: str) -> int:
+        # every request reaches the server from the proxy, 10.0.0.1; the client is the header's last entry
+        return client.post(path, form, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.1, {address}").status_code
+
+    first = [post("203.0.113.40") for _ in range(3)]
+    other = post("203.0.113.41")
+
+    assert first[2] == 429 and 429 not in first[:2]
+    assert other != 429
