@@ -157,7 +157,9 @@ def front_desk(transactional_db):
     return email
 
 
-def test_one_addresss_failed_logins_do_not_lock_the_front_desk_out_elsewhere(behind_nginx, two_addresses, front_desk):
+def test_failed_logins_from_one_address_do_not_lock_the_front_desk_out_at_another(
+    behind_nginx, two_addresses, front_desk
+):
     attacker, desk = (Client(address, behind_nginx) for address in two_addresses)
 
     first_five = [attacker.login(front_desk, "wrong-guess") for _ in range(5)]
