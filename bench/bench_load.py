@@ -56,7 +56,6 @@ import random
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -86,12 +85,8 @@ REDIS = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '11')}"
 GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "--workers 2").split()
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+# nginx in front of gunicorn, configured as docs/operations.md deploys it (shared with the tests).
+from tests.plugins.nginx import free_port, start_nginx, stop  # noqa: E402
 
 # --- the load generator: wrk, driven by small Lua scripts ----------------------------------------
 
@@ -158,41 +153,6 @@ def binary(name: str) -> str:
     if found is None:
         raise SystemExit(f"bench_load needs {name}: apt-get install {name} (make bench installs it)")
     return found
-
-
-# The reverse proxy in front of gunicorn, configured as a production proxy would pass requests on
-# (TLS itself left out: loopback). nginx buffers each request before it opens a connection upstream.
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {var}/nginx.pid;
-error_log {var}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {var}/nginx-body;
-  proxy_temp_path {var}/nginx-proxy;
-  fastcgi_temp_path {var}/nginx-fastcgi;
-  uwsgi_temp_path {var}/nginx-uwsgi;
-  scgi_temp_path {var}/nginx-scgi;
-  upstream portal {{ server 127.0.0.1:{upstream}; }}
-  server {{
-    listen 127.0.0.1:{port};
-    location / {{
-      proxy_pass http://portal;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-Proto https;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }}
-  }}
-}}
-"""
-
-
-def start_nginx(var_dir: Path, port: int, upstream: int, log) -> subprocess.Popen:
-    conf = var_dir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(var=var_dir, port=port, upstream=upstream))
-    return subprocess.Popen([binary("nginx"), "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
 
 
 def run_wrk(port: int, script: str, connections: int, seconds: float, env: dict[str, str]) -> dict:
@@ -355,6 +315,9 @@ def portal_env(var_dir: Path, sandbox_url: str, port: int) -> dict[str, str]:
         "BMX_API_BASE": sandbox_url,
         "BMX_ACCOUNTS_BASE": sandbox_url,
         "PORTAL_SITE_URL": f"http://127.0.0.1:{port}",
+        # Production refuses the printing console backends (portal/core/checks.py): nothing is sent here.
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PASSES_SMS_BACKEND": "passes.sms.LocmemBackend",
     }
 
 
@@ -496,16 +459,6 @@ def login(base: str, email: str, password: str) -> str:
     )
     assert check.status_code == 200, f"the signed-in manager got {check.status_code} on /logs/"
     return cookie
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.core.clientip import client_ip
 from tenants.scope import buildings_where
 
 from . import selectors, services, sharing
@@ -266,10 +267,10 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """A fixed one-minute window per client address, counted atomically in the shared cache."""
+    """A fixed one-minute window per client address (behind the proxy), counted atomically in the cache."""
     limit = getattr(settings, "PASSES_GUEST_RATE_PER_MINUTE", 30)
     minute = int(timezone.now().timestamp() // 60)
-    key = f"passes:guest:{request.META.get('REMOTE_ADDR', '')}:{minute}"
+    key = f"passes:guest:{client_ip(request)}:{minute}"
     cache.add(key, 0, 70)
     try:
         count = cache.incr(key)

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import beat_init, setup_logging, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 
@@ -24,3 +24,22 @@ def use_django_logging(**kwargs) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_unsafe_configuration(**kwargs) -> None:
+    """Workers and beat run no system checks: production's refusals (portal/core/checks.py) run here.
+
+    Celery logs and swallows an exception raised by a signal receiver, so the refusal exits instead.
+    """
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    django.setup()  # a no-op when Celery's Django fix-up has already done it
+    from portal.core.checks import refuse_unsafe_configuration as refuse
+
+    try:
+        refuse()
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"ImproperlyConfigured: {exc}") from None

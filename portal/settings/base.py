@@ -156,10 +156,20 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env_setting(env.str, "ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http")
-# allauth's own rate limits (cache-backed): failed logins per IP and per account, and the rest.
+# The client's address is read from X-Forwarded-For, this many entries from the right: the number of
+# proxies in front of the portal that append to it (0: REMOTE_ADDR, no proxy; production: 1, nginx).
+# Every per-address limit keys on it (portal/core/clientip.py); allauth reads the same count.
+PORTAL_TRUSTED_PROXY_COUNT = env_setting(env.int, "PORTAL_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
+# The portal's adapter: that address behind the proxy, and failed logins limited per account+address.
+ACCOUNT_ADAPTER = "portal.accounts.adapter.PortalAccountAdapter"
+# allauth's rate limits (cache-backed). Failed logins: 10 a minute per address, a ceiling of 100 an hour
+# per account (only a many-address attack reaches it), and 5 per 5 minutes per account *and* address
+# (login_failed_pair, portal/accounts/adapter.py): one address's guesses never lock the front desk out.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
+    "login_failed": "10/m/ip,100/h/key",
+    "login_failed_pair": "5/5m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
@@ -170,6 +180,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Building Portal"
 # Staff and managers must set up TOTP before using the portal when this is on (on in production).
 PORTAL_REQUIRE_MFA_FOR_STAFF = env_setting(env.bool, "PORTAL_REQUIRE_MFA_FOR_STAFF", default=False)
+# Production turns this on: leaky or one-machine configurations refuse to start (portal/core/checks.py).
+PORTAL_REFUSE_UNSAFE = False
+PORTAL_ALLOW_UNSAFE: dict[str, bool] = {}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -218,9 +231,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # A guard against accidents, not a security control (real limits are enforced atomically).
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+    "DEFAULT_THROTTLE_CLASSES": [  # DRF's, keyed on the client's address behind the proxy
+        "portal.api.throttling.AnonRateThrottle",
+        "portal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
 }

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, env_setting
 
 REQUIRED = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "TOKEN_ENCRYPTION_KEYS")
 missing = [name for name in REQUIRED if not env.str(name, default="").strip()]
@@ -37,3 +37,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # Structured logs: one JSON object per line, secrets redacted by the handler's filter.
 LOGGING["handlers"]["console"]["formatter"] = env.str("PORTAL_LOG_FORMAT", default="json")  # noqa: F405
+
+# Behind the one nginx docs/operations.md requires: the client's address is the right-most entry of
+# X-Forwarded-For (portal/core/clientip.py). Set it to the number of proxies that append to the header.
+PORTAL_TRUSTED_PROXY_COUNT = env_setting(env.int, "PORTAL_TRUSTED_PROXY_COUNT", default=1)
+ALLAUTH_TRUSTED_PROXY_COUNT = PORTAL_TRUSTED_PROXY_COUNT
+
+# Refuse to start with a leaky or one-machine configuration (portal/core/checks.py) unless its own
+# variable accepts it: PORTAL_ALLOW_UNSAFE_EMAIL_BACKEND, _SMS_BACKEND, _SQLITE, _FILE_CACHE, _FILE_BROKER.
+PORTAL_REFUSE_UNSAFE = True
+PORTAL_ALLOW_UNSAFE = {
+    thing: env_setting(env.bool, f"PORTAL_ALLOW_UNSAFE_{thing}", default=False)
+    for thing in ("EMAIL_BACKEND", "SMS_BACKEND", "SQLITE", "FILE_CACHE", "FILE_BROKER")
+}
