@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp, utc_timestamp
-from tenants.limits import MESSAGES, PASSES, LimitReached, abuse_claim
+from tenants.limits import MESSAGES, PASSES, Claim, LimitReached, abuse_claim
 from tenants.models import AccessPoint, BmxLink, Residency
 from tenants.scope import has_role
 from tenants.services import client_for_link
@@ -166,15 +166,27 @@ def _keychain_body(data: PassInput, tenant_id: int) -> dict:
     return body
 
 
-def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass | None = None) -> Pass:
-    """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring)."""
-    link = acting_link(actor=actor, residency=residency)
-    if residency.bmx_tenant_id is None:
-        raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+def pass_create(
+    *, actor, residency: Residency, data: PassInput, replaces: Pass | None = None, claims: list[Claim] | None = None
+) -> Pass:
+    """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring).
+
+    ``claims``: the pass's claims on the limits when the caller made them already (a retry claims
+    before it removes the failed pass); they are given back if the pass is not made.
+    """
+    try:
+        link = acting_link(actor=actor, residency=residency)
+        if residency.bmx_tenant_id is None:
+            raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+    except PassError:
+        for claim in claims or []:
+            claim.refund()
+        raise
     client = client_for_link(link)
     unit = residency.unit
     # Step 0: the abuse limits, claimed (and committed) before anything is written or sent.
-    claims = _claim_pass(actor=actor or residency.user, building=unit.building, data=data)
+    if claims is None:
+        claims = _claim_pass(actor=actor or residency.user, building=unit.building, data=data)
     # Step 1: the local row, committed before any remote call.
     with transaction.atomic():
         pass_obj = Pass.objects.create(
@@ -246,7 +258,7 @@ def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass 
     return pass_obj
 
 
-def _claim_pass(*, actor, building, data: PassInput) -> list:
+def _claim_pass(*, actor, building, data: PassInput) -> list[Claim]:
     """One pass, and one message per recipient, against the hourly limits; raises :class:`PassLimited`."""
     try:
         with transaction.atomic():  # a refused message claim rolls the pass claim back too
@@ -409,8 +421,15 @@ def pass_retry_failed(*, pass_obj: Pass, actor) -> Pass:
         raise PassError("The resident of this pass no longer lives here.")
     data = pass_input_from(pass_obj)
     residency = pass_obj.residency
-    pass_remove_failed(pass_obj=pass_obj, actor=actor)
-    return pass_create(actor=actor, residency=residency, data=data)
+    # The limits first: a retry they refuse must not have removed the failed pass (nothing lost).
+    claims = _claim_pass(actor=actor or residency.user, building=pass_obj.building, data=data)
+    try:
+        pass_remove_failed(pass_obj=pass_obj, actor=actor)
+    except PassError:
+        for claim in claims:
+            claim.refund()
+        raise
+    return pass_create(actor=actor, residency=residency, data=data, claims=claims)
 
 
 def failed_passes_cleanup() -> int:

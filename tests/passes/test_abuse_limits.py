@@ -174,3 +174,13 @@ def test_a_message_the_provider_could_not_send_is_not_counted(world, client_for,
     settings.PASSES_SMS_BACKEND = "passes.sms.LocmemBackend"
     assert "was sent to" in share(client, key, "(212) 555-0199").content.decode()
     assert [m.to for m in sms.outbox] == ["+12125550199"]
+
+
+def test_a_retry_the_limit_refuses_keeps_the_failed_pass(world, client_for, settings):
+    settings.PORTAL_LIMIT_PASSES_PER_PERSON = 0
+    failed = make_pass(world.alice.residencies.get(), name="Half made", status="failed")
+
+    page = client_for(world.alice).post(f"/passes/{failed.pk}/retry/", follow=True)
+
+    assert "reached your limit of 0 passes an hour" in page.content.decode()
+    assert Pass.objects.get(pk=failed.pk).status == Pass.Status.FAILED
