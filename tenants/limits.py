@@ -93,11 +93,18 @@ def _key(kind: str, building_id: int, user_id: int | None = None) -> str:
     return key if user_id is None else f"{key}:u:{user_id}"
 
 
+def _amount(n: int, kind: str) -> str:
+    """``"1 message"``, ``"20 messages"``, ``"1 pass"``, ``"0 passes"``."""
+    if kind == MESSAGES:
+        return f"{n} message" if n == 1 else f"{n} messages"
+    return f"{n} pass" if n == 1 else f"{n} passes"
+
+
 def in_words(seconds: int) -> str:
     """``"in 12 minutes"`` / ``"in 40 seconds"``: when a refused person may try again."""
     if seconds >= 90:
         return f"in {round(seconds / 60)} minutes"
-    return f"in {seconds} seconds"
+    return "in 1 second" if seconds == 1 else f"in {seconds} seconds"
 
 
 def abuse_claim(*, user, building: Building, kind: str, amount: int = 1, now: datetime | None = None) -> Claim:
@@ -113,18 +120,17 @@ def abuse_claim(*, user, building: Building, kind: str, amount: int = 1, now: da
         return Claim(keys=(), amount=0, at=now)
     limits = effective_limits(building)
     person_key, building_key = _key(kind, building.pk, user.pk), _key(kind, building.pk)
-    noun = "messages" if kind == MESSAGES else "passes"
     wait = retry_after(window_s=HOUR, now=now)
     with transaction.atomic():
         if not rate_hit(key=person_key, limit=limits[f"{kind}_per_person"], window_s=HOUR, now=now, amount=amount):
             raise LimitReached(
-                f"You have reached your limit of {limits[f'{kind}_per_person']} {noun} an hour at "
+                f"You have reached your limit of {_amount(limits[f'{kind}_per_person'], kind)} an hour at "
                 f"{building.name}. Try again {in_words(wait)}, or ask the building's manager.",
                 wait,
             )
         if not rate_hit(key=building_key, limit=limits[f"{kind}_per_building"], window_s=HOUR, now=now, amount=amount):
             raise LimitReached(
-                f"{building.name} has reached its limit of {limits[f'{kind}_per_building']} {noun} an hour. "
+                f"{building.name} has reached its limit of {_amount(limits[f'{kind}_per_building'], kind)} an hour. "
                 f"Try again {in_words(wait)}, or ask the building's manager.",
                 wait,
             )

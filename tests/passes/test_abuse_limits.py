@@ -88,7 +88,7 @@ def test_the_api_refuses_past_the_limit_with_429_retry_after_and_the_error_shape
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= HOUR
     body = refused.json()
-    assert body["code"] == "rate_limited" and "limit of 1 passes an hour" in body["detail"]
+    assert body["code"] == "rate_limited" and "limit of 1 pass an hour" in body["detail"]
     assert set(body) >= {"detail", "code", "errors"}
     assert Pass.objects.count() == 1 and keychain_count(sandbox) == before
 
@@ -127,7 +127,7 @@ def test_recipients_count_as_messages_and_a_refusal_makes_no_pass(bmx, sandbox, 
 
     refused = create_on_api(client, bmx.rosa_residency, recipients=["a@example.com", "+12125550100"])
 
-    assert refused.status_code == 429 and "limit of 1 messages an hour" in refused.json()["detail"]
+    assert refused.status_code == 429 and "limit of 1 message an hour" in refused.json()["detail"]
     assert not Pass.objects.exists() and keychain_count(sandbox) == before
     assert rate_count(key=f"pass:b:{bmx.crimson.pk}:u:{bmx.rosa.pk}", window_s=HOUR) == 0
 

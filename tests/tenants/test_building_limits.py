@@ -48,7 +48,7 @@ def test_a_manager_raises_a_limit_and_the_higher_limit_applies(world, client_for
     alice = client_for(world.alice)
     alice.post(f"/passes/keys/{key.pk}/share/", {"to": "a@example.com"})
     refused = alice.post(f"/passes/keys/{key.pk}/share/", {"to": "b@example.com"}, follow=True)
-    assert "limit of 1 messages an hour" in refused.content.decode()
+    assert "limit of 1 message an hour" in refused.content.decode()
 
     saved = client_for(world.manager).post(limits_url(world.building_a), values(messages_per_person=3), follow=True)
 
