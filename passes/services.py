@@ -12,6 +12,10 @@ one must never exist there without a local row that shows it. Hence:
    delete fails, the pass stays ``failed`` with its keychain id, shown to its owner with "Retry" and
    "Remove", and :func:`failed_passes_cleanup` (Celery beat) keeps trying to delete the keychain.
 
+Before step 1, the pass (and one message per recipient, whom ButterflyMX e-mails or texts) is claimed
+against the hourly abuse limits (:mod:`tenants.limits`): a pass refused by a limit writes nothing and
+calls nothing, and a pass that ButterflyMX refuses gives its claim back.
+
 Views that call these run with ``transaction.non_atomic_requests`` so each step commits on its own.
 """
 
@@ -27,10 +31,12 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp, utc_timestamp
+from tenants.limits import MESSAGES, PASSES, Claim, LimitReached, abuse_claim
 from tenants.models import AccessPoint, BmxLink, Residency
 from tenants.scope import has_role
 from tenants.services import client_for_link
 
+from . import sharing
 from .models import Pass, VisitorKey
 from .rules import Window
 
@@ -63,6 +69,22 @@ class PassError(Exception):
         self.message = message
         self.errors = errors or {None: [message]}
         self.pass_obj = pass_obj  # set when a failed pass was kept for the person to retry or remove
+
+
+class PassLimited(PassError):
+    """An hourly limit refused the pass or its messages: nothing was created, sent or counted."""
+
+    def __init__(self, limited: LimitReached):
+        super().__init__(limited.message)
+        self.retry_after = limited.retry_after
+
+
+class ShareFailed(Exception):
+    """The message could not be sent (the claim was given back); ``message`` says so in words."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -144,13 +166,27 @@ def _keychain_body(data: PassInput, tenant_id: int) -> dict:
     return body
 
 
-def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass | None = None) -> Pass:
-    """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring)."""
-    link = acting_link(actor=actor, residency=residency)
-    if residency.bmx_tenant_id is None:
-        raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+def pass_create(
+    *, actor, residency: Residency, data: PassInput, replaces: Pass | None = None, claims: list[Claim] | None = None
+) -> Pass:
+    """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring).
+
+    ``claims``: the pass's claims on the limits when the caller made them already (a retry claims
+    before it removes the failed pass); they are given back if the pass is not made.
+    """
+    try:
+        link = acting_link(actor=actor, residency=residency)
+        if residency.bmx_tenant_id is None:
+            raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+    except PassError:
+        for claim in claims or []:
+            claim.refund()
+        raise
     client = client_for_link(link)
     unit = residency.unit
+    # Step 0: the abuse limits, claimed (and committed) before anything is written or sent.
+    if claims is None:
+        claims = _claim_pass(actor=actor or residency.user, building=unit.building, data=data)
     # Step 1: the local row, committed before any remote call.
     with transaction.atomic():
         pass_obj = Pass.objects.create(
@@ -181,6 +217,8 @@ def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass 
         if exc.status == 0 or exc.status >= 500:
             _delete_unacknowledged_keychains(client, pass_obj, residency.bmx_tenant_id)
         pass_obj.delete()
+        for claim in claims:  # no pass, and ButterflyMX sent nobody anything
+            claim.refund()
         errors = bmx_field_errors(exc) if exc.status == 422 else {None: [exc.human_message]}
         raise PassError(exc.human_message, errors) from exc
     pass_obj.bmx_keychain_id = keychain["id"]
@@ -214,9 +252,21 @@ def pass_create(*, actor, residency: Residency, data: PassInput, replaces: Pass 
         errors = bmx_field_errors(exc) if exc.status == 422 else {None: [exc.human_message]}
         _undo_keychain(client, pass_obj, exc)
         if pass_obj.pk is None:
+            claims[0].refund()  # no pass; the recipients' messages went out with the keychain
             raise PassError(exc.human_message, errors) from exc
         raise PassError(pass_obj.failure, errors, pass_obj=pass_obj) from exc
     return pass_obj
+
+
+def _claim_pass(*, actor, building, data: PassInput) -> list[Claim]:
+    """One pass, and one message per recipient, against the hourly limits; raises :class:`PassLimited`."""
+    try:
+        with transaction.atomic():  # a refused message claim rolls the pass claim back too
+            passes = abuse_claim(user=actor, building=building, kind=PASSES)
+            messages = abuse_claim(user=actor, building=building, kind=MESSAGES, amount=len(data.recipients))
+    except LimitReached as limited:
+        raise PassLimited(limited) from None
+    return [passes, messages]
 
 
 def _apply_key(key: VisitorKey, item: dict) -> None:
@@ -283,6 +333,31 @@ def pass_replace(*, actor, old: Pass, data: PassInput) -> tuple[Pass, str | None
     return new, None
 
 
+# --- Share --------------------------------------------------------------------------------------
+
+
+def key_share(*, actor, key: VisitorKey, to: str, url: str) -> None:
+    """Send a visitor's guest link to ``to`` (an e-mail address, else a phone number), within limits.
+
+    The message is claimed against the hourly limits first (:class:`PassLimited` when refused: nothing
+    sent); if the e-mail or SMS backend then fails, the claim is given back and :class:`ShareFailed`
+    raised, so only messages that went out are counted.
+    """
+    try:
+        claim = abuse_claim(user=actor, building=key.pass_obj.building, kind=MESSAGES)
+    except LimitReached as limited:
+        raise PassLimited(limited) from None
+    try:
+        if "@" in to:
+            sharing.send_by_email(key, to, url)
+        else:
+            sharing.send_by_sms(key, to, url)
+    except Exception as exc:  # any backend (SMTP, an SMS provider's client) failing means: not sent
+        claim.refund()
+        logger.warning("share of key %s failed: %s", key.pk, type(exc).__name__)
+        raise ShareFailed("The message could not be sent just now; nothing was sent. Try again.") from exc
+
+
 # --- Revoke, retry, remove ------------------------------------------------------------------------
 
 
@@ -346,8 +421,15 @@ def pass_retry_failed(*, pass_obj: Pass, actor) -> Pass:
         raise PassError("The resident of this pass no longer lives here.")
     data = pass_input_from(pass_obj)
     residency = pass_obj.residency
-    pass_remove_failed(pass_obj=pass_obj, actor=actor)
-    return pass_create(actor=actor, residency=residency, data=data)
+    # The limits first: a retry they refuse must not have removed the failed pass (nothing lost).
+    claims = _claim_pass(actor=actor or residency.user, building=pass_obj.building, data=data)
+    try:
+        pass_remove_failed(pass_obj=pass_obj, actor=actor)
+    except PassError:
+        for claim in claims:
+            claim.refund()
+        raise
+    return pass_create(actor=actor, residency=residency, data=data, claims=claims)
 
 
 def failed_passes_cleanup() -> int:

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import AccessPoint, BmxLink, Building, Device, Membership, Residency, RosterSync, TenantRecord, Unit
+from .models import (
+    AccessPoint,
+    BmxLink,
+    Building,
+    BuildingLimits,
+    Device,
+    Membership,
+    Residency,
+    RosterSync,
+    TenantRecord,
+    Unit,
+)
 
 
 @admin.register(Building)
@@ -65,3 +76,18 @@ class TenantRecordAdmin(admin.ModelAdmin):
     list_display = ["__str__", "building", "unit", "registration_status", "is_active"]
     list_filter = ["building", "is_active"]
     search_fields = ["first_name", "last_name", "email"]
+
+
+@admin.register(BuildingLimits)
+class BuildingLimitsAdmin(admin.ModelAdmin):
+    """Managers set these on the building page; operators may look (empty: the portal default)."""
+
+    list_display = [
+        "building",
+        "messages_per_person",
+        "messages_per_building",
+        "passes_per_person",
+        "passes_per_building",
+        "updated_at",
+    ]
+    readonly_fields = ["updated_at", "updated_by"]

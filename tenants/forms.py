@@ -1,8 +1,10 @@
-"""Forms of the tenants app: the profile and the PIN."""
+"""Forms of the tenants app: the profile, the PIN, and a building's usage limits."""
 
 from __future__ import annotations
 
 from django import forms
+
+from .pin_rules import REFUSED
 
 
 class ProfileForm(forms.Form):
@@ -23,9 +25,10 @@ class PinForm(forms.Form):
         label="New PIN",
         max_length=6,
         required=False,
+        error_messages={"max_length": REFUSED},  # the same words as every other refused code
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}),
-        help_text="6 digits, not a sequence (123456) or repeated digits (111111). Leave empty and choose "
-        "Generate for a strong one.",
+        help_text="6 digits, not a sequence (123456) or a repeated pattern (111111, 121212). Leave empty and "
+        "choose Generate for a strong one.",
     )
     generate = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
@@ -34,3 +37,22 @@ class PinForm(forms.Form):
         if not data.get("generate") and not data.get("code"):
             self.add_error("code", "Enter a PIN, or choose Generate.")
         return data
+
+
+class BuildingLimitsForm(forms.Form):
+    """A manager's hourly limits for one building; an empty field goes back to the portal's default."""
+
+    MAX = 100_000
+
+    def __init__(self, *args, usage=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for row in usage:  # ``tenants.limits.LimitUsage``, one per limit, in display order
+            self.fields[row.limit.field] = forms.IntegerField(
+                label=row.limit.label + " per hour",
+                required=False,
+                min_value=0,
+                max_value=self.MAX,
+                initial=row.value,
+                help_text=f"Default {row.default}. Leave empty for the default; 0 stops it.",
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )

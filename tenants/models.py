@@ -251,3 +251,22 @@ class RosterSync(models.Model):
     def counter_items(self) -> list[tuple[str, int]]:
         """Counters for people: ``("units created", 10)``; zeros are left out."""
         return [(key.replace("_", " "), value) for key, value in sorted(self.counters.items()) if value]
+
+
+class BuildingLimits(models.Model):
+    """A manager's hourly abuse limits for one building; an empty field means the portal's default
+    (``PORTAL_LIMIT_*`` settings). Read and claimed through :mod:`tenants.limits`."""
+
+    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="limits")
+    messages_per_person = models.PositiveIntegerField(null=True, blank=True)
+    messages_per_building = models.PositiveIntegerField(null=True, blank=True)
+    passes_per_person = models.PositiveIntegerField(null=True, blank=True)
+    passes_per_building = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name_plural = "building limits"
+
+    def __str__(self) -> str:
+        return f"limits of {self.building}"

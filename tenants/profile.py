@@ -6,23 +6,29 @@ and never logs one.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from portal.butterflymx import BmxError
 
+from .limits import pin_attempt_claim
 from .models import BmxLink, Residency
-from .pin_rules import generate_pin, pin_errors
+from .pin_rules import REFUSED, generate_pin, is_legacy, new_pin_errors
 from .services import client_for_link
 
 
 class PinRefused(Exception):
-    """The PIN breaks a rule (checked here or by ButterflyMX): ``errors`` are field messages."""
+    """The code was refused, here or by ButterflyMX. ``errors`` is always ``[REFUSED]``: one message for
+    every reason, so nobody learns that a code is someone else's PIN. ``reasons`` (``low_entropy``,
+    ``taken``, ...) are for tests and code, never shown."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, reasons: list[str]):
         super().__init__("PIN refused")
-        self.errors = errors
+        self.reasons = reasons
+        self.errors = [REFUSED]
 
 
 @dataclass
@@ -112,6 +118,11 @@ class PinState:
     def masked(self) -> str:
         return "•" * len(self.code) if self.code else ""
 
+    @property
+    def legacy(self) -> bool:
+        """A grandfathered 4-digit PIN: it keeps working, but a new one would have 6 digits."""
+        return is_legacy(self.code)
+
 
 def pin_current(*, residency: Residency) -> PinState:
     """The tenancy's PIN as ButterflyMX holds it (one per tenant). Raises :class:`BmxError`."""
@@ -125,18 +136,44 @@ def pin_current(*, residency: Residency) -> PinState:
     return PinState(tool_id=pins[-1]["id"], code=str(pins[-1].get("code") or ""))
 
 
+def pad_refusal(started: float, floor: float) -> None:
+    """Sleep until ``floor`` seconds have passed since ``started`` (``time.monotonic()``).
+
+    A code refused here takes microseconds; one ButterflyMX refuses as ``taken`` takes two round trips.
+    Without padding, the answer's timing would tell which, and so whether a code is another resident's
+    PIN. Every refusal therefore answers no sooner than ``PIN_REFUSAL_FLOOR_S`` (0.8 s by default: above
+    the two round trips to ButterflyMX in normal operation), so both kinds look alike. The cost is
+    bounded: each attempt, refused or not, counts against the per-person PIN-change limit.
+    """
+    left = floor - (time.monotonic() - started)
+    if left > 0:
+        time.sleep(left)
+
+
+def _refuse(started: float, reasons: list[str]) -> PinRefused:
+    pad_refusal(started, float(settings.PIN_REFUSAL_FLOOR_S))
+    return PinRefused(reasons)
+
+
 def pin_set(*, residency: Residency, code: str | None) -> PinState:
     """Set the tenancy's PIN to ``code`` (None: a strong random one). Sent once, never retried.
 
-    Checked against ButterflyMX's rules first; ButterflyMX's own 422 (e.g. ``taken``) comes back as
-    :class:`PinRefused` too, so the form shows both the same way.
+    1. The attempt is counted against the person's PIN-change limit (``tenants.limits.pin_attempt_claim``
+       raises :class:`~tenants.limits.LimitReached`): refused attempts count too, which bounds guessing.
+    2. The code is checked against the portal's rules (6 digits, strong; see :mod:`tenants.pin_rules`).
+    3. ButterflyMX sets it, or refuses it with a 422 (e.g. ``taken``: another PIN of the building).
+
+    A refusal of steps 2 or 3 raises :class:`PinRefused` with the same words and no sooner than
+    ``PIN_REFUSAL_FLOOR_S`` after the attempt began, whichever step refused (:func:`pad_refusal`).
     """
+    started = time.monotonic()
+    pin_attempt_claim(user_id=residency.user_id)
     if code is None:
         code = generate_pin()
     code = code.strip()
-    problems = pin_errors(code)
+    problems = new_pin_errors(code)
     if problems:
-        raise PinRefused([message for _, message in problems])
+        raise _refuse(started, [reason for reason, _ in problems])
     link = _usable_link(residency)
     if link is None:
         raise BmxError(status=401, code="needs_relink")
@@ -149,6 +186,6 @@ def pin_set(*, residency: Residency, code: str | None) -> PinState:
             tool = client.update_pin(current.tool_id, code)
     except BmxError as exc:
         if exc.status == 422:
-            raise PinRefused([m for msgs in exc.field_errors().values() for m in msgs]) from None
+            raise _refuse(started, [e.code for e in exc.errors] or ["refused"]) from None
         raise
     return PinState(tool_id=tool.get("id"), code=str(tool.get("code") or code))

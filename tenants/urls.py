@@ -10,6 +10,7 @@ urlpatterns = [
     path("link/butterflymx/unlink/", views.link_remove, name="link_remove"),
     path("link/buildings/", views.buildings, name="buildings"),
     path("link/buildings/<int:pk>/", views.building_detail, name="building"),
+    path("link/buildings/<int:pk>/limits/", views.building_limits, name="building_limits"),
     path("link/buildings/<int:pk>/sync/", views.building_sync, name="building_sync"),
     path("link/buildings/<int:pk>/sync/status/", views.building_sync_status, name="building_sync_status"),
     path("profile/", views.profile, name="profile"),

@@ -23,7 +23,8 @@ from portal.butterflymx import BmxError, oauth
 
 from . import profile as profile_services
 from . import selectors
-from .forms import PinForm, ProfileForm
+from .forms import BuildingLimitsForm, PinForm, ProfileForm
+from .limits import LimitReached, building_limits_set, limits_usage
 from .models import BmxLink, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
@@ -200,8 +201,11 @@ def pin(request: HttpRequest) -> HttpResponse:
         try:
             state = profile_services.pin_set(residency=residency, code=code)
         except profile_services.PinRefused as refused:
-            for text in refused.errors:
-                form.add_error("code", f"ButterflyMX rule: the PIN {text}.")
+            for text in refused.errors:  # one message for every reason: see pin_set
+                form.add_error("code", text)
+            state = None
+        except LimitReached as limited:
+            context["error"] = limited.message
             state = None
         except BmxError as exc:
             context["error"] = exc.human_message
@@ -238,8 +242,28 @@ def buildings(request: HttpRequest) -> HttpResponse:
 @require_GET
 def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
     building = get_building_or_404(request.user, pk, Role.MANAGER)
-    context = {"building": building, "sync": selectors.latest_sync(building), **selectors.roster_counts(building)}
+    context = {
+        "building": building,
+        "sync": selectors.latest_sync(building),
+        "limits": limits_usage(building),
+        **selectors.roster_counts(building),
+    }
     return render(request, "tenants/building.html", context)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def building_limits(request: HttpRequest, pk: int) -> HttpResponse:
+    """The building's hourly abuse limits, this hour's usage, and the form that changes them (managers)."""
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    usage = limits_usage(building)
+    form = BuildingLimitsForm(request.POST or None, usage=usage)
+    if request.method == "POST" and form.is_valid():
+        building_limits_set(building=building, values=form.cleaned_data, user=request.user)
+        messages.success(request, "Limits saved. They apply from the next message or pass.")
+        return redirect("tenants:building_limits", pk=building.pk)
+    return render(request, "tenants/limits.html", {"building": building, "usage": usage, "form": form})
 
 
 @login_required

@@ -115,6 +115,7 @@ MATRIX: dict[str, Entry] = {
     "tenants:pin": Entry(signed_in(404)),  # the personas' tenancies are not linked to ButterflyMX
     "tenants:buildings": Entry(signed_in()),
     "tenants:building": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:building_limits": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_sync": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_sync_status": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "me_api:link": Entry(everyone(200, anonymous=403)),

@@ -59,7 +59,14 @@ class PassFailedSerializer(ErrorSerializer):
     methods=["POST"],
     operation_id="passes_create",
     request=PassCreateSerializer,
-    responses={201: PassSerializer, 400: PassFailedSerializer},
+    responses={
+        201: PassSerializer,
+        400: PassFailedSerializer,
+        429: error(
+            "An hourly limit (passes or messages, per person or per building) refused the pass; "
+            "nothing was created. ``Retry-After`` says when to try again."
+        ),
+    },
 )
 @transaction.non_atomic_requests
 @api_view(["GET", "POST"])
@@ -76,6 +83,14 @@ def pass_list(request):
                 residency=serializer.validated_data["residency"],
                 data=serializer.validated_data["pass_input"],
             )
+        except services.PassLimited as exc:
+            raise ApiError(
+                exc.message,
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                code="rate_limited",
+                errors=_errors(exc),
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
         except services.PassError as exc:
             extra = {}
             if exc.pass_obj is not None:

@@ -1,4 +1,4 @@
-"""The front desk's records: every door release (the audit trail), and the counters that limit them.
+"""The front desk's records: every door release (the audit trail) and the per-door cooldown.
 
 A release is written down *before* ButterflyMX is called and completed with its answer, so a crash in
 between leaves a visible "pending" row rather than an unrecorded door opening.
@@ -60,20 +60,6 @@ class DoorCooldown(models.Model):
 
     def __str__(self) -> str:
         return f"{self.door} @ {self.last_release_at}"
-
-
-class RateCounter(models.Model):
-    """A fixed-window counter (``key`` per user or per door) incremented by conditional UPDATE."""
-
-    key = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="one_counter_per_window")]
-
-    def __str__(self) -> str:
-        return f"{self.key} @ {self.window_start}: {self.count}"
 
 
 class FrontDesk(models.Model):

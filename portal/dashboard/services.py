@@ -21,11 +21,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
+from portal.core.limits import rate_hit
 from tenants.models import AccessPoint, Residency, Role, TenantRecord
 from tenants.scope import doors_visible_to, role_at
 from tenants.services import client_for_link
 
-from .limits import cooldown_claim, rate_hit
+from .limits import cooldown_claim
 from .models import DoorRelease, FrontDesk
 
 

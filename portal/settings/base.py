@@ -339,6 +339,20 @@ DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=
 DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
 DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 
+# --- Abuse limits (tenants/limits.py): per hour; a building's managers may raise or lower them -------
+PORTAL_LIMIT_MESSAGES_PER_PERSON = env_setting(env.int, "PORTAL_LIMIT_MESSAGES_PER_PERSON", default=20)
+PORTAL_LIMIT_MESSAGES_PER_BUILDING = env_setting(env.int, "PORTAL_LIMIT_MESSAGES_PER_BUILDING", default=500)
+PORTAL_LIMIT_PASSES_PER_PERSON = env_setting(env.int, "PORTAL_LIMIT_PASSES_PER_PERSON", default=30)
+PORTAL_LIMIT_PASSES_PER_BUILDING = env_setting(env.int, "PORTAL_LIMIT_PASSES_PER_BUILDING", default=1000)
+
+# --- Residents' PINs (tenants/profile.py) --------------------------------------------------------
+# Attempts to set a PIN per person and window, refused ones included.
+PIN_CHANGE_LIMIT = env_setting(env.int, "PIN_CHANGE_LIMIT", default=5)
+PIN_CHANGE_WINDOW_S = env_setting(env.int, "PIN_CHANGE_WINDOW_S", default=15 * 60)
+# Every refused PIN answers no sooner than this after the attempt began, whether the portal refused it
+# at once or ButterflyMX did after two round trips ("taken"): timing must not tell which.
+PIN_REFUSAL_FLOOR_S = env_setting(env.float, "PIN_REFUSAL_FLOOR_S", default=0.8)
+
 # --- Content-Security-Policy ----------------------------------------------------------------------
 # In every environment (dev and tests too, so the browser tests prove the pages work under it): only
 # the portal's own scripts and styles, no inline script, no inline style, no eval. See docs/security.md.

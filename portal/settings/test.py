@@ -28,3 +28,6 @@ PASSES_SMS_BACKEND = "passes.sms.LocmemBackend"
 # message that names rows of the test database.
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
+
+# Refused PINs wait this long in tests (0.8 s in production); the padding has its own tests, which set it.
+PIN_REFUSAL_FLOOR_S = 0.05

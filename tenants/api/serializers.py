@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ..models import BmxLink, Residency
+from ..pin_rules import REFUSED
 
 
 class TenancySerializer(serializers.ModelSerializer):
@@ -35,7 +36,9 @@ class ProfileSerializer(serializers.Serializer):
 
 
 class PinSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=6, required=False, allow_blank=True, write_only=True)
+    code = serializers.CharField(
+        max_length=6, required=False, allow_blank=True, write_only=True, error_messages={"max_length": REFUSED}
+    )
     generate = serializers.BooleanField(required=False, default=False, write_only=True)
 
     def validate(self, attrs):

@@ -17,6 +17,7 @@ from portal.api.schema import error
 from portal.butterflymx import BmxError
 
 from .. import profile as profile_services
+from ..limits import LimitReached
 from ..models import BmxLink
 from ..selectors import tenancies_of
 from .base import NonAtomicAPIView
@@ -126,7 +127,15 @@ class PinView(NonAtomicAPIView):
             {"has_pin": state.code is not None, "pin": state.code if reveal else state.masked, "revealed": reveal}
         )
 
-    @extend_schema(request=PinSerializer, responses={200: PinStateSerializer, **BMX_ERRORS})
+    @extend_schema(
+        request=PinSerializer,
+        responses={
+            200: PinStateSerializer,
+            400: error("The PIN is not accepted (one message for every reason)."),
+            429: error("Too many PIN changes; ``Retry-After`` says when to try again."),
+            **BMX_ERRORS,
+        },
+    )
     def post(self, request):
         residency = self._residency(request)
         serializer = PinSerializer(data=request.data)
@@ -135,8 +144,14 @@ class PinView(NonAtomicAPIView):
         try:
             state = profile_services.pin_set(residency=residency, code=code)
         except profile_services.PinRefused as refused:
+            # The same words for every refusal (weak, wrong length, someone else's): see pin_set.
+            raise ApiError(refused.errors[0], code="invalid", errors={"code": refused.errors}) from None
+        except LimitReached as limited:
             raise ApiError(
-                "That PIN is not accepted; see errors.", code="invalid", errors={"code": refused.errors}
+                limited.message,
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                code="rate_limited",
+                headers={"Retry-After": str(limited.retry_after)},
             ) from None
         except BmxError as exc:
             raise _bmx_error(exc) from None

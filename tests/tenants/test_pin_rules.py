@@ -7,7 +7,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tenants.pin_rules import generate_pin, pin_errors
+from tenants.pin_rules import generate_pin, is_legacy, new_pin_errors, pin_errors
 
 DIGITS = "0123456789"
 # Mostly 4 to 7 digits (the interesting lengths), some weak-looking shapes, some non-digits.
@@ -66,5 +66,25 @@ def test_the_documented_examples(code, expected):
     assert [c for c, _ in pin_errors(code)] == expected
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("1111", ["legacy_length"]),  # ButterflyMX would take it as a "legacy" PIN; the portal sets none
+        ("1234", ["legacy_length"]),
+        ("4821", ["legacy_length"]),
+        ("123456", ["low_entropy"]),
+        ("111111", ["low_entropy"]),
+        ("12345", ["low_entropy", "wrong_length"]),
+        ("502718", []),
+    ],
+)
+def test_a_new_pin_set_through_the_portal_has_six_strong_digits(code, expected):
+    assert [c for c, _ in new_pin_errors(code)] == expected
+
+
+def test_a_four_digit_pin_a_resident_has_is_recognised_as_legacy():
+    assert is_legacy("4821") and not is_legacy("482193") and not is_legacy("") and not is_legacy(None)
+
+
 def test_a_generated_pin_passes_every_rule():
-    assert all(pin_errors(generate_pin()) == [] for _ in range(200))
+    assert all(pin_errors(generate_pin()) == [] == new_pin_errors(generate_pin()) for _ in range(200))
