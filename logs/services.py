@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
@@ -113,6 +114,8 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
         nudge = parse_delivery(body)
     except UnknownPayload as exc:
         return webhook_refused(building_id=building_id, secret=secret, text=text, status=422, reason=str(exc))
+    except JsonTooDeep as exc:
+        return webhook_refused(building_id=building_id, secret=secret, text=text, status=400, reason=str(exc))
     except ValueError:  # includes JSON and UTF-8 decoding errors
         return webhook_refused(
             building_id=building_id, secret=secret, text=text, status=400, reason="the body is not valid JSON"

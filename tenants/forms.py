@@ -1,8 +1,10 @@
-"""Forms of the tenants app: the profile and the PIN."""
+"""Forms of the tenants app: the profile, the PIN, and which link to remove."""
 
 from __future__ import annotations
 
 from django import forms
+
+from .models import BmxLink
 
 
 class ProfileForm(forms.Form):
@@ -34,3 +36,10 @@ class PinForm(forms.Form):
         if not data.get("generate") and not data.get("code"):
             self.add_error("code", "Enter a PIN, or choose Generate.")
         return data
+
+
+class LinkKindForm(forms.Form):
+    """Which link the Unlink button removes. A form, not ``request.POST["kind"]`` straight into a query:
+    a NUL byte there reached PostgreSQL, which cannot hold one in text, and answered 500."""
+
+    kind = forms.ChoiceField(choices=BmxLink.Kind.choices)

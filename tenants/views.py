@@ -23,7 +23,7 @@ from portal.butterflymx import BmxError, oauth
 
 from . import profile as profile_services
 from . import selectors
-from .forms import PinForm, ProfileForm
+from .forms import LinkKindForm, PinForm, ProfileForm
 from .models import BmxLink, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
@@ -119,7 +119,14 @@ def link_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @transaction.non_atomic_requests
 def link_remove(request: HttpRequest) -> HttpResponse:
-    kind = request.POST.get("kind", "")
+    form = LinkKindForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            "Unknown link kind: use the Unlink button of your profile or buildings page.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    kind = form.cleaned_data["kind"]
     link = get_object_or_404(BmxLink, user=request.user, kind=kind)
     try:
         link_unlink(link=link)

@@ -6,6 +6,8 @@ The PIN is returned masked unless ``?reveal=1`` is asked, and every answer carry
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.http import Http404
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -77,6 +79,10 @@ class ProfileView(NonAtomicAPIView):
     @extend_schema(request=ProfileSerializer, responses=ProfileUpdatedSerializer)
     def patch(self, request):
         user = request.user
+        if not isinstance(request.data, Mapping):  # a list, a string, a number: nothing to merge
+            raise ApiError(
+                'Send a JSON object of the fields to change, e.g. {"first_name": "Ada"}.', code="not_an_object"
+            )
         serializer = ProfileSerializer(
             data={
                 "first_name": user.first_name,
