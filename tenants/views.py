@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.butterflymx import BmxError, oauth
+from portal.core.nostore import no_store
 
 from . import profile as profile_services
 from . import selectors
@@ -192,7 +193,7 @@ def tenancy_choose(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@never_cache
+@no_store  # the PIN, masked or revealed
 @require_http_methods(["GET", "POST"])
 @transaction.non_atomic_requests
 def pin(request: HttpRequest) -> HttpResponse:

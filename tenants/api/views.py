@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.http import Http404
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from portal.api.exceptions import ApiError
 from portal.api.schema import error
 from portal.butterflymx import BmxError
+from portal.core.nostore import NoStoreMixin
 
 from .. import profile as profile_services
 from ..models import BmxLink
@@ -103,7 +103,7 @@ class ProfileView(NonAtomicAPIView):
         )
 
 
-class PinView(NonAtomicAPIView):
+class PinView(NoStoreMixin, NonAtomicAPIView):
     serializer_class = PinSerializer
 
     def _residency(self, request):
@@ -111,11 +111,6 @@ class PinView(NonAtomicAPIView):
         if residency is None:
             raise Http404
         return residency
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        add_never_cache_headers(response)
-        return response
 
     @extend_schema(
         parameters=[OpenApiParameter("reveal", enum=["1"], required=False, description="1: the PIN in clear")],
