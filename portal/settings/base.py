@@ -410,3 +410,19 @@ CELERY_BEAT_SCHEDULE["logs-sync-calls"] = {
     "schedule": LOGS_SYNC_CALLS_INTERVAL_S,
     "args": ("calls",),
 }
+
+# --- Retention (issue 13): beat prunes what is only kept for a while ---------------------------------
+# Webhook deliveries are nudges kept for inspection (the data comes from the API).
+LOGS_WEBHOOK_RETENTION_DAYS = env_setting(env.int, "LOGS_WEBHOOK_RETENTION_DAYS", default=30)
+# Rate-limit counters (RateCounter rows) past every window that reads them; keep it above the longest
+# window of any limit, or a long window would be counted from zero again.
+RATE_COUNTER_RETENTION_S = env_setting(env.int, "RATE_COUNTER_RETENTION_S", default=2 * 24 * 3600)
+PRUNE_INTERVAL_S = env_setting(env.float, "PORTAL_PRUNE_INTERVAL_S", default=3600.0)
+CELERY_BEAT_SCHEDULE["webhook-deliveries-prune"] = {
+    "task": "logs.tasks.webhook_deliveries_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
+}
+CELERY_BEAT_SCHEDULE["rate-counters-prune"] = {
+    "task": "portal.core.tasks.rate_counters_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
+}
