@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import AccessPoint, BmxLink, Building, Device, Membership, Residency, RosterSync, TenantRecord, Unit
+from .models import (
+    AccessPoint,
+    BmxLink,
+    Building,
+    Device,
+    Membership,
+    Residency,
+    RosterSync,
+    TenantRecord,
+    TokenRevocation,
+    Unit,
+)
 
 
 @admin.register(Building)
@@ -65,3 +76,12 @@ class TenantRecordAdmin(admin.ModelAdmin):
     list_display = ["__str__", "building", "unit", "registration_status", "is_active"]
     list_filter = ["building", "is_active"]
     search_fields = ["first_name", "last_name", "email"]
+
+
+@admin.register(TokenRevocation)
+class TokenRevocationAdmin(admin.ModelAdmin):
+    """Revocations ButterflyMX has not confirmed yet (the token itself is never shown)."""
+
+    list_display = ("id", "reason", "attempts", "last_error", "created_at", "last_attempt_at")
+    fields = ("reason", "attempts", "last_error", "created_at", "last_attempt_at")
+    readonly_fields = fields

@@ -28,7 +28,14 @@ from .forms import LinkKindForm, PinForm, ProfileForm
 from .models import BmxLink, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
-from .services import NotABuildingAdmin, link_admin_connect, link_tenant_connect, link_unlink, residency_make_primary
+from .services import (
+    NotABuildingAdmin,
+    TenantLinkedElsewhere,
+    link_admin_connect,
+    link_tenant_connect,
+    link_unlink,
+    residency_make_primary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +99,13 @@ def link_callback(request: HttpRequest) -> HttpResponse:
             link_admin_connect(user=request.user, tokens=tokens)
         else:
             link_tenant_connect(user=request.user, tokens=tokens)
+    except TenantLinkedElsewhere:
+        messages.error(
+            request,
+            "That ButterflyMX account is already linked to another portal account. Unlink it there first "
+            "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked.",
+        )
+        return redirect(_after_link(kind))
     except NotABuildingAdmin:
         messages.error(
             request,

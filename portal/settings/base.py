@@ -299,6 +299,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
     "bmx-token-refresh": {"task": "tenants.tasks.links_refresh_expiring_task", "schedule": 600.0},
+    # Tokens of a replaced or refused link that ButterflyMX could not revoke at once.
+    "bmx-token-revocations": {"task": "tenants.tasks.token_revocations_retry_task", "schedule": 600.0},
 }
 
 # --- Visitor passes ------------------------------------------------------------------------------
