@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -198,9 +200,10 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def tenancy_choose(request: HttpRequest) -> HttpResponse:
-    try:
-        residency_make_primary(user=request.user, residency_id=int(request.POST.get("residency", "")))
-    except (ValueError, Residency.DoesNotExist):
+    try:  # a form field, not int(): ids have a range (SQLite raised OverflowError past it)
+        residency_id = forms.IntegerField(min_value=1, max_value=2**63 - 1).clean(request.POST.get("residency"))
+        residency_make_primary(user=request.user, residency_id=residency_id)
+    except (ValidationError, Residency.DoesNotExist):
         raise Http404 from None
     messages.success(request, "Active home changed.")
     return redirect("tenants:profile")
