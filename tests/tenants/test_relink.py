@@ -7,6 +7,7 @@ refused by the token endpoint.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from portal.butterflymx import BmxError, oauth
 from tenants.models import BmxLink, Residency, TokenRevocation
@@ -83,6 +84,10 @@ def test_a_failed_revocation_keeps_the_new_link_and_is_retried_by_beat(sandbox, 
     assert [(r.reason, r.attempts) for r in pending] == [("relinked", 1), ("relinked", 1)]
     assert all(r.last_error for r in pending)
     assert works(sandbox, old.access_token)
+    with connection.cursor() as cursor:  # kept encrypted, like the link's own tokens
+        cursor.execute(f"SELECT token FROM {TokenRevocation._meta.db_table}")
+        raw = " ".join(row[0] for row in cursor.fetchall())
+    assert old.access_token not in raw and old.refresh_token not in raw
     # when ButterflyMX answers again, beat's retry revokes it
     sandbox.clear_faults()
     assert token_revocations_retry_task.apply().get() == 2
