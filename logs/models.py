@@ -11,7 +11,6 @@ encrypted at rest and removed from the raw record we keep.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -190,11 +189,16 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """Every POST to a webhook URL: accepted nudges, duplicates, and rejected bodies kept for inspection."""
+    """A POST to a webhook URL, stored once: accepted nudges, and rejected bodies kept for inspection.
+
+    ``dedupe_key`` names the delivery (its event and id for an accepted one, a hash of the body for a
+    rejected one); a repeat of a key stores nothing (unique constraint, ``ON CONFLICT DO NOTHING``).
+    Rows older than ``LOGS_WEBHOOK_RETENTION_DAYS`` are pruned by beat (``logs.tasks``).
+    """
 
     class Outcome(models.TextChoices):
         ACCEPTED = "accepted", _("Accepted (sync requested)")
-        DUPLICATE = "duplicate", _("Duplicate (ignored)")
+        DUPLICATE = "duplicate", _("Duplicate (ignored)")  # rows of earlier versions; no longer written
         REJECTED = "rejected", _("Rejected")
 
     building = models.ForeignKey(
@@ -212,13 +216,13 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["building", "dedupe_key"],
-                condition=Q(outcome="accepted"),
-                name="webhook_delivery_dedupe",
-            ),
+            # NULL keys (rows of earlier versions) never conflict.
+            models.UniqueConstraint(fields=["building", "dedupe_key"], name="webhook_delivery_once"),
         ]
-        indexes = [models.Index(fields=["building", "-received_at"], name="webhook_bldg_time")]
+        indexes = [
+            models.Index(fields=["building", "-received_at"], name="webhook_bldg_time"),
+            models.Index(fields=["received_at"], name="webhook_received_at"),  # pruning
+        ]
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} · {self.outcome}"

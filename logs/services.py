@@ -5,6 +5,7 @@ The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "delivery_receive",
+    "webhook_deliveries_prune",
     "stream_sync",
     "sync_request",
     "webhooks_register",
@@ -113,6 +116,8 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
         nudge = parse_delivery(body)
     except UnknownPayload as exc:
         return webhook_refused(building_id=building_id, secret=secret, text=text, status=422, reason=str(exc))
+    except JsonTooDeep as exc:
+        return webhook_refused(building_id=building_id, secret=secret, text=text, status=400, reason=str(exc))
     except ValueError:  # includes JSON and UTF-8 decoding errors
         return webhook_refused(
             building_id=building_id, secret=secret, text=text, status=400, reason="the body is not valid JSON"
@@ -125,10 +130,7 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
         return 200, "accepted"
     if not endpoint_matches(building_id, secret):
         return 404, "not found"
-    # The same delivery again: answered 200 so ButterflyMX stops retrying; kept, without a key.
-    WebhookDelivery.objects.create(
-        building_id=building_id, outcome=WebhookDelivery.Outcome.DUPLICATE, status_code=200, style=style, body=""
-    )
+    # The same delivery again: answered 200 so ButterflyMX stops retrying; stored once already.
     return 200, "duplicate"
 
 
@@ -142,15 +144,14 @@ def _insert_accepted(building_id: int, hashed: str, style: str, dedupe_key: str,
     """Store an accepted delivery if the secret's hash is the endpoint's and the key is new.
 
     One ``INSERT .. SELECT .. ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike), against the
-    partial unique index ``webhook_delivery_dedupe``. The hash is compared by the database: the hash of
+    unique constraint ``webhook_delivery_once``. The hash is compared by the database: the hash of
     a 256-bit random secret leaks nothing useful through timing. True when a row was inserted.
     """
     delivery, endpoint = WebhookDelivery._meta.db_table, WebhookEndpoint._meta.db_table
     sql = (
         f"INSERT INTO {delivery} (building_id, received_at, outcome, status_code, style, dedupe_key, error, body) "
         f"SELECT building_id, %s, %s, 200, %s, %s, '', %s FROM {endpoint} WHERE building_id = %s AND secret_hash = %s "
-        # A literal, not a parameter: SQLite matches the conflict target to the partial index by its text.
-        f"ON CONFLICT (building_id, dedupe_key) WHERE outcome = '{WebhookDelivery.Outcome.ACCEPTED.value}' DO NOTHING"
+        "ON CONFLICT (building_id, dedupe_key) DO NOTHING"
     )
     accepted, stamp = WebhookDelivery.Outcome.ACCEPTED.value, connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -178,14 +179,28 @@ def webhook_refused(*, building_id: int, secret: str, text: str, status: int, re
 
 
 def _rejected(building_id: int | None, text: str, status: int, reason: str) -> tuple[int, str]:
-    WebhookDelivery.objects.create(
+    """Keep a refused body once: a sender retrying the same bytes (ButterflyMX retries non-2xx answers)
+    adds no row. The key is the status and a hash of the body as received."""
+    key = f"rejected:{status}:{hashlib.sha256(text.encode()).hexdigest()}"
+    delivery = WebhookDelivery(
         building_id=building_id,
         outcome=WebhookDelivery.Outcome.REJECTED,
         status_code=status,
+        dedupe_key=key[:128],
         error=_storable(reason)[:300],
         body=redact(_storable(text)),
     )
+    WebhookDelivery.objects.bulk_create([delivery], ignore_conflicts=True)  # ON CONFLICT DO NOTHING
     return status, reason
+
+
+def webhook_deliveries_prune(*, older_than: timedelta) -> int:
+    """Delete deliveries received more than ``older_than`` ago; the number deleted.
+
+    Deliveries are nudges kept for inspection only (the data comes from the API), so old ones go.
+    """
+    deleted, _ = WebhookDelivery.objects.filter(received_at__lt=timezone.now() - older_than).delete()
+    return deleted
 
 
 def building_connected(*, building_id: int, queue: str | None = None) -> None:

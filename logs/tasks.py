@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from tenants.models import Building
 
@@ -61,3 +63,11 @@ def building_connected_task(self, building_id: int) -> None:
     from .services import building_connected
 
     building_connected(building_id=building_id, queue=_queue(self))
+
+
+@shared_task(ignore_result=True)
+def webhook_deliveries_prune_task() -> int:
+    """Beat, hourly: delete webhook deliveries older than ``LOGS_WEBHOOK_RETENTION_DAYS``."""
+    from .services import webhook_deliveries_prune
+
+    return webhook_deliveries_prune(older_than=timedelta(days=settings.LOGS_WEBHOOK_RETENTION_DAYS))

@@ -7,7 +7,6 @@ redirects only people in scope.
 
 from __future__ import annotations
 
-import csv
 import logging
 import zoneinfo
 from collections import Counter
@@ -24,7 +23,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +32,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.butterflymx import BmxError
+from portal.core.csvexport import csv_response
 from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_where, get_building_or_404, request_grants, request_roles
 
@@ -176,11 +175,6 @@ def snapshot(request: HttpRequest, pk: int, kind: str = "access") -> HttpRespons
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _walk(qs, fields: tuple[str, ...]):
     """The whole filtered set in page order, in keyset chunks: constant memory at any size."""
     position = None
@@ -194,26 +188,6 @@ def _walk(qs, fields: tuple[str, ...]):
         position = (last[0], last[1])
         if len(chunk) < CSV_CHUNK:
             return
-
-
-def _csv_response(rows, header: list[str], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def stream():
-        yield writer.writerow(header)
-        buffer = []
-        for row in rows:
-            buffer.append(writer.writerow(row))
-            if len(buffer) >= 1000:
-                yield "".join(buffer)
-                buffer = []
-        if buffer:
-            yield "".join(buffer)
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def access_csv_rows(request: HttpRequest, fs):
@@ -271,7 +245,7 @@ def entry_csv(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "access")
     if fs.is_bound and not fs.is_valid():
         return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
-    return _csv_response(access_csv_rows(request, fs), ACCESS_CSV_HEADER, "access-log.csv")
+    return csv_response(access_csv_rows(request, fs), header=ACCESS_CSV_HEADER, filename="access-log.csv")
 
 
 @read_only
@@ -299,7 +273,7 @@ def call_csv(request: HttpRequest) -> HttpResponse:
             )
 
     header = ["Time", "Zone", "Building", "Panel", "Unit", "Type", "Outcome", "ButterflyMX id"]
-    return _csv_response(rows(), header, "calls.csv")
+    return csv_response(rows(), header=header, filename="calls.csv")
 
 
 # --- charts ---------------------------------------------------------------------------------------

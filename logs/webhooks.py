@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
+from portal.core.jsonbody import loads_bounded
 from tenants.models import Building
 from tenants.services import client_for_link
 
@@ -113,7 +113,7 @@ class UnknownPayload(ValueError):
 
 def parse_delivery(body: bytes) -> Nudge:
     """Recognise the payload styles of contract §6.1; raise ValueError/UnknownPayload otherwise."""
-    data = json.loads(body.decode("utf-8"))
+    data = loads_bounded(body.decode("utf-8"))  # JsonTooDeep (a ValueError) past 32 levels
     if not isinstance(data, dict):
         raise UnknownPayload("the body is not a JSON object")
     event = data.get("event")

@@ -19,10 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.clientip import client_ip
+from portal.core.nostore import no_store
 from tenants.scope import buildings_where
 
 from . import selectors, services, sharing
@@ -121,6 +121,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@no_store  # the visitors' PINs and guest links
 @require_GET
 def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pass_obj = _get_pass(request, pk)
@@ -240,6 +241,7 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @transaction.non_atomic_requests  # the message's claim commits before it is sent (tenants/limits.py)
+@no_store
 @require_http_methods(["GET", "POST"])
 def key_share(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a visitor's guest link by e-mail or text message."""
@@ -282,7 +284,6 @@ def _rate_limited(request: HttpRequest) -> bool:
 
 
 def _guest_headers(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -295,7 +296,7 @@ def _guest_key(request: HttpRequest, token: str) -> VisitorKey:
     return key
 
 
-@never_cache
+@no_store
 @require_GET
 def guest(request: HttpRequest, token: str) -> HttpResponse:
     if _rate_limited(request):
@@ -319,7 +320,7 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     return _guest_headers(render(request, "passes/guest.html", context))
 
 
-@never_cache
+@no_store  # the calendar file carries the guest link
 @require_GET
 def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
     if _rate_limited(request):

@@ -10,6 +10,7 @@ from .models import (
     Residency,
     RosterSync,
     TenantRecord,
+    TokenRevocation,
     Unit,
 )
 
@@ -91,3 +92,12 @@ class BuildingLimitsAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["updated_at", "updated_by"]
+
+
+@admin.register(TokenRevocation)
+class TokenRevocationAdmin(admin.ModelAdmin):
+    """Revocations ButterflyMX has not confirmed yet (the token itself is never shown)."""
+
+    list_display = ("id", "reason", "attempts", "last_error", "created_at", "last_attempt_at")
+    fields = ("reason", "attempts", "last_error", "created_at", "last_attempt_at")
+    readonly_fields = fields

@@ -1,9 +1,10 @@
-"""Forms of the tenants app: the profile, the PIN, and a building's usage limits."""
+"""Forms of the tenants app: the profile, the PIN, which link to remove, and a building's usage limits."""
 
 from __future__ import annotations
 
 from django import forms
 
+from .models import BmxLink
 from .pin_rules import REFUSED
 
 
@@ -56,3 +57,10 @@ class BuildingLimitsForm(forms.Form):
                 help_text=f"Default {row.default}. Leave empty for the default; 0 stops it.",
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
+
+
+class LinkKindForm(forms.Form):
+    """Which link the Unlink button removes. A form, not ``request.POST["kind"]`` straight into a query:
+    a NUL byte there reached PostgreSQL, which cannot hold one in text, and answered 500."""
+
+    kind = forms.ChoiceField(choices=BmxLink.Kind.choices)

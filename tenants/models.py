@@ -64,6 +64,22 @@ class BmxLink(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class TokenRevocation(models.Model):
+    """A ButterflyMX token the portal no longer uses and must revoke: the previous grant of a re-linked
+    account, or the tokens of a refused link. Kept (encrypted) until ButterflyMX confirms the revocation,
+    so an outage there does not leave a live grant behind: beat retries (``tenants.tasks``)."""
+
+    token = EncryptedTextField()
+    reason = models.CharField(max_length=32)  # "relinked", "refused"
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"revocation {self.pk} ({self.reason}, {self.attempts} attempts)"
+
+
 class Building(models.Model):
     """A building as ButterflyMX knows it. Times at a building are shown in its own zone."""
 

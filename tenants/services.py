@@ -12,7 +12,7 @@ from django.utils import timezone
 from portal.butterflymx import BmxClient, BmxError, oauth
 from portal.butterflymx.oauth import TokenSet
 
-from .models import AccessPoint, BmxLink, Building, Residency, Unit
+from .models import AccessPoint, BmxLink, Building, Residency, TokenRevocation, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,68 @@ class NotABuildingAdmin(Exception):
     """A building-admin link was attempted with an account that administers no building."""
 
 
+class TenantLinkedElsewhere(Exception):
+    """The ButterflyMX tenant account is already linked to another portal account."""
+
+
+# Past this many failed attempts a revocation is left for an operator (admin: token revocations).
+REVOCATION_MAX_ATTEMPTS = 48
+
+
+def token_revocations_record(*, tokens: list[str], reason: str) -> list[int]:
+    """Remember tokens to revoke at ButterflyMX (inside the caller's transaction); their ids."""
+    return [TokenRevocation.objects.create(token=token, reason=reason).pk for token in tokens if token]
+
+
+def token_revocations_attempt(*, revocation_ids: list[int] | None = None) -> int:
+    """Revoke recorded tokens at ButterflyMX (all due ones, or ``revocation_ids``); how many are done.
+
+    A confirmed revocation is deleted; a failure is kept with its error for the next attempt (beat,
+    ``token_revocations_retry_task``), never raised: the link that caused it is already in place.
+    """
+    due = TokenRevocation.objects.filter(attempts__lt=REVOCATION_MAX_ATTEMPTS).order_by("pk")
+    if revocation_ids is not None:
+        due = due.filter(pk__in=revocation_ids)
+    done = 0
+    for revocation in due:
+        try:
+            oauth.revoke(revocation.token)
+        except BmxError as exc:
+            TokenRevocation.objects.filter(pk=revocation.pk).update(
+                attempts=revocation.attempts + 1,
+                last_error=(exc.human_message or exc.code or str(exc.status))[:300],
+                last_attempt_at=timezone.now(),
+            )
+            logger.warning("token revocation %s failed (%s); will retry", revocation.pk, exc.code or exc.status)
+            continue
+        revocation.delete()
+        done += 1
+    return done
+
+
+def _replaced_tokens(*, user, kind: str, tokens: TokenSet) -> list[int]:
+    """The current link's tokens, recorded for revocation when a new grant replaces them (locked, so a
+    refresh running meanwhile cannot rotate them unseen)."""
+    old = BmxLink.objects.select_for_update().filter(user=user, kind=kind).first()
+    if old is None:
+        return []
+    stale = [
+        t for t in (old.refresh_token, old.access_token) if t and t not in (tokens.access_token, tokens.refresh_token)
+    ]
+    return token_revocations_record(tokens=stale, reason="relinked")
+
+
+def _refuse_if_linked_elsewhere(*, user, tenancies: list[dict], profile: dict) -> None:
+    """One ButterflyMX tenant account, one portal account: another person's live tenant link to the
+    same ButterflyMX user or tenancy refuses this one (they must unlink first)."""
+    others = BmxLink.objects.filter(kind=BmxLink.Kind.TENANT).exclude(user=user)
+    tenant_ids = [t["id"] for t in tenancies if t.get("id") is not None]
+    held = Residency.objects.filter(link__in=others, bmx_tenant_id__in=tenant_ids, is_active=True).exists()
+    subject = str(profile.get("sub") or "")
+    if held or (subject and others.filter(bmx_user_id=subject).exists()):
+        raise TenantLinkedElsewhere
+
+
 def _store_link(*, user, kind: str, tokens: TokenSet, profile: dict) -> BmxLink:
     link, _ = BmxLink.objects.update_or_create(
         user=user,
@@ -158,14 +220,26 @@ def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
     """Finish a resident's link: read their tenancies and doors first, then store everything at once.
 
     Every ButterflyMX read happens before the first write, so a failure leaves nothing half-linked.
+    A re-link replaces the previous grant, which is then revoked at ButterflyMX; an account already
+    linked by another portal account is refused (:class:`TenantLinkedElsewhere`) and the tokens just
+    issued for it are revoked, so nothing of it stays anywhere.
     """
     client = BmxClient(tokens.access_token)
     tenancies = client.my_tenancies()
     doors = client.access_points() if tenancies else []
     profile = _profile(tokens)
-    with transaction.atomic():
-        link = _store_link(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens, profile=profile)
-        residencies_apply(link=link, tenancies=tenancies, doors=doors)
+    try:
+        with transaction.atomic():
+            _refuse_if_linked_elsewhere(user=user, tenancies=tenancies, profile=profile)
+            replaced = _replaced_tokens(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens)
+            link = _store_link(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens, profile=profile)
+            residencies_apply(link=link, tenancies=tenancies, doors=doors)
+    except TenantLinkedElsewhere:
+        with transaction.atomic():
+            refused = token_revocations_record(tokens=[tokens.refresh_token, tokens.access_token], reason="refused")
+        token_revocations_attempt(revocation_ids=refused)
+        raise
+    token_revocations_attempt(revocation_ids=replaced)
     return link
 
 
@@ -250,9 +324,11 @@ def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
     from .roster import roster_sync_start
 
     with transaction.atomic():
+        replaced = _replaced_tokens(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens)
         link = _store_link(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens, profile=profile)
         if sync:
             roster_sync_start(link=link, requested_by=user)
+    token_revocations_attempt(revocation_ids=replaced)  # the previous grant, after the new one is stored
     return link
 
 

@@ -22,3 +22,11 @@ def links_refresh_expiring_task() -> int:
     from .services import links_refresh_expiring
 
     return links_refresh_expiring()
+
+
+@shared_task(ignore_result=True)
+def token_revocations_retry_task() -> int:
+    """Beat: revoke at ButterflyMX the replaced or refused tokens it could not revoke at once."""
+    from .services import token_revocations_attempt
+
+    return token_revocations_attempt()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,15 +22,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.butterflymx import BmxError, oauth
+from portal.core.nostore import no_store
 
 from . import profile as profile_services
 from . import selectors
-from .forms import BuildingLimitsForm, PinForm, ProfileForm
+from .forms import BuildingLimitsForm, LinkKindForm, PinForm, ProfileForm
 from .limits import LimitReached, building_limits_set, limits_usage
 from .models import BmxLink, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
-from .services import NotABuildingAdmin, link_admin_connect, link_tenant_connect, link_unlink, residency_make_primary
+from .services import (
+    NotABuildingAdmin,
+    TenantLinkedElsewhere,
+    link_admin_connect,
+    link_tenant_connect,
+    link_unlink,
+    residency_make_primary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +102,13 @@ def link_callback(request: HttpRequest) -> HttpResponse:
             link_admin_connect(user=request.user, tokens=tokens)
         else:
             link_tenant_connect(user=request.user, tokens=tokens)
+    except TenantLinkedElsewhere:
+        messages.error(
+            request,
+            "That ButterflyMX account is already linked to another portal account. Unlink it there first "
+            "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked.",
+        )
+        return redirect(_after_link(kind))
     except NotABuildingAdmin:
         messages.error(
             request,
@@ -120,7 +137,14 @@ def link_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 @transaction.non_atomic_requests
 def link_remove(request: HttpRequest) -> HttpResponse:
-    kind = request.POST.get("kind", "")
+    form = LinkKindForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            "Unknown link kind: use the Unlink button of your profile or buildings page.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    kind = form.cleaned_data["kind"]
     link = get_object_or_404(BmxLink, user=request.user, kind=kind)
     try:
         link_unlink(link=link)
@@ -177,16 +201,17 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def tenancy_choose(request: HttpRequest) -> HttpResponse:
-    try:
-        residency_make_primary(user=request.user, residency_id=int(request.POST.get("residency", "")))
-    except (ValueError, Residency.DoesNotExist):
+    try:  # a form field, not int(): ids have a range (SQLite raised OverflowError past it)
+        residency_id = forms.IntegerField(min_value=1, max_value=2**63 - 1).clean(request.POST.get("residency"))
+        residency_make_primary(user=request.user, residency_id=residency_id)
+    except (ValidationError, Residency.DoesNotExist):
         raise Http404 from None
     messages.success(request, "Active home changed.")
     return redirect("tenants:profile")
 
 
 @login_required
-@never_cache
+@no_store  # the PIN, masked or revealed
 @require_http_methods(["GET", "POST"])
 @transaction.non_atomic_requests
 def pin(request: HttpRequest) -> HttpResponse:

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from portal.api.exceptions import ApiError
 from portal.api.schema import ErrorSerializer, error
+from portal.core.nostore import no_store
 
 from .. import selectors, services
 from .serializers import PassCreateSerializer, PassListSerializer, PassSerializer
@@ -68,6 +69,7 @@ class PassFailedSerializer(ErrorSerializer):
         ),
     },
 )
+@no_store  # a created pass carries its visitors' PINs and guest links
 @transaction.non_atomic_requests
 @api_view(["GET", "POST"])
 def pass_list(request):
@@ -108,6 +110,7 @@ def pass_list(request):
 
 
 @extend_schema(responses=PassSerializer)
+@no_store
 @api_view(["GET"])
 def pass_detail(request, pk: int):
     pass_obj = selectors.passes_visible_to(request.user).filter(pk=pk).first()
@@ -117,6 +120,7 @@ def pass_detail(request, pk: int):
 
 
 @extend_schema(request=None, responses={200: PassSerializer, 502: error("ButterflyMX did not revoke the pass.")})
+@no_store
 @transaction.non_atomic_requests
 @api_view(["POST"])
 def pass_revoke(request, pk: int):

@@ -1,7 +1,11 @@
 """Periodic tasks of the portal itself."""
 
-from celery import shared_task
+from datetime import timedelta
 
+from celery import shared_task
+from django.conf import settings
+
+from .limits import rate_counters_prune
 from .services import heartbeat_record
 
 
@@ -18,3 +22,9 @@ def demo_link_task(self, placeholder_names: list[str]) -> None:
 
     if not demo_link_to_sandbox(placeholder_names):
         raise self.retry(countdown=5)
+
+
+@shared_task(ignore_result=True)
+def rate_counters_prune_task() -> int:
+    """Beat, hourly: delete rate-limit counters older than ``RATE_COUNTER_RETENTION_S``."""
+    return rate_counters_prune(older_than=timedelta(seconds=settings.RATE_COUNTER_RETENTION_S))

@@ -1,9 +1,5 @@
-"""Atomic limits on door releases: a per-door cooldown, and fixed-window rate limits.
-
-The cooldown is door-specific and lives here; the fixed-window counter is the portal-wide one of
-:mod:`portal.core.limits` (same single-statement claim), re-exported so callers of this module keep
-working.
-"""
+"""The per-door cooldown of door releases. The fixed-window rate limits are the portal-wide counter
+of :mod:`portal.core.limits` (same single-statement claim)."""
 
 from __future__ import annotations
 
@@ -12,11 +8,9 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from portal.core.limits import db_time, rate_counters_prune, rate_hit, sql_claims
+from portal.core.limits import db_time, sql_claims
 
 from .models import DoorCooldown
-
-__all__ = ["cooldown_claim", "rate_counters_prune", "rate_hit"]
 
 
 def cooldown_claim(*, door_id: int, seconds: float, now: datetime | None = None) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from logs.models import AccessLogEntry, ReleaseMethod
+from portal.core.csvexport import csv_response
 from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, role_at
 
@@ -210,11 +210,6 @@ def audit(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 AUDIT_CSV_HEADER = [
     "requested_at_local",
     "time_zone",
@@ -234,28 +229,22 @@ AUDIT_CSV_HEADER = [
 def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The filtered audit trail as CSV, streamed."""
     filterset = _audit_queryset(request)
-    writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(AUDIT_CSV_HEADER)
         for r in filterset.qs.order_by("-requested_at", "-id").iterator(chunk_size=2000):
             local = timezone.localtime(r.requested_at, r.building.tz)
-            yield writer.writerow(
-                [
-                    local.isoformat(timespec="seconds"),
-                    r.building.time_zone,
-                    r.building.name,
-                    r.door.name,
-                    r.requested_by.email if r.requested_by else "",
-                    r.requested_by_role,
-                    r.reason,
-                    r.for_label,
-                    r.get_status_display(),
-                    r.error,
-                    "yes" if r.confirmed else "no",
-                ]
-            )
+            yield [
+                local.isoformat(timespec="seconds"),
+                r.building.time_zone,
+                r.building.name,
+                r.door.name,
+                r.requested_by.email if r.requested_by else "",
+                r.requested_by_role,
+                r.reason,
+                r.for_label,
+                r.get_status_display(),
+                r.error,
+                "yes" if r.confirmed else "no",
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="door-releases.csv"'
-    return response
+    return csv_response(rows(), header=AUDIT_CSV_HEADER, filename="door-releases.csv")

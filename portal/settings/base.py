@@ -224,6 +224,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON parser with nesting bounded: a deeply nested body is a 400, not a RecursionError (500).
+    "DEFAULT_PARSER_CLASSES": [
+        "portal.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "portal.api.schema.PortalAutoSchema",
     # One error shape for every API, see portal/api/exceptions.py and docs/api.md.
@@ -306,6 +312,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
     "bmx-token-refresh": {"task": "tenants.tasks.links_refresh_expiring_task", "schedule": 600.0},
+    # Tokens of a replaced or refused link that ButterflyMX could not revoke at once.
+    "bmx-token-revocations": {"task": "tenants.tasks.token_revocations_retry_task", "schedule": 600.0},
 }
 
 # --- Visitor passes ------------------------------------------------------------------------------
@@ -430,4 +438,20 @@ CELERY_BEAT_SCHEDULE["logs-sync-calls"] = {
     "task": "logs.tasks.sync_all_task",
     "schedule": LOGS_SYNC_CALLS_INTERVAL_S,
     "args": ("calls",),
+}
+
+# --- Retention (issue 13): beat prunes what is only kept for a while ---------------------------------
+# Webhook deliveries are nudges kept for inspection (the data comes from the API).
+LOGS_WEBHOOK_RETENTION_DAYS = env_setting(env.int, "LOGS_WEBHOOK_RETENTION_DAYS", default=30)
+# Rate-limit counters (RateCounter rows) past every window that reads them; keep it above the longest
+# window of any limit, or a long window would be counted from zero again.
+RATE_COUNTER_RETENTION_S = env_setting(env.int, "RATE_COUNTER_RETENTION_S", default=2 * 24 * 3600)
+PRUNE_INTERVAL_S = env_setting(env.float, "PORTAL_PRUNE_INTERVAL_S", default=3600.0)
+CELERY_BEAT_SCHEDULE["webhook-deliveries-prune"] = {
+    "task": "logs.tasks.webhook_deliveries_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
+}
+CELERY_BEAT_SCHEDULE["rate-counters-prune"] = {
+    "task": "portal.core.tasks.rate_counters_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
 }

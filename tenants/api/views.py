@@ -6,8 +6,9 @@ The PIN is returned masked unless ``?reveal=1`` is asked, and every answer carry
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.http import Http404
-from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from rest_framework.response import Response
 from portal.api.exceptions import ApiError
 from portal.api.schema import error
 from portal.butterflymx import BmxError
+from portal.core.nostore import NoStoreMixin
 
 from .. import profile as profile_services
 from ..limits import LimitReached
@@ -78,6 +80,10 @@ class ProfileView(NonAtomicAPIView):
     @extend_schema(request=ProfileSerializer, responses=ProfileUpdatedSerializer)
     def patch(self, request):
         user = request.user
+        if not isinstance(request.data, Mapping):  # a list, a string, a number: nothing to merge
+            raise ApiError(
+                'Send a JSON object of the fields to change, e.g. {"first_name": "Ada"}.', code="not_an_object"
+            )
         serializer = ProfileSerializer(
             data={
                 "first_name": user.first_name,
@@ -98,7 +104,7 @@ class ProfileView(NonAtomicAPIView):
         )
 
 
-class PinView(NonAtomicAPIView):
+class PinView(NoStoreMixin, NonAtomicAPIView):
     serializer_class = PinSerializer
 
     def _residency(self, request):
@@ -106,11 +112,6 @@ class PinView(NonAtomicAPIView):
         if residency is None:
             raise Http404
         return residency
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        add_never_cache_headers(response)
-        return response
 
     @extend_schema(
         parameters=[OpenApiParameter("reveal", enum=["1"], required=False, description="1: the PIN in clear")],

@@ -82,10 +82,10 @@ def test_a_repeated_delivery_enqueues_one_sync(hooked, client, django_capture_on
     assert json.loads(again.content)["status"] == "duplicate"
     # one sync for the burst: the duplicate is ignored and the next delivery is debounced
     assert len(callbacks) == 1
-    assert list(WebhookDelivery.objects.order_by("id").values_list("outcome", flat=True)) == [
-        "accepted",
-        "duplicate",
-        "accepted",
+    # and the repeat is stored once: no second row
+    assert list(WebhookDelivery.objects.order_by("id").values_list("outcome", "dedupe_key")) == [
+        ("accepted", "door_release:create:123"),
+        ("accepted", "door_release:create:124"),
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -28,9 +30,11 @@ class DoorList(generics.GenericAPIView):
         queryset = doors_visible_to(self.request.user).filter(is_active=True).select_related("building")
         building = self.request.query_params.get("building")
         if building:
-            if not building.isdigit():
+            try:  # a form field, not int(): "²" is a digit to isdigit(), and ids have a range
+                building_id = forms.IntegerField(min_value=1, max_value=2**63 - 1).clean(building)
+            except ValidationError:
                 return queryset.none()
-            queryset = queryset.filter(building_id=int(building))
+            queryset = queryset.filter(building_id=building_id)
         return queryset
 
     @extend_schema(operation_id="doors_list", responses=DoorStateSerializer(many=True))
