@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal.accounts.models import ApiToken
 from portal.accounts.selectors import api_tokens_of
 from portal.accounts.services import MAX_TOKENS_PER_USER, api_token_create
+from portal.core.logging import redact
 from tests.factories import PASSWORD
 
 PROBE = "/api/me/link/"  # any API answer that needs a signed-in caller
@@ -236,3 +237,10 @@ def test_the_tokens_page_explains_a_refused_name(client_for, world):
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
     assert not ApiToken.objects.exists()
+
+
+def test_a_token_that_reaches_a_log_line_is_masked(world):
+    _, token = api_token_create(user=world.alice, name="script")
+
+    for line in (f"Authorization: Token {token}", f"headers={{'Authorization': 'Token {token}'}}", f"got {token}"):
+        assert token[4:] not in redact(line)
