@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from .services import DEFAULT_TOKEN_LIFETIME_DAYS, TOKEN_LIFETIMES_DAYS
@@ -13,3 +15,9 @@ class ApiTokenForm(forms.Form):
         coerce=int,
         initial=DEFAULT_TOKEN_LIFETIME_DAYS,
     )
+    # One per form shown: sending the same form twice (a reload of the answer) makes no second token.
+    once = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("once", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +39,12 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     raise Http404
 
 
+ALREADY_SENT = (
+    "That form was already sent, so no second token was made. A token is shown only once: if you did not "
+    "copy it, revoke it below and create another."
+)
+
+
 @never_cache  # the answer to a creation shows the token: no cache may keep it
 @login_required
 def api_tokens(request: HttpRequest) -> HttpResponse:
@@ -45,9 +52,14 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token, new_instance = None, None
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and not cache.add(f"api-token-form:{request.user.pk}:{form.cleaned_data['once']}", 1, 86400):
+            form = ApiTokenForm()
+            messages.info(request, ALREADY_SENT)
+        elif form.is_valid():
             try:
-                new_instance, new_token = services.api_token_create(user=request.user, **form.cleaned_data)
+                new_instance, new_token = services.api_token_create(
+                    user=request.user, name=form.cleaned_data["name"], lifetime_days=form.cleaned_data["lifetime_days"]
+                )
             except services.TokenRefused as exc:
                 form.add_error(None, str(exc))
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -202,7 +203,7 @@ def test_a_password_changed_outside_allauth_ends_the_tokens_too(world, path):
 def test_the_tokens_page_shows_a_new_token_once_and_revokes(client_for, world):
     client = client_for(world.alice)
 
-    created = client.post("/profile/api-tokens/", {"name": "laptop", "lifetime_days": "30"})
+    created = client.post("/profile/api-tokens/", {"name": "laptop", "lifetime_days": "30", "once": uuid.uuid4().hex})
 
     assert created.status_code == 200
     assert "no-store" in created["Cache-Control"]
@@ -232,7 +233,7 @@ def test_the_tokens_page_revokes_all_and_only_the_owners(client_for, world):
 
 
 def test_the_tokens_page_explains_a_refused_name(client_for, world):
-    response = client_for(world.alice).post("/profile/api-tokens/", {"name": "", "lifetime_days": "30"})
+    response = client_for(world.alice).post("/profile/api-tokens/", {"name": "", "lifetime_days": "30", "once": "f"})
 
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
@@ -244,3 +245,16 @@ def test_a_token_that_reaches_a_log_line_is_masked(world):
 
     for line in (f"Authorization: Token {token}", f"headers={{'Authorization': 'Token {token}'}}", f"got {token}"):
         assert token[4:] not in redact(line)
+
+
+def test_sending_the_tokens_form_twice_makes_one_token(client_for, world):
+    client = client_for(world.alice)
+    form = {"name": "laptop", "lifetime_days": "30", "once": uuid.uuid4().hex}
+
+    first = client.post("/profile/api-tokens/", form)
+    again = client.post("/profile/api-tokens/", form)  # a reload of the answer
+
+    assert 'data-testid="new-token"' in first.content.decode()
+    assert 'data-testid="new-token"' not in again.content.decode()
+    assert "That form was already sent" in again.content.decode()
+    assert ApiToken.objects.count() == 1
