@@ -7,6 +7,7 @@ import re
 import pytest
 import requests
 
+from portal.accounts.services import api_token_create
 from tests.factories import PASSWORD
 from tests.portal.test_mfa_everywhere import totp
 
@@ -63,8 +64,6 @@ def test_a_manager_sets_up_two_factor_then_makes_uses_and_revokes_an_api_token(
 def test_a_staff_token_made_before_two_factor_was_required_is_refused_with_a_clear_message(
     live_server, world, settings
 ):
-    from portal.accounts.services import api_token_create
-
     _, token = api_token_create(user=world.staff, name="old script")
     settings.PORTAL_REQUIRE_MFA_FOR_STAFF = True
 
