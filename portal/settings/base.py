@@ -233,6 +233,10 @@ REST_FRAMEWORK = {
 # expires (the owner picks 7, 30 or 90 days: portal/accounts/services.py). The prefix makes a leaked
 # token recognisable (secret scanners, log redaction).
 KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations only create its default token table, which KNOX_TOKEN_MODEL swaps out: that table
+# would be an orphan with a foreign key to users (PostgreSQL then refuses to flush the user table). So
+# knox is migrated as an app without migrations: the swapped-out model gets no table at all.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=30),
     "TOKEN_PREFIX": "bpt_",
