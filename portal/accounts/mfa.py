@@ -83,35 +83,33 @@ PLAINTEXT = {
 }
 
 
-def _map_secrets(data: dict, change: Callable[[str], str]) -> dict:
-    """A copy of ``data`` with ``change`` applied to each secret value (``migrated_codes`` is a list)."""
+def _map_secrets(data: dict, change: Callable[[str, str], str]) -> dict:
+    """A copy of ``data`` with ``change(member, value)`` applied to each secret value (``migrated_codes``
+    is a list of them)."""
     data = dict(data)
     for member in PLAINTEXT:
         value = data.get(member)
         if isinstance(value, str):
-            data[member] = change(value)
+            data[member] = change(member, value)
         elif isinstance(value, list):
-            data[member] = [change(item) if isinstance(item, str) else item for item in value]
+            data[member] = [change(member, item) if isinstance(item, str) else item for item in value]
     return data
+
+
+def _encrypt_if_plain(member: str, value: str) -> str:
+    return crypto.encrypt(value) if PLAINTEXT[member].fullmatch(value) else value
 
 
 def authenticator_data_encrypted(data: dict) -> dict:
     """``data`` with every plaintext secret encrypted; values already encrypted are left as they are."""
-    encrypted = {}
-    for member, pattern in PLAINTEXT.items():
-        value = data.get(member)
-        if isinstance(value, str):
-            encrypted[member] = crypto.encrypt(value) if pattern.fullmatch(value) else value
-        elif isinstance(value, list):
-            encrypted[member] = [crypto.encrypt(v) if isinstance(v, str) and pattern.fullmatch(v) else v for v in value]
-    return {**data, **encrypted}
+    return _map_secrets(data, _encrypt_if_plain)
 
 
 def authenticator_data_decrypted(data: dict) -> dict:
     """The reverse of :func:`authenticator_data_encrypted` (for migrating backwards)."""
-    return _map_secrets(data, crypto.decrypt)
+    return _map_secrets(data, lambda member, value: crypto.decrypt(value))
 
 
 def authenticator_data_rotated(data: dict) -> dict:
     """``data`` with every secret re-encrypted under the newest key of ``TOKEN_ENCRYPTION_KEYS``."""
-    return _map_secrets(data, crypto.rotate)
+    return _map_secrets(data, lambda member, value: crypto.rotate(value))

@@ -17,6 +17,7 @@ from portal.accounts.models import ApiToken
 from portal.accounts.selectors import api_tokens_of
 from portal.accounts.services import MAX_TOKENS_PER_USER, api_token_create
 from portal.core.logging import redact
+from tests import factories as f
 from tests.factories import PASSWORD
 
 PROBE = "/api/me/link/"  # any API answer that needs a signed-in caller
@@ -180,16 +181,21 @@ def test_resetting_the_password_by_e_mail_ends_every_token(client, world, mailou
     assert token_client(bobs_token).get(PROBE).status_code == 200  # only hers
 
 
-@pytest.mark.parametrize("path", ["admin form", "set_unusable_password"])
-def test_a_password_changed_outside_allauth_ends_the_tokens_too(world, path):
-    """The admin's password form and ``manage.py changepassword`` call ``set_password`` directly."""
+@pytest.mark.parametrize("path", ["the admin's password form", "set_password (as manage.py changepassword)"])
+def test_a_password_changed_outside_allauth_ends_the_tokens_too(client, world, path):
     _, token = api_token_create(user=world.alice, name="script")
-    user = type(world.alice).objects.get(pk=world.alice.pk)
-    if path == "admin form":
-        user.set_password("changed-by-an-operator")
+    if path == "the admin's password form":
+        client.force_login(f.UserFactory(email="root@example.test", is_staff=True, is_superuser=True))
+        changed = client.post(
+            f"/admin/accounts/user/{world.alice.pk}/password/",
+            {"password1": "changed-by-an-operator", "password2": "changed-by-an-operator"},
+        )
+        assert changed.status_code == 302
     else:
-        user.set_unusable_password()
-    user.save()
+        user = type(world.alice).objects.get(pk=world.alice.pk)
+        user.set_password("changed-on-the-command-line")
+        user.save()
+    user = type(world.alice).objects.get(pk=world.alice.pk)
 
     response = token_client(token).get(PROBE)
 
