@@ -3,14 +3,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from portal.accounts import views as accounts_views
+
 urlpatterns = [
     path("", include("portal.core.urls")),
     path("", include("portal.dashboard.urls")),
     path("api/doors/", include("portal.dashboard.api.urls")),
     path("accounts/", include("allauth.urls")),
+    # Before the admin's own URLs: its login forwards to the portal's (allauth: rate limits, two-factor).
+    path("admin/login/", accounts_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("", include("passes.urls")),
     path("api/passes/", include("passes.api.urls")),
+    path("profile/api-tokens/", include("portal.accounts.urls")),
     path("", include("tenants.urls")),
     path("api/me/", include("tenants.api.urls")),
     path("logs/", include("logs.urls")),

@@ -31,6 +31,8 @@ class Entry:
     query: str = ""
 
 
+NO_SUCH_TOKEN = "00000000-0000-4000-8000-000000000000"
+
 # Alice's things: alice and building A's staff and manager see them; bob and charlie get a 404.
 ALICES = {"anonymous": 302, "alice": 200, "bob": 404, "charlie": 404, "staff": 200, "manager": 200}
 
@@ -49,6 +51,8 @@ MATRIX: dict[str, Entry] = {
     "healthz": Entry(everyone(200)),
     # --- Django admin: operators only; the whole namespace is checked through its index.
     "admin:index": Entry(everyone(302)),
+    # Its login page only forwards to the portal's login (anonymous); non-operators get a 404.
+    "admin_login": Entry(everyone(404, anonymous=302)),
     # --- allauth: accounts and two-factor
     "account_login": Entry(everyone(302, anonymous=200)),
     "account_logout": Entry(everyone(200, anonymous=302)),
@@ -147,7 +151,12 @@ MATRIX: dict[str, Entry] = {
     # --- portal.api: the schema (an API: 403 without credentials), its docs page (a page: login), tokens
     "api:schema": Entry(everyone(200, anonymous=403)),
     "api:docs": Entry(signed_in()),
-    "api:token": Entry(everyone(405, anonymous=403)),
+    "api:tokens": Entry(everyone(200, anonymous=403)),
+    "api:token": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"public_id": NO_SUCH_TOKEN}),  # DELETE only
+    # --- portal.accounts: the API tokens page
+    "accounts:api_tokens": Entry(signed_in()),
+    "accounts:api_token_revoke": Entry(signed_in(405), kwargs=lambda w: {"public_id": NO_SUCH_TOKEN}),
+    "accounts:api_tokens_revoke_all": Entry(signed_in(405)),
 }
 
 

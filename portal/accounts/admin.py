@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import User
+from .models import ApiToken, User
 
 
 @admin.register(User)
@@ -16,3 +16,20 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Operators may see and revoke tokens; nobody can read or make one here (only a digest is stored)."""
+
+    list_display = ["name", "user", "token_key", "created", "expiry", "last_used_at"]
+    search_fields = ["name", "user__email", "token_key"]
+    readonly_fields = ["user", "name", "token_key", "created", "expiry", "last_used_at"]
+    fields = readonly_fields
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

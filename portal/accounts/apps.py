@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "portal.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (API tokens end with the password: see there)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from knox.models import AbstractAuthToken
 
 
 class EmailUserManager(UserManager):
@@ -53,3 +56,27 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token (django-rest-knox's model, ``KNOX_TOKEN_MODEL``), with what its owner needs
+    to tell tokens apart and what the portal needs to end them.
+
+    knox keeps only a SHA-512 digest of the token and its first characters (``token_key``, the lookup
+    prefix): the database never holds a usable token. ``password_fingerprint`` ties the token to the
+    password it was issued under, as Django ties sessions to it: a password changed by any path (the
+    portal, a reset, the admin, ``manage.py changepassword``) makes the token fail.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    password_fingerprint = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"

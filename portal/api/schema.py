@@ -8,7 +8,10 @@ filter is read. Views declare the rarer ones (409, 502, 504) themselves with ``e
 
 from __future__ import annotations
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -30,7 +33,10 @@ def error(description: str) -> OpenApiResponse:
 
 DESCRIPTIONS = {
     "400": "The input was refused; ``errors`` says why, per field.",
-    "403": "Not signed in (no session, no valid token), or not allowed.",
+    "403": (
+        "Not signed in (no session, no valid token), not allowed, or two-factor required first "
+        "(code ``mfa_required``: staff, managers and operators must set up TOTP in the portal)."
+    ),
     "404": "No such object within the caller's scope (out of scope answers 404, never 403).",
     "429": "Too many requests; retry after the ``Retry-After`` header's seconds.",
 }
@@ -50,3 +56,23 @@ class PortalAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(error(DESCRIPTIONS[code]), code, direction=direction)
         return responses
+
+
+class PortalSessionScheme(OpenApiAuthenticationExtension):
+    """The portal's session authentication (a cookie), as drf-spectacular describes Django's."""
+
+    target_class = "portal.api.authentication.PortalSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+class PortalTokenScheme(OpenApiAuthenticationExtension):
+    """A personal token: ``Authorization: Token <token>``."""
+
+    target_class = "portal.api.authentication.PortalTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

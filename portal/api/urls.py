@@ -1,4 +1,4 @@
-"""Mounted at ``/api/``: the schema, its docs page, and the caller's token."""
+"""Mounted at ``/api/``: the schema, its docs page, and the caller's personal tokens."""
 
 from django.urls import path
 
@@ -9,5 +9,6 @@ app_name = "api"
 urlpatterns = [
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(url_name="api:schema"), name="docs"),
-    path("me/token/", views.TokenView.as_view(), name="token"),
+    path("me/tokens/", views.TokensView.as_view(), name="tokens"),
+    path("me/tokens/<uuid:public_id>/", views.TokenView.as_view(), name="token"),
 ]

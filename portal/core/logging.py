@@ -21,6 +21,9 @@ PATTERNS = [
         r"\1\2[redacted]",
     ),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1[redacted]"),
+    # The portal's own API tokens (knox, REST_KNOX["TOKEN_PREFIX"]), bare or in an Authorization header.
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?token\s+)[^\s\"',}]+"), r"\1[redacted]"),
+    (re.compile(r"bpt_[0-9a-f]{8,}"), "bpt_[redacted]"),
     # Pre-signed S3 links (snapshot URLs) are bearer secrets too.
     (re.compile(r"https?://[^\s\"']*amazonaws\.com[^\s\"']*"), "[snapshot-url]"),
     (re.compile(r"https?://[^\s\"']*/snapshots?/[^\s\"']*"), "[snapshot-url]"),

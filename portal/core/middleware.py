@@ -1,4 +1,10 @@
-"""Require TOTP two-factor for staff and managers when PORTAL_REQUIRE_MFA_FOR_STAFF is on."""
+"""Require TOTP two-factor of staff, managers and operators when PORTAL_REQUIRE_MFA_FOR_STAFF is on.
+
+Who must enrol is decided in one place (``portal.accounts.mfa.mfa_missing``), which the API's
+authentication classes ask too: this middleware sees only the session user, so API tokens are
+refused there (``portal.api.authentication``). Operators (``is_staff``/``is_superuser``) are covered,
+and the admin is not exempt: ``/admin/login/`` only forwards to the portal's own login.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,11 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from portal.accounts.mfa import mfa_missing
 from tenants.scope import request_grants
 
 # Paths a person without MFA may still reach: signing in and out, setting MFA up, static files.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/admin/login", "/pass/", "/p/", "/webhooks/")
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/pass/", "/p/", "/webhooks/")
 
 
 class RequireMfaForStaffMiddleware:
@@ -18,20 +25,21 @@ class RequireMfaForStaffMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if settings.PORTAL_REQUIRE_MFA_FOR_STAFF and self._must_enrol(request):
-            messages.warning(request, "Staff and managers must turn on two-factor authentication first.")
+        if self._must_enrol(request):
+            messages.warning(request, "Staff, managers and operators must turn on two-factor authentication first.")
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 
     @staticmethod
     def _must_enrol(request) -> bool:
+        if not settings.PORTAL_REQUIRE_MFA_FOR_STAFF:
+            return False
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return False
         if request.path.startswith(EXEMPT_PREFIXES):
             return False
-        if not request_grants(request).memberships:  # read once per request; the page reuses it
-            return False
-        from allauth.mfa.models import Authenticator
-
-        return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        if user.is_staff or user.is_superuser:
+            return mfa_missing(user)
+        # read once per request; the page reuses it
+        return mfa_missing(user, memberships=request_grants(request).memberships)

@@ -8,6 +8,7 @@ switch to PostgreSQL and Redis.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,7 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # personal API tokens, stored as SHA-512 digests (model: accounts.ApiToken)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -177,6 +178,8 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# TOTP secrets and recovery-code seeds are encrypted at rest under TOKEN_ENCRYPTION_KEYS.
+MFA_ADAPTER = "portal.accounts.mfa.PortalMFAAdapter"
 MFA_TOTP_ISSUER = "Building Portal"
 # Staff and managers must set up TOTP before using the portal when this is on (on in production).
 PORTAL_REQUIRE_MFA_FOR_STAFF = env_setting(env.bool, "PORTAL_REQUIRE_MFA_FOR_STAFF", default=False)
@@ -220,8 +223,10 @@ STORAGES = {
 # --- REST framework ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # A session or a personal token, each refused (403 mfa_required) to staff, managers and
+        # operators without TOTP when two-factor is required: portal/api/authentication.py.
+        "portal.api.authentication.PortalSessionAuthentication",
+        "portal.api.authentication.PortalTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # DRF's JSON parser with nesting bounded: a deeply nested body is a 400, not a RecursionError (500).
@@ -242,6 +247,20 @@ REST_FRAMEWORK = {
         "portal.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "1200/min"},
+}
+# Personal API tokens (django-rest-knox): the database keeps a SHA-512 digest, never the token; each
+# expires (the owner picks 7, 30 or 90 days: portal/accounts/services.py). The prefix makes a leaked
+# token recognisable (secret scanners, log redaction).
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+# knox's own migrations only create its default token table, which KNOX_TOKEN_MODEL swaps out: that table
+# would be an orphan with a foreign key to users (PostgreSQL then refuses to flush the user table). So
+# knox is migrated as an app without migrations: the swapped-out model gets no table at all.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=30),
+    "TOKEN_PREFIX": "bpt_",
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Building Portal API",
