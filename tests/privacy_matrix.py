@@ -225,12 +225,12 @@ SURFACES: dict[str, Surface] = {
     # --- logs: pages, exports, charts, API lists
     "logs:list": Surface(shows=_residents_own()),
     "logs:export": Surface(shows=_residents_own()),
-    "logs:calls": Surface(shows=_residents_own(staff={"a1", "a2"})),
-    "logs:calls_export": Surface(shows=_residents_own(staff={"a1", "a2"})),
+    "logs:calls": Surface(shows=_residents_own()),
+    "logs:calls_export": Surface(shows=_residents_own()),
     "logs:charts": Surface(),
     "logs:charts_data": Surface(check=_chart_counts),
     "logs-api:entry-list": Surface(shows=_residents_own()),
-    "logs-api:call-list": Surface(shows=_residents_own(staff={"a1", "a2", "staff_a"})),
+    "logs-api:call-list": Surface(shows=_residents_own()),
     # --- passes: their use counts and times
     "passes:list": Surface(query="?state=all", shows=_residents_own(staff={"a1", "a2"})),
     "passes_api:list": Surface(shows=_residents_own(staff={"a1", "a2"})),
