@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, Case, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, ReleaseMethod
@@ -226,15 +226,11 @@ def door_states(
     through the shared front door is not theirs to see)."""
     now = now or timezone.now()
     grants = grants if grants is not None else grants_of(viewer)
-    scope = grants_q(grants)
-    last_entry = (
-        AccessLogEntry.objects.filter(scope, door=OuterRef("pk")).order_by("-logged_at", "-id").values("id")[:1]
-    )
-    last_release = (
-        DoorRelease.objects.filter(scope, door=OuterRef("pk")).order_by("-requested_at", "-id").values("id")[:1]
-    )
     rows = list(
-        doors.annotate(last_entry_id=Subquery(last_entry), last_release_id=Subquery(last_release))
+        doors.annotate(
+            last_entry_id=_last_visible(AccessLogEntry, ("-logged_at", "-id"), grants),
+            last_release_id=_last_visible(DoorRelease, ("-requested_at", "-id"), grants),
+        )
         .select_related("building")
         .prefetch_related("devices")
         .order_by("name")
@@ -260,6 +256,30 @@ def door_states(
             DoorState(door, entries.get(door.last_entry_id), release, kind, confirmed, now, detail, viewer_id)
         )
     return states
+
+
+def _last_visible(model, order: tuple[str, ...], grants: Grants):
+    """The id of the newest ``model`` row (an entry or a release) at the outer door that the person may
+    see by :func:`tenants.scope.grants_q`.
+
+    At a door of a building the person staffs, that rule admits every row (a row at a door belongs to the
+    door's building), so there the subquery is the plain "newest at this door" of the staff board, decided
+    on the door's building: PostgreSQL keeps walking the (door, time) index instead of intersecting it with
+    the whole building's rows, which made a 200-door board a hundred times slower before an ANALYZE.
+    """
+    at_door = model.objects.filter(door=OuterRef("pk"))
+
+    def newest(rows):
+        return Subquery(rows.order_by(*order).values("id")[:1])
+
+    scoped = newest(at_door.filter(grants_q(grants)))
+    if not grants.memberships:
+        return scoped
+    return Case(
+        When(building_id__in=list(grants.memberships), then=newest(at_door)),
+        default=scoped,
+        output_field=BigIntegerField(),
+    )
 
 
 def board_doors(building: Building) -> QuerySet[AccessPoint]:

@@ -162,3 +162,22 @@ def test_old_releases_are_filed_under_their_tenants_unit_by_the_migration(crimso
 
     release.refresh_from_db()
     assert release.unit == crimson.rosa_residency.unit
+
+
+def test_staff_of_one_building_living_in_another_see_only_their_unit_there(world, client):
+    from tests.logs.factories import entry_for
+
+    home = f.UnitFactory(building=world.building_b, label="7C")
+    f.ResidencyFactory(user=world.staff, unit=home).doors.set([world.door_b])
+    now = timezone.now()
+    entry_for(world.building_b, remote_id=1, unit=home, door=world.door_b, person_name="Sam at home")
+    entry_for(
+        world.building_b, remote_id=2, unit=world.unit_b1, door=world.door_b, logged_at=now, person_name="Charlie"
+    )
+    entry_for(world.building_a, remote_id=3, unit=world.unit_a2, door=world.door_a, logged_at=now, person_name="Bob")
+    client.force_login(world.staff)
+
+    doors = {d["name"]: d["last_event_person"] for d in client.get("/api/doors/").json()}
+
+    assert doors["B Lobby"] == "Sam at home"  # where they live: their own unit's entry, not Charlie's
+    assert doors["A Front Door"] == "Bob"  # where they work: the building's last entry
