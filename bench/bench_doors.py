@@ -29,6 +29,9 @@ def main() -> None:
         settings.DOOR_RELEASE_COOLDOWN_S = 0
         settings.DOOR_RELEASE_USER_LIMIT = settings.DOOR_RELEASE_DOOR_LIMIT = 10**6
         crimson = build_crimson(sandbox)
+        # Every door of the building, the residents' unit door included (it is off the board by default).
+        crimson.building.unit_doors_on_board = True
+        crimson.building.save(update_fields=["unit_doors_on_board"])
         client = Client()
         client.force_login(crimson.staff)
 

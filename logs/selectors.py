@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from tenants.scope import Grants, grants_of
+from tenants.scope import Grants, grants_of, grants_q
 
 from .models import AccessLogEntry, CallRecord, SyncCursor
 
@@ -18,30 +18,14 @@ from .models import AccessLogEntry, CallRecord, SyncCursor
 LIST_DEFERRED = ("raw", "snapshot_url")
 
 
-def _scope_q(grants: Grants) -> Q:
-    """:func:`tenants.scope.visible_q` with the ids already resolved (:class:`~tenants.scope.Grants`).
-
-    Same rule, but PostgreSQL sees ``building_id IN (1)`` instead of ``building_id IN (subquery) OR
-    unit_id IN (subquery)``: with literal ids (and no OR when a person has only one kind of role) it
-    walks the (building, logged_at) index in order instead of sorting a million rows.
-    """
-    buildings, units = list(grants.memberships), list(grants.units)
-    q = Q(pk__in=[])
-    if buildings:
-        q = Q(building_id__in=buildings)
-    if units:
-        q = q | Q(unit_id__in=units) if buildings else Q(unit_id__in=units)
-    return q
-
-
 def entries_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessLogEntry]:
-    """Entries ``user`` may see; pass the request's :func:`~tenants.scope.request_grants` to spare
-    the two scope queries."""
-    return AccessLogEntry.objects.filter(_scope_q(grants if grants is not None else grants_of(user)))
+    """Entries ``user`` may see (the rule of :func:`tenants.scope.grants_q`); pass the request's
+    :func:`~tenants.scope.request_grants` to spare the two scope queries."""
+    return AccessLogEntry.objects.filter(grants_q(grants if grants is not None else grants_of(user)))
 
 
 def calls_visible_to(user, grants: Grants | None = None) -> QuerySet[CallRecord]:
-    return CallRecord.objects.filter(_scope_q(grants if grants is not None else grants_of(user)))
+    return CallRecord.objects.filter(grants_q(grants if grants is not None else grants_of(user)))
 
 
 # --- keyset pagination ----------------------------------------------------------------------------

@@ -91,6 +91,11 @@ class Building(models.Model):
     # The building-admin link used for building-wide calls (roster, logs, door releases, webhooks).
     admin_link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="buildings")
     is_active = models.BooleanField(default=True)
+    # Residents' own apartment doors stay off the staff door board (and out of staff's reach) unless a
+    # manager of the building chooses to show them.
+    unit_doors_on_board = models.BooleanField(
+        default=False, help_text=_("Show residents' unit doors on the staff door board.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,6 +148,9 @@ class AccessPoint(models.Model):
 
 class Device(models.Model):
     """A panel, keypad or reader. Releasing a device releases all its access points."""
+
+    # A door whose devices are all of these kinds is a resident's own apartment door (a "unit door").
+    UNIT_LOCK_KINDS = frozenset({"remote_lock"})
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="devices")
     bmx_id = models.BigIntegerField(null=True, blank=True)

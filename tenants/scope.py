@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from portal.core.prepared import PreparedQuery
 
-from .models import AccessPoint, Building, Membership, Residency, Role, Unit
+from .models import AccessPoint, Building, Device, Membership, Residency, Role, Unit
 
 ROLE_RANK = {Role.RESIDENT: 1, Role.STAFF: 2, Role.MANAGER: 3}
 
@@ -100,6 +100,48 @@ def doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint
     if grants.units:
         q |= Q(pk__in=_assigned_door_ids(user))
     return AccessPoint.objects.filter(q)
+
+
+def unit_door_q() -> Q:
+    """Doors that are a resident's own apartment door: every device of the door is a unit lock
+    (the board's "Unit doors" group, as a database filter)."""
+    devices = Device.objects.filter(access_points=OuterRef("pk"))
+    return Q(Exists(devices.filter(kind__in=Device.UNIT_LOCK_KINDS))) & ~Q(
+        Exists(devices.exclude(kind__in=Device.UNIT_LOCK_KINDS))
+    )
+
+
+def hidden_unit_door_q() -> Q:
+    """Unit doors of buildings whose manager keeps them off the staff board."""
+    return unit_door_q() & Q(building__unit_doors_on_board=False)
+
+
+def board_doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint]:
+    """:func:`doors_visible_to` as staff may *act* on them (board, doors API, release): without the
+    residents' unit doors their building keeps off the board, unless the person is assigned the door
+    themself. A hidden door is absent, so a direct link or API call answers 404."""
+    if _anonymous(user):
+        return AccessPoint.objects.none()
+    return doors_visible_to(user, grants).exclude(hidden_unit_door_q() & ~Q(pk__in=_assigned_door_ids(user)))
+
+
+def grants_q(grants: Grants) -> Q:
+    """What a person sees of a building's *activity* (access-log entries, calls, door releases): any
+    model with ``building_id`` and ``unit_id``. Staff and managers: their buildings; residents: their
+    own units only, never a neighbour's, even at a door they share.
+
+    :func:`visible_q` with the ids already resolved (:class:`Grants`): PostgreSQL sees
+    ``building_id IN (1)`` instead of ``building_id IN (subquery) OR unit_id IN (subquery)``: with literal
+    ids (and no OR when a person has only one kind of role) it walks the (building, logged_at) index in
+    order instead of sorting a million rows.
+    """
+    buildings, units = list(grants.memberships), list(grants.units)
+    q = Q(pk__in=[])
+    if buildings:
+        q = Q(building_id__in=buildings)
+    if units:
+        q = q | Q(unit_id__in=units) if buildings else Q(unit_id__in=units)
+    return q
 
 
 def _door_choices_query(user_id):

@@ -84,6 +84,7 @@ MATRIX: dict[str, Entry] = {
         signed_in(404, staff=200, manager=200), kwargs=lambda w: {"building_id": w.building_a.pk}
     ),
     "dashboard:front_desk": Entry(signed_in(405), kwargs=lambda w: {"building_id": w.building_a.pk}),
+    "dashboard:unit_doors": Entry(signed_in(405), kwargs=lambda w: {"building_id": w.building_a.pk}),  # POST only
     "dashboard:audit": Entry(signed_in(404, manager=200)),
     "dashboard:audit_csv": Entry(signed_in(404, manager=200)),
     "dashboard:my_doors": Entry(signed_in()),

@@ -6,6 +6,8 @@ from django import forms
 
 from tenants.models import Building, TenantRecord
 
+from .services import UNIT_DOOR_REASON_REQUIRED
+
 
 class TenantChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: TenantRecord) -> str:
@@ -36,8 +38,22 @@ class ReleaseForm(forms.Form):
         help_text="ButterflyMX logs the release under this resident.",
     )
 
-    def __init__(self, *args, building: Building, staff: bool, front_desk_label: str | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        building: Building,
+        staff: bool,
+        front_desk_label: str | None = None,
+        reason_required: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if reason_required:  # staff opening a resident's own door (services.ReleaseTarget.reason_required)
+            reason = self.fields["reason"]
+            reason.required = True
+            reason.label = "Reason"
+            reason.help_text = "Required: this is a resident's own door. The reason is kept in the release audit."
+            reason.error_messages["required"] = UNIT_DOOR_REASON_REQUIRED
         if not staff:
             del self.fields["for_tenant"]
             return
@@ -64,3 +80,12 @@ class FrontDeskForm(forms.Form):
     def __init__(self, *args, building: Building, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = tenants_of(building)
+
+
+class UnitDoorsForm(forms.Form):
+    shown = forms.BooleanField(
+        label="Show residents' unit doors on this board",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}),
+        help_text="Off: staff neither see nor can release residents' own apartment doors.",
+    )

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import AccessPoint, Building
+from tenants.models import AccessPoint, Building, Unit
 
 
 class DoorRelease(models.Model):
@@ -32,6 +32,9 @@ class DoorRelease(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     for_label = models.CharField(max_length=200, blank=True)  # who it was for, as shown then
     bmx_tenant_id = models.BigIntegerField(null=True, blank=True)  # the tenant ButterflyMX logs it under
+    # That tenant's unit, as ButterflyMX files the access-log entry of the release: the residents of this
+    # unit see the release (as they see the entry), nobody else but the building's staff and managers.
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="door_releases")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.CharField(max_length=500, blank=True)
     bmx_release_id = models.BigIntegerField(null=True, blank=True)

@@ -3,6 +3,8 @@
 The order matters and each step commits on its own (callers run outside ATOMIC_REQUESTS):
 
 1. scope: the door must be visible to the person (404 otherwise); residents only their assigned doors;
+   staff not a resident's unit door their building keeps off the board; and staff say why they open a
+   resident's unit door (400 without a reason);
 2. rate limits per person and per door, then the per-door cooldown, all atomic on the server;
 3. the audit row, committed *before* ButterflyMX is called;
 4. exactly one ``POST /v4/door_release_requests``: never retried, because a release is not idempotent.
@@ -17,13 +19,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
-from tenants.models import AccessPoint, Residency, Role, TenantRecord
-from tenants.scope import doors_visible_to, role_at
+from tenants.models import AccessPoint, Building, Residency, Role, TenantRecord
+from tenants.scope import board_doors_visible_to, role_at, unit_door_q
 from tenants.services import client_for_link
 
 from .limits import cooldown_claim
@@ -54,12 +56,25 @@ class ReleaseTarget:
     def staff(self) -> bool:
         return self.role in (Role.STAFF, Role.MANAGER)
 
+    @property
+    def reason_required(self) -> bool:
+        """Staff opening a resident's own apartment door say why (it is in the audit trail); the
+        resident opening their own door does not."""
+        return self.staff and bool(getattr(self.door, "is_unit_door", False))
+
+
+UNIT_DOOR_REASON_REQUIRED = (
+    "Say why you are opening this resident's own door: a reason is required for unit doors, and it is "
+    "kept in the release audit."
+)
+
 
 def release_target(*, user, door_id: int) -> ReleaseTarget:
-    """The door ``door_id`` if ``user`` may see it (``AccessPoint.DoesNotExist`` otherwise)."""
+    """The door ``door_id`` if ``user`` may act on it (``AccessPoint.DoesNotExist`` otherwise)."""
     door = (
-        doors_visible_to(user)
+        board_doors_visible_to(user)
         .select_related("building__front_desk", "building__admin_link")
+        .annotate(is_unit_door=ExpressionWrapper(unit_door_q(), output_field=BooleanField()))
         .order_by()
         .get(pk=door_id, is_active=True)
     )
@@ -86,7 +101,9 @@ def door_release(
         target = release_target(user=user, door_id=door_id)
     door, role = target.door, target.role
     building = door.building
-    link, tenant_id, for_label = _who_and_how(user, target, for_tenant_id)
+    if target.reason_required and not reason.strip():
+        raise ReleaseRefused(UNIT_DOOR_REASON_REQUIRED, 400)
+    link, tenant_id, for_label, unit_id = _who_and_how(user, target, for_tenant_id)
 
     # Limits, cooldown and the audit row in ONE transaction, committed before ButterflyMX is called: the
     # conditional UPDATEs serialise concurrent clicks (a second transaction waits for the first's row lock
@@ -108,6 +125,7 @@ def door_release(
             reason=reason.strip()[:200],
             for_label=for_label,
             bmx_tenant_id=tenant_id,
+            unit_id=unit_id,
             requested_at=timezone.now(),
         )
     client = client_for_link(link, timeout=settings.DOOR_RELEASE_TIMEOUT_S)
@@ -132,7 +150,8 @@ def door_release(
 
 
 def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
-    """The ButterflyMX link to call with and the tenant the release is logged under."""
+    """The ButterflyMX link to call with, the tenant the release is logged under, who it is for (as
+    shown) and that tenant's unit (whose residents may see the release)."""
     door, role, desk = target.door, target.role, target.front_desk
     building = door.building
     if door.bmx_id is None:
@@ -153,14 +172,17 @@ def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
             )
             if tenant is None:
                 raise ReleaseRefused("That resident is not a ButterflyMX tenant of this building.", 400)
-            return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})"
+            return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})", tenant.unit_id
         if desk is None:
             raise ReleaseRefused(
                 "Choose who the release is for: ButterflyMX records every release against a resident, "
                 "and this building has no front-desk account set.",
                 400,
             )
-        return link, desk.bmx_tenant_id, desk.label
+        desk_unit = (
+            TenantRecord.objects.filter(building=building, bmx_id=desk.bmx_tenant_id).values_list("unit_id", flat=True)
+        ).first()
+        return link, desk.bmx_tenant_id, desk.label, desk_unit
     # A resident: only doors they are assigned, through their own ButterflyMX link.
     residency = (
         Residency.objects.select_related("link", "unit")
@@ -173,7 +195,7 @@ def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
         raise AccessPoint.DoesNotExist
     if residency.link is None or not residency.link.is_active:
         raise ReleaseRefused("Link your ButterflyMX account (from your profile) to open doors from here.", 409)
-    return residency.link, residency.bmx_tenant_id, f"{user.display_name} ({residency.unit.label})"
+    return residency.link, residency.bmx_tenant_id, f"{user.display_name} ({residency.unit.label})", residency.unit_id
 
 
 def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None:
@@ -185,3 +207,10 @@ def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None
         building=building, defaults={"bmx_tenant_id": tenant.bmx_id, "label": str(tenant)[:100] or "Front desk"}
     )
     return desk
+
+
+def board_unit_doors_set(*, building: Building, shown: bool) -> None:
+    """Show (or hide) the building's residents' unit doors on the staff board; hidden, staff cannot
+    release them either."""
+    Building.objects.filter(pk=building.pk).update(unit_doors_on_board=shown)
+    building.unit_doors_on_board = shown

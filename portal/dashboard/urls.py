@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard/<int:building_id>/", views.board, name="board"),
     path("dashboard/<int:building_id>/doors/", views.board_doors, name="board_doors"),
     path("dashboard/<int:building_id>/front-desk/", views.front_desk, name="front_desk"),
+    path("dashboard/<int:building_id>/unit-doors/", views.unit_doors, name="unit_doors"),
     path("dashboard/audit/", views.audit, name="audit"),
     path("dashboard/audit.csv", views.audit_csv, name="audit_csv"),
     path("doors/", views.my_doors, name="my_doors"),

@@ -18,13 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 from logs.models import AccessLogEntry, ReleaseMethod
 from portal.core.csvexport import csv_response
 from tenants.models import AccessPoint, Role
-from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, role_at
+from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, request_grants, role_at
 
 from .filters import DoorReleaseFilter
-from .forms import FrontDeskForm, ReleaseForm
+from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
 from .models import DoorRelease, FrontDesk
 from .selectors import CLOCK_SKEW, board_buildings, board_groups, door_states, releases_visible_to
-from .services import ReleaseRefused, door_release, front_desk_set, release_target
+from .services import ReleaseRefused, board_unit_doors_set, door_release, front_desk_set, release_target
 
 AUDIT_PAGE_SIZE = 100
 
@@ -47,7 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def board(request: HttpRequest, building_id: int) -> HttpResponse:
     building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
-    return render(request, "dashboard/board.html", _board_context(building, request.user))
+    return render(request, "dashboard/board.html", _board_context(request, building, with_forms=True))
 
 
 @login_required
@@ -55,7 +55,7 @@ def board(request: HttpRequest, building_id: int) -> HttpResponse:
 def board_doors(request: HttpRequest, building_id: int) -> HttpResponse:
     """The doors part of the board, polled by htmx so it updates without a reload."""
     building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
-    return render(request, "dashboard/_board_doors.html", _board_context(building))
+    return render(request, "dashboard/_board_doors.html", _board_context(request, building))
 
 
 @login_required
@@ -72,9 +72,25 @@ def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
     return redirect("dashboard:board", building_id=building.pk)
 
 
-def _board_context(building, user=None) -> dict:
+@login_required
+@require_POST
+def unit_doors(request: HttpRequest, building_id: int) -> HttpResponse:
+    """Managers choose whether residents' unit doors are on the staff board (and releasable by staff)."""
+    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    form = UnitDoorsForm(request.POST)
+    form.is_valid()  # one optional check box: always valid
+    shown = bool(form.cleaned_data.get("shown"))
+    board_unit_doors_set(building=building, shown=shown)
+    messages.success(
+        request,
+        "Residents' unit doors are now on the board." if shown else "Residents' unit doors are now off the board.",
+    )
+    return redirect("dashboard:board", building_id=building.pk)
+
+
+def _board_context(request: HttpRequest, building, with_forms: bool = False) -> dict:
     desk = FrontDesk.objects.filter(building=building).first()
-    manager = user is not None and role_at(user, building) == Role.MANAGER
+    manager = with_forms and role_at(request.user, building) == Role.MANAGER
     return {
         "front_desk": desk,
         "front_desk_form": FrontDeskForm(
@@ -83,33 +99,35 @@ def _board_context(building, user=None) -> dict:
         )
         if manager
         else None,
+        "unit_doors_form": UnitDoorsForm(initial={"shown": building.unit_doors_on_board}) if manager else None,
         "building": building,
-        "groups": board_groups(building),
+        "groups": board_groups(building, viewer=request.user, grants=request_grants(request)),
         "poll_s": settings.DOOR_BOARD_POLL_S,
         "connected": building.admin_link_id is not None,
         "now": timezone.now(),
     }
 
 
-@login_required
-def my_doors(request: HttpRequest) -> HttpResponse:
-    """Residents open the doors they are assigned, through the same release service."""
+def _my_door_states(request: HttpRequest):
+    """The doors the person is assigned, each with only their own units' last entry and release."""
     resident_buildings = buildings_where(request.user, Role.RESIDENT)
     doors = doors_visible_to(request.user).filter(
         building__in=resident_buildings, residencies__user=request.user, residencies__is_active=True
     )
-    states = door_states(doors.select_related("building"))
+    return door_states(doors.select_related("building"), viewer=request.user, grants=request_grants(request))
+
+
+@login_required
+def my_doors(request: HttpRequest) -> HttpResponse:
+    """Residents open the doors they are assigned, through the same release service."""
+    states = _my_door_states(request)
     return render(request, "dashboard/my_doors.html", {"states": states, "poll_s": settings.DOOR_BOARD_POLL_S})
 
 
 @login_required
 @require_GET
 def my_doors_state(request: HttpRequest) -> HttpResponse:
-    resident_buildings = buildings_where(request.user, Role.RESIDENT)
-    doors = doors_visible_to(request.user).filter(
-        building__in=resident_buildings, residencies__user=request.user, residencies__is_active=True
-    )
-    return render(request, "dashboard/_my_doors.html", {"states": door_states(doors.select_related("building"))})
+    return render(request, "dashboard/_my_doors.html", {"states": _my_door_states(request)})
 
 
 @transaction.non_atomic_requests  # the audit row must be committed before ButterflyMX is called
@@ -126,6 +144,7 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         building=door.building,
         staff=staff,
         front_desk_label=desk.label if desk else None,
+        reason_required=target.reason_required,
     )
     back = reverse("dashboard:board", args=[door.building_id]) if staff else reverse("dashboard:my_doors")
     context = {"door": door, "form": form, "staff": staff, "back": back}

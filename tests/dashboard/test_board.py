@@ -43,7 +43,8 @@ def test_the_board_groups_doors_and_shows_each_ones_last_event(crimson, client):
     page = client.get(f"/dashboard/{crimson.building.pk}/").content.decode()
 
     assert page.index("Entrances") < page.index("Front door")
-    assert "Common areas" in page and "Unit doors" in page
+    assert "Common areas" in page
+    assert "Unit doors" not in page and "Unit 4B" not in page  # residents' own doors: off the board by default
     assert "Swipe to open" in page and "Rosa Resident" in page
     assert "Main Entrance · Vestibule Keypad" in page  # the vestibule and both its devices
 
@@ -139,4 +140,4 @@ def test_the_board_of_200_doors_takes_a_constant_number_of_queries(crimson, clie
     with django_assert_max_num_queries(20):
         response = client.get(f"/dashboard/{crimson.building.pk}/doors/")
 
-    assert response.content.decode().count("data-door-id=") == 206
+    assert response.content.decode().count("data-door-id=") == 205  # 206 doors, less the unit door kept off

@@ -8,6 +8,7 @@ import pytest
 
 from logs.webhooks import webhooks_register
 from tests.dashboard.conftest import FRONT_DOOR, crimson  # noqa: F401 - the fixture
+from tests.dashboard.test_door_privacy import entries_at_the_front_door, nina  # noqa: F401 - the fixture
 from tests.factories import PASSWORD
 from tests.plugins.sandbox import worker_env
 from tests.plugins.workers import app_sends_to, broker_url, celery_worker
@@ -68,3 +69,33 @@ def test_staff_release_a_door_and_see_it_released_then_confirmed(
 
     assert crimson.building.door_releases.get().reason == "Courier for 4B"
     assert sandbox.state()["counts"]["door_release_requests"] == 1
+
+
+def test_a_resident_sees_their_own_last_use_of_a_shared_door_never_a_neighbours(
+    crimson,  # noqa: F811
+    nina,  # noqa: F811
+    live_server,
+    chromium,
+    settings,
+    screenshot_dir,
+):
+    settings.DOOR_BOARD_POLL_S = 1  # let htmx re-fetch the cards while we look
+    entries_at_the_front_door(crimson, nina)  # Nina came in an hour ago, Rosa (4B) two minutes ago
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(nina.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("link", name="My doors", exact=True).click()
+    card = page.get_by_role("article", name="Front door")
+    card.get_by_text("Nina Neighbour").wait_for()
+    with page.expect_response(lambda r: r.url.endswith("/doors/state/")):  # the polled fragment, too
+        pass
+    card.get_by_text("Nina Neighbour").wait_for()
+    page.screenshot(path=str(screenshot_dir / "my-doors-own-activity-only.png"), full_page=True)
+    text = page.locator("main").inner_text()
+    page.close()
+
+    assert "Rosa" not in text and "4B" not in text

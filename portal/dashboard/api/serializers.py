@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from portal.api.schema import ErrorSerializer
 
 from ..models import DoorRelease
+from ..services import UNIT_DOOR_REASON_REQUIRED
+
+WITHHELD = (
+    " Null when the caller may not see it: residents see who released, why and for whom only for their own releases."
+)
 
 
 class DoorReleaseSerializer(serializers.ModelSerializer):
     door = serializers.IntegerField(source="door_id")
     building = serializers.IntegerField(source="building_id")
-    requested_by = serializers.EmailField(source="requested_by.email", default=None, allow_null=True)
+    requested_by = serializers.EmailField(
+        source="requested_by.email", default=None, allow_null=True, help_text="Who released the door." + WITHHELD
+    )
+    reason = serializers.CharField(allow_null=True, help_text="Why, as they typed it." + WITHHELD)
+    for_label = serializers.CharField(allow_null=True, help_text="Whom the release was for." + WITHHELD)
 
     class Meta:
         model = DoorRelease
@@ -46,17 +56,41 @@ class DoorStateSerializer(serializers.Serializer):
         source="last_entry.get_release_method_display", default=None, allow_null=True
     )
     last_event_person = serializers.CharField(source="last_entry.person_name", default=None, allow_null=True)
-    last_release = DoorReleaseSerializer(default=None, allow_null=True)
+    last_release = serializers.SerializerMethodField(
+        help_text="The last release the caller may see: residents see only their own units' releases."
+    )
 
     def get_devices(self, state) -> list[str]:
         return [device.name for device in state.door.devices.all()]
 
+    @extend_schema_field(DoorReleaseSerializer(allow_null=True))
+    def get_last_release(self, state) -> dict | None:
+        if state.last_release is None:
+            return None
+        data = DoorReleaseSerializer(state.last_release).data
+        if not state.release_detail:  # staff e-mails, reasons and for-whom labels are for staff and managers
+            data.update(requested_by=None, reason=None, for_label=None)
+        return data
+
 
 class ReleaseRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    """``context["reason_required"]``: staff releasing a resident's unit door must give a reason."""
+
+    reason = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why. Required from staff and managers for a resident's unit door.",
+    )
     for_tenant = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="A TenantRecord id of the door's building"
     )
+
+    def validate_reason(self, value: str) -> str:
+        if self.context.get("reason_required") and not value.strip():
+            raise serializers.ValidationError(UNIT_DOOR_REASON_REQUIRED, code="reason_required")
+        return value
 
 
 class ReleaseFailedSerializer(ErrorSerializer):

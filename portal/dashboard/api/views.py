@@ -13,21 +13,23 @@ from rest_framework.views import APIView
 from portal.api.exceptions import ApiError
 from portal.api.schema import error
 from tenants.models import AccessPoint
-from tenants.scope import doors_visible_to
+from tenants.scope import board_doors_visible_to
 
 from ..selectors import door_states
-from ..services import ReleaseRefused, door_release
+from ..services import ReleaseRefused, door_release, release_target
 from .serializers import DoorReleaseSerializer, DoorStateSerializer, ReleaseFailedSerializer, ReleaseRequestSerializer
 
 
 class DoorList(generics.GenericAPIView):
-    """Doors the caller may see (all doors of staff/manager buildings; residents' assigned doors)."""
+    """Doors the caller may see (all doors of staff/manager buildings but the residents' unit doors a
+    manager keeps off the board; residents' assigned doors), each with the last entry and release the
+    caller may see (residents: their own units' only)."""
 
     serializer_class = DoorStateSerializer
     pagination_class = None
 
     def get_queryset(self):
-        queryset = doors_visible_to(self.request.user).filter(is_active=True).select_related("building")
+        queryset = board_doors_visible_to(self.request.user).filter(is_active=True).select_related("building")
         building = self.request.query_params.get("building")
         if building:
             try:  # a form field, not int(): "²" is a digit to isdigit(), and ids have a range
@@ -39,7 +41,8 @@ class DoorList(generics.GenericAPIView):
 
     @extend_schema(operation_id="doors_list", responses=DoorStateSerializer(many=True))
     def get(self, request):
-        return Response(self.get_serializer(door_states(self.get_queryset()), many=True).data)
+        states = door_states(self.get_queryset(), viewer=request.user)
+        return Response(self.get_serializer(states, many=True).data)
 
 
 class DoorDetail(generics.GenericAPIView):
@@ -47,7 +50,7 @@ class DoorDetail(generics.GenericAPIView):
 
     @extend_schema(operation_id="doors_retrieve")
     def get(self, request, pk: int):
-        states = door_states(doors_visible_to(request.user).filter(pk=pk, is_active=True))
+        states = door_states(board_doors_visible_to(request.user).filter(pk=pk, is_active=True), viewer=request.user)
         if not states:
             raise Http404
         return Response(self.get_serializer(states[0]).data)
@@ -60,6 +63,7 @@ class DoorRelease(APIView):
         request=ReleaseRequestSerializer,
         responses={
             201: DoorReleaseSerializer,
+            400: error("The body was refused (e.g. no reason for a resident's unit door, which staff must give)."),
             409: error("The door was released moments ago (cooldown); see Retry-After."),
             429: error("A release limit was reached; see Retry-After."),
             502: ReleaseFailedSerializer,
@@ -67,7 +71,11 @@ class DoorRelease(APIView):
         },
     )
     def post(self, request, pk: int):
-        body = ReleaseRequestSerializer(data=request.data)
+        try:
+            target = release_target(user=request.user, door_id=pk)
+        except AccessPoint.DoesNotExist:
+            raise Http404 from None
+        body = ReleaseRequestSerializer(data=request.data, context={"reason_required": target.reason_required})
         body.is_valid(raise_exception=True)
         try:
             release = door_release(
@@ -75,6 +83,7 @@ class DoorRelease(APIView):
                 door_id=pk,
                 reason=body.validated_data["reason"],
                 for_tenant_id=body.validated_data["for_tenant"],
+                target=target,
             )
         except AccessPoint.DoesNotExist:
             raise Http404 from None
