@@ -156,7 +156,7 @@ def test_old_releases_are_filed_under_their_tenants_unit_by_the_migration(crimso
     rosa_tenant = TenantRecord.objects.get(building=crimson.building, bmx_id=ROSA_TENANT)
     release = door_release(user=crimson.staff, door_id=crimson.doors[FRONT_DOOR].pk, for_tenant_id=rosa_tenant.pk)
     DoorRelease.objects.filter(pk=release.pk).update(unit=None)
-    migration = importlib.import_module("portal.dashboard.migrations.0002_door_release_unit")
+    migration = importlib.import_module("portal.dashboard.migrations.0003_door_release_unit")
 
     migration.units_from_the_roster(apps, None)
 
