@@ -69,9 +69,7 @@ def snapshot(building) -> list[tuple]:
 # --- 1. Deleted in the app ------------------------------------------------------------------------
 
 
-def test_a_pass_deleted_in_the_app_is_revoked_by_one_reconcile_and_its_guest_page_hides_the_pin(
-    bmx, sandbox, client
-):
+def test_a_pass_deleted_in_the_app_is_revoked_by_one_reconcile_and_its_guest_page_hides_the_pin(bmx, sandbox, client):
     # Given Rosa's pass, and its visitor's guest link showing the PIN
     settle(bmx)
     created = portal_pass(bmx)
