@@ -50,8 +50,8 @@ class Pass(models.Model):
         BMX_APP = "bmx_app", _("Created in the ButterflyMX app")
 
     class RevokedReason(models.TextChoices):
-        NONE = "", _("Revoked in the portal")
-        REMOVED_IN_APP = "removed_in_app", _("Removed in the ButterflyMX app")
+        NONE = "", _("revoked in the portal")
+        REMOVED_IN_APP = "removed_in_app", _("removed in the ButterflyMX app")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Being created")

@@ -89,7 +89,7 @@ def test_a_pass_deleted_in_the_app_is_revoked_by_one_reconcile_and_its_guest_pag
     # Rosa's list says so
     client.force_login(bmx.rosa)
     listed = client.get("/passes/?state=revoked").content.decode()
-    assert "Dog walker" in listed and "removed in the butterflymx app" in listed
+    assert "Dog walker" in listed and "removed in the ButterflyMX app" in listed
     # and the guest page shows neither the PIN nor the QR code
     client.logout()
     page = client.get(guest_url).content.decode()
