@@ -181,8 +181,10 @@ def test_scope_bob_never_sees_alices_app_created_pass(bmx, sandbox, client):
     client.force_login(bmx.nina)
     assert "Rosa's tutor" not in client.get("/passes/?state=all").content.decode()
     assert client.get(f"/passes/{rosa_pass.pk}/").status_code == 404
-    assert client.get(f"/api/v1/passes/{rosa_pass.pk}/").status_code == 404
+    assert client.get(f"/api/passes/{rosa_pass.pk}/").status_code == 404
     client.force_login(bmx.rosa)
+    assert client.get(f"/api/passes/{rosa_pass.pk}/").status_code == 200
+    assert "Rosa's tutor" in client.get("/passes/?state=all").content.decode()
     assert "Nina's nanny" not in client.get("/passes/?state=all").content.decode()
     assert client.get(f"/passes/{nina_pass.pk}/").status_code == 404
 
@@ -216,3 +218,25 @@ def test_the_beat_entry_runs_the_reconcile_every_interval(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["passes-reconcile"]
     assert entry["task"] == "passes.tasks.passes_reconcile_all_task"
     assert entry["schedule"] == 300.0
+
+
+def test_the_seeds_app_made_passes_are_imported_with_their_kind_window_keys_and_counts(bmx, sandbox, client):
+    assert passes_reconcile(building_id=bmx.crimson.pk) == {"imported": 4}
+
+    imported = {p.bmx_keychain_id: p for p in Pass.objects.filter(origin=Pass.Origin.BMX_APP)}
+    # Rosa's dog walker (recurring, Mon-Fri 12:00-13:00, used 3 times), guests, DoorDash; Nina's meeting.
+    # The plumber's one-time pass ended yesterday: an ended keychain is not read.
+    assert sorted(imported) == [254301, 254302, 254304, 254306]
+    walker = imported[254301]
+    assert (walker.kind, walker.weekdays, walker.time_from, walker.time_to) == (
+        "recurring",
+        ["mon", "tue", "wed", "thu", "fri"],
+        dt.time(12),
+        dt.time(13),
+    )
+    assert walker.use_count == 3 and walker.keys.get().pin == "286417"
+    assert imported[254304].kind == "delivery"
+    assert imported[254306].residency == bmx.nina_residency
+    client.force_login(bmx.rosa)
+    body = client.get(f"/api/passes/{walker.pk}/").json()
+    assert (body["origin"], body["revoked_reason"]) == ("bmx_app", "")
