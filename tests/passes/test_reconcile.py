@@ -170,8 +170,8 @@ def test_a_pass_created_in_the_app_appears_in_the_residents_list_marked_and_read
 def test_scope_bob_never_sees_alices_app_created_pass(bmx, sandbox, client):
     # Rosa (4B) and Nina (4C) each create a pass in the app; the admin link reads both.
     settle(bmx)
-    rosas = create_in_app(sandbox, email=ROSA, tenant_id=129201, name="Rosa's tutor", visitor="Tutor")
-    ninas = create_in_app(sandbox, email=NINA, tenant_id=129205, name="Nina's nanny", visitor="Nanny")
+    rosas = create_in_app(sandbox, email=ROSA, tenant_id=129201, name="Tutor for Rosa", visitor="Tutor")
+    ninas = create_in_app(sandbox, email=NINA, tenant_id=129205, name="Nanny for Nina", visitor="Nanny")
 
     assert passes_reconcile(building_id=bmx.crimson.pk) == {"imported": 2}
 
@@ -179,23 +179,23 @@ def test_scope_bob_never_sees_alices_app_created_pass(bmx, sandbox, client):
     nina_pass = Pass.objects.get(bmx_keychain_id=ninas["id"])
     assert (rosa_pass.unit, nina_pass.unit) == (bmx.unit_4b, bmx.unit_4c)
     client.force_login(bmx.nina)
-    assert "Rosa's tutor" not in client.get("/passes/?state=all").content.decode()
+    assert "Tutor for Rosa" not in client.get("/passes/?state=all").content.decode()
     assert client.get(f"/passes/{rosa_pass.pk}/").status_code == 404
     assert client.get(f"/api/passes/{rosa_pass.pk}/").status_code == 404
     client.force_login(bmx.rosa)
     assert client.get(f"/api/passes/{rosa_pass.pk}/").status_code == 200
-    assert "Rosa's tutor" in client.get("/passes/?state=all").content.decode()
-    assert "Nina's nanny" not in client.get("/passes/?state=all").content.decode()
+    assert "Tutor for Rosa" in client.get("/passes/?state=all").content.decode()
+    assert "Nanny for Nina" not in client.get("/passes/?state=all").content.decode()
     assert client.get(f"/passes/{nina_pass.pk}/").status_code == 404
 
 
 def test_a_keychain_of_a_tenant_without_a_portal_account_is_not_imported(bmx, sandbox):
     # Tomas (two-homes, 2A) has no portal account here: his keychain belongs to nobody the portal knows.
     settle(bmx)
-    create_in_app(sandbox, email="two-homes@sandbox.test", tenant_id=129202, name="Tomas's guest", visitor="G")
+    create_in_app(sandbox, email="two-homes@sandbox.test", tenant_id=129202, name="Guest of Tomas", visitor="G")
 
     assert passes_reconcile(building_id=bmx.crimson.pk) == {}
-    assert not Pass.objects.filter(name="Tomas's guest").exists()
+    assert not Pass.objects.filter(name="Guest of Tomas").exists()
 
 
 def test_without_an_admin_link_the_residents_own_links_are_read(bmx, sandbox):
@@ -203,7 +203,7 @@ def test_without_an_admin_link_the_residents_own_links_are_read(bmx, sandbox):
     bmx.crimson.save(update_fields=["admin_link"])
     settle(bmx)
     gone = portal_pass(bmx, name="Goes")
-    keychain = create_in_app(sandbox, email=NINA, tenant_id=129205, name="Nina's guest", visitor="Guest")
+    keychain = create_in_app(sandbox, email=NINA, tenant_id=129205, name="Guest of Nina", visitor="Guest")
     delete_in_app(sandbox, gone.bmx_keychain_id)
 
     assert bmx.crimson.pk in buildings_to_reconcile()

@@ -57,8 +57,9 @@ def test_the_roster_cycle_refreshes_a_residents_doors(bmx, sandbox, rosa_loses_t
 
 
 def test_a_residents_refresh_reads_their_doors_now(bmx, sandbox, client, rosa_loses_the_rooftop):
-    rosa_loses_the_rooftop()
     client.force_login(bmx.rosa)
+    assert "Rooftop" in client.get("/doors/").content.decode()
+    rosa_loses_the_rooftop()
 
     response = client.post("/profile/doors/refresh/", {"next": "doors"})
 
