@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from passes.usage import pass_usage_from_log
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import ransack
 from portal.core.crypto import fast_encryptor
@@ -35,12 +36,16 @@ from tenants.models import AccessPoint, Building, Device, Unit
 from tenants.services import client_for_link
 
 from . import parsing
-from .models import Stream, SyncCursor
+from .models import AccessLogEntry, ReleaseMethod, Stream, SyncCursor
 from .upsert import rows_upsert
 
 logger = logging.getLogger(__name__)
 
 FLUSH_ROWS = 5000  # backfill rows gathered before one bulk upsert
+# Entries made with a visitor pass: the pass's use count and last use follow them (passes/usage.py).
+VISITOR_METHODS = frozenset(
+    {ReleaseMethod.VISITOR_PIN, ReleaseMethod.VISITOR_QR, ReleaseMethod.DELIVERY_PASS, ReleaseMethod.KEYCHAIN}
+)
 
 
 class LeaseLost(Exception):
@@ -102,6 +107,8 @@ class Context:
     encrypt: object
     rows: int = 0
     skipped: int = 0
+    # (tenant id, keychain id, logged_at) of new visitor-pass entries: their passes' use counts follow.
+    visitor_uses: list = field(default_factory=list)
 
     def parse(self, records: list[dict]) -> list[tuple]:
         now = timezone.now()
@@ -112,16 +119,15 @@ class Context:
                 continue
             try:
                 if self.stream == Stream.ACCESS:
-                    out.append(
-                        parsing.access_log_row(
-                            record,
-                            building_id=self.building.pk,
-                            doors=self.doors,
-                            units=self.units,
-                            synced_at=now,
-                            encrypt=self.encrypt,
-                        )
+                    row = parsing.access_log_row(
+                        record,
+                        building_id=self.building.pk,
+                        doors=self.doors,
+                        units=self.units,
+                        synced_at=now,
+                        encrypt=self.encrypt,
                     )
+                    out.append(row)
                 else:
                     out.append(
                         parsing.call_row(
@@ -136,7 +142,23 @@ class Context:
             except parsing.RecordError as exc:
                 self.skipped += 1  # one malformed record must not stop the building's sync
                 logger.warning("Skipped a %s record of building %s: %s", self.stream, self.building.pk, exc)
+        if self.stream == Stream.ACCESS:
+            self._note_visitor_uses(out)
         return out
+
+    def _note_visitor_uses(self, rows: list[tuple]) -> None:
+        """Remember visitor-pass entries new to the local copy (the overlap re-reads old ones)."""
+        visits = [row for row in rows if row[3] in VISITOR_METHODS]
+        if not visits:
+            return
+        known = set(
+            AccessLogEntry.objects.filter(
+                building_id=self.building.pk, remote_id__in=[row[1] for row in visits]
+            ).values_list("remote_id", flat=True)
+        )
+        self.visitor_uses += [
+            (row[13], row[5] if row[4] == "keychain" else None, row[2]) for row in visits if row[1] not in known
+        ]
 
     def pages(self, *, since: datetime | None, until: datetime | None = None):
         per = settings.LOGS_SYNC_PAGE_SIZE
@@ -203,7 +225,22 @@ def _run(building: Building, cursor: SyncCursor, owner: str, budget_s: float) ->
             return SyncOutcome("retry", rows=ctx.rows, retry_after=exc.retry_after, error=message)
         return SyncOutcome("error", rows=ctx.rows, error=message)
     SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", last_error_at=None)
-    return SyncOutcome("more" if more else "done", rows=ctx.rows, details={"skipped": ctx.skipped})
+    details = {"skipped": ctx.skipped, "passes_recounted": _recount_passes(ctx)}
+    return SyncOutcome("more" if more else "done", rows=ctx.rows, details=details)
+
+
+def _recount_passes(ctx: Context) -> int:
+    """Use counts of the passes whose visitors' entries this run read (one ButterflyMX read per account).
+
+    A failure there is the passes' business, not the log's: it never fails the sync.
+    """
+    if not ctx.visitor_uses:
+        return 0
+    try:
+        return pass_usage_from_log(building_id=ctx.building.pk, uses=ctx.visitor_uses)
+    except BmxError as exc:
+        logger.info("use counts after the log sync of building %s: %s", ctx.building.pk, exc.code or exc.status)
+        return 0
 
 
 def _plan_backfill(cursor: SyncCursor, now: datetime) -> None:

@@ -45,6 +45,14 @@ class Pass(models.Model):
         ONE_TIME = "one_time", _("One-time")
         DELIVERY = "delivery", _("Delivery")
 
+    class Origin(models.TextChoices):
+        PORTAL = "portal", _("Created in the portal")
+        BMX_APP = "bmx_app", _("Created in the ButterflyMX app")
+
+    class RevokedReason(models.TextChoices):
+        NONE = "", _("revoked in the portal")
+        REMOVED_IN_APP = "removed_in_app", _("removed in the ButterflyMX app")
+
     class Status(models.TextChoices):
         PENDING = "pending", _("Being created")
         ACTIVE = "active", _("Created")
@@ -93,6 +101,10 @@ class Pass(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Why a pass is revoked when nobody revoked it in the portal: the reconcile found its keychain gone.
+    revoked_reason = models.CharField(max_length=32, choices=RevokedReason.choices, default="", blank=True)
+    # Where the keychain was made: the portal, or the ButterflyMX app (then found by the reconcile).
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PORTAL)
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
     )
@@ -117,6 +129,10 @@ class Pass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def from_bmx_app(self) -> bool:
+        return self.origin == self.Origin.BMX_APP
 
     @property
     def is_recurring(self) -> bool:

@@ -200,6 +200,9 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
     if old.status != Pass.Status.ACTIVE or old.residency is None or old.state() in ("used",):
         messages.error(request, "Only a working pass can be extended or changed; create a new one instead.")
         return redirect("passes:detail", pk=pk)
+    if old.from_bmx_app:  # the portal lacks what it was made with (its recipients, for one)
+        messages.error(request, "This pass was created in the ButterflyMX app: change it there.")
+        return redirect("passes:detail", pk=pk)
     if request.method == "POST":
         form = _creation_form(request, request.POST, fixed=old.residency)
         if form.is_valid():

@@ -20,7 +20,7 @@ from django.utils import timezone
 from portal.butterflymx import BmxError
 
 from .models import AccessPoint, BmxLink, Building, Device, Membership, Role, RosterSync, TenantRecord, Unit
-from .services import building_upsert, client_for_link
+from .services import building_upsert, client_for_link, residency_doors_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -142,9 +142,27 @@ def _run(sync: RosterSync, counters: Counter) -> None:
             partial(_tenant_fields, units=units),
         )
         done += 1
+    _residents_doors(seen_buildings, counters)
     # Buildings this link used to manage that ButterflyMX no longer lists for it.
     vanished = Building.objects.filter(admin_link=link, is_active=True).exclude(pk__in=seen_buildings)
     counters["buildings_deactivated"] += vanished.update(is_active=False)
+
+
+def _residents_doors(building_ids: list[int], counters: Counter) -> None:
+    """The roster cycle also refreshes residents' doors: each linked resident's own token says which
+    doors their tenancy opens. One resident's failing link never fails the building's roster."""
+    links = BmxLink.objects.filter(
+        kind=BmxLink.Kind.TENANT,
+        status=BmxLink.Status.ACTIVE,
+        residencies__is_active=True,
+        residencies__unit__building__in=building_ids,
+    ).distinct()
+    for link in links:
+        try:
+            counters["resident_doors_updated"] += residency_doors_refresh(link=link)
+        except BmxError as exc:
+            counters["resident_doors_unread"] += 1
+            logger.info("doors of tenant link %s not refreshed: HTTP %s %s", link.pk, exc.status, exc.code)
 
 
 def _address(value) -> str:

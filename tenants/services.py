@@ -284,6 +284,33 @@ def residencies_apply(*, link: BmxLink, tenancies: list[dict], doors: list[dict]
     return kept
 
 
+def residency_doors_refresh(*, link: BmxLink) -> int:
+    """Re-read the doors of ``link``'s tenancies and set them where they changed; how many changed.
+
+    ``GET /v4/access_points`` with the tenant's own token lists exactly the doors their tenancy opens
+    (the documented admin reads do not say which doors a tenant's access groups open). At link time,
+    on the roster cycle (:mod:`tenants.roster`) and on the resident's "Refresh". Writes only what
+    differs: a second run changes nothing. A door new to the portal is added to its building.
+    """
+    if not link.is_active or link.kind != BmxLink.Kind.TENANT:
+        return 0
+    doors = client_for_link(link).access_points()
+    changed = 0
+    for residency in Residency.objects.filter(link=link, is_active=True).select_related("unit__building"):
+        building = residency.unit.building
+        wanted = [
+            AccessPoint.objects.get_or_create(
+                building=building, bmx_id=door["id"], defaults={"name": door.get("name") or f"Door {door['id']}"}
+            )[0]
+            for door in doors
+            if isinstance(door, dict) and door.get("id") is not None and door.get("building_id") == building.bmx_id
+        ]
+        if set(residency.doors.values_list("pk", flat=True)) != {d.pk for d in wanted}:
+            residency.doors.set(wanted)
+            changed += 1
+    return changed
+
+
 def building_upsert(*, bmx_id: int, name: str, time_zone: str | None, **fields) -> Building:
     """The local row of a ButterflyMX building, created or updated (only when something changed)."""
     building = Building.objects.filter(bmx_id=bmx_id).first()

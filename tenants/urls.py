@@ -16,4 +16,5 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/tenancy/", views.tenancy_choose, name="tenancy_choose"),
     path("profile/pin/", views.pin, name="pin"),
+    path("profile/doors/refresh/", views.doors_refresh, name="doors_refresh"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.butterflymx import BmxError, oauth
+from portal.core.limits import rate_hit, retry_after
 from portal.core.nostore import no_store
 
 from . import profile as profile_services
@@ -37,6 +39,7 @@ from .services import (
     link_admin_connect,
     link_tenant_connect,
     link_unlink,
+    residency_doors_refresh,
     residency_make_primary,
 )
 
@@ -156,6 +159,30 @@ def link_remove(request: HttpRequest) -> HttpResponse:
 
 
 # --- Profile -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests  # the claim commits, and no transaction stays open across ButterflyMX
+def doors_refresh(request: HttpRequest) -> HttpResponse:
+    """A resident's "Refresh": their doors re-read from ButterflyMX now, a few times an hour at most."""
+    back = "dashboard:my_doors" if request.POST.get("next") == "doors" else "tenants:profile"
+    link = BmxLink.objects.filter(user=request.user, kind=BmxLink.Kind.TENANT).first()
+    if link is None or not link.is_active:
+        messages.error(request, "Link your ButterflyMX account first: your doors come from it.")
+        return redirect(back)
+    window = settings.DOORS_REFRESH_WINDOW_S
+    if not rate_hit(key=f"doors-refresh:user:{request.user.pk}", limit=settings.DOORS_REFRESH_LIMIT, window_s=window):
+        wait = retry_after(window_s=window)
+        messages.error(request, f"Your doors were refreshed a moment ago; try again in {max(1, wait // 60)} min.")
+        return redirect(back)
+    try:
+        changed = residency_doors_refresh(link=link)
+    except BmxError as exc:
+        messages.error(request, f"ButterflyMX did not answer: {exc.human_message}")
+    else:
+        messages.success(request, "Your doors are up to date." if changed else "Your doors were already up to date.")
+    return redirect(back)
 
 
 @login_required

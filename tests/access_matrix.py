@@ -118,6 +118,7 @@ MATRIX: dict[str, Entry] = {
     "tenants:profile": Entry(signed_in()),
     "tenants:tenancy_choose": Entry(signed_in(405)),
     "tenants:pin": Entry(signed_in(404)),  # the personas' tenancies are not linked to ButterflyMX
+    "tenants:doors_refresh": Entry(signed_in(405)),  # POST only: a resident's doors re-read from ButterflyMX
     "tenants:buildings": Entry(signed_in()),
     "tenants:building": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_limits": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),

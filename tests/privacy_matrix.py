@@ -302,6 +302,7 @@ NO_ACTIVITY: dict[str, str] = {
     "tenants:profile": "the caller's own profile, tenancies and PIN",
     "tenants:tenancy_choose": "POST only: the caller's primary tenancy",
     "tenants:pin": "the caller's own PIN",
+    "tenants:doors_refresh": "POST only: re-reads the caller's own doors from ButterflyMX",
     "tenants:buildings": "buildings the caller manages and their connection",
     "tenants:building": "a managed building's roster counts and sync",
     "tenants:building_sync": "POST only: a manager requests a roster sync",

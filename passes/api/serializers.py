@@ -37,8 +37,8 @@ class PassSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "name", "state", "status", "building", "unit", "resident", "time_zone",
             "starts_at", "ends_at", "start_date", "end_date", "time_from", "time_to", "weekdays",
-            "doors", "recipients", "use_count", "first_used_at", "last_used_at", "revoked_at", "failure",
-            "keys", "created_at",
+            "doors", "recipients", "use_count", "first_used_at", "last_used_at", "revoked_at", "revoked_reason",
+            "origin", "failure", "keys", "created_at",
         ]  # fmt: skip
 
     def get_state(self, obj: Pass) -> str:

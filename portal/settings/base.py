@@ -330,6 +330,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(env_setting(env.int, "PASSES_CLEANUP_INTERVAL_S", default=300)),
     },
     "roster-sync": {"task": "tenants.tasks.roster_sync_all_task", "schedule": float(ROSTER_SYNC_INTERVAL_S)},
+    # One truth: passes deleted or created in the ButterflyMX app (passes/reconcile.py), per building.
+    "passes-reconcile": {
+        "task": "passes.tasks.passes_reconcile_all_task",
+        "schedule": float(env_setting(env.int, "PASSES_RECONCILE_INTERVAL_S", default=300)),
+    },
     "bmx-token-refresh": {"task": "tenants.tasks.links_refresh_expiring_task", "schedule": 600.0},
     # Tokens of a replaced or refused link that ButterflyMX could not revoke at once.
     "bmx-token-revocations": {"task": "tenants.tasks.token_revocations_retry_task", "schedule": 600.0},
@@ -365,6 +370,9 @@ DOOR_RELEASED_DISPLAY_S = env_setting(env.float, "DOOR_RELEASED_DISPLAY_S", defa
 DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=60.0)
 DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
 DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
+# A resident's "Refresh" of their doors from ButterflyMX: this many per person per window.
+DOORS_REFRESH_LIMIT = env_setting(env.int, "DOORS_REFRESH_LIMIT", default=5)
+DOORS_REFRESH_WINDOW_S = env_setting(env.int, "DOORS_REFRESH_WINDOW_S", default=900)
 
 # --- Abuse limits (tenants/limits.py): per hour; a building's managers may raise or lower them -------
 PORTAL_LIMIT_MESSAGES_PER_PERSON = env_setting(env.int, "PORTAL_LIMIT_MESSAGES_PER_PERSON", default=20)
