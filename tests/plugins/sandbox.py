@@ -29,6 +29,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
+EXPECT_REFUSAL_HEADER = "X-Sandbox-Expect-Refusal"  # sandbox/contract/stats.py
 
 
 def free_port() -> int:
@@ -230,19 +231,41 @@ class SandboxClient:
             raise AssertionError(f"password grant for {email} -> {response.status_code}: {response.text}")
         return response.json()["access_token"]
 
-    def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        """A v4 request (``path`` like ``/v4/tenants``) with an optional bearer token."""
+    def api(
+        self, method: str, path: str, token: str | None = None, *, expect_refusal: bool = False, **kwargs
+    ) -> requests.Response:
+        """A v4 request (``path`` like ``/v4/tenants``) with an optional bearer token.
+
+        ``expect_refusal=True`` marks a request the test sends knowing the document does not allow it (the
+        sandbox then counts its refusal as expected; any other refusal fails the session)."""
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if expect_refusal:
+            headers[EXPECT_REFUSAL_HEADER] = "1"
         return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
 
 
+CONTRACT_STATS = pytest.StashKey[dict[str, Any]]()
+
+
+def contract_stats(url: str) -> dict[str, Any] | None:
+    """``GET /_sandbox/contract/stats``: the /v4 requests the sandbox found conformant and refused."""
+    try:
+        response = requests.get(f"{url}/_sandbox/contract/stats", timeout=10)
+    except requests.RequestException:
+        return None
+    return response.json() if response.ok else None
+
+
 @pytest.fixture(scope="session")
-def sandbox_server():
+def sandbox_server(pytestconfig):
     state_dir = tempfile.mkdtemp(prefix="sandbox-test-")
     server = start_sandbox(state_dir)
     yield server
+    stats = contract_stats(server.url)
+    if stats is not None:
+        pytestconfig.stash[CONTRACT_STATS] = stats
     failed = server.process.poll() not in (None, 0)
     stop_sandbox(server)
     if failed:
@@ -291,3 +314,38 @@ def worker_env(sandbox: SandboxClient, **extra: str) -> dict[str, str]:
         "BMX_CLIENT_SECRET": sandbox.demo["client_secret"],
         **extra,
     }
+
+
+# The figure ``spec_conformant_requests``: every /v4 request of the session was checked by the sandbox
+# against ButterflyMX's document (sandbox/contract/); a refusal no test marked as expected fails the run.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session):
+    result = yield  # the session's fixtures (and with them the sandbox) are torn down by now
+    stats = session.config.stash.get(CONTRACT_STATS, None)
+    if stats and stats["refused_unexpected"] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    stats = config.stash.get(CONTRACT_STATS, None)
+    if stats is None:
+        return
+    write = terminalreporter.write_line
+    write(f"spec_conformant_requests: {stats['conformant']}")
+    write(
+        f"spec_refused_requests: {stats['refused']} "
+        f"(expected by their tests: {stats['refused_expected']}, unexpected: {stats['refused_unexpected']})"
+    )
+    if stats["refused_unexpected"]:
+        write(
+            f"FAILED: the sandbox refused {stats['refused_unexpected']} request(s) that ButterflyMX's document "
+            "does not allow and no test expected (send X-Sandbox-Expect-Refusal: 1 only when deliberate):",
+            red=True,
+        )
+        for item in stats["unexpected"]:
+            query = f"?{item['query']}" if item.get("query") else ""
+            errors = "; ".join(f"{e['field']} {e['code']}: {e['message']}" for e in item["errors"])
+            write(f"  {item['method']} {item['path']}{query} -> {item['status']} [{errors}]", red=True)
