@@ -189,8 +189,9 @@ FINDINGS = [
     "documents a 422, and the sandbox still answers 422 (for the extra keys): no exception.",
     "PUT /v4/tenants/{id}: the 'unprocessable entity' example sends active_at: null, which the schema forbids; "
     "it documents a 422 active_at/blank, which is exactly the sandbox's refusal: no exception.",
-    "POST /v4/buildings/{building_id}/units: the 'floor is required' and 'unprocessable entity' examples leave "
-    "out floor; they document 422s, and the sandbox refuses them with 422: no exception.",
+    "POST /v4/buildings/{building_id}/units: the 'floor is required', 'unprocessable entity' and 'duplicate "
+    "label in the building's default zone' examples leave out floor; their names say they are refused (the "
+    "last two document no answer), and the sandbox refuses them with 422: no exception.",
     "Requests without a valid token are answered 401 before the body is looked at (the document's 401 "
     "examples send bodies such as {} that do not conform), as Rails authenticates before reading params.",
     "Unknown query parameters (including undocumented q[...] filters) are refused with 422. Live ButterflyMX "

@@ -223,9 +223,10 @@ def operations() -> list[Operation]:
 
 
 def _field(path: list[Any], name: str | None = None) -> str:
-    parts = list(path) + ([name] if name is not None else [])
-    if parts and parts[0] in WRAPPERS and len(parts) > 1:
-        parts = parts[1:]
+    location = list(path)
+    if location and location[0] in WRAPPERS:
+        location = location[1:]  # inside the wrapper: the attribute's own name, as Rails reports it
+    parts = location + ([name] if name is not None else [])
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -124,6 +124,10 @@ class SandboxClient:
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")
 
+    def contract_stats(self) -> dict[str, Any]:
+        """The /v4 requests this sandbox process found conformant and refused (``sandbox/contract/stats.py``)."""
+        return self._call("GET", "contract/stats")
+
     def now(self) -> str:
         return self._call("GET", "clock")["now"]
 
