@@ -1,7 +1,8 @@
 """The one Ransack helper: ``q[<attr>_<predicate>]`` parameters to queryset filters (§2.2).
 
-Each endpoint declares the attributes it accepts and their types. Unknown keys and values that cannot
-be parsed are silently ignored, as live ButterflyMX does.
+Each endpoint declares the attributes it accepts and their types. Values that cannot be parsed are
+silently ignored, as live ButterflyMX does; an integer beyond 64 bits matches nothing (no row has it).
+Keys the document does not list never get here: the contract refuses them (``sandbox/contract``).
 """
 
 import datetime as dt
