@@ -354,8 +354,9 @@ def deliveries_clear(request):
 
 
 def contract_stats(request):
-    """Counts of /v4 requests the contract allowed and refused in this process (kept across resets)."""
-    return contract_stats_module.snapshot()
+    """Counts of /v4 requests the contract allowed and refused in this process (kept across resets);
+    ``?details=0`` leaves out the lists of refusals."""
+    return contract_stats_module.snapshot(details=request.GET.get("details") != "0")
 
 
 def contract_stats_clear(request):

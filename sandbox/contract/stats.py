@@ -43,16 +43,18 @@ def record(verdict: Verdict, request: HttpRequest) -> None:
             _unexpected.append(detail)
 
 
-def snapshot() -> dict[str, Any]:
+def snapshot(details: bool = True) -> dict[str, Any]:
+    """The counts, and (unless ``details`` is false) the last refusals of each kind, oldest first."""
     with _lock:
-        return {
+        out: dict[str, Any] = {
             "conformant": _counts["conformant"],
             "refused": _counts["refused_expected"] + _counts["refused_unexpected"],
             "refused_expected": _counts["refused_expected"],
             "refused_unexpected": _counts["refused_unexpected"],
-            "unexpected": list(_unexpected),
-            "expected": list(_expected),
         }
+        if details:
+            out |= {"unexpected": list(_unexpected), "expected": list(_expected)}
+        return out
 
 
 def clear() -> None:

@@ -124,9 +124,9 @@ class SandboxClient:
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")
 
-    def contract_stats(self) -> dict[str, Any]:
+    def contract_stats(self, details: bool = True) -> dict[str, Any]:
         """The /v4 requests this sandbox process found conformant and refused (``sandbox/contract/stats.py``)."""
-        return self._call("GET", "contract/stats")
+        return self._call("GET", "contract/stats", params=None if details else {"details": "0"})
 
     def now(self) -> str:
         return self._call("GET", "clock")["now"]
@@ -251,6 +251,7 @@ class SandboxClient:
 
 
 CONTRACT_STATS = pytest.StashKey[dict[str, Any]]()
+REFUSALS_BY_TEST = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
 
 
 def contract_stats(url: str) -> dict[str, Any] | None:
@@ -294,8 +295,22 @@ def sandbox(sandbox_server, request) -> SandboxClient:
             settings.BMX_ACCOUNTS_BASE = client.url
             settings.BMX_CLIENT_ID = client.demo["client_id"]
             settings.BMX_CLIENT_SECRET = client.demo["client_secret"]
+    before = client.contract_stats(details=False)["refused_unexpected"]
     yield client
+    _attribute_refusals(request, client, before)
     client.http.close()
+
+
+def _attribute_refusals(request, client: SandboxClient, before: int) -> None:
+    """Name the test that sent each unexpected refusal (requests of this test's sandbox use)."""
+    try:
+        stats = client.contract_stats()
+    except (requests.RequestException, AssertionError):
+        return
+    new = stats["refused_unexpected"] - before
+    if new > 0:
+        found = request.config.stash.setdefault(REFUSALS_BY_TEST, [])
+        found += [(request.node.nodeid, item) for item in stats["unexpected"][-new:]]
 
 
 def _django_configured() -> bool:
@@ -349,7 +364,10 @@ def pytest_terminal_summary(terminalreporter, config):
             "does not allow and no test expected (send X-Sandbox-Expect-Refusal: 1 only when deliberate):",
             red=True,
         )
-        for item in stats["unexpected"]:
+        by_test = config.stash.get(REFUSALS_BY_TEST, [])
+        seen = [item for _, item in by_test]
+        others = [("(sent outside a test's sandbox fixture)", i) for i in stats["unexpected"] if i not in seen]
+        for nodeid, item in by_test + others:
             query = f"?{item['query']}" if item.get("query") else ""
             errors = "; ".join(f"{e['field']} {e['code']}: {e['message']}" for e in item["errors"])
-            write(f"  {item['method']} {item['path']}{query} -> {item['status']} [{errors}]", red=True)
+            write(f"  {nodeid}: {item['method']} {item['path']}{query} -> {item['status']} [{errors}]", red=True)
