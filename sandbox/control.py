@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from sandbox import clock, config, faults, seed, webhooks
 from sandbox.api import serializers as s
 from sandbox.api.filters import parse_time
+from sandbox.contract import stats as contract_stats_module
 from sandbox.generate import generate as generate_history
 from sandbox.models import (
     AccessGroup,
@@ -352,6 +353,17 @@ def deliveries_clear(request):
     return {"deliveries": []}
 
 
+def contract_stats(request):
+    """Counts of /v4 requests the contract allowed and refused in this process (kept across resets);
+    ``?details=0`` leaves out the lists of refusals."""
+    return contract_stats_module.snapshot(details=request.GET.get("details") != "0")
+
+
+def contract_stats_clear(request):
+    contract_stats_module.clear()
+    return contract_stats_module.snapshot()
+
+
 health_view = route(GET=health)
 reset_view = route(POST=reset)
 demo_view = route(GET=demo)
@@ -368,3 +380,4 @@ open_hours_view = route(POST=open_hours)
 generate_view = route(POST=generate)
 webhook_faults_view = route(GET=webhook_faults_get, POST=webhook_faults_set, DELETE=webhook_faults_clear)
 deliveries_view = route(GET=deliveries, DELETE=deliveries_clear)
+contract_stats_view = route(GET=contract_stats, DELETE=contract_stats_clear)

@@ -20,6 +20,7 @@ USE_I18N = False
 
 INSTALLED_APPS = ["sandbox"]
 MIDDLEWARE = [
+    "sandbox.contract.middleware.ContractMiddleware",  # checks and counts every /v4 request, even faulted ones
     "sandbox.faults.FaultMiddleware",
     "sandbox.api.errors.RequestIdMiddleware",
 ]

@@ -6,10 +6,15 @@ from django.urls import path, re_path
 
 from sandbox import control, public
 from sandbox.api import access_groups, access_tools, buildings, doors, integrations, keychains, logs, tenants
+from sandbox.contract.middleware import verdict_for
 from sandbox.oauth import views as oauth
 
 
 def v4_not_found(request, rest=""):
+    """A path no view serves: the contract's verdict (404, or 405 for a documented path) or a plain 404."""
+    verdict = verdict_for(request)
+    if not verdict.conformant and verdict.before_auth:
+        return verdict.response()
     return JsonResponse(
         {"errors": [{"field": "base", "code": "not_found", "message": "Resource not found"}]}, status=404
     )
@@ -90,4 +95,5 @@ urlpatterns = [
     path("_sandbox/generate", control.generate_view),
     path("_sandbox/webhooks/faults", control.webhook_faults_view),
     path("_sandbox/webhooks/deliveries", control.deliveries_view),
+    path("_sandbox/contract/stats", control.contract_stats_view),
 ]

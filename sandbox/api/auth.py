@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from sandbox import clock
 from sandbox.api.errors import ApiError, forbidden, not_found, unauthorized
+from sandbox.contract.middleware import verdict_for
 from sandbox.models import OAuthToken, Tenant, User
 
 
@@ -84,16 +85,24 @@ Handler = Callable[..., HttpResponse]
 
 
 def api_route(**handlers: Handler) -> Callable[..., HttpResponse]:
-    """One URL, several methods (``GET=...``, ``POST=...``): authenticate, dispatch, render ApiErrors.
+    """One URL, several methods (``GET=...``, ``POST=...``): check, authenticate, dispatch, render ApiErrors.
 
-    An unrouted method answers the 404 envelope, like a Rails routing miss on the v4 host.
+    In Rails' order: a method the document does not give this path is a 405 before authentication; then
+    401; then the contract's refusal of the request (404, 400 or 422, see ``sandbox.contract.validation``);
+    only a request the document allows reaches its handler.
     """
 
     @csrf_exempt
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
+        verdict = verdict_for(request)
+        if verdict.before_auth:
+            return verdict.response()
         try:
             viewer = authenticate(request)
-            handler = handlers.get(request.method or "GET")
+            if not verdict.conformant:
+                return verdict.response()
+            method = request.method or "GET"
+            handler = handlers.get(method) or (handlers.get("GET") if method == "HEAD" else None)
             if handler is None:
                 raise not_found()
             return handler(request, viewer, **kwargs)

@@ -7,13 +7,13 @@ from django.http import HttpRequest
 
 from sandbox.api.errors import not_found
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def get_visible(queryset: QuerySet, pk: Any) -> Model:
     """The row with this id among those the viewer may see, else the 404 envelope (never a 403 hint)."""
-    try:
-        obj = queryset.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        obj = None
+    key = as_int(pk)
+    obj = queryset.filter(pk=key).first() if key is not None else None
     if obj is None:
         raise not_found()
     return obj
@@ -31,7 +31,12 @@ def as_bool(value: Any) -> bool:
 
 
 def as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """An id as an int, or None when it is not one or lies beyond 64 bits (no row has it: the database
+    column is a 64-bit integer, and Rails' ``find`` finds nothing rather than failing)."""
+    if isinstance(value, bool):
         return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if INT64_MIN <= number <= INT64_MAX else None

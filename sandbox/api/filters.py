@@ -1,7 +1,8 @@
 """The one Ransack helper: ``q[<attr>_<predicate>]`` parameters to queryset filters (§2.2).
 
-Each endpoint declares the attributes it accepts and their types. Unknown keys and values that cannot
-be parsed are silently ignored, as live ButterflyMX does.
+Each endpoint declares the attributes it accepts and their types. Values that cannot be parsed are
+silently ignored, as live ButterflyMX does; an integer beyond 64 bits matches nothing (no row has it).
+Keys the document does not list never get here: the contract refuses them (``sandbox/contract``).
 """
 
 import datetime as dt
@@ -16,8 +17,18 @@ _KEY = re.compile(r"^q\[(?P<name>[a-z0-9_]+)\](?P<array>\[\])?$")
 PREDICATES = ("_eq", "_start", "_in", "_gteq", "_lteq")
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+class MatchesNothing(ValueError):
+    """A value no row can have (an integer beyond 64 bits): the filter matches nothing, as in Rails."""
+
+
 def parse_int(value: str) -> int:
-    return int(value.strip())
+    number = int(value.strip())
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise MatchesNothing(value)
+    return number
 
 
 def parse_str(value: str) -> str:
@@ -80,13 +91,26 @@ def apply_ransack(request: HttpRequest, queryset: QuerySet, spec: Spec, bare: di
             lookup, parser = spec[attr]
         try:
             if predicate == "in":
-                parsed: Any = [parser(v) for v in values if v != ""]
+                parsed: Any = []
+                impossible = False
+                for v in values:
+                    if v == "":
+                        continue
+                    try:
+                        parsed.append(parser(v))
+                    except MatchesNothing:
+                        impossible = True  # an id no row has: it adds nothing to the list
                 if not parsed:
+                    if impossible:
+                        queryset = queryset.none()
                     continue
             else:
                 if values[-1] == "":
                     continue  # Ransack drops blank values
                 parsed = parser(values[-1])
+        except MatchesNothing:
+            queryset = queryset.none()
+            continue
         except (ValueError, TypeError):
             continue  # unparsable: silently ignored, as live
         queryset = queryset.filter(_q_for(lookup, predicate, parsed))

@@ -75,7 +75,7 @@ def show_key(request, viewer: Viewer, id: int):
 
 
 def create_key(request, viewer: Viewer):
-    params = unwrap(json_body(request), "virtual_key")  # schema: top level; live clients: wrapped
+    params = json_body(request)  # the documented top-level body; a {"virtual_key": ...} wrapper is refused
     keychain = keychains_for(viewer).filter(id=as_int(params.get("keychain_id"))).first()
     if keychain is None:
         raise invalid(("keychain", "blank", "must exist"))

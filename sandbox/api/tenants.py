@@ -96,7 +96,8 @@ def _apply_notifications(tenant: Tenant, attrs: dict) -> None:
 
 def create_tenant(request, viewer: Viewer):
     params = unwrap(json_body(request), "tenant")
-    attrs = params.get("user_attributes") or {}
+    attrs = params.get("user_attributes")
+    attrs = attrs if isinstance(attrs, dict) else {}  # the contract refuses a non-object before this
     unit = Unit.objects.select_related("building").filter(id=as_int(params.get("unit_id"))).first()
     if unit is not None:
         viewer.require_building(unit.building_id, admin=True)
@@ -167,7 +168,8 @@ def update_tenant(request, viewer: Viewer, id: int):
         if unit is None:
             raise invalid(("unit", "blank", "must exist"))
         tenant.unit = unit
-    attrs = params.get("user_attributes") or {}
+    attrs = params.get("user_attributes")
+    attrs = attrs if isinstance(attrs, dict) else {}
     _apply_user_attrs(tenant.user, attrs)
     if attrs.get("contact_preference") in ("mobile_app", "phone_call"):
         tenant.contact_preference = attrs["contact_preference"]

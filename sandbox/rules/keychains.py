@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from sandbox import clock
+from sandbox.api.common import as_int
 from sandbox.api.errors import invalid
 from sandbox.api.filters import parse_time
 from sandbox.models import AccessPoint, Device, Keychain, Tenant, VirtualKey
@@ -54,18 +55,13 @@ def _int_list(value: Any, field: str) -> list[int]:
 def resolve_owner(params: dict[str, Any], visible) -> Tenant:
     """The tenant a keychain belongs to (by ``tenant_id`` or ``unit_id``) or the out-of-scope 422 set."""
     tenant = None
-    try:
-        if params.get("tenant_id") not in (None, ""):
-            tenant = Tenant.objects.select_related("unit", "building", "user").get(id=int(params["tenant_id"]))
-        elif params.get("unit_id") not in (None, ""):
-            tenant = (
-                Tenant.objects.select_related("unit", "building", "user")
-                .filter(unit_id=int(params["unit_id"]))
-                .order_by("id")
-                .first()
-            )
-    except (Tenant.DoesNotExist, TypeError, ValueError):
-        tenant = None
+    tenants = Tenant.objects.select_related("unit", "building", "user").order_by("id")
+    if params.get("tenant_id") not in (None, ""):
+        tenant_id = as_int(params["tenant_id"])  # None beyond 64 bits: no such tenant
+        tenant = tenants.filter(id=tenant_id).first() if tenant_id is not None else None
+    elif params.get("unit_id") not in (None, ""):
+        unit_id = as_int(params["unit_id"])
+        tenant = tenants.filter(unit_id=unit_id).first() if unit_id is not None else None
     if tenant is None or not visible(tenant):
         raise invalid(*OUT_OF_SCOPE)
     return tenant

@@ -29,6 +29,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 20.0
+EXPECT_REFUSAL_HEADER = "X-Sandbox-Expect-Refusal"  # sandbox/contract/stats.py
 
 
 def free_port() -> int:
@@ -122,6 +123,10 @@ class SandboxClient:
 
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")
+
+    def contract_stats(self, details: bool = True) -> dict[str, Any]:
+        """The /v4 requests this sandbox process found conformant and refused (``sandbox/contract/stats.py``)."""
+        return self._call("GET", "contract/stats", params=None if details else {"details": "0"})
 
     def now(self) -> str:
         return self._call("GET", "clock")["now"]
@@ -230,19 +235,42 @@ class SandboxClient:
             raise AssertionError(f"password grant for {email} -> {response.status_code}: {response.text}")
         return response.json()["access_token"]
 
-    def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        """A v4 request (``path`` like ``/v4/tenants``) with an optional bearer token."""
+    def api(
+        self, method: str, path: str, token: str | None = None, *, expect_refusal: bool = False, **kwargs
+    ) -> requests.Response:
+        """A v4 request (``path`` like ``/v4/tenants``) with an optional bearer token.
+
+        ``expect_refusal=True`` marks a request the test sends knowing the document does not allow it (the
+        sandbox then counts its refusal as expected; any other refusal fails the session)."""
         headers = kwargs.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if expect_refusal:
+            headers[EXPECT_REFUSAL_HEADER] = "1"
         return self.http.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
 
 
+CONTRACT_STATS = pytest.StashKey[dict[str, Any]]()
+REFUSALS_BY_TEST = pytest.StashKey[list[tuple[str, dict[str, Any]]]]()
+
+
+def contract_stats(url: str) -> dict[str, Any] | None:
+    """``GET /_sandbox/contract/stats``: the /v4 requests the sandbox found conformant and refused."""
+    try:
+        response = requests.get(f"{url}/_sandbox/contract/stats", timeout=10)
+    except requests.RequestException:
+        return None
+    return response.json() if response.ok else None
+
+
 @pytest.fixture(scope="session")
-def sandbox_server():
+def sandbox_server(pytestconfig):
     state_dir = tempfile.mkdtemp(prefix="sandbox-test-")
     server = start_sandbox(state_dir)
     yield server
+    stats = contract_stats(server.url)
+    if stats is not None:
+        pytestconfig.stash[CONTRACT_STATS] = stats
     failed = server.process.poll() not in (None, 0)
     stop_sandbox(server)
     if failed:
@@ -267,8 +295,22 @@ def sandbox(sandbox_server, request) -> SandboxClient:
             settings.BMX_ACCOUNTS_BASE = client.url
             settings.BMX_CLIENT_ID = client.demo["client_id"]
             settings.BMX_CLIENT_SECRET = client.demo["client_secret"]
+    before = client.contract_stats(details=False)["refused_unexpected"]
     yield client
+    _attribute_refusals(request, client, before)
     client.http.close()
+
+
+def _attribute_refusals(request, client: SandboxClient, before: int) -> None:
+    """Name the test that sent each unexpected refusal (requests of this test's sandbox use)."""
+    try:
+        stats = client.contract_stats()
+    except (requests.RequestException, AssertionError):
+        return
+    new = stats["refused_unexpected"] - before
+    if new > 0:
+        found = request.config.stash.setdefault(REFUSALS_BY_TEST, [])
+        found += [(request.node.nodeid, item) for item in stats["unexpected"][-new:]]
 
 
 def _django_configured() -> bool:
@@ -291,3 +333,41 @@ def worker_env(sandbox: SandboxClient, **extra: str) -> dict[str, str]:
         "BMX_CLIENT_SECRET": sandbox.demo["client_secret"],
         **extra,
     }
+
+
+# The figure ``spec_conformant_requests``: every /v4 request of the session was checked by the sandbox
+# against ButterflyMX's document (sandbox/contract/); a refusal no test marked as expected fails the run.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session):
+    result = yield  # the session's fixtures (and with them the sandbox) are torn down by now
+    stats = session.config.stash.get(CONTRACT_STATS, None)
+    if stats and stats["refused_unexpected"] and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    return result
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    stats = config.stash.get(CONTRACT_STATS, None)
+    if stats is None:
+        return
+    write = terminalreporter.write_line
+    write(f"spec_conformant_requests: {stats['conformant']}")
+    write(
+        f"spec_refused_requests: {stats['refused']} "
+        f"(expected by their tests: {stats['refused_expected']}, unexpected: {stats['refused_unexpected']})"
+    )
+    if stats["refused_unexpected"]:
+        write(
+            f"FAILED: the sandbox refused {stats['refused_unexpected']} request(s) that ButterflyMX's document "
+            "does not allow and no test expected (send X-Sandbox-Expect-Refusal: 1 only when deliberate):",
+            red=True,
+        )
+        by_test = config.stash.get(REFUSALS_BY_TEST, [])
+        seen = [item for _, item in by_test]
+        others = [("(sent outside a test's sandbox fixture)", i) for i in stats["unexpected"] if i not in seen]
+        for nodeid, item in by_test + others:
+            query = f"?{item['query']}" if item.get("query") else ""
+            errors = "; ".join(f"{e['field']} {e['code']}: {e['message']}" for e in item["errors"])
+            write(f"  {nodeid}: {item['method']} {item['path']}{query} -> {item['status']} [{errors}]", red=True)

@@ -21,14 +21,13 @@ def sandbox_now(sandbox) -> dt.datetime:
 
 def make_pass(sandbox, admin, kind, pin, **fields):
     start = sandbox_now(sandbox)
-    body = {
-        "tenant_id": 129201,
-        "name": f"{kind} pass",
-        "access_point_ids": [3901],
-        "starts_at": iso(start - dt.timedelta(minutes=1)),
-        "ends_at": iso(start + dt.timedelta(days=2)),
-        **fields,
-    }
+    body = {"tenant_id": 129201, "name": f"{kind} pass", **fields}
+    if kind != "delivery_pass":  # a delivery pass takes only name, tenant_id and unit_id
+        body |= {
+            "access_point_ids": [3901],
+            "starts_at": iso(start - dt.timedelta(minutes=1)),
+            "ends_at": iso(start + dt.timedelta(days=2)),
+        }
     keychain = sandbox.api("POST", f"/v4/keychains/{kind}", admin, json={"keychain": body}).json()["data"]
     if kind != "delivery_pass":
         sandbox.api("POST", "/v4/virtual_keys", admin, json={"keychain_id": keychain["id"], "pin_code": pin})

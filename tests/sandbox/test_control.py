@@ -72,17 +72,24 @@ def test_generate_adds_history_that_pages_newest_first_and_filters(sandbox):
     assert page["page_info"]["prev_page"] == 1 and page["page_info"]["page_size"] == 100
 
 
-def test_an_unparsable_filter_is_ignored_and_unknown_keys_too(sandbox):
+def test_an_unparsable_documented_filter_is_ignored_an_unknown_key_is_refused(sandbox):
     token = sandbox.password_token("admin@sandbox.test")
     everything = sandbox.api("GET", "/v4/buildings/11743/access_logs", token).json()["page_info"]["total_item_count"]
-    junk = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[logged_at_gteq]=not-a-date&q[bogus_eq]=1", token)
+    junk = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[logged_at_gteq]=not-a-date", token)
     assert junk.json()["page_info"]["total_item_count"] == everything
+    unknown = sandbox.api("GET", "/v4/buildings/11743/access_logs?q[bogus_eq]=1", token, expect_refusal=True)
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [
+        {"field": "q[bogus_eq]", "code": "unpermitted_parameter", "message": "is not a documented parameter"}
+    ]
 
 
-def test_per_is_clamped_and_defaults_to_50(sandbox):
+def test_per_defaults_to_50_and_beyond_100_is_refused(sandbox):
     token = sandbox.password_token("admin@sandbox.test")
     assert sandbox.api("GET", "/v4/buildings/11743/access_logs", token).json()["page_info"]["page_size"] == 50
-    assert sandbox.api("GET", "/v4/buildings/11743/access_logs?per=500", token).json()["page_info"]["page_size"] == 100
+    assert sandbox.api("GET", "/v4/buildings/11743/access_logs?per=100", token).json()["page_info"]["page_size"] == 100
+    too_many = sandbox.api("GET", "/v4/buildings/11743/access_logs?per=500", token, expect_refusal=True)
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "per"
     past = sandbox.api("GET", "/v4/units?page=99", token).json()
     assert past["data"] == [] and past["page_info"]["next_page"] is None
 

@@ -144,7 +144,7 @@ def test_a_custom_pass_without_recipients_has_no_keys_until_one_is_added(sandbox
         ends_at=iso(start + dt.timedelta(days=1)),
     ).json()["data"]
     assert data["virtual_key_ids"] == []
-    key = sandbox.api("POST", "/v4/virtual_keys", admin, json={"virtual_key": {"keychain_id": data["id"]}})
+    key = sandbox.api("POST", "/v4/virtual_keys", admin, json={"keychain_id": data["id"]})
     assert key.status_code == 201 and key.json()["data"]["name"] == "Later"
 
 
