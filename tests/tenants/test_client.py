@@ -126,7 +126,7 @@ def test_a_401_says_relink_and_a_403_says_scope(sandbox):
         BmxClient("not-a-token", base_url=sandbox.url).buildings()
     resident = BmxClient(sandbox.password_token("resident@sandbox.test"), base_url=sandbox.url)
     with pytest.raises(BmxError) as forbidden:
-        resident.create_building_integration(11743, {"integrator": "x", "configuration": {"url": "http://x"}})
+        resident.create_building_integration(11743, url="http://127.0.0.1:9/hook", resource_type="call")
 
     assert unauthorized.value.status == 401 and "Re-link" in unauthorized.value.human_message
     assert forbidden.value.status == 403 and "scope" in forbidden.value.human_message
