@@ -36,6 +36,7 @@ TokenProvider = Callable[[bool], str]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 KEYCHAIN_KINDS = ("custom", "one_time", "recurring", "delivery_pass")
 NOT_ADMIN_STATUSES = (401, 403, 404)
+MAX_PER = 100  # the document bounds ``per`` to 1..100 on every list
 
 
 def utc_timestamp(value: datetime) -> str:
@@ -173,6 +174,10 @@ class BmxClient:
             body = None
         return parse_error_body(response.status_code, body, retry_after)
 
+    def token(self, force_refresh: bool = False) -> str:
+        """The bearer token this client sends (from its provider), e.g. for parallel reads in threads."""
+        return self._token(force_refresh)
+
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
 
@@ -185,6 +190,7 @@ class BmxClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, per: int = 100, start_page: int = 1
     ) -> Iterator[tuple[list[dict], dict]]:
         """Yield ``(items, page_info)`` page by page until ``next_page`` is null."""
+        per = max(1, min(per, MAX_PER))
         page = start_page
         while True:
             body = self.request("GET", path, params={**(params or {}), "page": page, "per": per}) or {}

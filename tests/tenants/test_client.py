@@ -171,3 +171,11 @@ def test_a_next_page_that_does_not_advance_is_an_error_not_a_loop():
         server.shutdown()
 
     assert raised.value.code == "pagination_loop"
+
+
+def test_a_page_size_above_the_documents_bound_is_sent_as_100(sandbox, bmx_requests):
+    client = BmxClient(sandbox.password_token("admin@sandbox.test"), base_url=sandbox.url)
+
+    units = client.all("/v4/units", per=500)
+
+    assert units and {dict(s.query)["per"] for s in bmx_requests.find("GET", "/v4/units")} == {"100"}
