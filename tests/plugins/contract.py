@@ -219,6 +219,7 @@ class Recorder:
 
 
 _active: list[Recorder] = []
+_totals = {"checked": 0, "nonconformant": 0, "allowed": 0}
 _original_send = requests.Session.send
 
 
@@ -248,6 +249,18 @@ def bmx_requests(request) -> Recorder:
         yield recorder
     finally:
         _active.remove(recorder)
-    if request.node.get_closest_marker("bmx_nonconformant") is None and recorder.nonconformant:
+    _totals["checked"] += len(recorder.sent)
+    _totals["nonconformant"] += len(recorder.nonconformant)
+    if request.node.get_closest_marker("bmx_nonconformant") is not None:
+        _totals["allowed"] += len(recorder.nonconformant)
+    elif recorder.nonconformant:
         lines = [f"- {s}\n    " + "\n    ".join(s.problems) for s in recorder.nonconformant]
         pytest.fail("requests that ButterflyMX's OpenAPI document does not allow:\n" + "\n".join(lines), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _totals["checked"]:
+        terminalreporter.write_line(
+            f"ButterflyMX contract: {_totals['checked']} requests of the portal checked against the document, "
+            f"{_totals['nonconformant']} non-conformant ({_totals['allowed']} in tests marked bmx_nonconformant)"
+        )
