@@ -64,8 +64,8 @@ def check_log_sync() -> Check:
 
     stale = stale_buildings()
     # Streams whose webhook ButterflyMX refused are still current (polling carries them); said, not alarmed.
-    polled = "; polled only: " + ", ".join(f"{n} ({why})" for n, why in polled_without_webhooks()[:10])
-    polled = polled if polled != "; polled only: " else ""
+    polled_only = polled_without_webhooks()
+    polled = "; polled only: " + ", ".join(f"{n} ({why})" for n, why in polled_only[:10]) if polled_only else ""
     if not stale:
         return Check("log_sync", True, "every connected building is current" + polled)
     names = ", ".join(f"{name} ({why})" for name, why in stale[:10])
