@@ -1,4 +1,5 @@
-"""Which connected buildings' logs are stale (for /healthz and the sync health page)."""
+"""Which connected buildings' logs are stale, and which are polled without webhooks (for /healthz and
+the sync health page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from tenants.models import Building
 
-from .models import SyncCursor
+from .models import Stream, SyncCursor, WebhookEndpoint
+from .webhooks import polled_only
 
 
 def stale_buildings() -> list[tuple[str, str]]:
@@ -26,4 +28,22 @@ def stale_buildings() -> list[tuple[str, str]]:
             elif cursor.last_success_at < limit:
                 minutes = int((timezone.now() - cursor.last_success_at).total_seconds() // 60)
                 out.append((building.name, f"{stream}: last success {minutes} min ago"))
+    return out
+
+
+def poll_interval_s(stream: str) -> int:
+    """How often the regular sync polls ``stream`` (beat schedule), in seconds."""
+    if stream == Stream.ACCESS:
+        return int(settings.LOGS_SYNC_ACCESS_INTERVAL_S)
+    return int(settings.LOGS_SYNC_CALLS_INTERVAL_S)
+
+
+def polled_without_webhooks() -> list[tuple[str, str]]:
+    """(building name, reason) for every stream whose webhook ButterflyMX refused: polling carries it."""
+    out = []
+    endpoints = WebhookEndpoint.objects.filter(building__is_active=True).exclude(refused={}).select_related("building")
+    for endpoint in endpoints.order_by("building__name"):
+        for stream in polled_only(endpoint):
+            label = Stream(stream).label.lower()
+            out.append((endpoint.building.name, f"{label}: webhook refused, polled every {poll_interval_s(stream)} s"))
     return out

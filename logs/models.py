@@ -180,6 +180,9 @@ class WebhookEndpoint(models.Model):
     building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="log_webhook")
     secret_hash = models.CharField(max_length=64)  # SHA-256 of a 256-bit random secret
     integration_ids = models.JSONField(default=list, blank=True)
+    # Resource types ButterflyMX refused to bind (``{"access_log": "why"}``): those streams are carried by
+    # polling alone, and the sync health page says so.
+    refused = models.JSONField(default=dict, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_delivery_at = models.DateTimeField(null=True, blank=True)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from passes.usage import pass_usage_from_log
 from portal.butterflymx import BmxClient, BmxError
-from portal.butterflymx.client import ransack
+from portal.butterflymx.client import MAX_PER, ransack
 from portal.core.crypto import fast_encryptor
 from tenants.models import AccessPoint, Building, Device, Unit
 from tenants.services import client_for_link
@@ -322,7 +322,7 @@ def _backfill(ctx: Context, deadline: float) -> bool:
 
 
 def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, int]:
-    per = settings.LOGS_SYNC_PAGE_SIZE
+    per = max(1, min(settings.LOGS_SYNC_PAGE_SIZE, MAX_PER))
     path = f"/v4/buildings/{ctx.building.bmx_id}/{'access_logs' if ctx.stream == Stream.ACCESS else 'calls'}"
     params = ransack(logged_at_gteq=start, logged_at_lteq=end)
     first = ctx.client.request("GET", path, params={**params, "page": 1, "per": per}) or {}
@@ -330,7 +330,7 @@ def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, 
     buffered = ctx.parse(first.get("data") or [])
     rows = 0
     if total_pages > 1:
-        token = ctx.client._token(False)
+        token = ctx.client.token()
         local = threading.local()
 
         def fetch(page: int) -> list[dict]:

@@ -38,8 +38,9 @@ from tenants.scope import buildings_where, get_building_or_404, request_grants, 
 
 from . import selectors, services
 from .filters import AccessLogFilter, CallFilter
+from .health import poll_interval_s
 from .models import CallRecord, ReleaseMethod, Stream, WebhookEndpoint
-from .webhooks import MAX_BODY
+from .webhooks import MAX_BODY, polled_only
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -368,10 +369,20 @@ def health(request: HttpRequest) -> HttpResponse:
     cards = []
     for b in buildings:
         streams = []
+        polled = polled_only(endpoints.get(b.pk))
         for stream, label in Stream.choices:
             c = cursors.get((b.pk, stream))
             lag = int((now - c.last_success_at).total_seconds()) if c and c.last_success_at else None
-            streams.append({"label": label, "cursor": c, "lag": lag, "stale": lag is None or lag > stale_after})
+            streams.append(
+                {
+                    "label": label,
+                    "cursor": c,
+                    "lag": lag,
+                    "stale": lag is None or lag > stale_after,
+                    "webhook_refused": polled.get(stream),
+                    "poll_s": poll_interval_s(stream),
+                }
+            )
         cards.append({"building": b, "streams": streams, "webhook": endpoints.get(b.pk)})
     template = "logs/_health_cards.html" if request.headers.get("HX-Request") else "logs/health.html"
     return render(request, template, {"cards": cards})
@@ -388,11 +399,19 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
         messages.success(request, f"A sync of {building.name} was requested.")
     elif action == "webhooks":
         try:
-            services.webhooks_register(building=building)
+            endpoint = services.webhooks_register(building=building)
         except BmxError as exc:
             messages.error(request, f"Webhooks of {building.name} could not be registered: {exc.human_message}")
         else:
-            messages.success(request, f"Webhooks of {building.name} are registered.")
+            refused = ", ".join(Stream(stream).label.lower() for stream in polled_only(endpoint))
+            if refused:
+                messages.warning(
+                    request,
+                    f"Webhooks of {building.name} are registered, except for the {refused}, which ButterflyMX "
+                    "refused: the regular sync polls it instead.",
+                )
+            else:
+                messages.success(request, f"Webhooks of {building.name} are registered.")
     else:
         messages.error(request, "Unknown action.")
     return redirect("logs:health")

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
+from portal.butterflymx.errors import TokenRefused
 from portal.core.jsonbody import loads_bounded
 from tenants.models import Building
 from tenants.services import client_for_link
@@ -26,10 +27,11 @@ from tenants.services import client_for_link
 from .models import Stream, WebhookEndpoint
 
 MAX_BODY = 64 * 1024
-BINDINGS = [
-    {"resource_type": "call", "resource_id": None, "actions": ["create", "status_update"]},
-    {"resource_type": "door_release", "resource_id": None, "actions": ["create"]},
-]
+# The resource types the published webhooks guide names, each registered as its own integration with
+# the one documented action, ``create``: ButterflyMX may refuse one and keep the other. A stream whose
+# webhook is refused is carried by the regular polling sync alone. (Call status changes, the SDK's
+# undocumented ``status_update`` action, arrive through that polling too.)
+RESOURCE_STREAMS = {"call": Stream.CALLS, "access_log": Stream.ACCESS}
 _IMAGE_URL = re.compile(r'("image_url"\s*:\s*)"[^"]*"')
 
 
@@ -50,7 +52,9 @@ def redact(body: str) -> str:
 def webhooks_register(*, building: Building) -> WebhookEndpoint:
     """(Re)register the building's integrations with a fresh secret. Old ones of ours are removed first.
 
-    Raises :class:`BmxError` when ButterflyMX refuses; the error is also kept on the endpoint.
+    One integration per resource type of :data:`RESOURCE_STREAMS`. A type ButterflyMX refuses is kept in
+    ``endpoint.refused`` with the reason (its stream is then polled only); the others stay registered.
+    Raises :class:`BmxError` when nothing could be registered; the error is also kept on the endpoint.
     """
     endpoint, _ = WebhookEndpoint.objects.get_or_create(building=building, defaults={"secret_hash": ""})
     if building.admin_link is None or building.bmx_id is None:
@@ -64,20 +68,40 @@ def webhooks_register(*, building: Building) -> WebhookEndpoint:
     )
     try:
         _delete_ours(client, building, endpoint)
-        created = client.create_building_integration(
-            building.bmx_id,
-            {"integrator": "webhook", "configuration": {"url": url, "method": "post"}, "bindings": BINDINGS},
-        )
     except BmxError as exc:
         endpoint.last_error = exc.human_message
         endpoint.save(update_fields=["last_error", "integration_ids"])
         raise
+    refused: dict[str, str] = {}
+    first_refusal: BmxError | None = None
+    for resource_type in RESOURCE_STREAMS:
+        try:
+            created = client.create_building_integration(building.bmx_id, url=url, resource_type=resource_type)
+        except TokenRefused:
+            raise  # the link is dead, not the binding refused
+        except BmxError as exc:
+            refused[resource_type] = exc.human_message
+            first_refusal = first_refusal or exc
+            continue
+        endpoint.integration_ids.append(str((created or {}).get("id", "")))
+    endpoint.refused = refused
+    if not endpoint.integration_ids:
+        endpoint.secret_hash = ""  # no integration points at any URL of ours
+        endpoint.last_error = first_refusal.human_message
+        endpoint.save()
+        raise first_refusal
     endpoint.secret_hash = secret_hash(secret)
-    endpoint.integration_ids = [str((created or {}).get("id", ""))]
     endpoint.registered_at = timezone.now()
     endpoint.last_error = ""
     endpoint.save()
     return endpoint
+
+
+def polled_only(endpoint: WebhookEndpoint | None) -> dict[str, str]:
+    """Streams without a webhook because ButterflyMX refused it: ``{stream: why}``."""
+    if endpoint is None:
+        return {}
+    return {RESOURCE_STREAMS[kind]: why for kind, why in (endpoint.refused or {}).items() if kind in RESOURCE_STREAMS}
 
 
 def webhooks_unregister(*, building: Building) -> None:

@@ -94,7 +94,7 @@ class PassInput:
     kind: str
     name: str
     window: Window
-    doors: list[AccessPoint] = field(default_factory=list)  # empty: every door of the resident
+    doors: list[AccessPoint] = field(default_factory=list)  # empty: every door the resident may use
     recipients: list[str] = field(default_factory=list)
     visitors: list[str] = field(default_factory=list)
 
@@ -143,7 +143,27 @@ def _client_for_pass(pass_obj: Pass, actor=None) -> BmxClient:
 # --- Create ---------------------------------------------------------------------------------------
 
 
-def _keychain_body(data: PassInput, tenant_id: int) -> dict:
+NO_DOORS_KNOWN = (
+    "ButterflyMX has not told the portal which doors this home may use, and a pass must name its doors. "
+    "Link the ButterflyMX account again (or ask the building's manager to sync it), then try again."
+)
+
+
+def _pass_doors(data: PassInput, residency: Residency) -> list[AccessPoint]:
+    """The doors the keychain grants, always named (``access_point_ids``): the chosen ones, else every
+    door ButterflyMX lets the resident use. The document does not say what a keychain without doors
+    opens, so the portal never relies on it. A delivery pass takes no doors (its schema allows only
+    name, tenant_id and unit_id; ButterflyMX grants the tenant's doors and says which in its answer)."""
+    if data.kind == Pass.Kind.DELIVERY:
+        return []
+    doors = [d for d in (data.doors or residency.doors.all()) if d.bmx_id is not None]
+    if not doors:
+        raise PassError(NO_DOORS_KNOWN, {"doors": [NO_DOORS_KNOWN]})
+    return sorted(doors, key=lambda d: d.bmx_id)
+
+
+def _keychain_body(data: PassInput, tenant_id: int, doors: list[AccessPoint]) -> dict:
+    """The ``keychain`` object of ``POST /v4/keychains/{kind}``, with only properties its schema has."""
     body: dict = {"name": data.name, "tenant_id": tenant_id}
     if data.kind == Pass.Kind.DELIVERY:
         return body  # a name only: ButterflyMX picks the window, the doors and the one key
@@ -160,9 +180,7 @@ def _keychain_body(data: PassInput, tenant_id: int) -> dict:
     else:
         body.update(starts_at=utc_timestamp(w.starts_at), ends_at=utc_timestamp(w.ends_at))
     body["recipients"] = list(data.recipients)
-    doors = [d.bmx_id for d in data.doors if d.bmx_id is not None]
-    if doors:
-        body["access_point_ids"] = doors  # left out: every door the resident may use
+    body["access_point_ids"] = [d.bmx_id for d in doors]
     return body
 
 
@@ -178,6 +196,7 @@ def pass_create(
         link = acting_link(actor=actor, residency=residency)
         if residency.bmx_tenant_id is None:
             raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+        doors = _pass_doors(data, residency)
     except PassError:
         for claim in claims or []:
             claim.refund()
@@ -208,11 +227,13 @@ def pass_create(
             status=Pass.Status.PENDING,
             replaces=replaces,
         )
-        pass_obj.doors.set(data.doors)
+        pass_obj.doors.set(doors or data.doors)
     # Step 2: the keychain. Nothing exists remotely when this fails with an answer; without an answer
     # (timeout) it may, so we look for it and delete what we find.
     try:
-        keychain = client.create_keychain(Pass.BMX_KIND[data.kind], _keychain_body(data, residency.bmx_tenant_id))
+        keychain = client.create_keychain(
+            Pass.BMX_KIND[data.kind], _keychain_body(data, residency.bmx_tenant_id, doors)
+        )
     except BmxError as exc:
         if exc.status == 0 or exc.status >= 500:
             _delete_unacknowledged_keychains(client, pass_obj, residency.bmx_tenant_id)
@@ -234,7 +255,7 @@ def pass_create(
             visitors = [data.name]  # a pass nobody can use is no pass: one key named after it
         contacts = {r: r for r in data.recipients}
         for name in visitors:
-            client.create_virtual_key({"keychain_id": keychain["id"], "name": name})
+            client.create_virtual_key(keychain_id=keychain["id"], name=name)
         keys = client.virtual_keys(keychain_id_eq=keychain["id"])
         with transaction.atomic():
             for item in keys:

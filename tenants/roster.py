@@ -20,7 +20,7 @@ from django.utils import timezone
 from portal.butterflymx import BmxError
 
 from .models import AccessPoint, BmxLink, Building, Device, Membership, Role, RosterSync, TenantRecord, Unit
-from .services import building_upsert, client_for_link, residency_doors_refresh
+from .services import building_upsert, buildings_administered, client_for_link, residency_doors_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,11 @@ def _progress(sync: RosterSync, done: int, total: int, step: str, counters: Coun
 def _run(sync: RosterSync, counters: Counter) -> None:
     link = sync.link
     client = client_for_link(link)
-    listed = client.buildings()
-    managed = [b for b in listed if client.is_building_admin(b["id"])]
+    decision = buildings_administered(client=client)
+    managed = decision.managed
+    # Buildings the account sees but may not administer (401, 403 or 404 to the admin-only read): not
+    # mirrored, and counted so the sync status says so.
+    counters["buildings_not_administered"] = len(decision.refused)
     steps_per_building = 5
     total = max(1, len(managed) * steps_per_building)
     done = 0

@@ -4,12 +4,14 @@ working access token for a link (every caller, web or worker, goes through it)."
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError, oauth
+from portal.butterflymx.errors import TokenRefused
 from portal.butterflymx.oauth import TokenSet
 
 from .models import AccessPoint, BmxLink, Building, Residency, TokenRevocation, Unit
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=5)
 
 
-class LinkNeedsRelink(BmxError):
+class LinkNeedsRelink(TokenRefused):
     """The link's refresh was refused: its owner must link the account again."""
 
 
@@ -123,7 +125,50 @@ def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:
 
 
 class NotABuildingAdmin(Exception):
-    """A building-admin link was attempted with an account that administers no building."""
+    """A building-admin link was attempted with an account that administers no building.
+
+    ``refused`` holds, per building the account can see, its name and ButterflyMX's answer (401, 403 or
+    404) to the admin-only read, so the page can say what was decided and why.
+    """
+
+    def __init__(self, refused: list[tuple[str, int]] | None = None):
+        super().__init__("not a building admin")
+        self.refused = refused or []
+
+    @property
+    def explanation(self) -> str:
+        if not self.refused:
+            return "ButterflyMX lists no building for this account."
+        answers = "; ".join(f"{name}: HTTP {status}" for name, status in self.refused)
+        return (
+            "ButterflyMX refused the building-admin read (the building's webhook list) for every building "
+            f"this account can see ({answers}), so the portal treats it as a tenant account."
+        )
+
+
+@dataclass
+class AdminDecision:
+    """Which buildings an account administers, as decided by :func:`buildings_administered`."""
+
+    managed: list[dict] = field(default_factory=list)
+    refused: list[tuple[dict, int]] = field(default_factory=list)  # (building, HTTP status)
+
+
+def buildings_administered(*, client: BmxClient) -> AdminDecision:
+    """The buildings ``client``'s account administers, and those where ButterflyMX said it does not.
+
+    ButterflyMX's document offers no role signal, so each listed building is probed with an admin-only
+    read (:meth:`BmxClient.building_admin_answer`): 200 is an admin; 401, 403 and 404 alike are "not an
+    admin here", never "the link needs re-linking" (only a refused token refresh says that).
+    """
+    decision = AdminDecision()
+    for building in client.buildings():
+        status = client.building_admin_answer(building["id"])
+        if status == 200:
+            decision.managed.append(building)
+        else:
+            decision.refused.append((building, status))
+    return decision
 
 
 class TenantLinkedElsewhere(Exception):
@@ -344,9 +389,9 @@ def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
     The account must administer at least one building; otherwise nothing is stored.
     """
     client = BmxClient(tokens.access_token)
-    managed = [b for b in client.buildings() if client.is_building_admin(b["id"])]
-    if not managed:
-        raise NotABuildingAdmin
+    decision = buildings_administered(client=client)
+    if not decision.managed:
+        raise NotABuildingAdmin([(b.get("name") or f"Building {b['id']}", status) for b, status in decision.refused])
     profile = _profile(tokens)
     from .roster import roster_sync_start
 

@@ -112,11 +112,11 @@ def link_callback(request: HttpRequest) -> HttpResponse:
             "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked.",
         )
         return redirect(_after_link(kind))
-    except NotABuildingAdmin:
+    except NotABuildingAdmin as refused:
         messages.error(
             request,
-            "That ButterflyMX account does not administer any building. Sign in with a building-admin "
-            "account, or link it from your profile as a resident. Nothing was linked.",
+            f"That ButterflyMX account does not administer any building. {refused.explanation} Sign in with "
+            "a building-admin account, or link it from your profile as a resident. Nothing was linked.",
         )
         return redirect(_after_link(kind))
     except BmxError as exc:
@@ -130,7 +130,12 @@ def link_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, text)
         return redirect(_after_link(kind))
     if kind == BmxLink.Kind.BUILDING_ADMIN:
-        messages.success(request, "Building-admin account connected. The roster sync has started.")
+        messages.success(
+            request,
+            "Building-admin account connected. The roster sync has started: it mirrors the buildings this "
+            "account administers. A building where ButterflyMX refuses the admin read (HTTP 401, 403 or 404) "
+            "is treated as one where the account is only a tenant, and is counted as not administered.",
+        )
     else:
         messages.success(request, "Your ButterflyMX account is linked.")
     return redirect(_after_link(kind))

@@ -12,7 +12,12 @@ import pytest
 
 from tests import factories as f
 
-pytest_plugins = ["tests.plugins.workers", "tests.plugins.sandbox", "tests.plugins.log_secrets"]
+pytest_plugins = [
+    "tests.plugins.workers",
+    "tests.plugins.sandbox",
+    "tests.plugins.log_secrets",
+    "tests.plugins.contract",
+]
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from django.conf import settings
 
-from .errors import RELEASE_404, BmxError, parse_error_body
+from .errors import RELEASE_404, BmxError, TokenRefused, parse_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ TokenProvider = Callable[[bool], str]
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 KEYCHAIN_KINDS = ("custom", "one_time", "recurring", "delivery_pass")
+NOT_ADMIN_STATUSES = (401, 403, 404)
+MAX_PER = 100  # the document bounds ``per`` to 1..100 on every list
 
 
 def utc_timestamp(value: datetime) -> str:
@@ -172,6 +174,10 @@ class BmxClient:
             body = None
         return parse_error_body(response.status_code, body, retry_after)
 
+    def token(self, force_refresh: bool = False) -> str:
+        """The bearer token this client sends (from its provider), e.g. for parallel reads in threads."""
+        return self._token(force_refresh)
+
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
 
@@ -184,6 +190,7 @@ class BmxClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, per: int = 100, start_page: int = 1
     ) -> Iterator[tuple[list[dict], dict]]:
         """Yield ``(items, page_info)`` page by page until ``next_page`` is null."""
+        per = max(1, min(per, MAX_PER))
         page = start_page
         while True:
             body = self.request("GET", path, params={**(params or {}), "page": page, "per": per}) or {}
@@ -275,8 +282,20 @@ class BmxClient:
     def delete_keychain(self, keychain_id: int) -> None:
         self.request("DELETE", f"/v4/keychains/{keychain_id}")
 
-    def create_virtual_key(self, virtual_key: dict) -> dict:
-        return self.data("POST", "/v4/virtual_keys", json={"virtual_key": virtual_key})
+    def create_virtual_key(
+        self,
+        *,
+        keychain_id: int,
+        name: str | None = None,
+        email: str | None = None,
+        sms_number: str | None = None,
+        pin_code: str | None = None,
+    ) -> dict:
+        """Add a key to a keychain. The document's body is top-level (no ``virtual_key`` wrapper) with
+        only ``keychain_id`` required and no other property allowed; fields left None are not sent."""
+        optional = {"name": name, "email": email, "sms_number": sms_number, "pin_code": pin_code}
+        body = {"keychain_id": keychain_id, **{k: v for k, v in optional.items() if v is not None}}
+        return self.data("POST", "/v4/virtual_keys", json=body)
 
     def virtual_keys(self, **filters: Any) -> list[dict]:
         return self.all("/v4/virtual_keys", ransack(**filters))
@@ -334,8 +353,19 @@ class BmxClient:
     def building_integrations(self, building_id: int) -> list[dict]:
         return self.all(f"/v4/buildings/{building_id}/integrations")
 
-    def create_building_integration(self, building_id: int, attributes: dict) -> dict:
-        # The one JSON:API-shaped body of v4 (contract §4.12).
+    def create_building_integration(
+        self, building_id: int, *, url: str, resource_type: str, actions: tuple[str, ...] = ("create",)
+    ) -> dict:
+        """Register a webhook for one resource type. The one JSON:API-shaped body of v4 (contract §4.12).
+
+        A binding carries no ``resource_id``: the document types it string while its example is null, and
+        leaving it out (every resource of the type) is valid under either reading.
+        """
+        attributes = {
+            "integrator": "webhook",
+            "configuration": {"url": url, "method": "post"},
+            "bindings": [{"actions": list(actions), "resource_type": resource_type}],
+        }
         return self.data(
             "POST",
             f"/v4/buildings/{building_id}/integrations",
@@ -347,16 +377,28 @@ class BmxClient:
 
     # --- Account capabilities (tenants app: linking and roster) ---------------------------------
 
-    def is_building_admin(self, building_id: int) -> bool:
-        """Whether this account administers the building. v4 has no "who am I" for roles; listing a
-        building's webhook integrations is an admin-only read, so its 403 tells a tenant apart."""
+    def building_admin_answer(self, building_id: int) -> int:
+        """How ButterflyMX answers this account's admin-only read of the building: 200 (it administers
+        the building) or the refusal, 401, 403 or 404, all three meaning "not an admin here".
+
+        The document has no role or "who am I" operation. Listing a building's webhook integrations is
+        the building admin's (the webhooks guide); the document declares only 200 and 401 for it, while a
+        server may as well refuse with 403 or hide the building with 404, so the three are read alike.
+        After a 401 the client has already refreshed the token once; a refused *refresh* is a
+        :class:`TokenRefused` and still raised, because then the link, not the role, is the problem.
+        """
         try:
             self.request("GET", f"/v4/buildings/{building_id}/integrations", params={"page": 1, "per": 1})
-        except BmxError as exc:
-            if exc.status in (403, 404):
-                return False
+        except TokenRefused:
             raise
-        return True
+        except BmxError as exc:
+            if exc.status in NOT_ADMIN_STATUSES:
+                return exc.status
+            raise
+        return 200
+
+    def is_building_admin(self, building_id: int) -> bool:
+        return self.building_admin_answer(building_id) == 200
 
 
 def _retry_after(response: requests.Response) -> float | None:

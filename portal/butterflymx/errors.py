@@ -78,6 +78,14 @@ class BmxError(Exception):
         return out
 
 
+class TokenRefused(BmxError):
+    """No working token could be had for the call (the refresh was refused): the link needs re-linking.
+
+    Raised by a token provider, never for an answer of the API itself, so callers can tell "this account
+    may not do that" (a 401/403 answer) from "this link is dead".
+    """
+
+
 def parse_error_body(status: int, body: object, retry_after: float | None = None) -> BmxError:
     """Build a :class:`BmxError` from ButterflyMX's error envelope, or from an OAuth error body.
 

@@ -15,9 +15,25 @@ from tenants.scope import Grants, buildings_where, grants_of, grants_q, staff_bu
 
 from .models import DoorRelease
 
-# A release is matched to the access-log entry ButterflyMX writes for it: same door, entry method API,
-# logged no earlier than this before the request (clocks of two systems never agree exactly).
+# A release is matched to the access-log entry ButterflyMX writes for it by fields the document shows on
+# every access-log entry, never by ``entry_method`` (the document never shows the value a release through
+# the API gets): the same door (``access_point``), the same tenant (``tenant_id``) when the release names
+# one, not a guest's entry (``release_type`` Visitor or Delivery) nor a scheduled lock (``release_status``
+# Locked), logged from CLOCK_SKEW before the request (two systems' clocks never agree exactly) to the
+# confirmation window after it. The earliest such entry confirms.
 CLOCK_SKEW = timedelta(minutes=2)
+GUEST_RELEASE_TYPES = ("Visitor", "Delivery")
+LOCKED = "Locked"
+
+
+def confirmation_q(*, door_id, requested_at, tenant_id) -> Q:
+    """The rule above as a filter on :class:`AccessLogEntry`; the arguments may be ``OuterRef``s."""
+    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
+    q = Q(door_id=door_id, logged_at__gte=requested_at - CLOCK_SKEW, logged_at__lte=requested_at + window)
+    q &= ~Q(release_type__in=GUEST_RELEASE_TYPES) & ~Q(release_status=LOCKED)
+    if tenant_id is not None:
+        q &= Q(tenant_bmx_id=tenant_id)
+    return q
 
 
 class DoorStateKind:
@@ -134,36 +150,40 @@ def board_buildings(user) -> QuerySet[Building]:
 
 
 def _confirmation_candidates(release: DoorRelease):
-    entries = AccessLogEntry.objects.filter(
-        door_id=release.door_id,
-        release_method=ReleaseMethod.API,
-        logged_at__gte=release.requested_at - CLOCK_SKEW,
+    return AccessLogEntry.objects.filter(
+        confirmation_q(door_id=release.door_id, requested_at=release.requested_at, tenant_id=release.bmx_tenant_id)
     )
-    if release.bmx_tenant_id:
-        entries = entries.filter(Q(tenant_bmx_id=release.bmx_tenant_id) | Q(tenant_bmx_id=None))
-    return entries
 
 
 def _confirms(entry: AccessLogEntry, release: DoorRelease) -> bool:
-    """The rule of :func:`_confirmation_candidates`, for entries already fetched."""
+    """The rule of :func:`confirmation_q`, for entries already fetched."""
+    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
     return (
         entry.door_id == release.door_id
-        and entry.release_method == ReleaseMethod.API
-        and entry.logged_at >= release.requested_at - CLOCK_SKEW
-        and (not release.bmx_tenant_id or entry.tenant_bmx_id in (None, release.bmx_tenant_id))
+        and release.requested_at - CLOCK_SKEW <= entry.logged_at <= release.requested_at + window
+        and entry.release_type not in GUEST_RELEASE_TYPES
+        and entry.release_status != LOCKED
+        and (release.bmx_tenant_id is None or entry.tenant_bmx_id == release.bmx_tenant_id)
     )
+
+
+CONFIRMATION_FIELDS = (
+    "id",
+    "logged_at",
+    "person_name",
+    "door_id",
+    "release_method",
+    "release_type",
+    "release_status",
+    "tenant_bmx_id",
+)
 
 
 def confirming_entry(release: DoorRelease) -> AccessLogEntry | None:
     """The access-log entry that shows ``release`` really opened the door, once it has been synced."""
     if release.status not in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN):
         return None
-    return (
-        _confirmation_candidates(release)
-        .order_by("logged_at", "id")
-        .only("id", "logged_at", "person_name", "door_id", "release_method", "tenant_bmx_id")
-        .first()
-    )
+    return _confirmation_candidates(release).order_by("logged_at", "id").only(*CONFIRMATION_FIELDS).first()
 
 
 def confirming_entries(releases: list[DoorRelease]) -> dict[int, AccessLogEntry]:
@@ -171,13 +191,14 @@ def confirming_entries(releases: list[DoorRelease]) -> dict[int, AccessLogEntry]
     waiting = [r for r in releases if r.status in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN)]
     if not waiting:
         return {}
+    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
     candidates = (
         AccessLogEntry.objects.filter(
             door_id__in={r.door_id for r in waiting},
-            release_method=ReleaseMethod.API,
             logged_at__gte=min(r.requested_at for r in waiting) - CLOCK_SKEW,
+            logged_at__lte=max(r.requested_at for r in waiting) + window,
         )
-        .only("id", "logged_at", "person_name", "door_id", "release_method", "tenant_bmx_id")
+        .only(*CONFIRMATION_FIELDS)
         .order_by("logged_at", "id")
     )
     found: dict[int, AccessLogEntry] = {}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+from logs.models import AccessLogEntry, ReleaseMethod
+from logs.sync import stream_sync
 from portal.dashboard.models import DoorRelease
+from portal.dashboard.selectors import confirming_entry
 from portal.dashboard.services import door_release
 
 from .conftest import FRONT_DOOR, GARAGE, releases_at_sandbox
@@ -81,3 +84,40 @@ def test_the_api_answers_404_for_a_door_out_of_scope(crimson, client):
 
     assert client.get(f"/api/doors/{crimson.doors[FRONT_DOOR].pk}/").status_code == 404
     assert client.get("/api/doors/").json() == []
+
+
+def _audit_rows(client) -> list[dict]:
+    response = client.get("/dashboard/audit.csv")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_audit_confirms_a_release_by_the_entry_butterflymx_logged_for_it(crimson, sandbox, client):
+    # given a release through the sandbox, and its access-log entry synced back from it
+    release = door_release(user=crimson.staff, door_id=crimson.doors[FRONT_DOOR].pk, reason="courier")
+    stream_sync(building_id=crimson.building.pk, stream="access")
+    entry = AccessLogEntry.objects.get(door=crimson.doors[FRONT_DOOR], tenant_bmx_id=release.bmx_tenant_id)
+    client.force_login(crimson.manager)
+
+    # then the audit says confirmed: door, tenant and time matched, whatever entry_method the log shows
+    assert [(r["reason"], r["confirmed"]) for r in _audit_rows(client)] == [("courier", "yes")]
+    assert confirming_entry(release) == entry
+
+
+def test_a_guest_entry_at_the_same_door_and_time_does_not_confirm_in_the_audit(crimson, sandbox, client):
+    sandbox.fault("/v4/door_release_requests", "POST", status=500)  # nothing opens, nothing is logged
+    release = door_release(user=crimson.staff, door_id=crimson.doors[FRONT_DOOR].pk, reason="guest")
+    DoorRelease.objects.filter(pk=release.pk).update(status=DoorRelease.Status.UNKNOWN)
+    AccessLogEntry.objects.create(
+        building=crimson.building,
+        remote_id=42,
+        logged_at=release.requested_at,
+        release_method=ReleaseMethod.VISITOR_QR,
+        release_type="Visitor",
+        release_status="Unlocked",
+        door=crimson.doors[FRONT_DOOR],
+        tenant_bmx_id=release.bmx_tenant_id,
+        synced_at=release.requested_at,
+    )
+    client.force_login(crimson.manager)
+
+    assert [(r["reason"], r["confirmed"]) for r in _audit_rows(client)] == [("guest", "no")]

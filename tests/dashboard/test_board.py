@@ -9,18 +9,19 @@ from django.utils import timezone
 
 from logs.models import AccessLogEntry, ReleaseMethod
 from portal.dashboard.models import DoorRelease
-from portal.dashboard.selectors import DoorStateKind, door_state
+from portal.dashboard.selectors import DoorStateKind, confirming_entries, door_state
 from portal.dashboard.services import door_release
 
 from .conftest import FRONT_DOOR, GARAGE, ROSA_TENANT
 
 
-def log_entry(building, door, *, at, method=ReleaseMethod.API, tenant=None, remote_id=1, person="Rosa"):
+def log_entry(building, door, *, at, method=ReleaseMethod.API, tenant=None, remote_id=1, person="Rosa", **fields):
     return AccessLogEntry.objects.create(
         building=building,
         remote_id=remote_id,
         logged_at=at,
         release_method=method,
+        **fields,
         door=door,
         door_bmx_id=door.bmx_id,
         tenant_bmx_id=tenant,
@@ -101,13 +102,60 @@ def test_a_release_is_confirmed_when_its_access_log_entry_arrives(crimson):
     assert door_state(release, now) == (DoorStateKind.CONFIRMED, entry)
 
 
-def test_an_entry_at_another_door_or_by_another_method_does_not_confirm(crimson):
+@pytest.mark.parametrize(
+    ("entry_method", "method"),
+    [("Swipe to open", ReleaseMethod.SWIPE_TO_OPEN), ("Door release", ReleaseMethod.OTHER), ("", ReleaseMethod.API)],
+)
+def test_the_release_is_confirmed_by_door_tenant_and_time_whatever_its_entry_method(crimson, entry_method, method):
+    # The document never shows the entry_method of a release through the API, so none is relied on.
     now = timezone.now()
-    release = _release(crimson, requested_at=now - timedelta(seconds=70), completed_at=now - timedelta(seconds=70))
-    log_entry(crimson.building, crimson.doors[GARAGE], at=now, tenant=ROSA_TENANT, remote_id=1)
-    log_entry(crimson.building, crimson.doors[FRONT_DOOR], at=now, method=ReleaseMethod.SWIPE_TO_OPEN, remote_id=2)
+    release = _release(crimson, requested_at=now - timedelta(seconds=3), completed_at=now - timedelta(seconds=3))
+    entry = log_entry(
+        crimson.building,
+        crimson.doors[FRONT_DOOR],
+        at=now - timedelta(seconds=2),
+        tenant=ROSA_TENANT,
+        method=method,
+        entry_method_text=entry_method,
+        release_type="Tenant",
+        release_status="Unlocked",
+    )
+
+    assert door_state(release, now) == (DoorStateKind.CONFIRMED, entry)
+    assert confirming_entries([release]) == {release.pk: entry}
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"door": GARAGE},
+        {"tenant": 999999},
+        {"tenant": None},
+        {"release_type": "Visitor"},
+        {"release_type": "Delivery"},
+        {"release_status": "Locked"},
+        {"after_s": 61},  # past DOOR_CONFIRM_WINDOW_S
+        {"after_s": -121},  # before the request, beyond the clock skew
+    ],
+    ids=lambda other: f"{next(iter(other))}={next(iter(other.values()))}",
+)
+def test_an_entry_of_another_door_tenant_or_kind_or_outside_the_window_does_not_confirm(crimson, settings, other):
+    settings.DOOR_CONFIRM_WINDOW_S = 60
+    now = timezone.now()
+    at = now - timedelta(seconds=200)
+    release = _release(crimson, requested_at=at, completed_at=at)
+    fields = {"release_type": "Tenant", "release_status": "Unlocked"}
+    fields.update({k: v for k, v in other.items() if k in ("release_type", "release_status")})
+    log_entry(
+        crimson.building,
+        crimson.doors[other.get("door", FRONT_DOOR)],
+        at=at + timedelta(seconds=other.get("after_s", 1)),
+        tenant=other.get("tenant", ROSA_TENANT),
+        **fields,
+    )
 
     assert door_state(release, now)[0] == DoorStateKind.NOT_CONFIRMED
+    assert confirming_entries([release]) == {}
 
 
 def test_an_unknown_outcome_becomes_confirmed_if_the_door_did_open(crimson):

@@ -55,8 +55,9 @@ def test_connecting_registers_webhooks_and_backfills_on_a_real_worker(sandbox, t
         )
 
     endpoint = WebhookEndpoint.objects.get(building=crimson)
-    assert endpoint.registered_at and not endpoint.last_error
-    assert len(ours_at_sandbox(sandbox, CRIMSON)) == 1
+    assert endpoint.registered_at and not endpoint.last_error and endpoint.refused == {}
+    # one integration per documented resource type: call and access_log
+    assert len(ours_at_sandbox(sandbox, CRIMSON)) == 2
     assert crimson.access_log_entries.exists()
 
     # when: the manager unlinks the building-admin account

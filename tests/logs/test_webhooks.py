@@ -169,13 +169,13 @@ def test_connecting_registers_integrations_whose_deliveries_reach_the_receiver(c
     # given the portal reachable at live_server
     with override_settings(LOGS_WEBHOOK_BASE_URL=live_server.url, LOGS_WEBHOOK_DEBOUNCE_S=60):
         endpoint = services.webhooks_register(building=crimson.building)
-        # then ButterflyMX holds our integration with call and door-release bindings
+        # then ButterflyMX holds one integration per documented resource type, call and access_log
         integrations = [i for i in sandbox.state()["integrations"] if i["building_id"] == CRIMSON]
-        assert len(integrations) == 1 and endpoint.integration_ids == [integrations[0]["id"]]
-        kinds = {b["resource_type"]: b["actions"] for b in integrations[0]["attributes"]["bindings"]}
-        assert kinds == {"call": ["create", "status_update"], "door_release": ["create"]}
-        url = integrations[0]["attributes"]["configuration"]["url"]
-        assert url.startswith(live_server.url) and "/webhooks/bmx/" in url
+        assert endpoint.integration_ids == [i["id"] for i in integrations] and endpoint.refused == {}
+        kinds = [(b["resource_type"], b["actions"]) for i in integrations for b in i["attributes"]["bindings"]]
+        assert kinds == [("call", ["create"]), ("access_log", ["create"])]
+        urls = {i["attributes"]["configuration"]["url"] for i in integrations}
+        assert len(urls) == 1 and urls.pop().startswith(f"{live_server.url}/webhooks/bmx/")
         # when a door is swiped, ButterflyMX posts to us and a sync is requested
         sandbox.swipe(129201, 3901)
         wait_for(lambda: WebhookDelivery.objects.filter(outcome="accepted").exists(), message="a delivery")

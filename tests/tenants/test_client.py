@@ -126,7 +126,7 @@ def test_a_401_says_relink_and_a_403_says_scope(sandbox):
         BmxClient("not-a-token", base_url=sandbox.url).buildings()
     resident = BmxClient(sandbox.password_token("resident@sandbox.test"), base_url=sandbox.url)
     with pytest.raises(BmxError) as forbidden:
-        resident.create_building_integration(11743, {"integrator": "x", "configuration": {"url": "http://x"}})
+        resident.create_building_integration(11743, url="http://127.0.0.1:9/hook", resource_type="call")
 
     assert unauthorized.value.status == 401 and "Re-link" in unauthorized.value.human_message
     assert forbidden.value.status == 403 and "scope" in forbidden.value.human_message
@@ -171,3 +171,11 @@ def test_a_next_page_that_does_not_advance_is_an_error_not_a_loop():
         server.shutdown()
 
     assert raised.value.code == "pagination_loop"
+
+
+def test_a_page_size_above_the_documents_bound_is_sent_as_100(sandbox, bmx_requests):
+    client = BmxClient(sandbox.password_token("admin@sandbox.test"), base_url=sandbox.url)
+
+    units = client.all("/v4/units", per=500)
+
+    assert units and {dict(s.query)["per"] for s in bmx_requests.find("GET", "/v4/units")} == {"100"}
