@@ -108,7 +108,7 @@ class SandboxClient:
     def __init__(self, url: str):
         self.url = url
         self.http = requests.Session()
-        # Not the portal's traffic: tests/plugins/contract.py does not check it against the document.
+        # Not the portal's traffic: tests/plugins/contract.py does not record it.
         self.http.sandbox_control = True
         self.demo: dict[str, Any] = {}
 
