@@ -40,3 +40,11 @@ def test_every_value_encrypted_at_rest_is_registered_as_a_secret():
     crypto.encrypt(value)
 
     assert log_secrets.SECRETS[value] == "encrypted-at-rest value"
+
+
+def test_a_pin_is_found_as_a_number_of_its_own_not_inside_a_longer_one():
+    secrets = {"853830": "sandbox PIN"}
+
+    assert log_secrets.find_leaks("task succeeded in 0.0204853830s", secrets) == []
+    assert log_secrets.find_leaks("pin set to 853830 for unit 4", secrets) != []
+    assert log_secrets.find_leaks("PIN=853830", secrets) != []
