@@ -35,7 +35,7 @@ from tenants.models import AccessPoint, BmxLink, Building, Residency
 from tenants.services import client_for_link
 
 from .models import Pass, VisitorKey
-from .services import _apply_key
+from .services import visitor_key_fill_from_bmx
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ def _import_one(building: Building, residency: Residency, item: dict, keys: list
             for raw in keys:
                 key = VisitorKey(pass_obj=pass_obj)
                 key.set_share_token()
-                _apply_key(key, raw)
+                visitor_key_fill_from_bmx(key, raw)
                 key.save()
             _sum_usage(pass_obj)
     except IntegrityError:  # another run (or the portal) took this keychain meanwhile

@@ -261,7 +261,7 @@ def pass_create(
             for item in keys:
                 key = VisitorKey(pass_obj=pass_obj)
                 key.set_share_token()
-                _apply_key(key, item)
+                visitor_key_fill_from_bmx(key, item)
                 contact = item.get("email") or item.get("sms_number") or ""
                 if contact in contacts:
                     key.name = key.name if key.name != data.name else contact
@@ -290,7 +290,8 @@ def _claim_pass(*, actor, building, data: PassInput) -> list[Claim]:
     return [passes, messages]
 
 
-def _apply_key(key: VisitorKey, item: dict) -> None:
+def visitor_key_fill_from_bmx(key: VisitorKey, item: dict) -> None:
+    """Copy a ButterflyMX virtual key's fields onto ``key`` (unsaved): creation and reconciliation alike."""
     key.bmx_virtual_key_id = item.get("id")
     key.name = (item.get("name") or key.name or "Visitor")[:120]
     key.email = item.get("email") or ""
