@@ -33,19 +33,20 @@ def passes_used_by(*, building_id: int, uses: Iterable[tuple[int | None, int | N
     by_keychain = {kid for _, kid, _ in uses if kid is not None}
     by_tenant = {tid for tid, kid, _ in uses if kid is None and tid is not None}
     oldest = min(at for _, _, at in uses)
+    grace = max(GRACE.values())  # the longest grace of any kind: a candidate's window may run this late
     candidates = Pass.objects.filter(
         Q(bmx_keychain_id__in=by_keychain) | Q(residency__bmx_tenant_id__in=by_tenant),
         building_id=building_id,
         status=Pass.Status.ACTIVE,
         bmx_keychain_id__isnull=False,
         starts_at__lte=max(at for _, _, at in uses) + SLACK,
-        ends_at__gte=oldest - SLACK - max(GRACE.values()),
+        ends_at__gte=oldest - SLACK - grace,
     ).values_list("pk", "bmx_keychain_id", "residency__bmx_tenant_id", "starts_at", "ends_at", "usage_refreshed_at")
     due = []
     for pk, keychain_id, tenant_id, starts_at, ends_at, refreshed_at in candidates:
         for use_tenant, use_keychain, at in uses:
             points_here = use_keychain == keychain_id if use_keychain is not None else use_tenant == tenant_id
-            in_window = starts_at - SLACK <= at <= ends_at + SLACK + max(GRACE.values())
+            in_window = starts_at - SLACK <= at <= ends_at + SLACK + grace
             if points_here and in_window and (refreshed_at is None or refreshed_at < at + TRUNCATION):
                 due.append(pk)
                 break

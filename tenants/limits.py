@@ -9,11 +9,12 @@ called. Defaults come from settings (``PORTAL_LIMIT_*``); a building's managers 
 
 Counter keys (``portal.core.models.RateCounter.key``, 64 characters at most):
 ``msg:b:<building>`` and ``msg:b:<building>:u:<person>`` for messages, ``pass:...`` the same way for
-passes, ``pin:u:<person>`` for PIN-change attempts.
+passes, ``pin:u:<person>`` for PIN-change attempts, ``doors-refresh:user:<person>`` for door refreshes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -171,7 +172,18 @@ def building_limits_set(*, building: Building, values: dict[str, int | None], us
     return row
 
 
-# --- PIN changes ---------------------------------------------------------------------------------
+# --- Per-person attempts: PIN changes, door refreshes -------------------------------------------
+
+
+def _attempt_claim(*, key: str, limit: int, window_s: int, refusal: Callable[[int], str], now: datetime | None) -> None:
+    """Count one attempt under ``key``; past ``limit`` per ``window_s`` raise :class:`LimitReached` with
+    ``refusal(seconds to wait)`` as its message."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        allowed = rate_hit(key=key, limit=limit, window_s=window_s, now=now)
+    if not allowed:
+        wait = retry_after(window_s=window_s, now=now)
+        raise LimitReached(refusal(wait), wait)
 
 
 def pin_attempt_claim(*, user_id: int, now: datetime | None = None) -> None:
@@ -180,12 +192,22 @@ def pin_attempt_claim(*, user_id: int, now: datetime | None = None) -> None:
 
     Every attempt counts, refused ones included: the limit is what bounds guessing other people's PINs.
     """
-    now = now or timezone.now()
-    window = int(settings.PIN_CHANGE_WINDOW_S)
-    with transaction.atomic():
-        allowed = rate_hit(key=f"pin:u:{user_id}", limit=int(settings.PIN_CHANGE_LIMIT), window_s=window, now=now)
-    if not allowed:
-        wait = retry_after(window_s=window, now=now)
-        raise LimitReached(
-            f"Too many PIN changes: you can try again {in_words(wait)}. Your current PIN still works.", wait
-        )
+    _attempt_claim(
+        key=f"pin:u:{user_id}",
+        limit=int(settings.PIN_CHANGE_LIMIT),
+        window_s=int(settings.PIN_CHANGE_WINDOW_S),
+        refusal=lambda wait: f"Too many PIN changes: you can try again {in_words(wait)}. Your current PIN still works.",
+        now=now,
+    )
+
+
+def doors_refresh_claim(*, user_id: int, now: datetime | None = None) -> None:
+    """Count one "Refresh from ButterflyMX" of the person ``user_id``; raises :class:`LimitReached` past
+    ``DOORS_REFRESH_LIMIT`` per ``DOORS_REFRESH_WINDOW_S``."""
+    _attempt_claim(
+        key=f"doors-refresh:user:{user_id}",
+        limit=int(settings.DOORS_REFRESH_LIMIT),
+        window_s=int(settings.DOORS_REFRESH_WINDOW_S),
+        refusal=lambda wait: f"Your doors were refreshed a moment ago; try again in {max(1, wait // 60)} min.",
+        now=now,
+    )

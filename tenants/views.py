@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,13 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.butterflymx import BmxError, oauth
-from portal.core.limits import rate_hit, retry_after
 from portal.core.nostore import no_store
 
 from . import profile as profile_services
 from . import selectors
 from .forms import BuildingLimitsForm, LinkKindForm, PinForm, ProfileForm
-from .limits import LimitReached, building_limits_set, limits_usage
+from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
 from .models import BmxLink, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
@@ -176,10 +174,10 @@ def doors_refresh(request: HttpRequest) -> HttpResponse:
     if link is None or not link.is_active:
         messages.error(request, "Link your ButterflyMX account first: your doors come from it.")
         return redirect(back)
-    window = settings.DOORS_REFRESH_WINDOW_S
-    if not rate_hit(key=f"doors-refresh:user:{request.user.pk}", limit=settings.DOORS_REFRESH_LIMIT, window_s=window):
-        wait = retry_after(window_s=window)
-        messages.error(request, f"Your doors were refreshed a moment ago; try again in {max(1, wait // 60)} min.")
+    try:
+        doors_refresh_claim(user_id=request.user.pk)
+    except LimitReached as refused:
+        messages.error(request, refused.message)
         return redirect(back)
     try:
         changed = residency_doors_refresh(link=link)
