@@ -35,7 +35,7 @@ from tenants.models import AccessPoint, BmxLink, Building, Residency
 from tenants.services import client_for_link
 
 from .models import Pass, VisitorKey
-from .services import visitor_key_fill_from_bmx
+from .services import pass_usage_totals, visitor_key_fill_from_bmx
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def _import_one(building: Building, residency: Residency, item: dict, keys: list
                 key.set_share_token()
                 visitor_key_fill_from_bmx(key, raw)
                 key.save()
-            _sum_usage(pass_obj)
+            Pass.objects.filter(pk=pass_obj.pk).update(**pass_usage_totals(list(pass_obj.keys.all())))
     except IntegrityError:  # another run (or the portal) took this keychain meanwhile
         return False
     return True
@@ -212,17 +212,6 @@ def _recurring_fields(item: dict) -> dict:
     except (TypeError, ValueError):  # shown without its daily window rather than not at all
         return {"weekdays": out["weekdays"]}
     return out
-
-
-def _sum_usage(pass_obj: Pass) -> None:
-    keys = list(pass_obj.keys.all())
-    firsts = [k.first_used_at for k in keys if k.first_used_at]
-    lasts = [k.last_used_at for k in keys if k.last_used_at]
-    Pass.objects.filter(pk=pass_obj.pk).update(
-        use_count=sum(k.usage_count for k in keys),
-        first_used_at=min(firsts) if firsts else None,
-        last_used_at=max(lasts) if lasts else None,
-    )
 
 
 def buildings_to_reconcile() -> list[int]:

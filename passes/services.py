@@ -483,6 +483,17 @@ def failed_passes_cleanup() -> int:
 # --- Use counters ---------------------------------------------------------------------------------
 
 
+def pass_usage_totals(keys: list[VisitorKey]) -> dict:
+    """A pass's use fields from its visitor keys: total uses, first and last use of any key."""
+    firsts = [k.first_used_at for k in keys if k.first_used_at]
+    lasts = [k.last_used_at for k in keys if k.last_used_at]
+    return {
+        "use_count": sum(k.usage_count for k in keys),
+        "first_used_at": min(firsts) if firsts else None,
+        "last_used_at": max(lasts) if lasts else None,
+    }
+
+
 def pass_usage_refresh(*, pass_ids: list[int]) -> int:
     """Read use counts of these passes' keys from ButterflyMX (one list call per account). Idempotent."""
     passes = list(
@@ -520,13 +531,6 @@ def pass_usage_refresh(*, pass_ids: list[int]) -> int:
                 key.save(update_fields=["usage_count", "first_used_at", "last_used_at", "sent_at"])
             for p in group:
                 mine = [k for k in keys.values() if k.pass_obj_id == p.pk]
-                firsts = [k.first_used_at for k in mine if k.first_used_at]
-                lasts = [k.last_used_at for k in mine if k.last_used_at]
-                Pass.objects.filter(pk=p.pk).update(
-                    use_count=sum(k.usage_count for k in mine),
-                    first_used_at=min(firsts) if firsts else None,
-                    last_used_at=max(lasts) if lasts else None,
-                    usage_refreshed_at=now,
-                )
+                Pass.objects.filter(pk=p.pk).update(**pass_usage_totals(mine), usage_refreshed_at=now)
                 updated += 1
     return updated
