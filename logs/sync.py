@@ -47,6 +47,19 @@ VISITOR_METHODS = frozenset(
     {ReleaseMethod.VISITOR_PIN, ReleaseMethod.VISITOR_QR, ReleaseMethod.DELIVERY_PASS, ReleaseMethod.KEYCHAIN}
 )
 
+# Positions in a parsed access-log row (parsing.LOG_COLUMNS order) that the visitor-use note reads.
+_REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
+    parsing.LOG_COLUMNS.index(name)
+    for name in (
+        "remote_id",
+        "logged_at",
+        "release_method",
+        "entry_method_text",
+        "entry_method_ref",
+        "tenant_bmx_id",
+    )
+)
+
 
 class LeaseLost(Exception):
     """Another run took over (our lease expired): stop without moving the mark."""
@@ -148,16 +161,18 @@ class Context:
 
     def _note_visitor_uses(self, rows: list[tuple]) -> None:
         """Remember visitor-pass entries new to the local copy (the overlap re-reads old ones)."""
-        visits = [row for row in rows if row[3] in VISITOR_METHODS]
+        visits = [row for row in rows if row[_METHOD] in VISITOR_METHODS]
         if not visits:
             return
         known = set(
             AccessLogEntry.objects.filter(
-                building_id=self.building.pk, remote_id__in=[row[1] for row in visits]
+                building_id=self.building.pk, remote_id__in=[row[_REMOTE_ID] for row in visits]
             ).values_list("remote_id", flat=True)
         )
         self.visitor_uses += [
-            (row[13], row[5] if row[4] == "keychain" else None, row[2]) for row in visits if row[1] not in known
+            (row[_TENANT], row[_METHOD_REF] if row[_METHOD_TEXT] == "keychain" else None, row[_LOGGED_AT])
+            for row in visits
+            if row[_REMOTE_ID] not in known
         ]
 
     def pages(self, *, since: datetime | None, until: datetime | None = None):
