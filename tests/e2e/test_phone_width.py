@@ -26,6 +26,7 @@ from tests.passes.conftest import make_pass
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 LONG = "Maximiliana Bartholomew-Featherstonehaugh"
+SNAPSHOT = "https://portal-test-snapshots.s3.amazonaws.com/snap.png"  # a host the CSP allows (img-src)
 WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 # What sticks out, for the failure message: the widest elements whose right edge passes the viewport.
 CULPRITS = """() => Array.from(document.querySelectorAll('body *'))
@@ -45,8 +46,9 @@ def fill(world) -> None:
               weekdays=["mon", "wed", "fri"])  # fmt: skip
     for i in range(6):
         entry_for(world.building_a, unit=world.unit_a1, door=world.door_a, remote_id=910000 + i,
-                  person_name=LONG, logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
+                  person_name=LONG, snapshot_url=SNAPSHOT, logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
         call_for(world.building_a, unit=world.unit_a1, remote_id=920000 + i, device_name=f"{LONG} entrance panel",
+                 snapshot_url=SNAPSHOT,
                  logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
 
 
