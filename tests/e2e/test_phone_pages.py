@@ -109,6 +109,7 @@ def test_a_guest_page_past_its_limit_is_the_branded_429_page(world, journey, liv
     assert page.get_by_role("heading", name="Too many requests").is_visible()
     assert page.get_by_test_id("retry-after").is_visible()
     assert page.get_by_role("link", name="Go to the home page").is_visible()
+    assert page.get_by_role("link", name="Try again").get_attribute("href") == f"/p/{token}/"
     fits_a_phone(page)
     j.step("01-too-many-requests")
     j.assert_clean()

@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.dashboard.models import DoorRelease
 from tests import factories as f
 from tests.access_matrix import MATRIX
 from tests.e2e.journeys import PHONE, SCREENSHOTS
@@ -47,6 +48,17 @@ def fill(world) -> None:
     for i in range(6):
         entry_for(world.building_a, unit=world.unit_a1, door=world.door_a, remote_id=910000 + i,
                   person_name=LONG, snapshot_url=SNAPSHOT, logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
+        DoorRelease.objects.create(
+            building=world.building_a,
+            door=world.door_a,
+            requested_by=world.staff,
+            requested_by_role="staff",
+            for_label=f"{LONG} (unit 101)",
+            reason="Delivery of a very large parcel for the resident",
+            requested_at=now,
+            status=DoorRelease.Status.FAILED,
+            error="ButterflyMX did not answer in time.",
+        )
         call_for(world.building_a, unit=world.unit_a1, remote_id=920000 + i, device_name=f"{LONG} entrance panel",
                  snapshot_url=SNAPSHOT,
                  logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
