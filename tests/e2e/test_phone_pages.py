@@ -130,3 +130,26 @@ def test_the_500_page_is_branded_and_needs_no_request(journey, live_server):
     fits_a_phone(page)
     j.step("01-server-error")
     j.assert_clean()
+
+
+def test_passes_are_cards_on_a_phone_and_a_table_on_a_desktop(world, journey, live_server):
+    fill(world)
+    j = journey("passes-cards", world.manager)
+    page = j.page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/passes/")
+    row = page.locator("#pass-table tbody tr").first
+    display = "e => getComputedStyle(e).display"
+
+    assert row.evaluate(display) == "block"
+    assert page.locator("#pass-table thead").bounding_box()["height"] <= 1  # kept for screen readers, not shown
+    state = row.locator("td[data-label=State]")
+    assert state.evaluate("e => getComputedStyle(e, '::before').content") == '"State"'
+    assert row.get_by_role("button", name="Revoke").is_visible()
+    fits_a_phone(page)
+    j.step("01-list")
+
+    page.set_viewport_size(DESKTOP)
+    assert row.evaluate(display) == "table-row" and page.locator("#pass-table thead").bounding_box()["height"] > 20
+    assert page.locator("#pass-table thead th").all_inner_texts()[:3] == ["Pass", "Resident", "State"]
+    j.assert_clean()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
@@ -20,6 +21,7 @@ from django.utils import timezone
 from portal.dashboard.models import DoorRelease
 from tests import factories as f
 from tests.access_matrix import MATRIX
+from tests.dashboard.conftest import FRONT_DOOR, crimson  # noqa: F401 - the fixture
 from tests.e2e.journeys import PHONE, SCREENSHOTS
 from tests.logs.factories import call_for, entry_for
 from tests.passes.conftest import make_pass
@@ -64,11 +66,12 @@ def fill(world) -> None:
                  logged_at=now - dt.timedelta(minutes=10 * i))  # fmt: skip
 
 
-def full_pages(client: Client, world, persona: str) -> dict[str, str]:
-    """URL name -> URL of every matrix entry that answers this persona 200 with a whole HTML page."""
+def full_pages(client: Client, world, persona: str | None) -> dict[str, str]:
+    """URL name -> URL of every matrix entry that answers this persona 200 with a whole HTML page (with
+    no persona: every entry that does, whatever the matrix expects of its test personas)."""
     pages = {}
     for name, entry in sorted(MATRIX.items()):
-        if entry.expect.get(persona) != 200:
+        if persona is not None and entry.expect.get(persona) != 200:
             continue
         url = reverse(name, kwargs=entry.kwargs(world)) + entry.query
         response = client.get(url)
@@ -131,5 +134,28 @@ def test_no_page_is_wider_than_a_phone(persona, world, chromium, live_server):
     assert len(pages) >= 3, pages  # the walk found the persona's pages
 
     wide = overflowing(chromium, live_server, client, persona, pages)
+
+    assert wide == [], "pages wider than 390 px:\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("who", ["rosa", "staff", "manager"])
+def test_no_page_is_wider_than_a_phone_when_linked_to_butterflymx(who, crimson, chromium, live_server):  # noqa: F811
+    """The same walk in Crimson Tower connected to the sandbox: the pages that only a linked person sees
+    (the PIN page, the profile's comparison with ButterflyMX, real doors on the board)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    linked = SimpleNamespace(
+        building_a=crimson.building,
+        unit_a1=crimson.rosa_residency.unit,
+        door_a=crimson.doors[FRONT_DOOR],
+        alice=crimson.rosa,
+        staff=crimson.staff,
+    )
+    fill(linked)
+    client = Client()
+    client.force_login(getattr(crimson, who))
+    pages = full_pages(client, linked, None)
+    assert len(pages) >= 3, pages
+
+    wide = overflowing(chromium, live_server, client, f"linked-{who}", pages)
 
     assert wide == [], "pages wider than 390 px:\n" + "\n".join(wide)
