@@ -22,11 +22,12 @@ API_PREFIX = "/api/"
 
 
 def wants_json(request: HttpRequest) -> bool:
-    """The API, or a client that asks for JSON and not HTML (a script, fetch())."""
-    if request.path.startswith(API_PREFIX):
-        return True
+    """A program, not a person: a client that asks for JSON, or anything under /api/ that does not ask
+    for HTML (a browser opening /api/docs/ does: it gets the page)."""
     accepts = request.headers.get("Accept", "")
-    return "application/json" in accepts and "text/html" not in accepts
+    if "text/html" in accepts:
+        return False
+    return request.path.startswith(API_PREFIX) or "application/json" in accepts
 
 
 def _json(detail: str, code: str, status: int) -> JsonResponse:

@@ -7,6 +7,7 @@ Screenshots: var/screenshots/journey-<name>-<step>-<phone|desktop>.png.
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.views.defaults import server_error
 
@@ -15,6 +16,14 @@ from tests.e2e.test_phone_width import WIDTH, fill
 from tests.passes.conftest import make_pass
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The guest limits count in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.views.defaults import server_error
 
 from portal.core.errors import too_many_requests
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's and DRF's rate-limit counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def assert_branded(body: str, code: str) -> None:
@@ -34,6 +43,14 @@ def test_an_unknown_api_url_answers_the_api_error_shape(client):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_a_browser_under_api_gets_the_page_and_a_script_anywhere_gets_json(client):
+    browser = client.get("/api/no-such-page/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    script = client.get("/no-such-page/", HTTP_ACCEPT="application/json")
+
+    assert browser.status_code == 404 and 'data-testid="error-page"' in browser.content.decode()
+    assert script.status_code == 404 and script.json()["code"] == "not_found"
 
 
 def test_500_renders_through_djangos_server_error_view_without_a_request_context():
@@ -84,3 +101,19 @@ def test_the_429_page_says_when_to_try_again(rf):
     assert response.status_code == 429 and response["Retry-After"] == "41"
     assert_branded(body, "429")
     assert "Try again in 41 seconds." in body
+
+
+def test_drf_throttles_answer_the_api_json_with_retry_after(client_for, world, monkeypatch):
+    from rest_framework.throttling import UserRateThrottle
+
+    from portal.api.throttling import UserRateThrottle as PortalUserRateThrottle
+
+    # DRF reads the rates into the class once; the portal's throttle shares DRF's dict.
+    assert PortalUserRateThrottle.THROTTLE_RATES is UserRateThrottle.THROTTLE_RATES
+    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "2/min")
+    client = client_for(world.bob)
+
+    answers = [client.get("/api/passes/", HTTP_ACCEPT="application/json") for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["code"] == "throttled" and int(answers[2]["Retry-After"]) >= 1
