@@ -6,9 +6,10 @@ small enough to stop guessing would lock them out; one large enough for them wou
 hundreds of links a minute. So the limits key on what each threat has in common:
 
 - guessing is *unknown* links: an address gets ``PASSES_GUEST_MISSES_PER_MINUTE`` of them (share tokens
-  are 128-bit random, so this is about load and noise, not about finding one); past that, every guest
-  page from that address is refused until the minute ends, without looking the link up (answering
-  200 for a valid link and 429 for an invalid one would keep telling a guesser which is which);
+  are 256-bit random, so this is about a scanner's load and noise, not about finding one); past that,
+  every guest page from that address is refused until the minute ends, before any lookup: refusing
+  only the misses would still look each one up, and answer a scanner 200 or 429 as it did 200 or 404.
+  Twenty mistyped links in a minute is not something a party's guests do by accident;
 - reloading one link is counted per link *and* address (``PASSES_GUEST_RATE_PER_MINUTE``), so one
   guest's reloads, or one shared link's crowd, never use up another link's allowance;
 - ``PASSES_GUEST_ADDRESS_RATE_PER_MINUTE`` caps an address over all its links: a ceiling far above a
