@@ -343,8 +343,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Visitor passes ------------------------------------------------------------------------------
 # A dotted path to a class with ``send(to, body)``; the console default prints the message.
 PASSES_SMS_BACKEND = env_setting(env.str, "PASSES_SMS_BACKEND", default="passes.sms.ConsoleBackend")
-# Guest pages (/p/<token>/) per client address and minute.
-PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=30)
+# Guest pages (/p/<token>/), per minute (passes/guest_limits.py says why these keys and sizes): views of
+# one link from one address; unknown links from one address; and all views from one address, a
+# ceiling far above a party's guests on one lobby Wi-Fi.
+PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=60)
+PASSES_GUEST_MISSES_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_MISSES_PER_MINUTE", default=20)
+PASSES_GUEST_ADDRESS_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_ADDRESS_RATE_PER_MINUTE", default=600)
 
 # --- ButterflyMX ---------------------------------------------------------------------------------
 # Bare origins; the client appends /v4/... and /oauth/.... With nothing set, the local sandbox.

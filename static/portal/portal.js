@@ -17,4 +17,12 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
+  // <button data-history-back hidden> on error pages: shown, and goes back, when there is a page to go back to.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.history.length < 2) return;
+    document.querySelectorAll("[data-history-back]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.history.back(); });
+    });
+  });
 })();
