@@ -32,6 +32,14 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _dialog_fragment(response: HttpResponse) -> HttpResponse:
+    """Mark an htmx answer as a fragment to show in place whatever its status: htmx swaps only 2xx
+    answers, and portal.js swaps 4xx/5xx ones into ``data-swap-errors`` regions only when so marked
+    (any other failure, such as a proxy's error page, gets a plain message of its own there)."""
+    response["X-Portal-Fragment"] = "1"
+    return response
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Staff and managers pick a building's board (straight to it when they have one)."""
@@ -151,14 +159,11 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         template = "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html"
         return render(request, template, context)
     if not form.is_valid():
-        return render(
-            request,
-            "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html",
-            context,
-            status=400,
-        )
+        if _is_htmx(request):
+            return _dialog_fragment(render(request, "dashboard/_release_form.html", context, status=400))
+        return render(request, "dashboard/release.html", context, status=400)
     tenant = form.cleaned_data.get("for_tenant")
-    status = 200
+    status, note = 200, ""
     try:
         outcome = door_release(
             user=request.user,
@@ -176,16 +181,19 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         response_extra = {}
         if outcome.status == DoorRelease.Status.SUCCEEDED:
             level, text = messages.SUCCESS, f"{door.name} released."
+            note = "The board says “Confirmed open” once ButterflyMX logs the door opening."
         elif outcome.status == DoorRelease.Status.UNKNOWN:
             level, text, status = messages.WARNING, f"{door.name}: {outcome.error}", 504
         else:
             level, text, status = messages.ERROR, f"{door.name} was not released: {outcome.error}", 502
     if _is_htmx(request):
-        response = render(
-            request,
-            "dashboard/_release_result.html",
-            {"door": door, "level": level, "text": text, "back": back},
-            status=status,
+        response = _dialog_fragment(
+            render(
+                request,
+                "dashboard/_release_result.html",
+                {"door": door, "level": level, "text": text, "note": note, "back": back, "status": status},
+                status=status,
+            )
         )
         response["HX-Trigger"] = "doorReleased"
     else:
