@@ -201,7 +201,7 @@ def explanation(release: DoorRelease, kind: str, entry: AccessLogEntry | None, t
     if kind == ReleaseKind.FAILED:
         if release.status == FAILED:
             return release.error or "ButterflyMX refused the release."
-        return f"No answer from ButterflyMX and no access-log entry within {window}: the door did not open."
+        return f"No answer from ButterflyMX and no access-log entry within {window}: nothing shows the door opened."
     return "Sending the release to ButterflyMX."
 
 
