@@ -181,7 +181,7 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         response_extra = {}
         if outcome.status == DoorRelease.Status.SUCCEEDED:
             level, text = messages.SUCCESS, f"{door.name} released."
-            note = "The board says “Confirmed open” once ButterflyMX logs the door opening."
+            note = "Its card says “Confirmed open” once ButterflyMX logs the door opening."
         elif outcome.status == DoorRelease.Status.UNKNOWN:
             level, text, status = messages.WARNING, f"{door.name}: {outcome.error}", 504
         else:
