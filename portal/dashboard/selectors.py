@@ -70,6 +70,15 @@ class DoorState:
         return STATE_LABELS[self.kind]
 
     @property
+    def badge(self) -> str:
+        """The state as the card's badge: "Confirmed open" carries the time the door opened, so it stays
+        true for as long as the board shows it (the door itself locks again after seconds)."""
+        if self.kind == DoorStateKind.CONFIRMED and self.confirmed_entry is not None:
+            local = self.confirmed_entry.logged_at.astimezone(self.door.building.tz)
+            return f"{self.label} {local:%H:%M:%S}"
+        return self.label
+
+    @property
     def state_note(self) -> str:
         """What the state means for this release (when it opened, why it failed), for those who may see
         the release's detail; others get the state alone."""

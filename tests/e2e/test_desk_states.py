@@ -41,7 +41,8 @@ def test_the_board_and_the_audit_show_each_state(crimson, live_server, journey, 
     def badge(name):
         return page.get_by_role("article", name=name).get_by_role("status").inner_text()
 
-    assert badge("Front door") == "Confirmed open"
+    opened_at = (opened.requested_at + dt.timedelta(seconds=1)).astimezone(crimson.building.tz)
+    assert badge("Front door") == f"Confirmed open {opened_at:%H:%M:%S}"
     assert re.fullmatch(r"Released · waiting for the log", badge("Garage"))
     assert badge("Package room") == "Not confirmed"
     assert badge("Rooftop") == "Failed"
