@@ -146,7 +146,12 @@ def call_list(request: HttpRequest) -> HttpResponse:
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
     page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
     zones = _zones(fs)
-    rows = [(c, timezone.localtime(c.logged_at, zones.get(c.building_id))) for c in page.rows]
+    # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
+    # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
+    rows = []
+    for c in page.rows:
+        local = c.logged_at.astimezone(zones.get(c.building_id))
+        rows.append((c, {"when": local.strftime("%b %-d, %H:%M:%S"), "zone": local.tzname()}))
     return render(request, "logs/call_list.html", _list_context(request, fs, page, rows, zones))
 
 
@@ -155,8 +160,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(
         selectors.entries_visible_to(request.user).select_related("building", "door", "unit"), pk=pk
     )
-    local = timezone.localtime(entry.logged_at, entry.building.tz)
-    return render(request, "logs/entry_detail.html", {"entry": entry, "local": local})
+    return render(request, "logs/entry_detail.html", {"entry": entry})
 
 
 @never_cache
