@@ -3,7 +3,7 @@ webhooks are registered, verified and arriving (for /healthz and the sync health
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -70,6 +70,7 @@ class WebhookHealth:
     last_hour: int = 0  # deliveries accepted in the last hour
     failures: int = 0  # deliveries refused (unreadable, too large) in the last 24 hours
     missed: int = 0  # entries logged after the last delivery, found by polling alone (last 24 hours)
+    figures: dict = field(default_factory=dict, repr=False)  # the delivery aggregate's row
 
     @property
     def label(self) -> str:
@@ -89,6 +90,7 @@ STATES = {
     "moving": ("Registered for an old address, updating", True),
     "awaiting": ("Registered, awaiting first delivery", False),
     "verified": ("Verified", False),
+    "refusing": ("Arriving, but refused", True),
     "not_arriving": ("Not arriving", True),
     "quiet": ("Gone quiet", True),
 }
@@ -114,6 +116,7 @@ def webhook_health(building_ids: list[int]) -> dict[int, WebhookHealth]:
             last_hour=stats.get("hour", 0),
             failures=stats.get("failures", 0),
             missed=missed.get(building_id, 0),
+            figures=stats,
         )
         _judge(health, endpoint, current, now)
         out[building_id] = health
@@ -153,10 +156,23 @@ def _judge(health: WebhookHealth, endpoint: WebhookEndpoint | None, current: str
             f"Webhooks have gone quiet: {health.missed} new {_entries(health.missed)} since the last webhook "
             f"({_ago(health.last_received, now)}) came by polling only. Live updates wait for the next poll."
         )
+    elif received and _latest_refused(health):
+        health.state = "refusing"
+        health.detail = (
+            f"The latest webhook was refused ({health.failures} in 24 h: unreadable or too large), so it "
+            "requested no sync; the kept bodies are under Webhook deliveries in the admin."
+        )
     elif received:
         health.state = "verified"
     else:
         health.state = "awaiting"
+
+
+def _latest_refused(health: WebhookHealth) -> bool:
+    """Whether the newest delivery of the last day was refused (the format changed? a proxy mangles?)."""
+    stats = health.figures
+    rejected, accepted = stats.get("last_rejected"), stats.get("last_accepted")
+    return rejected is not None and (accepted is None or rejected > accepted)
 
 
 def _entries(n: int) -> str:
@@ -179,6 +195,8 @@ def _delivery_figures(building_ids: list[int], now: datetime) -> dict[int, dict]
         .values("building_id")
         .annotate(
             last=Max("received_at"),
+            last_accepted=Max("received_at", filter=Q(outcome=accepted)),
+            last_rejected=Max("received_at", filter=Q(outcome=rejected)),
             hour=Count("id", filter=Q(outcome=accepted, received_at__gte=now - timedelta(hours=1))),
             failures=Count("id", filter=Q(outcome=rejected)),
         )

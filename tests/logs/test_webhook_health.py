@@ -187,3 +187,30 @@ def test_a_building_without_webhooks_says_so_and_a_moved_portal_says_it_is_updat
     assert (
         health.detail == "The integrations point at http://127.0.0.1:8000; the portal is now at http://127.0.0.1:8123."
     )
+
+
+@pytest.mark.django_db
+def test_deliveries_that_arrive_but_are_refused_are_a_warning_not_verified():
+    building = f.BuildingFactory()
+    WebhookEndpoint.objects.create(
+        building=building,
+        secret_hash="x" * 64,
+        integrations={"access_log": "2"},
+        base_url=base_url(),
+        registered_at=timezone.now() - timedelta(hours=1),
+    )
+    WebhookDelivery.objects.create(building=building, outcome="accepted", status_code=200, dedupe_key="a")
+    assert webhook_health([building.pk])[building.pk].state == "verified"
+
+    # ButterflyMX changes its payload: the next deliveries are refused (422) and request no sync
+    for n in range(2):
+        WebhookDelivery.objects.create(building=building, outcome="rejected", status_code=422, dedupe_key=f"r{n}")
+
+    health = webhook_health([building.pk])[building.pk]
+    assert (health.state, health.label, health.warning, health.failures) == (
+        "refusing",
+        "Arriving, but refused",
+        True,
+        2,
+    )
+    assert "The latest webhook was refused (2 in 24 h" in health.detail
