@@ -91,6 +91,7 @@ def behind_nginx(tmp_path):
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+            "PORTAL_SITE_URL": f"https://127.0.0.1:{port}",  # required (E107)
             "TOKEN_ENCRYPTION_KEYS": settings.TOKEN_ENCRYPTION_KEYS[0],
             "PORTAL_TRUSTED_PROXY_COUNT": "1",  # production's default, said out loud
             "PORTAL_REQUIRE_MFA_FOR_STAFF": "false",
