@@ -320,7 +320,9 @@ def late_entries(request):
     buffered while offline) or a later one (a panel with a wrong clock). They get new, higher ids like any
     new row and are in the API at once. Webhooks: ButterflyMX documents nothing for late uploads; by default
     none fire (a receiver cannot rely on them for such entries), ``"webhooks": true`` fires them as for a
-    live event. ``count`` entries are spaced ``spread_s / count`` seconds apart from the given time on."""
+    live event. ``count`` entries are spaced ``spread_s / count`` seconds apart from the given time on.
+    ``building_ids`` (instead of ``building_id``) adds ``count`` entries to each of many buildings in one
+    request (a benchmark's probes across a portfolio; the answer's ``ids`` then map building -> ids)."""
     body = _json(request)
     kind = body.get("kind", "access")
     if kind not in ("access", "call"):
@@ -331,48 +333,62 @@ def late_entries(request):
     first = _late_time(body)
     step = float(body.get("spread_s", 0)) / count
     notify = bool(body.get("webhooks", False))
-    building = Building.objects.get(id=int(body["building_id"]))
-    tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit").order_by("id"))
-    ids = []
+    status = str(body.get("status", "opened_door"))
+    if kind == "call" and status not in events.CALL_STATUSES:
+        raise BadRequest(f"unknown status {status!r}; one of {sorted(events.CALL_STATUSES)}")
+    many = "building_ids" in body
+    if many:
+        raw_ids = body["building_ids"]
+        if not isinstance(raw_ids, list) or not raw_ids or len(raw_ids) * count > 100 * LATE_MAX:
+            raise BadRequest(f"building_ids must be a non-empty list (at most {100 * LATE_MAX} entries in all)")
+        buildings = list(Building.objects.filter(id__in=[int(i) for i in raw_ids]).order_by("id"))
+        if len(buildings) != len(set(raw_ids)):
+            raise Building.DoesNotExist("unknown building id in building_ids")
+    else:
+        buildings = [Building.objects.get(id=int(body["building_id"]))]
+    ids: dict[int, list[int]] = {}
     with transaction.atomic():
-        if kind == "access":
-            doors = list(AccessPoint.objects.filter(building=building).order_by("id"))
-            if body.get("access_point_id"):
-                doors = [AccessPoint.objects.get(id=int(body["access_point_id"]), building=building)]
-            if not doors:
-                raise BadRequest("the building has no access points")
-            for i in range(count):
-                tenant = tenants[i % len(tenants)] if tenants else None
-                when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
-                entry = events.log_entry(
-                    doors[i % len(doors)], "swipe_to_open", tenant=tenant, logged_at=when, notify=notify
-                )
-                ids.append(entry.id)
-        else:
-            devices = list(Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]))
-            devices = devices or list(Device.objects.filter(building=building).order_by("id"))
-            if not devices:
-                raise BadRequest("the building has no devices")
-            status = str(body.get("status", "opened_door"))
-            if status not in events.CALL_STATUSES:
-                raise BadRequest(f"unknown status {status!r}; one of {sorted(events.CALL_STATUSES)}")
-            for i in range(count):
-                tenant = tenants[i % len(tenants)] if tenants else None
-                when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
-                call = events.start_call(
-                    devices[i % len(devices)], tenant=tenant, logged_at=when, status=status, notify=notify
-                )
-                ids.append(call.id)
+        for building in buildings:
+            ids[building.id] = _late_in(building, body, kind, count, first, step, status, notify)
     last = (first + dt.timedelta(seconds=(count - 1) * step)).replace(microsecond=0)
     return {
         "kind": kind,
-        "building_id": building.id,
-        "ids": ids,
+        "building_id": None if many else buildings[0].id,
+        "ids": {str(k): v for k, v in ids.items()} if many else ids[buildings[0].id],
         "first_logged_at": s.ts(first.replace(microsecond=0)),
         "last_logged_at": s.ts(last),
         "now": s.ts(clock.now()),
         "webhooks": notify,
     }, 201
+
+
+def _late_in(building, body, kind, count, first, step, status, notify) -> list[int]:
+    tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit").order_by("id"))
+    ids = []
+    if kind == "access":
+        doors = list(AccessPoint.objects.filter(building=building).order_by("id"))
+        if body.get("access_point_id"):
+            doors = [AccessPoint.objects.get(id=int(body["access_point_id"]), building=building)]
+        if not doors:
+            raise BadRequest(f"building {building.id} has no access points")
+        for i in range(count):
+            tenant = tenants[i % len(tenants)] if tenants else None
+            when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
+            entry = events.log_entry(
+                doors[i % len(doors)], "swipe_to_open", tenant=tenant, logged_at=when, notify=notify
+            )
+            ids.append(entry.id)
+        return ids
+    devices = list(Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).order_by("id"))
+    devices = devices or list(Device.objects.filter(building=building).order_by("id"))
+    if not devices:
+        raise BadRequest(f"building {building.id} has no devices")
+    for i in range(count):
+        tenant = tenants[i % len(tenants)] if tenants else None
+        when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
+        call = events.start_call(devices[i % len(devices)], tenant=tenant, logged_at=when, status=status, notify=notify)
+        ids.append(call.id)
+    return ids
 
 
 def _epoch(value: str | None) -> float | None:

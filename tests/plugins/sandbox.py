@@ -220,10 +220,12 @@ class SandboxClient:
         """``POST /_sandbox/portfolio``: N buildings administered by one account (``sandbox/portfolio.py``)."""
         return self._call("POST", "portfolio", json=spec)
 
-    def late_entries(self, building_id: int, kind: str = "access", **spec: Any) -> dict[str, Any]:
+    def late_entries(self, building_id: int | None, kind: str = "access", **spec: Any) -> dict[str, Any]:
         """``POST /_sandbox/logs/late``: entries arriving now with an older (``age_s`` > 0) or future
-        (``age_s`` < 0) ``logged_at``, or an explicit ``logged_at``."""
-        return self._call("POST", "logs/late", json={"building_id": building_id, "kind": kind, **spec})
+        (``age_s`` < 0) ``logged_at``, or an explicit ``logged_at``; ``building_ids=[...]`` instead of
+        ``building_id`` for many buildings at once."""
+        body = {"kind": kind, **spec} if building_id is None else {"building_id": building_id, "kind": kind, **spec}
+        return self._call("POST", "logs/late", json=body)
 
     def traffic(self, **params: Any) -> dict[str, Any]:
         """``GET /_sandbox/traffic``: /v4 requests per second, their maximum, 429s (``sandbox/gateway.py``)."""

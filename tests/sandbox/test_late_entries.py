@@ -49,6 +49,19 @@ def test_a_future_dated_entry_and_late_calls(sandbox):
         assert row["logged_at"] == when and row["status"] == "canceled"
 
 
+def test_probes_across_many_buildings_in_one_request(sandbox):
+    token = sandbox.password_token("admin@sandbox.test")
+    result = sandbox.late_entries(None, "access", building_ids=[11743, 11744], age_s=0, count=2)
+    assert set(result["ids"]) == {"11743", "11744"} and all(len(v) == 2 for v in result["ids"].values())
+    for building, ids in result["ids"].items():
+        rows = sandbox.api("GET", f"/v4/buildings/{building}/access_logs", token, params={"per": 10}).json()["data"]
+        assert set(ids) <= {row["id"] for row in rows}
+    refused = requests.post(
+        f"{sandbox.url}/_sandbox/logs/late", json={"building_ids": [11743, 999], "age_s": 0}, timeout=10
+    )
+    assert refused.status_code == 404
+
+
 def test_late_entries_fire_webhooks_only_when_asked(sandbox):
     receiver = Receiver()
     try:
