@@ -31,8 +31,8 @@ Phases and figures:
    period and the minute after, over the mean rate of the minute before (target <= 1);
 4. cycle time with 4, 2 and 1 worker processes (beat off, the queue emptied and a fresh worker each time):
    after one unmeasured warm-up cycle, both streams of every building sent at once, until every cursor
-   has been attempted since and no lease is held: ``portfolio_cycle_s_4w``, ``_2w``, ``_1w``; ``portfolio_cycle_requests`` is what the sandbox
-   saw in the 4-worker cycle;
+   has been attempted since and no lease is held: ``portfolio_cycle_s_4w``, ``_2w``, ``_1w``;
+   ``portfolio_cycle_requests`` is what the sandbox saw in the 4-worker cycle;
 5. exactness after each phase: every building's access-log and call ids in the portal against the sandbox's
    (both databases read directly): ``portfolio_lost_rows`` and ``portfolio_duplicate_rows`` (targets 0 and
    0; rows the sandbox does not have count as duplicates too). A mismatch raises after the figures are
