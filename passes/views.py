@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.clientip import client_ip
+from portal.core.limits import rate_hit
 from portal.core.nostore import no_store
 from tenants.scope import buildings_where
 
@@ -273,7 +274,11 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    """A fixed one-minute window per client address (behind the proxy), counted atomically in the cache."""
+    """A fixed one-minute window per client address (behind the proxy), counted atomically in the cache.
+
+    While the cache is unreachable (Redis down: it answers None, settings "Cache") the same window is
+    counted in the database instead (portal.core.limits): token guessing stays limited during an outage.
+    """
     limit = getattr(settings, "PASSES_GUEST_RATE_PER_MINUTE", 30)
     minute = int(timezone.now().timestamp() // 60)
     key = f"passes:guest:{client_ip(request)}:{minute}"
@@ -283,6 +288,8 @@ def _rate_limited(request: HttpRequest) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, 70)
         count = 1
+    if count is None:
+        return not rate_hit(key=f"guest:{client_ip(request)}", limit=limit, window_s=60)
     return count > limit
 
 

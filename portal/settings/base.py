@@ -121,8 +121,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------------
 REDIS_URL = env_setting(env.str, "REDIS_URL", default="")
+# How long any one Redis command (cache or broker) may wait before the portal gives up on it: a Redis
+# that is down refuses at once, but a frozen one (SIGSTOP, a stalled VM, a half-open link) would hold a
+# request forever. Redis answers in well under a millisecond on a healthy network.
+REDIS_SOCKET_TIMEOUT_S = env_setting(env.float, "REDIS_SOCKET_TIMEOUT_S", default=0.5)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-redis rather than Django's own Redis backend for one reason: IGNORE_EXCEPTIONS. While Redis
+    # is unreachable a read is a miss and a write is skipped, so sessions (cached_db) come from the
+    # database, and every cache-backed limit fails open (docs/operations.md, "When Redis is down").
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
 else:
     # Shared by web and worker processes on one machine, unlike locmem.
     CACHES = {
@@ -482,3 +499,17 @@ CELERY_BEAT_SCHEDULE["rate-counters-prune"] = {
     "task": "portal.core.tasks.rate_counters_prune_task",
     "schedule": PRUNE_INTERVAL_S,
 }
+
+# --- Redis outages (issue 15): the portal degrades instead of breaking ------------------------------
+# Publishing a task (a webhook's nudge, "Sync now", a connected building's first sync) gives up within
+# about (max_retries + 1) x REDIS_SOCKET_TIMEOUT_S + the pauses, instead of Celery's default of waiting
+# on a frozen Redis forever; a task that could not be sent is logged and dropped (portal/core/celerytask.py),
+# and beat's regular runs do that work anyway. Workers and beat reconnect by themselves.
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT_S
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
