@@ -52,10 +52,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
     new_token, new_instance = None, None
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
-        # add() is False when this form was seen; None (not False) when the cache is unreachable (Redis
-        # down, settings "Cache"): then the double-submit guard is off, rather than refusing every token.
-        once = f"api-token-form:{request.user.pk}:{form.cleaned_data['once']}" if form.is_valid() else ""
-        if once and cache.add(once, 1, 86400) is False:
+        if form.is_valid() and not cache.add(f"api-token-form:{request.user.pk}:{form.cleaned_data['once']}", 1, 86400):
             form = ApiTokenForm()
             messages.info(request, ALREADY_SENT)
         elif form.is_valid():

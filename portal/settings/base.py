@@ -125,18 +125,22 @@ REDIS_URL = env_setting(env.str, "REDIS_URL", default="")
 # that is down refuses at once, but a frozen one (SIGSTOP, a stalled VM, a half-open link) would hold a
 # request forever. Redis answers in well under a millisecond on a healthy network.
 REDIS_SOCKET_TIMEOUT_S = env_setting(env.float, "REDIS_SOCKET_TIMEOUT_S", default=0.5)
+# After a failed cache call, a web process skips Redis this long before trying again (a circuit breaker:
+# a frozen Redis then costs one socket timeout per window, not one per cache call).
+REDIS_BREAKER_S = env_setting(env.float, "REDIS_BREAKER_S", default=5.0)
 if REDIS_URL:
-    # django-redis rather than Django's own Redis backend for one reason: IGNORE_EXCEPTIONS. While Redis
-    # is unreachable a read is a miss and a write is skipped, so sessions (cached_db) come from the
-    # database, and every cache-backed limit fails open (docs/operations.md, "When Redis is down").
+    # django-redis rather than Django's own Redis backend for IGNORE_EXCEPTIONS: while Redis is
+    # unreachable a read is a miss and a write is skipped, so sessions (cached_db) come from the
+    # database; portal/core/rediscache.py adds the breaker. docs/operations.md, "When Redis is down".
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "portal.core.rediscache.PortalRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
                 "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
             },
         }
     }

@@ -1,0 +1,83 @@
+"""The cache on Redis, for a portal that keeps answering while Redis is down or frozen (issue 15).
+
+django-redis with ``IGNORE_EXCEPTIONS`` (settings, "Cache") turns every Redis error into a miss or a
+skipped write, after at most ``REDIS_SOCKET_TIMEOUT_S``. Two additions here:
+
+- A circuit breaker (:class:`BreakerConnection`, in the pool :class:`BreakerConnectionPool`). One page makes several
+  cache calls (the session read and write-back, allauth's lock and counters, DRF's throttle): with a
+  frozen Redis each would wait out the socket timeout. Once a call of this process fails, every call
+  fails at once for ``REDIS_BREAKER_S``; then one call tries Redis again. So a frozen Redis costs a
+  process one timeout per window, not one per call, and the cache is back within that window of Redis.
+- :class:`PortalRedisCache`: ``add()`` reports success when Redis could not be asked. ``add`` is how
+  allauth takes the lock around its rate-limit counters (``allauth.core.internal.ratelimit``): a lock
+  that can never be taken refuses every sign-in with 429, for as long as Redis is down. With this,
+  allauth's limits fail open instead (its reads are misses), like DRF's throttles.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django_redis.cache import RedisCache
+from redis import Connection, ConnectionPool
+from redis.exceptions import ConnectionError, TimeoutError
+
+logger = logging.getLogger(__name__)
+
+# Per Redis server (host, port): the monotonic time until which this process does not ask it.
+_open_until: dict[tuple[str, int], float] = {}
+
+
+def breaker_is_open(server: tuple[str, int]) -> bool:
+    return time.monotonic() < _open_until.get(server, 0.0)
+
+
+def breaker_trip(server: tuple[str, int], error: Exception) -> None:
+    if not breaker_is_open(server):
+        logger.warning("Redis unreachable (%s): the cache is skipped for %s s", error, settings.REDIS_BREAKER_S)
+    _open_until[server] = time.monotonic() + settings.REDIS_BREAKER_S
+
+
+class BreakerConnection(Connection):
+    """redis-py's TCP connection, refusing at once while the breaker is open, and tripping it on a
+    connection error or a timeout (not on a command's own error, such as a wrong type)."""
+
+    def _guarded(self, method, *args, **kwargs):
+        if breaker_is_open((self.host, self.port)):
+            raise ConnectionError("Redis was unreachable a moment ago; not asked again yet")
+        try:
+            return method(*args, **kwargs)
+        except (ConnectionError, TimeoutError) as exc:
+            breaker_trip((self.host, self.port), exc)
+            raise
+
+    def connect_check_health(self, *args, **kwargs):
+        return self._guarded(super().connect_check_health, *args, **kwargs)
+
+    def send_packed_command(self, *args, **kwargs):
+        return self._guarded(super().send_packed_command, *args, **kwargs)
+
+    def read_response(self, *args, **kwargs):
+        try:
+            return super().read_response(*args, **kwargs)
+        except (ConnectionError, TimeoutError) as exc:
+            breaker_trip((self.host, self.port), exc)
+            raise
+
+
+class BreakerConnectionPool(ConnectionPool):
+    """redis-py's pool of :class:`BreakerConnection` (settings: the cache's ``CONNECTION_POOL_CLASS``)."""
+
+    def __init__(self, connection_class=BreakerConnection, **kwargs):
+        super().__init__(connection_class=connection_class, **kwargs)
+
+
+class PortalRedisCache(RedisCache):
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """True when added, False when the key exists; True too when Redis could not be asked (django-redis
+        answers None then): a lock or a "first time?" claim fails open, never shut for the whole outage."""
+        added = super().add(key, value, timeout=timeout, version=version)
+        return True if added is None else added
