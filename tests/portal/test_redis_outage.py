@@ -16,8 +16,10 @@ import http.client
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -268,3 +270,85 @@ def test_inside_a_running_task_a_failed_publish_still_raises(dead_broker_app):
 
     with pytest.raises(OperationalError):
         publisher()  # calling a task runs it as the current task, as a worker does
+
+
+def test_after_a_failed_publish_the_process_stops_trying_that_broker_for_a_while(dead_broker_app, caplog):
+    @dead_broker_app.task(name="outage.nudge")
+    def nudge_task() -> None:
+        pass
+
+    with caplog.at_level("INFO", logger="portal.core.celerytask"):
+        first, second = nudge_task.apply_async(), nudge_task.apply_async()
+
+    assert first is None and second is None
+    assert caplog.text.count("broker unreachable, outage.nudge not queued") == 1  # one real attempt
+    assert "broker unreachable a moment ago, outage.nudge not queued" in caplog.text  # the second: not tried
+
+
+# --- The cache's circuit breaker -------------------------------------------------------------------
+
+
+class FrozenRedis:
+    """A TCP listener that accepts and never answers, as a SIGSTOPped Redis; it counts what it is sent."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.received = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.received += len(data)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def test_after_one_timeout_the_cache_does_not_ask_a_frozen_redis_again_within_the_window(settings):
+    frozen = FrozenRedis()
+    settings.REDIS_BREAKER_S = 60.0  # the window outlasts the test: the second call must not try
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.core.rediscache.PortalRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{frozen.port}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
+            },
+        }
+    }
+    from django.core.cache import cache
+
+    try:
+        first = cache.get("session-key")
+        asked = (len(frozen.connections), frozen.received)
+        second, added, stored = cache.get("session-key"), cache.add("lock", 1), cache.set("k", 1)
+        after = (len(frozen.connections), frozen.received)
+    finally:
+        frozen.close()
+
+    assert first is None and second is None and stored is None
+    assert asked[0] == 1 and asked[1] > 0  # the first call really tried (and timed out)
+    assert after == asked  # nothing more was sent: no new connection, no command
+    assert added is True  # allauth's lock is taken, its limits fail open instead of refusing everyone
