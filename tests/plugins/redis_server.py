@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 from tests.plugins.nginx import free_port, wait_for_port
@@ -73,3 +75,54 @@ class RedisServer:
 
     def stop(self) -> None:
         self.kill()
+
+
+class FrozenRedis:
+    """A TCP listener that accepts and never answers, as a SIGSTOPped Redis; it counts what it is sent."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections: list[socket.socket] = []
+        self.received = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn: socket.socket) -> None:
+        while True:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            self.received += len(data)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def cache_settings(port: int, timeout_s: float = 0.2) -> dict:
+    """CACHES as production has them (portal/settings/base.py), on a Redis at 127.0.0.1:``port``."""
+    return {
+        "default": {
+            "BACKEND": "portal.core.rediscache.PortalRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": timeout_s,
+                "SOCKET_TIMEOUT": timeout_s,
+                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
+            },
+        }
+    }

@@ -16,10 +16,8 @@ import http.client
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -39,7 +37,7 @@ from portal.core.celerytask import PortalTask
 from portal.core.services import heartbeat_record
 from tests import factories as f
 from tests.plugins.nginx import free_port, stop, wait_for_port
-from tests.plugins.redis_server import RedisServer, require_redis_server
+from tests.plugins.redis_server import FrozenRedis, RedisServer, cache_settings, require_redis_server
 from tests.plugins.workers import database_url_for_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -288,56 +286,10 @@ def test_after_a_failed_publish_the_process_stops_trying_that_broker_for_a_while
 # --- The cache's circuit breaker -------------------------------------------------------------------
 
 
-class FrozenRedis:
-    """A TCP listener that accepts and never answers, as a SIGSTOPped Redis; it counts what it is sent."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.connections: list[socket.socket] = []
-        self.received = 0
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections.append(conn)
-            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
-
-    def _read(self, conn: socket.socket) -> None:
-        while True:
-            try:
-                data = conn.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            self.received += len(data)
-
-    def close(self) -> None:
-        self.listener.close()
-        for conn in self.connections:
-            conn.close()
-
-
 def test_after_one_timeout_the_cache_does_not_ask_a_frozen_redis_again_within_the_window(settings):
     frozen = FrozenRedis()
     settings.REDIS_BREAKER_S = 60.0  # the window outlasts the test: the second call must not try
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "portal.core.rediscache.PortalRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{frozen.port}/0",
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.2,
-                "SOCKET_TIMEOUT": 0.2,
-                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
-            },
-        }
-    }
+    settings.CACHES = cache_settings(frozen.port)
     from django.core.cache import cache
 
     try:
