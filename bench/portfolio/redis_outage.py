@@ -111,16 +111,20 @@ class Browser:
 
 
 class Recorder:
-    """Every answer: (phase, path, status, seconds, redirected to the login page)."""
+    """Every answer: (phase, path, status, seconds, redirected to the login page, seconds into the phase)."""
 
     def __init__(self):
-        self.rows: list[tuple[str, str, int, float, bool]] = []
-        self.phase = "warm"
+        self.rows: list[tuple[str, str, int, float, bool, float]] = []
+        self.phase, self.phase_started = "warm", time.monotonic()
         self.lock = threading.Lock()
+
+    def enter(self, phase: str) -> None:
+        self.phase, self.phase_started = phase, time.monotonic()
 
     def add(self, path: str, status: int, seconds: float, location: str) -> None:
         with self.lock:
-            self.rows.append((self.phase, path, status, seconds, "/accounts/login" in location))
+            into = time.monotonic() - seconds - self.phase_started
+            self.rows.append((self.phase, path, status, seconds, "/accounts/login" in location, into))
 
 
 def browse(browser: Browser, paths: list[str], recorder: Recorder, stop_at: threading.Event, offset: int) -> None:
@@ -262,24 +266,24 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
             thread.start()
         time.sleep(calm_s)
 
-        recorder.phase = "down"
+        recorder.enter("down")
         redis_server.kill()
         time.sleep(outage_s / 2)
         down_health = health(watcher)
         time.sleep(outage_s / 2)
 
-        recorder.phase = "recovering"
+        recorder.enter("recovering")
         redis_server.start()
         recovery_s = wait_healthy(watcher, 60)
         time.sleep(calm_s)
 
-        recorder.phase = "frozen"
+        recorder.enter("frozen")
         redis_server.freeze()
         time.sleep(frozen_s / 2)
         frozen_health = health(watcher)
         time.sleep(frozen_s / 2)
 
-        recorder.phase = "thawed"
+        recorder.enter("thawed")
         redis_server.thaw()
         wait_healthy(watcher, 60)
         time.sleep(calm_s)
@@ -304,9 +308,15 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
             raise RuntimeError("redis_outage: " + "; ".join(problems))
         frozen = [r[3] for r in rows if r[0] == "frozen"]
         if os.environ.get("BENCH_VERBOSE"):
-            for phase in ("down", "frozen"):
-                slowest = sorted((r for r in rows if r[0] == phase), key=lambda r: -r[3])[:5]
-                print(f"# slowest while {phase}: " + ", ".join(f"{r[1]} {r[3]:.3f}s" for r in slowest), file=sys.stderr)
+            for phase in ("warm", "down", "recovering", "frozen", "thawed"):
+                times = sorted(r[3] for r in rows if r[0] == phase)
+                slowest = sorted((r for r in rows if r[0] == phase), key=lambda r: -r[3])[:4]
+                print(
+                    f"# {phase}: {len(times)} requests, p50 {times[len(times) // 2]:.3f}s, "
+                    f"p95 {times[int(len(times) * 0.95)]:.3f}s; slowest: "
+                    + ", ".join(f"{r[1]} {r[3]:.3f}s at +{r[5]:.1f}s" for r in slowest),
+                    file=sys.stderr,
+                )
         return {
             "redis_outage_5xx": (float(len(errors)), "answers"),
             "redis_outage_requests": (float(sum(1 for r in rows if r[0] == "down")), "requests"),
