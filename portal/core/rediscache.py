@@ -11,7 +11,8 @@ skipped write, after at most ``REDIS_SOCKET_TIMEOUT_S``. Two additions here:
 - :class:`PortalRedisCache`: ``add()`` reports success when Redis could not be asked. ``add`` is how
   allauth takes the lock around its rate-limit counters (``allauth.core.internal.ratelimit``): a lock
   that can never be taken refuses every sign-in with 429, for as long as Redis is down. With this,
-  allauth's limits fail open instead (its reads are misses), like DRF's throttles.
+  allauth's limits fail open instead (its reads are misses), like DRF's throttles. And a deletion that
+  could not reach Redis (a sign-out) is done again once Redis answers (see the class).
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def breaker_trip(server: tuple[str, int], error: Exception) -> None:
     if not breaker_is_open(server):
         logger.warning("Redis unreachable (%s): the cache is skipped for %s s", error, settings.REDIS_BREAKER_S)
     _open_until[server] = time.monotonic() + settings.REDIS_BREAKER_S
+
+
+def breaker_close(server: tuple[str, int]) -> None:
+    """Ask ``server`` again at the next call (tests: the window has passed)."""
+    _open_until.pop(server, None)
 
 
 class BreakerConnection(Connection):
@@ -76,6 +82,31 @@ class BreakerConnectionPool(ConnectionPool):
 
 
 class PortalRedisCache(RedisCache):
+    """django-redis's cache, with ``add`` failing open and deletions that could not reach Redis retried.
+
+    A deletion that fails while Redis is frozen or cut off (a sign-out deleting its session) would leave
+    the old value in that Redis when it comes back: the signed-out session would be read from the cache
+    again. This process remembers such keys and deletes them at its first cache read once Redis answers.
+    """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._undeleted: set[tuple[str, int | None]] = set()  # (key, version) whose delete failed
+
+    def delete(self, key, version=None):
+        deleted = super().delete(key, version=version)
+        if deleted is None:  # django-redis's answer when Redis could not be asked
+            self._undeleted.add((key, version))
+            return False
+        return deleted
+
+    def get(self, key, default=None, version=None, client=None):
+        for pending in list(self._undeleted):
+            if super().delete(pending[0], version=pending[1]) is None:
+                break  # still unreachable: try again at the next read
+            self._undeleted.discard(pending)
+        return super().get(key, default=default, version=version, client=client)
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         """True when added, False when the key exists; True too when Redis could not be asked (django-redis
         answers None then): a lock or a "first time?" claim fails open, never shut for the whole outage."""

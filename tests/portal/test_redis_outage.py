@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError
 from logs.models import WebhookEndpoint
 from logs.webhooks import secret_hash
 from portal.core.celerytask import PortalTask
+from portal.core.rediscache import breaker_close
 from portal.core.services import heartbeat_record
 from tests import factories as f
 from tests.plugins.nginx import free_port, stop, wait_for_port
@@ -304,3 +305,31 @@ def test_after_one_timeout_the_cache_does_not_ask_a_frozen_redis_again_within_th
     assert asked[0] == 1 and asked[1] > 0  # the first call really tried (and timed out)
     assert after == asked  # nothing more was sent: no new connection, no command
     assert added is True  # allauth's lock is taken, its limits fail open instead of refusing everyone
+
+
+def test_a_sign_out_during_a_freeze_is_not_undone_when_that_redis_comes_back(redis_server, settings):
+    """The session's delete cannot reach a frozen Redis; once it answers again, the process deletes it."""
+    import redis
+
+    settings.REDIS_BREAKER_S = 60.0
+    settings.CACHES = cache_settings(redis_server.port)
+    from django.core.cache import cache
+
+    cache.set("django.contrib.sessions.cached_dbabc", {"_auth_user_id": "1"}, 300)
+    raw = redis.Redis(host="127.0.0.1", port=redis_server.port)
+    stored = [k.decode() for k in raw.keys("*cached_dbabc")]
+
+    redis_server.freeze()
+    try:
+        cache.get("django.contrib.sessions.cached_dbabc")  # times out: the breaker opens for 60 s
+        # A sign-out now is never sent, as over a cut link (a frozen Redis still runs, once thawed, what
+        # reached its socket before the timeout).
+        deleted = cache.delete("django.contrib.sessions.cached_dbabc")
+    finally:
+        redis_server.thaw()
+    still_there = raw.exists(*stored)
+    breaker_close(("127.0.0.1", redis_server.port))  # the window has passed: the next call asks Redis again
+    cache.get("any-other-key")  # any read (every page reads its session) retries what could not be deleted
+
+    assert len(stored) == 1 and deleted is False and still_there == 1
+    assert raw.exists(*stored) == 0
