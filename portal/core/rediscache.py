@@ -11,8 +11,8 @@ skipped write, after at most ``REDIS_SOCKET_TIMEOUT_S``. Two additions here:
 - :class:`PortalRedisCache`: ``add()`` reports success when Redis could not be asked. ``add`` is how
   allauth takes the lock around its rate-limit counters (``allauth.core.internal.ratelimit``): a lock
   that can never be taken refuses every sign-in with 429, for as long as Redis is down. With this,
-  allauth's limits fail open instead (its reads are misses), like DRF's throttles. And a deletion that
-  could not reach Redis (a sign-out) is done again once Redis answers (see the class).
+  allauth's limits fail open instead (its reads are misses), like DRF's throttles. And a key whose
+  write or deletion could not reach Redis (a sign-out) is deleted once Redis answers (see the class).
 """
 
 from __future__ import annotations
@@ -82,29 +82,39 @@ class BreakerConnectionPool(ConnectionPool):
 
 
 class PortalRedisCache(RedisCache):
-    """django-redis's cache, with ``add`` failing open and deletions that could not reach Redis retried.
+    """django-redis's cache, with ``add`` failing open, and writes that could not reach Redis undone.
 
-    A deletion that fails while Redis is frozen or cut off (a sign-out deleting its session) would leave
-    the old value in that Redis when it comes back: the signed-out session would be read from the cache
-    again. This process remembers such keys and deletes them at its first cache read once Redis answers.
+    A write or a deletion that fails while Redis is frozen or cut off (a sign-out deleting its session,
+    a session saved with new data) would leave the *old* value in that Redis when it comes back: a
+    signed-out session would be read from the cache again. This process remembers such keys and deletes
+    them (one command) at its first cache read once Redis answers; a miss then reads the database.
     """
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._undeleted: set[tuple[str, int | None]] = set()  # (key, version) whose delete failed
+        self._stale: dict[int | None, set[str]] = {}  # version -> keys whose write or delete failed
+
+    def _remember_stale(self, key, version) -> None:
+        self._stale.setdefault(version, set()).add(key)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None, client=None, nx=False, xx=False):
+        stored = super().set(key, value, timeout=timeout, version=version, client=client, nx=nx, xx=xx)
+        if stored is None:  # django-redis's answer when Redis could not be asked
+            self._remember_stale(key, version)
+        return stored
 
     def delete(self, key, version=None):
         deleted = super().delete(key, version=version)
-        if deleted is None:  # django-redis's answer when Redis could not be asked
-            self._undeleted.add((key, version))
+        if deleted is None:
+            self._remember_stale(key, version)
             return False
         return deleted
 
     def get(self, key, default=None, version=None, client=None):
-        for pending in list(self._undeleted):
-            if super().delete(pending[0], version=pending[1]) is None:
+        for stale_version, keys in list(self._stale.items()):
+            if super().delete_many(list(keys), version=stale_version) is None:
                 break  # still unreachable: try again at the next read
-            self._undeleted.discard(pending)
+            del self._stale[stale_version]
         return super().get(key, default=default, version=version, client=client)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
