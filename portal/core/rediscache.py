@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -40,6 +41,15 @@ def breaker_trip(server: tuple[str, int], error: Exception) -> None:
     if not breaker_is_open(server):
         logger.warning("Redis unreachable (%s): the cache is skipped for %s s", error, settings.REDIS_BREAKER_S)
     _open_until[server] = time.monotonic() + settings.REDIS_BREAKER_S
+
+
+def cache_unreachable(alias: str = "default") -> bool:
+    """True while this process skips the Redis of cache ``alias`` (its reads are misses meanwhile)."""
+    config = settings.CACHES[alias]
+    if config["BACKEND"] != f"{__name__}.PortalRedisCache":
+        return False
+    location = urlsplit(config["LOCATION"])
+    return breaker_is_open((location.hostname, location.port or 6379))
 
 
 def breaker_close(server: tuple[str, int]) -> None:

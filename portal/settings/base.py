@@ -517,3 +517,6 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT_S
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
+# allauth's sign-in limits live in the cache and fail open while Redis is unreachable; meanwhile every
+# sign-in attempt is counted per client address in the database, this many a minute (portal/accounts/adapter.py).
+PORTAL_LOGIN_LIMIT_CACHE_DOWN = env_setting(env.int, "PORTAL_LOGIN_LIMIT_CACHE_DOWN", default=10)

@@ -336,3 +336,26 @@ def test_a_sign_out_during_a_freeze_is_not_undone_when_that_redis_comes_back(red
     assert len(stored) == 1 and deleted is False and still_there == 1
     assert raw.exists(*stored) == 0
     assert cache.get("django.contrib.sessions.cached_dbdef") is None  # not the old data: a miss reads the database
+
+
+# --- Sign-in limits while the cache is unreachable ------------------------------------------------
+
+
+def test_sign_in_attempts_are_counted_per_address_in_the_database_while_the_cache_is_unreachable(
+    client, settings, django_user_model
+):
+    """allauth's limits fail open without the cache; the database counts the attempts instead."""
+    from allauth.account.models import EmailAddress
+
+    user = django_user_model.objects.create_user(email="desk@outage.test", password="the-right-one-2026")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    settings.PORTAL_LOGIN_LIMIT_CACHE_DOWN = 3
+    settings.CACHES = cache_settings(free_port())  # nothing listens there: a killed Redis
+    if time.time() % 60 > 55:  # a fixed one-minute window: start in a fresh one
+        time.sleep(61 - time.time() % 60)
+
+    wrong = [client.post("/accounts/login/", {"login": user.email, "password": "guess"}) for _ in range(3)]
+    right = client.post("/accounts/login/", {"login": user.email, "password": "the-right-one-2026"})
+
+    assert all(r.status_code == 200 and "too many" not in r.content.decode().lower() for r in wrong)
+    assert right.status_code == 200 and "too many failed login attempts" in right.content.decode().lower()
