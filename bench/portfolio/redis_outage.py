@@ -166,6 +166,7 @@ def portal_env(var: Path, redis_url: str) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "PORTAL_SITE_URL": "http://127.0.0.1:8000",  # required by production; no webhook is registered here
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "PORTAL_TRUSTED_PROXY_COUNT": "0",

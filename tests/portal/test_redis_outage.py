@@ -98,6 +98,7 @@ def portal(tmp_path, redis_server):
             "DJANGO_SETTINGS_MODULE": "portal.settings.production",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "PORTAL_SITE_URL": f"http://127.0.0.1:{port}",
             "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain http on loopback, no TLS proxy in front
             "TOKEN_ENCRYPTION_KEYS": settings.TOKEN_ENCRYPTION_KEYS[0],
             "PORTAL_TRUSTED_PROXY_COUNT": "0",  # clients talk to gunicorn directly
