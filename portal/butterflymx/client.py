@@ -138,7 +138,8 @@ class BmxClient:
     ) -> Any:
         """One API call; returns the decoded JSON body (None for 204). Raises :class:`BmxError`."""
         idempotent = method.upper() == "GET"
-        attempt = 0
+        attempt = 0  # transient failures so far: they set the backoff and are bounded by get_retries
+        limited_s = 0.0  # what a background call waited on short 429s (bounded by max_wait * get_retries)
         refreshed = False
         while True:
             self._take_slot()
@@ -157,14 +158,21 @@ class BmxClient:
             if response.status_code == 429 and retry_after:
                 # A rate limit: every process's background traffic holds off until it lifts.
                 self.budget.pause(retry_after)
+                if idempotent and self.background and retry_after <= self.max_wait:
+                    # Waited out in _take_slot (the shared pause), and not a failure of this request: a
+                    # background walk goes on through periodic bursts, up to a bounded total wait.
+                    limited_s += retry_after
+                    if limited_s <= self.max_wait * self.get_retries:
+                        continue
             if idempotent and response.status_code in RETRY_STATUSES and attempt < self.get_retries:
                 if retry_after is not None and retry_after > self.max_wait:
                     raise self._error(response, retry_after)
-                if not (self.background and response.status_code == 429 and retry_after):
-                    self._wait(attempt, retry_after)  # (a background 429 waits for the pause in _take_slot)
+                self._wait(attempt, retry_after)
                 attempt += 1
                 continue
             if response.status_code >= 400:
+                if idempotent and response.status_code in RETRY_STATUSES:
+                    logger.info("GET %s: gave up after %d attempts (HTTP %s)", path, attempt + 1, response.status_code)
                 raise self._error(response, retry_after)
             if response.status_code == 204 or not response.content:
                 return None
@@ -181,6 +189,11 @@ class BmxClient:
         """Wait for this request's place in the shared budget (background), or just count it."""
         decision = self.budget.acquire(background=self.background, max_wait=self.max_wait)
         if not decision.granted:  # paused for longer than we may wait: the caller reschedules
+            logger.info(
+                "background traffic paused for %.1f s more (longer than %.1f s): not sent",
+                decision.delay,
+                self.max_wait,
+            )
             raise BmxError(
                 status=429,
                 code="paused",
