@@ -364,7 +364,7 @@ BMX_BUDGET_DIR = Path(env_setting(env.str, "BMX_BUDGET_DIR", default=str(VAR_DIR
 # Background GETs retry transient answers (5xx, no answer, a short 429) this often inside the call,
 # with full-jitter exponential backoff from this base (interactive GETs: 3 times from 0.5 s).
 BMX_BACKGROUND_GET_RETRIES = env_setting(env.int, "BMX_BACKGROUND_GET_RETRIES", default=8)
-BMX_BACKGROUND_BACKOFF_S = env_setting(env.float, "BMX_BACKGROUND_BACKOFF_S", default=0.2)
+BMX_BACKGROUND_BACKOFF_S = env_setting(env.float, "BMX_BACKGROUND_BACKOFF_S", default=0.05)
 # Keep-alive connections per host in each process's pool: at least a worker's threads that call at once.
 BMX_HTTP_POOL_SIZE = env_setting(env.int, "BMX_HTTP_POOL_SIZE", default=16)
 
