@@ -208,3 +208,17 @@ def test_a_forked_child_gets_a_session_of_its_own():
     os.waitpid(pid, 0)
     assert answer == b"fresh"
     assert transport.session() is parent
+
+
+def test_a_budget_whose_redis_is_down_falls_back_to_the_machines_file(tmp_path):
+    from portal.butterflymx.budget import Budget, FileStore, RedisStore
+
+    files = FileStore(tmp_path)
+    budget = Budget(rps=1, burst=1, key="k", store=RedisStore("redis://127.0.0.1:9/0"), fallback=files)
+
+    first = budget.acquire(background=True)
+    second = budget.acquire(background=True)
+
+    # both were decided (no error), by the file: the second waits for its slot a second after the first
+    assert first.granted and second.granted and 0.5 < second.delay - first.delay <= 1.0
+    assert (tmp_path / "k.json").exists()
