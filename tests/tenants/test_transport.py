@@ -222,3 +222,29 @@ def test_a_budget_whose_redis_is_down_falls_back_to_the_machines_file(tmp_path):
     # both were decided (no error), by the file: the second waits for its slot a second after the first
     assert first.granted and second.granted and 0.5 < second.delay - first.delay <= 1.0
     assert (tmp_path / "k.json").exists()
+
+
+def test_a_gateway_rate_limit_does_not_raise_the_request_rate(sandbox, settings):
+    # given a budget of 20 requests a second, and ButterflyMX's gateway allowing 5 a second per account
+    settings.BMX_REQUEST_BUDGET_RPS = 20
+    sandbox.generate(CRIMSON, access_logs=3000, days=30, seed=11)
+    sandbox.rate_limit(5, burst=5)
+    sandbox.clear_traffic()
+    client = BmxClient(sandbox.password_token("admin@sandbox.test"), background=True)
+    path = f"/v4/buildings/{CRIMSON}/access_logs"
+
+    # when four threads share one background client to read 30 pages
+    def page(number: int) -> list[int]:
+        return [r["id"] for r in client.request("GET", path, params={"page": number, "per": 100})["data"]]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = [i for chunk in pool.map(page, range(1, 31)) for i in chunk]
+    traffic = sandbox.traffic()
+    sandbox.rate_limit(None)
+
+    # then every page came (the 429s were waited out inside the calls, no error reached the caller) and
+    # no second saw more than the gateway's 5 plus the 4 requests in flight when a pause began: the
+    # 429s paused the threads instead of making them retry faster (the budget alone would allow 20)
+    assert len(ids) == len(set(ids)) == 3000
+    assert traffic["totals"]["status_429"] > 0
+    assert traffic["rps_max"] <= 5 + 4 + 1
