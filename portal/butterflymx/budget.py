@@ -166,7 +166,7 @@ class Budget:
         self._redis_failed_at: float | None = None
         self._lock = threading.Lock()
 
-    def acquire(self, *, background: bool, max_wait: float = float("inf")) -> Decision:
+    def acquire(self, *, background: bool, max_wait: float = 1e9) -> Decision:
         """Take a slot: for background traffic the delay to sleep first, for interactive traffic 0.
 
         A background request meets a refusal (``granted`` False, ``delay`` = what remains of the pause)

@@ -86,7 +86,12 @@ def _ransack_value(value: Any) -> Any:
 
 
 class BmxClient:
-    """A client bound to one ButterflyMX account's token (tenant or building admin)."""
+    """A client bound to one ButterflyMX account's token (tenant or building admin).
+
+    Thread-safe: it keeps no state between calls (the session's pool is shared and thread-safe), so a
+    sync's fetch threads may share one. ``background=True`` marks traffic no person waits for (syncs,
+    rescans): it waits for the shared budget and retries more; the default is interactive.
+    """
 
     def __init__(
         self,
