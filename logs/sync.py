@@ -222,7 +222,7 @@ def _run(building: Building, cursor: SyncCursor, owner: str, budget_s: float) ->
     SyncCursor.objects.filter(pk=cursor.pk).update(last_attempt_at=now, sync_requested_at=None)
     if building.bmx_id is None or building.admin_link is None or not building.admin_link.is_active:
         return _fail(cursor, "This building is not connected to a ButterflyMX building-admin account.")
-    client = client_for_link(building.admin_link, max_wait=settings.LOGS_SYNC_MAX_WAIT_S)
+    client = client_for_link(building.admin_link, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
     doors, devices, units = lookups(building)
     ctx = Context(building, cursor.stream, cursor, owner, client, doors, devices, units, encryptor())
     if cursor.high_water is None and cursor.backfill_from is None:
@@ -350,7 +350,7 @@ def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, 
 
         def fetch(page: int) -> list[dict]:
             if not hasattr(local, "client"):
-                local.client = BmxClient(token, max_wait=settings.LOGS_SYNC_MAX_WAIT_S)
+                local.client = BmxClient(token, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
             body = local.client.request("GET", path, params={**params, "page": page, "per": per}) or {}
             return body.get("data") or []
 

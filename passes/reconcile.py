@@ -64,7 +64,7 @@ def _read_keychains(building: Building, since: dt.datetime) -> tuple[list[dict],
     """
     admin = building.admin_link
     if admin is not None and admin.is_active:
-        client = client_for_link(admin)
+        client = client_for_link(admin, background=True)
         return client.keychains(building_id_eq=building.bmx_id, ends_at_gteq=since), None
     by_link: dict[int, set[int]] = defaultdict(set)
     for link_id, tenant_id in Residency.objects.filter(
@@ -76,7 +76,7 @@ def _read_keychains(building: Building, since: dt.datetime) -> tuple[list[dict],
     failure: BmxError | None = None
     for link_id, tenant_ids in by_link.items():
         try:
-            items += client_for_link(link_id).keychains(
+            items += client_for_link(link_id, background=True).keychains(
                 building_id_eq=building.bmx_id, tenant_id_in=sorted(tenant_ids), ends_at_gteq=since
             )
         except BmxError as exc:  # this resident's passes are not judged this time
@@ -154,7 +154,7 @@ def _import_unknown(building: Building, listed: dict[int, dict]) -> int:
     unread: set[int] = set()
     for link_id, keychain_ids in by_reader.items():
         try:
-            for key in client_for_link(link_id).virtual_keys(keychain_id_in=sorted(keychain_ids)):
+            for key in client_for_link(link_id, background=True).virtual_keys(keychain_id_in=sorted(keychain_ids)):
                 keys_by_chain[key.get("keychain_id")].append(key)
         except BmxError as exc:  # left for the next run, which imports them with their keys
             unread |= set(keychain_ids)

@@ -96,7 +96,7 @@ def _progress(sync: RosterSync, done: int, total: int, step: str, counters: Coun
 
 def _run(sync: RosterSync, counters: Counter) -> None:
     link = sync.link
-    client = client_for_link(link)
+    client = client_for_link(link, background=True)
     decision = buildings_administered(client=client)
     managed = decision.managed
     # Buildings the account sees but may not administer (401, 403 or 404 to the admin-only read): not

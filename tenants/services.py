@@ -4,6 +4,7 @@ working access token for a link (every caller, web or worker, goes through it)."
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -110,12 +111,13 @@ def links_refresh_expiring() -> int:
 def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:
     """A :class:`BmxClient` whose every call gets its token from :func:`link_access_token`."""
     link_id = link if isinstance(link, int) else link.pk
-    last: dict[str, str] = {}
+    # Per thread: threads sharing the client each name the token *they* sent when it was refused.
+    last = threading.local()
 
     def provider(force_refresh: bool) -> str:
-        rejected = last.get("token") if force_refresh else None
+        rejected = getattr(last, "token", None) if force_refresh else None
         token = link_access_token(link_id=link_id, rejected_token=rejected)
-        last["token"] = token
+        last.token = token
         return token
 
     return BmxClient(provider, **client_options)

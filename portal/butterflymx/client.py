@@ -2,10 +2,16 @@
 
 Rules (see docs/architecture.md and the contract, ../shared/butterflymx-api.md):
 
-- every call has a timeout; redirects are not followed;
-- GETs are retried on 429, 5xx and no-answer, with exponential backoff and full jitter, honouring
-  ``Retry-After``; a wait longer than ``max_wait`` is not slept but raised, so a Celery task can
-  schedule its retry instead of holding a worker;
+- every call has a timeout; redirects are not followed; all calls share one pooled keep-alive session
+  per process (:mod:`.transport`), and a client holds no per-call state, so threads may share one;
+- every request, retries included, goes through the portal's shared request budget (:mod:`.budget`):
+  a ``background=True`` client (syncs) waits for its slot and for an account-wide 429 pause; an
+  interactive one (a person is waiting) is never delayed but is counted, so background traffic yields;
+- GETs are retried on 429, 5xx and no-answer inside the call (so a page walk goes on), with exponential
+  backoff and full jitter, honouring ``Retry-After``; background clients try more often
+  (``BMX_BACKGROUND_GET_RETRIES``). A 429's ``Retry-After`` pauses every process's background traffic;
+  a wait longer than ``max_wait`` is not slept but raised, so a Celery task can schedule its retry
+  instead of holding a worker;
 - writes are never retried (a door release, a keychain or a PIN is not idempotent), with one
   exception: after a 401 the token is refreshed once and the write re-sent, because ButterflyMX did
   nothing with a request it refused as unauthorized;
@@ -26,6 +32,8 @@ from typing import Any
 import requests
 from django.conf import settings
 
+from . import transport
+from .budget import Budget, shared_budget
 from .errors import RELEASE_404, BmxError, TokenRefused, parse_error_body
 
 logger = logging.getLogger(__name__)
@@ -78,7 +86,12 @@ def _ransack_value(value: Any) -> Any:
 
 
 class BmxClient:
-    """A client bound to one ButterflyMX account's token (tenant or building admin)."""
+    """A client bound to one ButterflyMX account's token (tenant or building admin).
+
+    Thread-safe: it keeps no state between calls (the session's pool is shared and thread-safe), so a
+    sync's fetch threads may share one. ``background=True`` marks traffic no person waits for (syncs,
+    rescans): it waits for the shared budget and retries more; the default is interactive.
+    """
 
     def __init__(
         self,
@@ -86,20 +99,37 @@ class BmxClient:
         *,
         base_url: str | None = None,
         timeout: float | None = None,
-        get_retries: int = 3,
-        backoff_base: float = 0.5,
+        background: bool = False,
+        get_retries: int | None = None,
+        backoff_base: float | None = None,
         max_wait: float = 30.0,
         session: requests.Session | None = None,
+        budget: Budget | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._token: TokenProvider = (lambda force: token) if isinstance(token, str) else token
         self.base_url = (base_url or settings.BMX_API_BASE).rstrip("/")
         self.timeout = timeout if timeout is not None else settings.BMX_TIMEOUT_S
+        # Background traffic (syncs, rescans) waits for the budget and retries more; nobody waits on it.
+        self.background = background
+        if get_retries is None:
+            get_retries = settings.BMX_BACKGROUND_GET_RETRIES if background else 3
         self.get_retries = get_retries
+        if backoff_base is None:
+            backoff_base = settings.BMX_BACKGROUND_BACKOFF_S if background else 0.5
         self.backoff_base = backoff_base
         self.max_wait = max_wait
-        self.session = session or requests.Session()
+        self._session = session
+        self._budget = budget
         self.sleep = sleep
+
+    @property
+    def session(self) -> requests.Session:
+        return self._session or transport.session()
+
+    @property
+    def budget(self) -> Budget:
+        return self._budget or shared_budget()
 
     # --- HTTP core ------------------------------------------------------------------------------
 
@@ -113,9 +143,11 @@ class BmxClient:
     ) -> Any:
         """One API call; returns the decoded JSON body (None for 204). Raises :class:`BmxError`."""
         idempotent = method.upper() == "GET"
-        attempt = 0
+        attempt = 0  # transient failures so far: they set the backoff and are bounded by get_retries
+        limited_s = 0.0  # what a background call waited on short 429s (bounded by max_wait * get_retries)
         refreshed = False
         while True:
+            self._take_slot()
             try:
                 response = self._send(method, path, params=params, json=json, force_refresh=refreshed)
             except BmxError as exc:  # no answer at all
@@ -127,15 +159,26 @@ class BmxClient:
             if response.status_code == 401 and not refreshed:
                 refreshed = True  # refresh once, then give up: never a loop
                 continue
+            retry_after = _retry_after(response)
+            if response.status_code == 429 and retry_after:
+                # A rate limit: every process's background traffic holds off until it lifts.
+                self.budget.pause(retry_after)
+                if idempotent and self.background and retry_after <= self.max_wait:
+                    # Waited out in _take_slot (the shared pause), and not a failure of this request: a
+                    # background walk goes on through periodic bursts, up to a bounded total wait.
+                    limited_s += retry_after
+                    if limited_s <= self.max_wait * self.get_retries:
+                        continue
             if idempotent and response.status_code in RETRY_STATUSES and attempt < self.get_retries:
-                retry_after = _retry_after(response)
                 if retry_after is not None and retry_after > self.max_wait:
                     raise self._error(response, retry_after)
                 self._wait(attempt, retry_after)
                 attempt += 1
                 continue
             if response.status_code >= 400:
-                raise self._error(response, _retry_after(response))
+                if idempotent and response.status_code in RETRY_STATUSES:
+                    logger.info("GET %s: gave up after %d attempts (HTTP %s)", path, attempt + 1, response.status_code)
+                raise self._error(response, retry_after)
             if response.status_code == 204 or not response.content:
                 return None
             try:
@@ -146,6 +189,24 @@ class BmxClient:
                     code="invalid_json",
                     message="ButterflyMX answered with something that is not JSON.",
                 ) from exc
+
+    def _take_slot(self) -> None:
+        """Wait for this request's place in the shared budget (background), or just count it."""
+        decision = self.budget.acquire(background=self.background, max_wait=self.max_wait)
+        if not decision.granted:  # paused for longer than we may wait: the caller reschedules
+            logger.info(
+                "background traffic paused for %.1f s more (longer than %.1f s): not sent",
+                decision.delay,
+                self.max_wait,
+            )
+            raise BmxError(
+                status=429,
+                code="paused",
+                message="ButterflyMX asked the portal to slow down; background traffic is paused.",
+                retry_after=decision.delay,
+            )
+        if decision.delay > 0:
+            self.sleep(decision.delay)
 
     def _send(self, method, path, *, params, json, force_refresh: bool) -> requests.Response:
         headers = {"Authorization": f"Bearer {self._token(force_refresh)}", "Accept": "application/json"}

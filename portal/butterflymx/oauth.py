@@ -21,6 +21,7 @@ from django.utils import timezone
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
+from . import transport
 from .errors import BmxError, parse_error_body
 
 SCOPES = ["public", "openid", "profile", "email"]
@@ -100,6 +101,7 @@ def authorization_request(redirect_uri: str, *, prompt_login: bool = True) -> Au
 def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
     """Trade an authorization code for tokens (client_secret_post plus the PKCE verifier)."""
     session = OAuth2Session(settings.BMX_CLIENT_ID, redirect_uri=redirect_uri)
+    session.mount(settings.BMX_ACCOUNTS_BASE, transport.adapter())  # the process's pooled connections
     session.register_compliance_hook("access_token_response", _refuse_unusable_answers)
     token_url = _accounts("/oauth/token")
     try:
@@ -124,7 +126,7 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenS
 
 def _token_post(data: dict) -> dict:
     try:
-        response = requests.post(
+        response = transport.session().post(
             _accounts("/oauth/token"),
             data={**data, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
             headers={"Accept": "application/json"},
@@ -164,7 +166,7 @@ def revoke(token: str) -> None:
     Revoking the refresh token ends its access token too (Doorkeeper revokes the whole grant row).
     """
     try:
-        response = requests.post(
+        response = transport.session().post(
             _accounts("/oauth/revoke"),
             data={"token": token, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
             timeout=settings.BMX_TIMEOUT_S,
@@ -178,7 +180,7 @@ def revoke(token: str) -> None:
 
 def userinfo(access_token: str) -> dict:
     try:
-        response = requests.get(
+        response = transport.session().get(
             _accounts("/oauth/userinfo"),
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
             timeout=settings.BMX_TIMEOUT_S,

@@ -384,6 +384,19 @@ BMX_ACCOUNTS_BASE = env_setting(env.str, "BMX_ACCOUNTS_BASE", default=f"http://1
 BMX_CLIENT_ID = env_setting(env.str, "BMX_CLIENT_ID", default="portal-dev-client")
 BMX_CLIENT_SECRET = env_setting(env.str, "BMX_CLIENT_SECRET", default="portal-dev-secret")
 BMX_TIMEOUT_S = env_setting(env.float, "BMX_TIMEOUT_S", default=10.0)
+# The portal's ButterflyMX request budget, shared by every process (portal/butterflymx/budget.py): a
+# token bucket in Redis (REDIS_URL) or in a flock'ed file under BMX_BUDGET_DIR. Background traffic waits
+# for it, interactive requests are counted but never delayed. RPS 0 switches the bucket off (the
+# account-wide 429 pause stays). Any one second sees at most RPS + BURST - 1 requests.
+BMX_REQUEST_BUDGET_RPS = env_setting(env.float, "BMX_REQUEST_BUDGET_RPS", default=50.0)
+BMX_REQUEST_BUDGET_BURST = env_setting(env.int, "BMX_REQUEST_BUDGET_BURST", default=1)
+BMX_BUDGET_DIR = Path(env_setting(env.str, "BMX_BUDGET_DIR", default=str(VAR_DIR / "bmx-budget")))
+# Background GETs retry transient answers (5xx, no answer, a short 429) this often inside the call,
+# with full-jitter exponential backoff from this base (interactive GETs: 3 times from 0.5 s).
+BMX_BACKGROUND_GET_RETRIES = env_setting(env.int, "BMX_BACKGROUND_GET_RETRIES", default=8)
+BMX_BACKGROUND_BACKOFF_S = env_setting(env.float, "BMX_BACKGROUND_BACKOFF_S", default=0.05)
+# Keep-alive connections per host in each process's pool: at least a worker's threads that call at once.
+BMX_HTTP_POOL_SIZE = env_setting(env.int, "BMX_HTTP_POOL_SIZE", default=16)
 
 # Fernet keys (comma-separated, newest first) that encrypt tokens and PINs at rest. Separate from
 # SECRET_KEY so either can be rotated alone. Development derives a stable key under var/.
