@@ -670,29 +670,40 @@ def _succeeded(cursor: SyncCursor) -> None:
     )
 
 
-def _failed(cursor: SyncCursor, message: str, *, rows: int = 0, retry_after: float | None = None) -> SyncOutcome:
-    """Record a failure. A long ``Retry-After`` is waited out once; other errors back this stream off
-    alone (doubling waits, ``next_attempt_at``), while the other buildings sync on."""
+def _failed(
+    cursor: SyncCursor, message: str, *, rows: int = 0, retry_after: float | None = None, transient: bool = False
+) -> SyncOutcome:
+    """Record a failure and back this stream off alone while the other buildings sync on.
+
+    A long ``Retry-After`` is waited out once ("retry" after it). Other errors double the stream's wait
+    (``error_streak``, ``next_attempt_at``): a transient one (ButterflyMX down, errors the in-walk
+    retries did not get past) is retried after that wait ("retry"); a lasting one (a broken link) is
+    left to beat, which skips the stream until then ("error").
+    """
     now = timezone.now()
     if retry_after is not None:
         SyncCursor.objects.filter(pk=cursor.pk).update(
             last_error=message[:500], last_error_at=now, next_attempt_at=now + timedelta(seconds=retry_after)
         )
         return SyncOutcome("retry", rows=rows, retry_after=retry_after, error=message)
-    streak = SyncCursor.objects.filter(pk=cursor.pk).values_list("error_streak", flat=True).first() or 0
+    streak = (SyncCursor.objects.filter(pk=cursor.pk).values_list("error_streak", flat=True).first() or 0) + 1
+    wait = _backoff_s(streak)
     SyncCursor.objects.filter(pk=cursor.pk).update(
         last_error=message[:500],
         last_error_at=now,
-        error_streak=streak + 1,
-        next_attempt_at=now + timedelta(seconds=_backoff_s(streak + 1)),
+        error_streak=streak,
+        next_attempt_at=now + timedelta(seconds=wait),
     )
+    if transient:
+        return SyncOutcome("retry", rows=rows, retry_after=wait, error=message)
     return SyncOutcome("error", rows=rows, error=message)
 
 
 def _bmx_failed(cursor: SyncCursor, exc: BmxError, rows: int) -> SyncOutcome:
     message = _error_words(exc)
-    long_wait = exc.retry_after is not None and exc.retry_after > settings.LOGS_SYNC_MAX_WAIT_S
-    return _failed(cursor, message, rows=rows, retry_after=exc.retry_after if long_wait else None)
+    if exc.retry_after is not None and exc.retry_after > settings.LOGS_SYNC_MAX_WAIT_S:
+        return _failed(cursor, message, rows=rows, retry_after=exc.retry_after)
+    return _failed(cursor, message, rows=rows, transient=exc.transient)
 
 
 def _error_words(exc: BmxError) -> str:
