@@ -1,4 +1,4 @@
-"""``python -m sandbox serve|demo-json|seed|reset|migrate``: the sandbox's own command line.
+"""``python -m sandbox serve|demo-json|seed|reset|migrate|portfolio``: the sandbox's own command line.
 
 ``serve`` migrates the sandbox database, seeds it when empty, and serves on a threaded WSGI server (Django's,
 without autoreload), so a slow or fault-delayed request never blocks the others.
@@ -68,7 +68,8 @@ CONTROL_ROUTES = [
     "GET  /_sandbox/health | /_sandbox/demo | /_sandbox/state",
     "POST /_sandbox/reset",
     "GET|POST /_sandbox/clock        {set: ISO} | {advance: seconds} | {reset: true}",
-    "GET|POST /_sandbox/config       {token_ttl, code_ttl, webhook_backoff, webhook_timeout, payload_style}",
+    "GET|POST /_sandbox/config       {token_ttl, code_ttl, webhook_backoff, webhook_timeout, payload_style,"
+    " rate_limit: {rps, burst, per}}",
     "GET|POST|DELETE /_sandbox/faults {path, method, status, retry_after, latency_ms, ...}",
     "POST /_sandbox/calls            {device_id, tenant_id?, then?: [status...]}",
     "POST /_sandbox/calls/<id>/status {status}",
@@ -76,6 +77,9 @@ CONTROL_ROUTES = [
     "POST /_sandbox/swipe            {tenant_id, access_point_id}",
     "POST /_sandbox/open_hours       {access_point_id, action: lock|unlock}",
     "POST /_sandbox/generate         {building_id, access_logs, calls, days}",
+    "POST /_sandbox/portfolio        {buildings, units, doors, access_logs, calls, days, large_access_logs, ...}",
+    "POST /_sandbox/logs/late        {building_id, kind: access|call, logged_at | age_s, count, spread_s, webhooks}",
+    "GET|DELETE /_sandbox/traffic    ?since=&until=|last_s=  (/v4 requests per second, 429s)",
     "GET|POST|DELETE /_sandbox/webhooks/faults {drop_rate, duplicate_rate, drop_next, duplicate_next}",
     "GET|DELETE /_sandbox/webhooks/deliveries",
 ]
@@ -149,6 +153,44 @@ def reseed(args: argparse.Namespace) -> None:
         print("sandbox already seeded (use `reset` to start over)")
 
 
+def portfolio(args: argparse.Namespace) -> None:
+    """Create a portfolio in a running sandbox (``--url``) or directly in its database (``--state-dir`` or
+    ``SANDBOX_DATABASE_URL``), and print the answer (the admin login and the building ids) as JSON."""
+    spec = {
+        "buildings": args.buildings,
+        "units": args.units,
+        "doors": args.doors,
+        "access_logs": args.access_logs,
+        "calls": args.calls,
+        "days": args.days,
+        "large_access_logs": args.large_access_logs,
+        "large_calls": args.large_calls,
+        "admin_email": args.admin_email,
+    }
+    if args.seed is not None:
+        spec["seed"] = args.seed
+    if args.url:
+        import requests  # noqa: PLC0415 - only this path talks HTTP
+
+        response = requests.post(f"{args.url.rstrip('/')}/_sandbox/portfolio", json=spec, timeout=3600)
+        if response.status_code >= 400:
+            raise SystemExit(f"the sandbox refused: {response.status_code} {response.text}")
+        result = response.json()
+    else:
+        _setup(args.state_dir)
+        _migrate()
+        _seed_if_empty()
+        from sandbox import portfolio as portfolio_module  # noqa: PLC0415
+
+        try:
+            result = portfolio_module.create(spec)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+    if not args.ids:
+        result = {**result, "building_ids": f"{len(result['building_ids'])} ids (--ids to list them)"}
+    print(json.dumps(result, indent=2))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +210,21 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("migrate", help="create or update the sandbox database")
     p.add_argument("--state-dir", default=os.environ.get("SANDBOX_STATE_DIR"))
     p.set_defaults(func=lambda a: (_setup(a.state_dir), _migrate()))
+    p = sub.add_parser("portfolio", help="add N buildings with history, administered by one account")
+    p.add_argument("--url", help="a running sandbox (else the database of --state-dir / SANDBOX_DATABASE_URL)")
+    p.add_argument("--state-dir", default=os.environ.get("SANDBOX_STATE_DIR"))
+    p.add_argument("--buildings", type=int, default=10)
+    p.add_argument("--units", type=int, default=12, help="units per building (one tenant each)")
+    p.add_argument("--doors", type=int, default=3, help="access points per building (a device each)")
+    p.add_argument("--access-logs", type=int, default=0, help="access-log entries per building")
+    p.add_argument("--calls", type=int, default=0, help="calls per building")
+    p.add_argument("--days", type=int, default=30, help="the history reaches this many days back")
+    p.add_argument("--large-access-logs", type=int, default=0, help="add one building with this many entries")
+    p.add_argument("--large-calls", type=int, default=0)
+    p.add_argument("--admin-email", default="portfolio-admin@sandbox.test")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--ids", action="store_true", help="print every building id")
+    p.set_defaults(func=portfolio)
     args = parser.parse_args(argv)
     args.func(args)
 

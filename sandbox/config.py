@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 
+from sandbox import gateway
 from sandbox.models import Setting
 
 
@@ -15,6 +16,7 @@ def defaults() -> dict[str, Any]:
         "webhook_backoff": list(settings.SANDBOX_WEBHOOK_BACKOFF),
         "payload_style": "documented",
         "permission_failure": "404",  # what a tenant token gets for an invisible resource: "404" or "401"
+        "rate_limit": None,  # off; {"rps": 50, "burst": 50, "per": "account"|"token"}: sandbox/gateway.py
     }
 
 
@@ -35,8 +37,12 @@ def update(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(changes) - set(known))
     if unknown:
         raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+    if "rate_limit" in changes:
+        changes = {**changes, "rate_limit": gateway.validate_limit(changes["rate_limit"])}
     row = Setting.objects.filter(key="config").first()
     current = dict(row.value) if row else {}
     current.update(changes)
     Setting.objects.update_or_create(key="config", defaults={"value": current})
+    if "rate_limit" in changes:
+        gateway.set_limit(changes["rate_limit"])
     return get_all()

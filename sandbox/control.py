@@ -4,16 +4,18 @@ It is the sandbox's own test-only plane (like fake-seam-connect's ``/_fake/``); 
 the sandbox listens on loopback. Every route is listed in ``docs/sandbox.md``.
 """
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox import clock, config, faults, seed, webhooks
+from sandbox import clock, config, faults, gateway, seed, webhooks
+from sandbox import portfolio as portfolio_module
 from sandbox.api import serializers as s
 from sandbox.api.filters import parse_time
 from sandbox.contract import stats as contract_stats_module
@@ -297,6 +299,121 @@ def generate(request):
     ), 201
 
 
+def portfolio(request):
+    """N more buildings administered by one account, with history (``sandbox/portfolio.py``)."""
+    return portfolio_module.create(_json(request)), 201
+
+
+LATE_MAX = 10_000
+
+
+def _late_time(body: dict[str, Any]) -> dt.datetime:
+    if ("logged_at" in body) == ("age_s" in body):
+        raise BadRequest("send either logged_at (ISO time) or age_s (seconds before now; negative = future)")
+    if "logged_at" in body:
+        return parse_time(str(body["logged_at"]))
+    return clock.now() - dt.timedelta(seconds=float(body["age_s"]))
+
+
+def late_entries(request):
+    """Entries that reach ButterflyMX now but carry an older ``logged_at`` (a panel uploading what it
+    buffered while offline) or a later one (a panel with a wrong clock). They get new, higher ids like any
+    new row and are in the API at once. Webhooks: ButterflyMX documents nothing for late uploads; by default
+    none fire (a receiver cannot rely on them for such entries), ``"webhooks": true`` fires them as for a
+    live event. ``count`` entries are spaced ``spread_s / count`` seconds apart from the given time on.
+    ``building_ids`` (instead of ``building_id``) adds ``count`` entries to each of many buildings in one
+    request (a benchmark's probes across a portfolio; the answer's ``ids`` then map building -> ids)."""
+    body = _json(request)
+    kind = body.get("kind", "access")
+    if kind not in ("access", "call"):
+        raise BadRequest('kind is "access" or "call"')
+    count = int(body.get("count", 1))
+    if not 1 <= count <= LATE_MAX:
+        raise BadRequest(f"count must be 1..{LATE_MAX}")
+    first = _late_time(body)
+    step = float(body.get("spread_s", 0)) / count
+    notify = bool(body.get("webhooks", False))
+    status = str(body.get("status", "opened_door"))
+    if kind == "call" and status not in events.CALL_STATUSES:
+        raise BadRequest(f"unknown status {status!r}; one of {sorted(events.CALL_STATUSES)}")
+    many = "building_ids" in body
+    if many:
+        raw_ids = body["building_ids"]
+        if not isinstance(raw_ids, list) or not raw_ids or len(raw_ids) * count > 100 * LATE_MAX:
+            raise BadRequest(f"building_ids must be a non-empty list (at most {100 * LATE_MAX} entries in all)")
+        buildings = list(Building.objects.filter(id__in=[int(i) for i in raw_ids]).order_by("id"))
+        if len(buildings) != len(set(raw_ids)):
+            raise Building.DoesNotExist("unknown building id in building_ids")
+    else:
+        buildings = [Building.objects.get(id=int(body["building_id"]))]
+    ids: dict[int, list[int]] = {}
+    with transaction.atomic():
+        for building in buildings:
+            ids[building.id] = _late_in(building, body, kind, count, first, step, status, notify)
+    last = (first + dt.timedelta(seconds=(count - 1) * step)).replace(microsecond=0)
+    return {
+        "kind": kind,
+        "building_id": None if many else buildings[0].id,
+        "ids": {str(k): v for k, v in ids.items()} if many else ids[buildings[0].id],
+        "first_logged_at": s.ts(first.replace(microsecond=0)),
+        "last_logged_at": s.ts(last),
+        "now": s.ts(clock.now()),
+        "webhooks": notify,
+    }, 201
+
+
+def _late_in(building, body, kind, count, first, step, status, notify) -> list[int]:
+    tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit").order_by("id"))
+    ids = []
+    if kind == "access":
+        doors = list(AccessPoint.objects.filter(building=building).order_by("id"))
+        if body.get("access_point_id"):
+            doors = [AccessPoint.objects.get(id=int(body["access_point_id"]), building=building)]
+        if not doors:
+            raise BadRequest(f"building {building.id} has no access points")
+        for i in range(count):
+            tenant = tenants[i % len(tenants)] if tenants else None
+            when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
+            entry = events.log_entry(
+                doors[i % len(doors)], "swipe_to_open", tenant=tenant, logged_at=when, notify=notify
+            )
+            ids.append(entry.id)
+        return ids
+    devices = list(Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).order_by("id"))
+    devices = devices or list(Device.objects.filter(building=building).order_by("id"))
+    if not devices:
+        raise BadRequest(f"building {building.id} has no devices")
+    for i in range(count):
+        tenant = tenants[i % len(tenants)] if tenants else None
+        when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
+        call = events.start_call(devices[i % len(devices)], tenant=tenant, logged_at=when, status=status, notify=notify)
+        ids.append(call.id)
+    return ids
+
+
+def _epoch(value: str | None) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return parse_time(value).timestamp()
+
+
+def traffic(request):
+    """``/v4`` requests per second (real time) seen by the sandbox; ``?since=&until=`` (epoch seconds or
+    ISO) narrow the histogram and its maximum, ``?last_s=60`` is the last minute."""
+    since, until = _epoch(request.GET.get("since")), _epoch(request.GET.get("until"))
+    if request.GET.get("last_s"):
+        since = time.time() - float(request.GET["last_s"])
+    return gateway.traffic(since=since, until=until)
+
+
+def traffic_clear(request):
+    gateway.clear_traffic()
+    return gateway.traffic()
+
+
 # --- webhooks --------------------------------------------------------------------------------------------
 
 
@@ -378,6 +495,9 @@ pin_rules_view = route(POST=pin_rules)
 swipe_view = route(POST=swipe)
 open_hours_view = route(POST=open_hours)
 generate_view = route(POST=generate)
+portfolio_view = route(POST=portfolio)
+late_view = route(POST=late_entries)
+traffic_view = route(GET=traffic, DELETE=traffic_clear)
 webhook_faults_view = route(GET=webhook_faults_get, POST=webhook_faults_set, DELETE=webhook_faults_clear)
 deliveries_view = route(GET=deliveries, DELETE=deliveries_clear)
 contract_stats_view = route(GET=contract_stats, DELETE=contract_stats_clear)

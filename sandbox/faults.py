@@ -90,7 +90,9 @@ def _pick(request: HttpRequest) -> Fault | None:
     return None
 
 
-def _error(status: int, retry_after: int | None) -> HttpResponse:
+def error_response(status: int, retry_after: int | None) -> HttpResponse:
+    """ButterflyMX's error body (§2.3 PROPOSED) with ``Retry-After`` on 429 (and when given); shared with
+    the gateway's rate limit."""
     code, text = MESSAGES.get(status, ("error", "Error"))
     response = JsonResponse({"errors": [{"field": "base", "code": code, "message": text}]}, status=status)
     if retry_after is not None or status == 429:
@@ -112,9 +114,9 @@ class FaultMiddleware:
             time.sleep(fault.latency_ms / 1000)
         if fault.timeout:
             time.sleep(fault.timeout_s)
-            return _error(504, None)
+            return error_response(504, None)
         if fault.outage:
-            return _error(503, fault.retry_after)
+            return error_response(503, fault.retry_after)
         if fault.status:
-            return _error(fault.status, fault.retry_after)
+            return error_response(fault.status, fault.retry_after)
         return self.get_response(request)

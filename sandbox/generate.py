@@ -5,11 +5,13 @@ so ids grow with time and index inserts are sequential. SQLite gets ``executeman
 with ``synchronous=OFF`` for the duration; PostgreSQL gets ``COPY FROM STDIN``. Both are ANALYZEd after.
 """
 
+import contextlib
 import datetime as dt
 import io
 import json
 import random
 import time
+import uuid
 from typing import Any
 
 from django.db import connection, transaction
@@ -114,15 +116,66 @@ def _insert(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         raw.executemany(sql, rows[start : start + BATCH])
 
 
-def generate(
-    building_id: int, access_logs: int = 0, calls: int = 0, days: int = 365, seed: int | None = None
-) -> dict[str, Any]:
-    """Insert history ending now (sandbox clock) and reaching ``days`` back. Returns counts and seconds."""
-    started = time.perf_counter()
-    building = Building.objects.get(id=building_id)
-    rng = random.Random(seed)
-    end = clock.now()
-    start = end - dt.timedelta(days=days)
+def log_rows(building: Building, n: int, start: dt.datetime, end: dt.datetime, rng: random.Random) -> list[tuple]:
+    """``n`` access-log rows (``LOG_COLUMNS``) of one building, oldest first."""
+    if not n:
+        return []
+    templates = _templates(building, rng)
+    picks = rng.choices(templates, k=n)
+    stamps = _stamps(n, start, end, rng)
+    return [(building.id, s, *t) for s, t in zip(stamps, picks, strict=True)]
+
+
+def call_rows(building: Building, n: int, start: dt.datetime, end: dt.datetime, rng: random.Random) -> list[tuple]:
+    """``n`` call rows (``CALL_COLUMNS``) of one building, oldest first, each with its own GUID."""
+    if not n:
+        return []
+    panels = list(
+        Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).values_list("id", "name")
+    ) or list(Device.objects.filter(building=building).values_list("id", "name"))
+    tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit"))
+    if not panels or not tenants:
+        raise ValueError("the building needs tenants and devices")
+    rows = []
+    for i, s in enumerate(_stamps(n, start, end, rng)):
+        t = tenants[i % len(tenants)]
+        panel = panels[i % len(panels)]
+        rows.append(
+            (
+                building.id,
+                s,
+                str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "delivery" if i % 7 == 0 else "visitor",
+                "Tenant",
+                t.id,
+                f"{t.user.first_name} {t.user.last_name}",
+                t.unit_id,
+                t.unit.label,
+                panel[0],
+                panel[1],
+                CALL_STATUSES[i % len(CALL_STATUSES)],
+                "/uploads/store/generated.png",
+            )
+        )
+    return rows
+
+
+def _stamps(n: int, start: dt.datetime, end: dt.datetime, rng: random.Random) -> list[str]:
+    stamps = _timestamps(n, start, end, rng)
+    return stamps if connection.vendor == "sqlite" else [s + "+00" for s in stamps]
+
+
+def insert_logs(rows: list[tuple]) -> None:
+    _insert(AccessLog._meta.db_table, LOG_COLUMNS, rows)
+
+
+def insert_calls(rows: list[tuple]) -> None:
+    _insert(Call._meta.db_table, CALL_COLUMNS, rows)
+
+
+@contextlib.contextmanager
+def bulk_mode():
+    """One transaction with SQLite's fsyncs off for its duration; tables ANALYZEd after."""
     sqlite = connection.vendor == "sqlite"
     connection.ensure_connection()
     if sqlite:
@@ -130,47 +183,7 @@ def generate(
         connection.connection.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache for the inserts
     try:
         with transaction.atomic():
-            if access_logs:
-                templates = _templates(building, rng)
-                picks = rng.choices(templates, k=access_logs)
-                stamps = _timestamps(access_logs, start, end, rng)
-                if not sqlite:
-                    stamps = [s + "+00" for s in stamps]
-                rows = [(building_id, s, *t) for s, t in zip(stamps, picks, strict=True)]
-                _insert(AccessLog._meta.db_table, LOG_COLUMNS, rows)
-                del rows, picks, stamps
-            if calls:
-                panels = list(
-                    Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).values_list(
-                        "id", "name"
-                    )
-                ) or list(Device.objects.filter(building=building).values_list("id", "name"))
-                tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit"))
-                stamps = _timestamps(calls, start, end, rng)
-                if not sqlite:
-                    stamps = [s + "+00" for s in stamps]
-                rows = []
-                for i, s in enumerate(stamps):
-                    t = tenants[i % len(tenants)]
-                    panel = panels[i % len(panels)]
-                    rows.append(
-                        (
-                            building_id,
-                            s,
-                            f"00000000-0000-4000-9000-{i:012d}",
-                            "delivery" if i % 7 == 0 else "visitor",
-                            "Tenant",
-                            t.id,
-                            f"{t.user.first_name} {t.user.last_name}",
-                            t.unit_id,
-                            t.unit.label,
-                            panel[0],
-                            panel[1],
-                            CALL_STATUSES[i % len(CALL_STATUSES)],
-                            "/uploads/store/generated.png",
-                        )
-                    )
-                _insert(Call._meta.db_table, CALL_COLUMNS, rows)
+            yield
         # Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map, so the
         # page's COUNT(*) can be an index-only scan instead of visiting every heap page.
         analyze = "ANALYZE" if sqlite else "VACUUM ANALYZE"
@@ -180,6 +193,20 @@ def generate(
     finally:
         if sqlite:
             connection.connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def generate(
+    building_id: int, access_logs: int = 0, calls: int = 0, days: int = 365, seed: int | None = None
+) -> dict[str, Any]:
+    """Insert history ending now (sandbox clock) and reaching ``days`` back. Returns counts and seconds."""
+    started = time.perf_counter()
+    building = Building.objects.get(id=building_id)
+    rng = random.Random(seed)
+    end = clock.now()
+    start = end - dt.timedelta(days=days)
+    with bulk_mode():
+        insert_logs(log_rows(building, access_logs, start, end, rng))
+        insert_calls(call_rows(building, calls, start, end, rng))
     return {
         "building_id": building_id,
         "access_logs": access_logs,

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from sandbox import clock, faults, webhooks
+from sandbox import clock, faults, gateway, webhooks
 from sandbox.models import (
     AccessGroup,
     AccessLog,
@@ -265,7 +265,7 @@ def _truncate() -> None:
             cursor.execute("DELETE FROM sqlite_sequence")
 
 
-def _reset_sequences() -> None:
+def reset_sequences() -> None:
     """After explicit-id inserts, move PostgreSQL identity sequences past them (SQLite does it itself)."""
     if connection.vendor != "postgresql":
         return
@@ -538,6 +538,7 @@ def load() -> None:
     """Empty every table and insert the seed (one transaction)."""
     webhooks.reset()
     faults.clear()
+    gateway.reset()
     with transaction.atomic():
         _truncate()
         clock.forget()
@@ -676,7 +677,7 @@ def load() -> None:
                 ),
             ]
         )
-        _reset_sequences()
+        reset_sequences()
 
 
 def is_empty() -> bool:

@@ -20,7 +20,9 @@ USE_I18N = False
 
 INSTALLED_APPS = ["sandbox"]
 MIDDLEWARE = [
+    "sandbox.gateway.TrafficMiddleware",  # counts every /v4 answer per second, whoever produced it
     "sandbox.contract.middleware.ContractMiddleware",  # checks and counts every /v4 request, even faulted ones
+    "sandbox.gateway.RateLimitMiddleware",  # the per-client budget, when switched on (off by default)
     "sandbox.faults.FaultMiddleware",
     "sandbox.api.errors.RequestIdMiddleware",
 ]

@@ -1,5 +1,6 @@
 """Writing access-log entries and calls, and firing their webhooks: the one place events are born."""
 
+import datetime as dt
 import json
 import secrets
 import uuid
@@ -40,13 +41,17 @@ def log_entry(
     release_status: str = "Unlocked",
     entry_method: Any = "__display__",
     with_image: bool = True,
+    logged_at: dt.datetime | None = None,
+    notify: bool = True,
 ) -> AccessLog:
-    """Create one access-log entry (``logged_at`` = sandbox now) and queue its webhooks."""
+    """Create one access-log entry and queue its webhooks. ``logged_at`` defaults to the sandbox's now; an
+    older (a panel's late upload) or later one (a wrong clock) comes from ``POST /_sandbox/logs/late``,
+    which decides with ``notify`` whether webhooks fire."""
     if entry_method == "__display__":
         entry_method = DISPLAY.get(release_method or "")
     entry = AccessLog.objects.create(
         building_id=access_point.building_id,
-        logged_at=clock.now(),
+        logged_at=logged_at or clock.now(),
         access_point_id=access_point.id,
         release_status=release_status,
         name=name if name is not None else full_name(tenant),
@@ -58,15 +63,25 @@ def log_entry(
         release_method=release_method,
         image_path=snapshot_path() if with_image else None,
     )
-    webhooks.access_log_event(entry)
+    if notify:
+        webhooks.access_log_event(entry)
     return entry
 
 
-def start_call(device: Device, *, tenant: Tenant | None, notification_type: str = "visitor") -> Call:
-    """A visitor presses a tenant (or the front desk when ``tenant`` is None) on a panel."""
+def start_call(
+    device: Device,
+    *,
+    tenant: Tenant | None,
+    notification_type: str = "visitor",
+    logged_at: dt.datetime | None = None,
+    status: str = "initializing",
+    notify: bool = True,
+) -> Call:
+    """A visitor presses a tenant (or the front desk when ``tenant`` is None) on a panel. A late upload
+    passes its own ``logged_at`` and final ``status`` (see ``log_entry``)."""
     call = Call.objects.create(
         building_id=device.building_id,
-        logged_at=clock.now(),
+        logged_at=logged_at or clock.now(),
         guid=str(uuid.uuid4()),
         notification_type=notification_type,
         recipient_type="Tenant" if tenant else "Attendant",
@@ -76,10 +91,11 @@ def start_call(device: Device, *, tenant: Tenant | None, notification_type: str 
         unit_label=tenant.unit.label if tenant else None,
         device_id=device.id,
         device_name=device.name,
-        status="initializing",
+        status=status,
         image_path=snapshot_path(),
     )
-    webhooks.call_event(call, "create")
+    if notify:
+        webhooks.call_event(call, "create")
     return call
 
 

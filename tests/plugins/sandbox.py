@@ -216,6 +216,29 @@ class SandboxClient:
             },
         )
 
+    def portfolio(self, **spec: Any) -> dict[str, Any]:
+        """``POST /_sandbox/portfolio``: N buildings administered by one account (``sandbox/portfolio.py``)."""
+        return self._call("POST", "portfolio", json=spec)
+
+    def late_entries(self, building_id: int | None, kind: str = "access", **spec: Any) -> dict[str, Any]:
+        """``POST /_sandbox/logs/late``: entries arriving now with an older (``age_s`` > 0) or future
+        (``age_s`` < 0) ``logged_at``, or an explicit ``logged_at``; ``building_ids=[...]`` instead of
+        ``building_id`` for many buildings at once."""
+        body = {"kind": kind, **spec} if building_id is None else {"building_id": building_id, "kind": kind, **spec}
+        return self._call("POST", "logs/late", json=body)
+
+    def traffic(self, **params: Any) -> dict[str, Any]:
+        """``GET /_sandbox/traffic``: /v4 requests per second, their maximum, 429s (``sandbox/gateway.py``)."""
+        return self._call("GET", "traffic", params=params)
+
+    def clear_traffic(self) -> dict[str, Any]:
+        return self._call("DELETE", "traffic")
+
+    def rate_limit(self, rps: float | None, burst: float | None = None, per: str = "account") -> dict[str, Any]:
+        """Switch the gateway's per-client rate limit on (``rps`` requests per second) or off (None)."""
+        limit = None if rps is None else {"rps": rps, "burst": burst if burst is not None else rps, "per": per}
+        return self.configure(rate_limit=limit)
+
     def webhook_faults(self, **spec: float) -> dict[str, Any]:
         return self._call("POST", "webhooks/faults", json=spec)
 
