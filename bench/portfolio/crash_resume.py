@@ -5,7 +5,7 @@
 
 Two real Celery workers (prefork, one process each) share the queue; beat runs as configured (the regular
 tick every ``LOGS_SYNC_ACCESS_INTERVAL_S`` = 60 s, the watchdog every ``LOGS_SYNC_WATCHDOG_S``), with the
-production lease (``LOGS_SYNC_LEASE_S`` = 20 s, renewed every 5 s). Crimson Tower backfills its history;
+production lease (``LOGS_SYNC_LEASE_S`` = 15 s, renewed every 3 s). Crimson Tower backfills its history;
 each round SIGKILLs the process holding the backfill's lease (named in the lease: host:pid:...) and its
 worker, starts a replacement worker, and times until the backfill progresses again under another owner
 (its ``backfill_reached`` moves). The figure is the slowest round. Then the backfill finishes and the

@@ -38,7 +38,7 @@ AGES = (20 * 60, 2 * 3600, 24 * 3600)
 def run(scale: str) -> dict[str, tuple[float, str]]:
     size = SIZES["small" if scale == "small" else "full"]
     settings = {
-        "LOGS_BACKFILL_DAYS": "8",
+        "LOGS_BACKFILL_DAYS": "90",
         "LOGS_SYNC_ACCESS_INTERVAL_S": "10",
         "LOGS_SYNC_CALLS_INTERVAL_S": "10",
         "LOGS_RESCAN_INTERVAL_S": "30",
@@ -135,7 +135,7 @@ def _rescan_cost(rig, building) -> dict[str, tuple[float, str]]:
     # A quiet walk is one page per stream; the defaults walk access every 60 s and calls every 30 s.
     walk = 3600 / 60 + 3600 / 30
     entries = building.access_log_entries.count() + building.call_records.count()
-    note(NAME, f"re-scan: {r48} requests for 48 h, {r7d} for 7 days ({entries} rows in the building, 8 days)")
+    note(NAME, f"re-scan: {r48} requests for 48 h, {r7d} for 7 days ({entries} rows in the building)")
     del settings
     return {
         "rescan_requests_48h": (float(r48), "requests"),

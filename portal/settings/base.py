@@ -448,7 +448,7 @@ LOGS_SYNC_CALLS_INTERVAL_S = env_setting(env.float, "LOGS_SYNC_CALLS_INTERVAL_S"
 LOGS_BACKFILL_DAYS = env_setting(env.int, "LOGS_BACKFILL_DAYS", default=90)
 LOGS_BACKFILL_CHUNK_HOURS = env_setting(env.float, "LOGS_BACKFILL_CHUNK_HOURS", default=24.0)
 LOGS_SYNC_OVERLAP_S = env_setting(env.int, "LOGS_SYNC_OVERLAP_S", default=600)  # late entries are re-read
-LOGS_SYNC_LEASE_S = env_setting(env.float, "LOGS_SYNC_LEASE_S", default=20.0)  # a killed worker's lock lasts this long
+LOGS_SYNC_LEASE_S = env_setting(env.float, "LOGS_SYNC_LEASE_S", default=15.0)  # a killed worker's lock lasts this long
 LOGS_SYNC_MAX_WAIT_S = env_setting(env.float, "LOGS_SYNC_MAX_WAIT_S", default=5.0)  # longer waits are rescheduled
 LOGS_SYNC_BUDGET_S = env_setting(env.float, "LOGS_SYNC_BUDGET_S", default=60.0)  # backfill time per task run
 LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
@@ -471,7 +471,7 @@ CELERY_BEAT_SCHEDULE["logs-sync-calls"] = {
 # The holder of a sync lease renews it this often (a killed worker's lease runs out within
 # LOGS_SYNC_LEASE_S), and the watchdog queues abandoned syncs this often: a dead worker's building
 # resumes within about LOGS_SYNC_LEASE_S + LOGS_SYNC_WATCHDOG_S.
-LOGS_SYNC_HEARTBEAT_S = env_setting(env.float, "LOGS_SYNC_HEARTBEAT_S", default=5.0)
+LOGS_SYNC_HEARTBEAT_S = env_setting(env.float, "LOGS_SYNC_HEARTBEAT_S", default=3.0)
 LOGS_SYNC_WATCHDOG_S = env_setting(env.float, "LOGS_SYNC_WATCHDOG_S", default=5.0)
 # A claim (a queued sync) whose task has not started this long after its due time was lost: retaken.
 LOGS_SYNC_CLAIM_STALE_S = env_setting(env.float, "LOGS_SYNC_CLAIM_STALE_S", default=120.0)
