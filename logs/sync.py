@@ -160,7 +160,7 @@ class Heartbeat:
         self.lost = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._inline = transaction.get_connection().in_atomic_block
+        self._inline = not transaction.get_autocommit()  # inside a caller's transaction
 
     def __enter__(self) -> Heartbeat:
         if not self._inline:

@@ -213,3 +213,27 @@ def test_a_building_answering_errors_backs_off_alone_with_growing_waits(crimson,
     healthy = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
     assert healthy.error_streak == 0 and healthy.next_attempt_at is None
     assert sync_all_task.apply(args=("access",)).get() == 1  # crimson only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_the_lease_alive_and_notices_a_takeover(crimson, settings):
+    from logs.sync import Heartbeat, LeaseLost
+    from tests.plugins.workers import wait_for
+
+    settings.LOGS_SYNC_LEASE_S, settings.LOGS_SYNC_HEARTBEAT_S = 1.0, 0.2
+    cursor = SyncCursor.objects.create(building=crimson.building, stream=Stream.ACCESS)
+    assert lease_acquire(cursor_id=cursor.pk, owner="me")
+    first = SyncCursor.objects.get(pk=cursor.pk).lease_expires_at
+    with Heartbeat(cursor_id=cursor.pk, owner="me", kind="walk") as beat:
+        # while the run works (here: waits), its lease keeps moving ahead on the heartbeat's own connection
+        wait_for(
+            lambda: SyncCursor.objects.get(pk=cursor.pk).lease_expires_at > first + timedelta(seconds=2),
+            message="the heartbeat to renew the lease",
+        )
+        beat.check()
+        # when another process takes the lease over, the run learns it at its next check
+        SyncCursor.objects.filter(pk=cursor.pk).update(lease_owner="someone-else")
+        wait_for(lambda: beat.lost, message="the heartbeat to notice")
+        with pytest.raises(LeaseLost):
+            beat.check()
+    assert SyncCursor.objects.get(pk=cursor.pk).lease_owner == "someone-else"
