@@ -84,7 +84,7 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
                     time.sleep(0.1)
                 seconds = time.monotonic() - killed_at
                 rounds.append(seconds)
-                note(NAME, f"round {round_no + 1}: killed pid {pid} (worker {main_pid}); progress after {seconds:.1f} s")
+                note(NAME, f"round {round_no + 1}: killed {pid} (worker {main_pid}); progress after {seconds:.1f} s")
             figures["crash_resume_s"] = (max(rounds), "s")
             figures["crash_resume_mean_s"] = (sum(rounds) / len(rounds), "s")
             figures["crash_resume_rounds"] = (float(len(rounds)), "kills")

@@ -77,9 +77,11 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
                     wanted[stream] |= set(sandbox.late_entries(CRIMSON, kind, age_s=0, count=1)["ids"])
 
             def missing() -> int:
-                have_access = set(AccessLogEntry.objects.filter(remote_id__in=wanted["access"]).values_list("remote_id", flat=True))
-                have_calls = set(CallRecord.objects.filter(remote_id__in=wanted["calls"]).values_list("remote_id", flat=True))
-                return len(wanted["access"] - have_access) + len(wanted["calls"] - have_calls)
+                gone = 0
+                for stream, model in (("access", AccessLogEntry), ("calls", CallRecord)):
+                    have = model.objects.filter(building=building, remote_id__in=wanted[stream])
+                    gone += len(wanted[stream] - set(have.values_list("remote_id", flat=True)))
+                return gone
 
             found_s = None
 
@@ -88,7 +90,7 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
                 if found_s is None and missing() == 0:
                     found_s = time.monotonic() - uploaded
                 cursors = SyncCursor.objects.filter(building=building)
-                return all(c.rescan_planned_at and c.rescan_planned_at > upload_at and c.rescan_from is None for c in cursors)
+                return all(c.rescan_planned_at > upload_at and c.rescan_from is None for c in cursors)
 
             _wait(rescan_passed, limit=600)
             time.sleep(12)  # one more regular walk

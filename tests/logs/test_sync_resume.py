@@ -47,7 +47,7 @@ def test_a_sigkilled_workers_backfill_is_resumed_by_the_watchdog_without_a_regul
     with celery_worker(broker, tmp_path / "w1", extra_env=env) as worker:
         worker.send(sync_stream_task, crimson.building.pk, "access")
         holder = wait_for(
-            lambda: (c := cursor(crimson.building)) and c.history_owner and c.backfill_reached != c.backfill_until and c,
+            lambda: (c := cursor(crimson.building)) and c.history_owner and c.backfill_reached < c.backfill_until and c,
             timeout=60,
             message="the backfill to be under way",
         )
@@ -69,10 +69,12 @@ def test_a_sigkilled_workers_backfill_is_resumed_by_the_watchdog_without_a_regul
             return True
 
         resumed = wait_for(
-            lambda: watchdog_tick()
-            and (c := cursor(crimson.building))
-            and c.history_owner not in ("", holder.history_owner)
-            and c,
+            lambda: (
+                watchdog_tick()
+                and (c := cursor(crimson.building))
+                and c.history_owner not in ("", holder.history_owner)
+                and c
+            ),
             timeout=60,
             interval=1,
             message="the watchdog to hand the abandoned backfill to the new worker",
