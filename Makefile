@@ -48,7 +48,9 @@ dev: seed
 	@echo "  Sandbox:  http://127.0.0.1:$(SANDBOX_PORT)/  (the local ButterflyMX; see docs/sandbox.md)"
 	@echo "  Health:   http://127.0.0.1:$(PORT)/healthz"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	@# honcho gives each process its own PORT (web's, +100 for the worker, ...): PORTAL_PORT keeps the
+	@# web's for all, so the worker registers webhooks at the address the portal really serves on.
+	PORT=$(PORT) PORTAL_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 # The proxy rate-limit test runs a real nginx (Debian's package), installed here as `make bench` does;
 # outside CI a machine without apt rights skips that test instead (under CI=true it must run).

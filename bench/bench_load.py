@@ -376,7 +376,10 @@ def seed(sandbox, end: datetime) -> dict:
     # needed: the load generator plays ButterflyMX).
     secret = secrets.token_urlsafe(32)
     WebhookEndpoint.objects.create(
-        building=building, secret_hash=secret_hash(secret), integration_ids=["bench"], registered_at=timezone.now()
+        building=building,
+        secret_hash=secret_hash(secret),
+        integrations={"access_log": "bench"},
+        registered_at=timezone.now(),
     )
 
     doors, _devices, units = lookups(building)

@@ -30,8 +30,8 @@ class SyncCursorAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ("building", "registered_at", "last_delivery_at", "last_error")
-    exclude = ("secret_hash",)
+    list_display = ("building", "registered_at", "base_url", "last_delivery_at", "failure", "last_error")
+    exclude = ("secret_hash", "pending_token")
 
 
 @admin.register(WebhookDelivery)

@@ -1,17 +1,20 @@
-"""Which connected buildings' logs are stale, and which are polled without webhooks (for /healthz and
-the sync health page)."""
+"""Which connected buildings' logs are stale, which are polled without webhooks, and whether their
+webhooks are registered, verified and arriving (for /healthz and the sync health page)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Max, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from tenants.models import Building
 
-from .models import Stream, SyncCursor, WebhookEndpoint
-from .webhooks import polled_only
+from .models import AccessLogEntry, CallRecord, Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
+from .webhooks import base_url, polled_only
 
 
 def stale_buildings() -> list[tuple[str, str]]:
@@ -46,4 +49,187 @@ def polled_without_webhooks() -> list[tuple[str, str]]:
         for stream in polled_only(endpoint):
             label = Stream(stream).label.lower()
             out.append((endpoint.building.name, f"{label}: webhook refused, polled every {poll_interval_s(stream)} s"))
+    return out
+
+
+# --- Webhooks: registered, verified, arriving (issue 16) ---------------------------------------------
+
+# Found-by-polling entries are counted over this window at most: enough to tell "quiet" from "fine", and
+# the count stays an index range scan however long the webhooks have been broken.
+MISSED_LOOKBACK = timedelta(hours=24)
+
+
+@dataclass
+class WebhookHealth:
+    """One building's webhooks as the sync health page and /healthz show them."""
+
+    state: str  # a key of STATES
+    detail: str = ""
+    endpoint: WebhookEndpoint | None = None
+    last_received: datetime | None = None
+    last_hour: int = 0  # deliveries accepted in the last hour
+    failures: int = 0  # deliveries refused (unreadable, too large) in the last 24 hours
+    missed: int = 0  # entries logged after the last delivery, found by polling alone (last 24 hours)
+    figures: dict = field(default_factory=dict, repr=False)  # the delivery aggregate's row
+
+    @property
+    def label(self) -> str:
+        return STATES[self.state][0]
+
+    @property
+    def warning(self) -> bool:
+        return STATES[self.state][1]
+
+
+# state: (plain words, whether it warrants a warning)
+STATES = {
+    "not_registered": ("Not registered", True),
+    "registering": ("Registering", False),
+    "retrying": ("Registration failed, retrying automatically", True),
+    "refused": ("Refused by ButterflyMX", True),
+    "moving": ("Registered for an old address, updating", True),
+    "awaiting": ("Registered, awaiting first delivery", False),
+    "verified": ("Verified", False),
+    "refusing": ("Arriving, but refused", True),
+    "not_arriving": ("Not arriving", True),
+    "quiet": ("Gone quiet", True),
+}
+
+
+def webhook_health(building_ids: list[int]) -> dict[int, WebhookHealth]:
+    """Webhook state and delivery figures of each building, in three queries whatever their number:
+    the endpoints, one aggregate over recent deliveries, one per stream over entries logged since."""
+    now = timezone.now()
+    endpoints = {e.building_id: e for e in WebhookEndpoint.objects.filter(building_id__in=building_ids)}
+    figures = _delivery_figures(building_ids, now)
+    missed = _missed_entries(endpoints, now)
+    current = base_url()
+    out = {}
+    for building_id in building_ids:
+        endpoint = endpoints.get(building_id)
+        stats = figures.get(building_id, {})
+        last = max(filter(None, [stats.get("last"), endpoint.last_delivery_at if endpoint else None]), default=None)
+        health = WebhookHealth(
+            state="not_registered",
+            endpoint=endpoint,
+            last_received=last,
+            last_hour=stats.get("hour", 0),
+            failures=stats.get("failures", 0),
+            missed=missed.get(building_id, 0),
+            figures=stats,
+        )
+        _judge(health, endpoint, current, now)
+        out[building_id] = health
+    return out
+
+
+def _judge(health: WebhookHealth, endpoint: WebhookEndpoint | None, current: str, now: datetime) -> None:
+    """Set ``state`` and ``detail`` from the endpoint and the figures."""
+    if endpoint is None or not endpoint.integrations:
+        pending = endpoint is not None and endpoint.pending_until is not None and endpoint.pending_until > now
+        if endpoint is not None and endpoint.failure == WebhookEndpoint.Failure.PERMANENT:
+            health.state, health.detail = "refused", endpoint.last_error
+        elif endpoint is not None and endpoint.failure == WebhookEndpoint.Failure.TRANSIENT:
+            health.state = "retrying"
+            health.detail = f"{endpoint.last_error} Attempt {endpoint.attempts}" + (
+                f"; next {_ago(endpoint.retry_at, now)}." if endpoint.retry_at else "."
+            )
+        elif pending:
+            health.state = "registering"
+        return
+    if endpoint.base_url != current:
+        health.state = "moving"
+        old = endpoint.base_url or "an unknown address"
+        health.detail = f"The integrations point at {old}; the portal is now at {current}."
+        return
+    received = health.last_received is not None and health.last_received >= endpoint.registered_at
+    if health.missed and not received:
+        health.state = "not_arriving"
+        health.detail = (
+            f"{health.missed} new {_entries(health.missed)} since registration came by polling, but no webhook "
+            "arrived: ButterflyMX cannot reach the webhook address (wrong port or address, firewall?). "
+            "Live updates wait for the next poll."
+        )
+    elif health.missed:
+        health.state = "quiet"
+        health.detail = (
+            f"Webhooks have gone quiet: {health.missed} new {_entries(health.missed)} since the last webhook "
+            f"({_ago(health.last_received, now)}) came by polling only. Live updates wait for the next poll."
+        )
+    elif received and _latest_refused(health):
+        health.state = "refusing"
+        health.detail = (
+            f"The latest webhook was refused ({health.failures} in 24 h: unreadable or too large), so it "
+            "requested no sync; the kept bodies are under Webhook deliveries in the admin."
+        )
+    elif received:
+        health.state = "verified"
+    else:
+        health.state = "awaiting"
+
+
+def _latest_refused(health: WebhookHealth) -> bool:
+    """Whether the newest delivery of the last day was refused (the format changed? a proxy mangles?)."""
+    stats = health.figures
+    rejected, accepted = stats.get("last_rejected"), stats.get("last_accepted")
+    return rejected is not None and (accepted is None or rejected > accepted)
+
+
+def _entries(n: int) -> str:
+    return "entry" if n == 1 else "entries"
+
+
+def _ago(when: datetime, now: datetime) -> str:
+    seconds = int((now - when).total_seconds())
+    if seconds < 0:
+        return f"in {-seconds} s" if -seconds < 120 else f"in {-seconds // 60} min"
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+
+
+def _delivery_figures(building_ids: list[int], now: datetime) -> dict[int, dict]:
+    """``{building_id: {"last", "hour", "failures"}}`` over the last day, one GROUP BY (index
+    ``webhook_bldg_time``)."""
+    accepted, rejected = WebhookDelivery.Outcome.ACCEPTED, WebhookDelivery.Outcome.REJECTED
+    rows = (
+        WebhookDelivery.objects.filter(building_id__in=building_ids, received_at__gte=now - timedelta(days=1))
+        .values("building_id")
+        .annotate(
+            last=Max("received_at"),
+            last_accepted=Max("received_at", filter=Q(outcome=accepted)),
+            last_rejected=Max("received_at", filter=Q(outcome=rejected)),
+            hour=Count("id", filter=Q(outcome=accepted, received_at__gte=now - timedelta(hours=1))),
+            failures=Count("id", filter=Q(outcome=rejected)),
+        )
+    )
+    return {row["building_id"]: row for row in rows}
+
+
+def _missed_entries(endpoints: dict[int, WebhookEndpoint], now: datetime) -> dict[int, int]:
+    """Per building, entries logged after its last delivery (or its registration) that polling found.
+
+    With working webhooks every new entry is announced within seconds, so none is logged more than
+    ``LOGS_WEBHOOK_QUIET_AFTER_S`` after the last delivery and that long ago. Only the streams whose
+    webhook is registered count. One aggregate per stream, the anchor read through a join.
+    """
+    margin = timedelta(seconds=settings.LOGS_WEBHOOK_QUIET_AFTER_S)
+    registered = F("building__log_webhook__registered_at")
+    anchor = Greatest(registered, Coalesce(F("building__log_webhook__last_delivery_at"), registered))
+    after = ExpressionWrapper(anchor + margin, output_field=DateTimeField())
+    out: dict[int, int] = {}
+    for model, kind in ((AccessLogEntry, "access_log"), (CallRecord, "call")):
+        ids = [b for b, e in endpoints.items() if kind in (e.integrations or {}) and e.registered_at is not None]
+        if not ids:
+            continue
+        rows = (
+            model.objects.filter(
+                building_id__in=ids,
+                logged_at__gte=max(now - MISSED_LOOKBACK, min(endpoints[b].registered_at for b in ids)),
+                logged_at__lte=now - margin,
+            )
+            .filter(logged_at__gt=after)
+            .values("building_id")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            out[row["building_id"]] = out.get(row["building_id"], 0) + row["n"]
     return out

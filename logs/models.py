@@ -200,15 +200,33 @@ class SyncCursor(models.Model):
 class WebhookEndpoint(models.Model):
     """The per-building webhook URL's secret (hashed) and the ButterflyMX integrations pointing at it."""
 
+    class Failure(models.TextChoices):
+        NONE = "", _("None")
+        TRANSIENT = "transient", _("Transient (retried with backoff)")
+        PERMANENT = "permanent", _("Refused by ButterflyMX (not retried)")
+
     building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="log_webhook")
     secret_hash = models.CharField(max_length=64)  # SHA-256 of a 256-bit random secret
-    integration_ids = models.JSONField(default=list, blank=True)
+    # Our integrations at ButterflyMX, by resource type (``{"call": "17", "access_log": "18"}``): a change
+    # of address updates each one in place (PUT) with its own binding.
+    integrations = models.JSONField(default=dict, blank=True)
     # Resource types ButterflyMX refused to bind (``{"access_log": "why"}``): those streams are carried by
     # polling alone, and the sync health page says so.
     refused = models.JSONField(default=dict, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
+    # The address (``LOGS_WEBHOOK_BASE_URL``) the integrations point at, or were last tried with: when the
+    # portal's address changes (another PORT, a new PORTAL_SITE_URL), beat updates the registrations.
+    base_url = models.CharField(max_length=300, blank=True)
     last_error = models.TextField(blank=True)
     last_delivery_at = models.DateTimeField(null=True, blank=True)
+    # Registration retries (logs.registration): what kind of failure the last attempt met, how many
+    # transient ones in a row, when the next is due, and the one pending attempt's token (a task whose
+    # token is no longer the endpoint's does nothing: never two attempts, never a growing queue).
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    pending_token = models.CharField(max_length=32, blank=True)
+    pending_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Webhooks of {self.building}"

@@ -210,18 +210,17 @@ def building_connected(*, building_id: int, queue: str | None = None) -> None:
     """A building just got a working building-admin link: register its webhooks and start its first
     sync, which backfills the history (the health page shows the progress).
 
-    A refused registration is kept on the endpoint (the health page shows it, with a button to try
-    again); the syncs start anyway, since the data comes from the API and webhooks only hurry it up.
+    The registration's first attempt runs here; a transient failure is retried with backoff by
+    :mod:`logs.registration` (one pending attempt per building), a refusal is kept on the endpoint (the
+    health page shows it, with a button to try again). The syncs start anyway, since the data comes
+    from the API and webhooks only hurry it up.
     """
-    from portal.butterflymx import BmxError
-
+    from .registration import registration_attempt, registration_claim
     from .tasks import enqueue
 
-    building = Building.objects.select_related("admin_link").get(pk=building_id)
-    try:
-        webhooks_register(building=building)
-    except BmxError as exc:
-        logger.warning("webhook registration for building %s failed: %s", building_id, exc.code or exc.status)
+    token = registration_claim(building_id=building_id)
+    if token is not None:  # else an attempt is already pending (beat's, or a retry)
+        registration_attempt(building_id=building_id, token=token, queue=queue)
     for stream in Stream.values:
         enqueue(building_id, stream, queue=queue)  # one pending walk; the walk queues the backfill
 

@@ -175,3 +175,21 @@ def webhook_deliveries_prune_task() -> int:
     from .services import webhook_deliveries_prune
 
     return webhook_deliveries_prune(older_than=timedelta(days=settings.LOGS_WEBHOOK_RETENTION_DAYS))
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def webhooks_register_task(self, building_id: int, token: str) -> str:
+    """One pending webhook registration attempt of a building (logs.registration): retried with backoff
+    on transient failures by queueing itself again with the same token; a stale token does nothing."""
+    from .registration import registration_attempt
+
+    return registration_attempt(building_id=building_id, token=token, queue=_queue(self))
+
+
+@shared_task(bind=True, ignore_result=True)
+def webhooks_maintain_task(self) -> int:
+    """Beat: request a registration for buildings whose webhooks are missing, failed transiently, or
+    point at an address the portal no longer has."""
+    from .registration import registrations_maintain
+
+    return registrations_maintain(queue=_queue(self))

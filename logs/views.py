@@ -38,9 +38,9 @@ from tenants.scope import buildings_where, get_building_or_404, request_grants, 
 
 from . import selectors, services
 from .filters import AccessLogFilter, CallFilter
-from .health import poll_interval_s
-from .models import CallRecord, ReleaseMethod, Stream, WebhookEndpoint
-from .webhooks import MAX_BODY, polled_only
+from .health import poll_interval_s, webhook_health
+from .models import CallRecord, ReleaseMethod, Stream
+from .webhooks import MAX_BODY, is_transient, polled_only
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -146,7 +146,12 @@ def call_list(request: HttpRequest) -> HttpResponse:
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
     page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
     zones = _zones(fs)
-    rows = [(c, timezone.localtime(c.logged_at, zones.get(c.building_id))) for c in page.rows]
+    # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
+    # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
+    rows = []
+    for c in page.rows:
+        local = c.logged_at.astimezone(zones.get(c.building_id))
+        rows.append((c, {"when": local.strftime("%b %-d, %H:%M:%S"), "zone": local.tzname()}))
     return render(request, "logs/call_list.html", _list_context(request, fs, page, rows, zones))
 
 
@@ -155,8 +160,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entry = get_object_or_404(
         selectors.entries_visible_to(request.user).select_related("building", "door", "unit"), pk=pk
     )
-    local = timezone.localtime(entry.logged_at, entry.building.tz)
-    return render(request, "logs/entry_detail.html", {"entry": entry, "local": local})
+    return render(request, "logs/entry_detail.html", {"entry": entry})
 
 
 @never_cache
@@ -363,13 +367,13 @@ def _managed(request: HttpRequest):
 def health(request: HttpRequest) -> HttpResponse:
     buildings = list(_managed(request).order_by("name"))
     cursors = {(c.building_id, c.stream): c for c in selectors.cursors_for_buildings([b.pk for b in buildings])}
-    endpoints = {e.building_id: e for e in WebhookEndpoint.objects.filter(building__in=buildings)}
+    hooks = webhook_health([b.pk for b in buildings])  # a fixed number of queries for any number
     now = timezone.now()
     stale_after = settings.LOGS_STALE_AFTER_S
     cards = []
     for b in buildings:
         streams = []
-        polled = polled_only(endpoints.get(b.pk))
+        polled = polled_only(hooks[b.pk].endpoint)
         for stream, label in Stream.choices:
             c = cursors.get((b.pk, stream))
             lag = int((now - c.last_success_at).total_seconds()) if c and c.last_success_at else None
@@ -383,7 +387,7 @@ def health(request: HttpRequest) -> HttpResponse:
                     "poll_s": poll_interval_s(stream),
                 }
             )
-        cards.append({"building": b, "streams": streams, "webhook": endpoints.get(b.pk)})
+        cards.append({"building": b, "streams": streams, "webhook": hooks[b.pk]})
     template = "logs/_health_cards.html" if request.headers.get("HX-Request") else "logs/health.html"
     return render(request, template, {"cards": cards})
 
@@ -401,7 +405,8 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
         try:
             endpoint = services.webhooks_register(building=building)
         except BmxError as exc:
-            messages.error(request, f"Webhooks of {building.name} could not be registered: {exc.human_message}")
+            again = " The portal tries again by itself in a moment." if is_transient(exc) else ""
+            messages.error(request, f"Webhooks of {building.name} could not be registered: {exc.human_message}{again}")
         else:
             refused = ", ".join(Stream(stream).label.lower() for stream in polled_only(endpoint))
             if refused:
@@ -411,7 +416,10 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
                     "refused: the regular sync polls it instead.",
                 )
             else:
-                messages.success(request, f"Webhooks of {building.name} are registered.")
+                messages.success(
+                    request,
+                    f"Webhooks of {building.name} are registered; they show as verified when the first arrives.",
+                )
     else:
         messages.error(request, "Unknown action.")
     return redirect("logs:health")

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.conf import settings
 from django.urls import reverse
@@ -32,6 +33,19 @@ MAX_BODY = 64 * 1024
 # webhook is refused is carried by the regular polling sync alone. (Call status changes, the SDK's
 # undocumented ``status_update`` action, arrive through that polling too.)
 RESOURCE_STREAMS = {"call": Stream.CALLS, "access_log": Stream.ACCESS}
+# What a registration writes: never ``last_delivery_at``, which deliveries update meanwhile, nor the
+# pending attempt's claim, which only :mod:`logs.registration` moves (and a success clears).
+REGISTRATION_FIELDS = [
+    "secret_hash",
+    "integrations",
+    "refused",
+    "registered_at",
+    "base_url",
+    "last_error",
+    "failure",
+    "attempts",
+    "retry_at",
+]
 _IMAGE_URL = re.compile(r'("image_url"\s*:\s*)"[^"]*"')
 
 
@@ -49,52 +63,89 @@ def redact(body: str) -> str:
     return _IMAGE_URL.sub(r'\1"[redacted]"', body[:8192])
 
 
-def webhooks_register(*, building: Building) -> WebhookEndpoint:
-    """(Re)register the building's integrations with a fresh secret. Old ones of ours are removed first.
+def base_url() -> str:
+    """The portal's address as ButterflyMX must reach it: ``LOGS_WEBHOOK_BASE_URL``, which defaults to
+    ``PORTAL_SITE_URL`` (in development ``http://127.0.0.1:$PORT``, see portal/settings/base.py)."""
+    return settings.LOGS_WEBHOOK_BASE_URL.rstrip("/")
 
-    One integration per resource type of :data:`RESOURCE_STREAMS`. A type ButterflyMX refuses is kept in
-    ``endpoint.refused`` with the reason (its stream is then polled only); the others stay registered.
-    Raises :class:`BmxError` when nothing could be registered; the error is also kept on the endpoint.
+
+def is_transient(exc: BmxError) -> bool:
+    """Worth another attempt later: no answer, a rate limit, a server error. A 4xx is ButterflyMX's
+    decision and is shown instead; a dead link (TokenRefused) needs a person to re-link."""
+    return exc.transient and not isinstance(exc, TokenRefused) and exc.code != "not_connected"
+
+
+def webhooks_register(*, building: Building) -> WebhookEndpoint:
+    """Point the building's integrations at our current address with a fresh secret.
+
+    One integration per resource type of :data:`RESOURCE_STREAMS`. One we registered before is updated
+    in place (``PUT``, contract §4.12): a new address or secret never leaves a gap without a webhook,
+    and ButterflyMX keeps one integration per type. One that is gone there (404) is created again.
+    A type ButterflyMX refuses (a 4xx) is kept in ``endpoint.refused`` with the reason (its stream is
+    then polled only); the others stay registered. Raises :class:`BmxError` on a transient failure
+    (the attempt is retried by :mod:`logs.tasks`), or when every type was refused; the error is kept
+    on the endpoint either way.
     """
     endpoint, _ = WebhookEndpoint.objects.get_or_create(building=building, defaults={"secret_hash": ""})
+    endpoint.base_url = base_url()
     if building.admin_link is None or building.bmx_id is None:
-        endpoint.last_error = "This building is not connected to a ButterflyMX building-admin account."
-        endpoint.save(update_fields=["last_error"])
-        raise BmxError(status=0, code="not_connected", message=endpoint.last_error)
+        message = "This building is not connected to a ButterflyMX building-admin account."
+        _failed(endpoint, BmxError(status=0, code="not_connected", message=message))
     client = client_for_link(building.admin_link)
     secret = secrets.token_urlsafe(32)
-    url = settings.LOGS_WEBHOOK_BASE_URL.rstrip("/") + reverse(
-        "logs_webhooks:receive", kwargs={"building_id": building.pk, "secret": secret}
-    )
-    try:
-        _delete_ours(client, building, endpoint)
-    except BmxError as exc:
-        endpoint.last_error = exc.human_message
-        endpoint.save(update_fields=["last_error", "integration_ids"])
-        raise
+    url = endpoint.base_url + reverse("logs_webhooks:receive", kwargs={"building_id": building.pk, "secret": secret})
+    # The new secret is ours before any integration points at it: its first delivery is accepted.
+    endpoint.secret_hash = secret_hash(secret)
+    endpoint.save(update_fields=["secret_hash", "base_url"])
     refused: dict[str, str] = {}
     first_refusal: BmxError | None = None
     for resource_type in RESOURCE_STREAMS:
         try:
-            created = client.create_building_integration(building.bmx_id, url=url, resource_type=resource_type)
-        except TokenRefused:
-            raise  # the link is dead, not the binding refused
+            _point(client, building, endpoint, resource_type, url)
         except BmxError as exc:
+            if is_transient(exc) or isinstance(exc, TokenRefused):
+                _failed(endpoint, exc)  # the link is dead, or ButterflyMX is down: not the binding refused
             refused[resource_type] = exc.human_message
             first_refusal = first_refusal or exc
-            continue
-        endpoint.integration_ids.append(str((created or {}).get("id", "")))
     endpoint.refused = refused
-    if not endpoint.integration_ids:
+    if not endpoint.integrations:
         endpoint.secret_hash = ""  # no integration points at any URL of ours
-        endpoint.last_error = first_refusal.human_message
-        endpoint.save()
-        raise first_refusal
-    endpoint.secret_hash = secret_hash(secret)
+        _failed(endpoint, first_refusal)
     endpoint.registered_at = timezone.now()
     endpoint.last_error = ""
-    endpoint.save()
+    endpoint.failure = WebhookEndpoint.Failure.NONE
+    endpoint.attempts = 0
+    endpoint.retry_at = None
+    # Registered: a retry still queued (or the manager's click during one) has nothing left to do.
+    endpoint.pending_token, endpoint.pending_until = "", None
+    endpoint.save(update_fields=[*REGISTRATION_FIELDS, "pending_token", "pending_until"])
     return endpoint
+
+
+def _point(client, building: Building, endpoint: WebhookEndpoint, resource_type: str, url: str) -> None:
+    """Update our integration of ``resource_type`` to ``url``, or create it (kept in ``integrations``)."""
+    known = (endpoint.integrations or {}).get(resource_type)
+    if known:
+        try:
+            client.update_building_integration(building.bmx_id, known, url=url, resource_type=resource_type)
+            return
+        except BmxError as exc:
+            if exc.status != 404:  # gone at ButterflyMX: created again below
+                if not is_transient(exc) and not isinstance(exc, TokenRefused):
+                    _delete_one(client, building, endpoint, resource_type)  # it points at a dead URL
+                raise
+            endpoint.integrations.pop(resource_type, None)
+    created = client.create_building_integration(building.bmx_id, url=url, resource_type=resource_type)
+    endpoint.integrations[resource_type] = str((created or {}).get("id", ""))
+    endpoint.save(update_fields=["integrations"])  # known at once: a failure further on keeps it
+
+
+def _failed(endpoint: WebhookEndpoint, exc: BmxError) -> NoReturn:
+    """Keep why the registration failed, and whether it is worth retrying, then raise it."""
+    endpoint.last_error = exc.human_message
+    endpoint.failure = WebhookEndpoint.Failure.TRANSIENT if is_transient(exc) else WebhookEndpoint.Failure.PERMANENT
+    endpoint.save(update_fields=REGISTRATION_FIELDS)
+    raise exc
 
 
 def polled_only(endpoint: WebhookEndpoint | None) -> dict[str, str]:
@@ -110,18 +161,22 @@ def webhooks_unregister(*, building: Building) -> None:
     if endpoint is None:
         return
     if building.admin_link is not None and building.bmx_id is not None:
-        _delete_ours(client_for_link(building.admin_link), building, endpoint)
+        client = client_for_link(building.admin_link)
+        for resource_type in list(endpoint.integrations or {}):
+            _delete_one(client, building, endpoint, resource_type)
     endpoint.delete()
 
 
-def _delete_ours(client, building: Building, endpoint: WebhookEndpoint) -> None:
-    for integration_id in list(endpoint.integration_ids or []):
+def _delete_one(client, building: Building, endpoint: WebhookEndpoint, resource_type: str) -> None:
+    integration_id = endpoint.integrations.get(resource_type)
+    if integration_id:
         try:
             client.delete_building_integration(building.bmx_id, integration_id)
         except BmxError as exc:
             if exc.status != 404:  # already gone there is fine
                 raise
-        endpoint.integration_ids.remove(integration_id)
+    endpoint.integrations.pop(resource_type, None)
+    endpoint.save(update_fields=["integrations"])
 
 
 @dataclass

@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from tenants.models import AccessPoint, Residency
+from tenants.models import AccessPoint, Building, Residency
 
 from . import rules
 from .models import WEEKDAYS, Pass
@@ -25,6 +25,22 @@ KIND_HELP = {
     Pass.Kind.ONE_TIME: "Once on one day; usable again for 15 minutes after the first use.",
     Pass.Kind.DELIVERY: "A name only: valid 30 days on every door, with one key.",
 }
+
+
+FOLD_CHOICES = [("0", "first"), ("1", "second")]
+
+
+def time_zone_note(buildings) -> str:
+    """Which zone the form's times are read in: the building's, named with its abbreviation now."""
+    now = timezone.now()
+    zones = sorted({(b.name, b.time_zone, b.tz) for b in buildings}, key=lambda z: z[0])
+    if not zones:
+        return ""
+    if len({zone for _, zone, _ in zones}) == 1:
+        _, zone, tz = zones[0]
+        return f"Times are in the building's time zone, {zone} ({now.astimezone(tz).tzname()})."
+    each = "; ".join(f"{name}: {zone} ({now.astimezone(tz).tzname()})" for name, zone, tz in zones)
+    return f"Times are in the resident's building's time zone ({each})."
 
 
 class ResidencyChoiceField(forms.ModelChoiceField):
@@ -79,6 +95,14 @@ class PassForm(forms.Form):
     time_to = forms.TimeField(
         required=False, label="Daily until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
+    # Which occurrence of a time the autumn change repeats (zoneinfo's fold: 0 the first, 1 the second).
+    # Shown, with the two times in words, only when the time typed is in that repeated hour.
+    starts_at_fold = forms.TypedChoiceField(
+        required=False, choices=FOLD_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect
+    )
+    ends_at_fold = forms.TypedChoiceField(
+        required=False, choices=FOLD_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect
+    )
     doors = DoorChoiceField(
         queryset=AccessPoint.objects.none(),
         required=False,
@@ -120,6 +144,8 @@ class PassForm(forms.Form):
             building_id__in=buildings, is_active=True
         ).select_related("building")
         self.kind_help = KIND_HELP
+        self.time_zone_note = time_zone_note(Building.objects.filter(pk__in=buildings).only("name", "time_zone"))
+        self.fold_choices: dict[str, tuple[tuple[int, str], ...]] = {}
 
     def clean(self):
         cleaned = super().clean()
@@ -157,6 +183,8 @@ class PassForm(forms.Form):
                 if fields.get(name) is not None and timezone.is_aware(fields[name]):
                     # Django read the input in the server's zone; what was typed is building-local.
                     fields[name] = timezone.make_naive(fields[name])
+                if fields.get(name) is not None:
+                    fields[name] = self._with_fold(name, fields[name], tz, cleaned.get(f"{name}_fold"))
             if "weekdays" in fields:
                 fields["weekdays"] = list(fields["weekdays"] or [])
             window = rules.window_for(kind, tz=tz, now=timezone.now(), **fields)
@@ -177,6 +205,20 @@ class PassForm(forms.Form):
             visitors=visitors,
         )
         return cleaned
+
+    def _with_fold(self, name: str, value: dt.datetime, tz, fold: int | None) -> dt.datetime:
+        """A time in the autumn's repeated hour, read as the occurrence the person chose (aware, so the
+        rules honour it); without a choice it stays naive and the rules ask for one. The choices are
+        offered whenever the time is in that hour."""
+        issue = rules.wall_clock_issue(value, tz)
+        if issue is None or issue.kind != "overlap":
+            return value
+        self.fold_choices[name] = issue.choices
+        return value if fold is None else value.replace(tzinfo=tz, fold=fold)
+
+    def fold_fields(self):
+        """(time field, its fold field, the choices) for the times that need a choice, for the template."""
+        return [(self[name], self[f"{name}_fold"], choices) for name, choices in self.fold_choices.items()]
 
     def _staff_acting(self, residency: Residency) -> bool:
         return getattr(self, "actor", None) is not None and self.actor.pk != residency.user_id

@@ -57,7 +57,84 @@ def one_year_after(day: dt.date) -> dt.date:
 
 
 def _aware(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+    """``value`` as a UTC instant: naive values are building-local, already checked by
+    :func:`wall_clock_issue`; aware ones (an offset given, or a fold chosen) are honoured."""
+    return (value.replace(tzinfo=tz) if value.tzinfo is None else value).astimezone(dt.UTC)
+
+
+# --- Wall-clock times that daylight saving makes missing or double (zoneinfo's ``fold``, PEP 495) ------
+
+
+@dataclass(frozen=True)
+class WallClockIssue:
+    """A local time in a daylight-saving gap (it does not exist) or overlap (it happens twice)."""
+
+    kind: str  # "gap" | "overlap"
+    message: str
+    # overlap: (fold, label) of each occurrence, fold 0 the first (zoneinfo's documented meaning)
+    choices: tuple[tuple[int, str], ...] = ()
+
+
+def _offset_text(offset: dt.timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _transition(earlier: dt.datetime, later: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    """The UTC instant, between ``earlier`` and ``later`` (UTC, offsets differing), where ``tz``'s
+    offset changes: bisection on whole seconds, as every zone's transitions are."""
+    low, high = earlier, later
+    before = low.astimezone(tz).utcoffset()
+    while (high - low) > dt.timedelta(seconds=1):
+        middle = low + dt.timedelta(seconds=int((high - low).total_seconds()) // 2)
+        if middle.astimezone(tz).utcoffset() == before:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
+    """None when the naive local ``value`` names exactly one instant in ``tz``.
+
+    zoneinfo resolves such a time by its ``fold``: in a gap, fold=0 reads it with the offset before the
+    change and fold=1 with the one after (two different instants, neither of which shows ``value`` on a
+    clock); in an overlap, fold=0 is the first occurrence and fold=1 the second. So the two folds giving
+    different offsets is the sign of both, and the round trip through UTC tells them apart.
+    """
+    first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+    day = value.strftime("%a %-d %b %Y")
+    at = value.strftime("%H:%M")
+    zone = tz.key
+    shown = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+    if shown != value:  # not on any clock: a gap (the clocks jump forward)
+        before, after = first.utcoffset(), second.utcoffset()
+        change = _transition(second.astimezone(dt.UTC), first.astimezone(dt.UTC), tz)
+        gap_end = change.astimezone(tz)
+        gap_start = gap_end.replace(tzinfo=None) - (after - before)
+        last_before = gap_start - dt.timedelta(minutes=1)
+        fmt = "%H:%M" if gap_start.date() == gap_end.date() else "%a %-d %b %H:%M"
+        message = (
+            f"{at} on {day} does not exist in {zone}: the clocks jump from {gap_start:{fmt}} to "
+            f"{gap_end:{fmt}} ({first.tzname()} to {second.tzname()}). "
+            f"Choose {last_before:{fmt}} or {gap_end:{fmt}}."
+        )
+        return WallClockIssue("gap", message)
+    labels = tuple(
+        (fold, f"the {'first' if fold == 0 else 'second'} {at} ({occ.tzname()}, {_offset_text(occ.utcoffset())})")
+        for fold, occ in ((0, first), (1, second))
+    )
+    change = _transition(first.astimezone(dt.UTC), second.astimezone(dt.UTC), tz)
+    back_to = change.astimezone(tz).replace(tzinfo=None)
+    back_from = back_to + (first.utcoffset() - second.utcoffset())
+    message = (
+        f"{at} on {day} happens twice in {zone}: the clocks go back from {back_from:%H:%M} to "
+        f"{back_to:%H:%M} ({first.tzname()} to {second.tzname()}). Say which: {labels[0][1]} or {labels[1][1]}."
+    )
+    return WallClockIssue("overlap", message, labels)
 
 
 def window_for(
@@ -97,6 +174,12 @@ def window_for(
             err("ends_at", "Enter when the pass ends.")
         if errors:
             raise PassRuleError(errors)
+        for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+            issue = wall_clock_issue(value, tz) if value.tzinfo is None else None
+            if issue is not None:  # never shifted silently: the person says which time they mean
+                err(name, issue.message)
+        if errors:
+            raise PassRuleError(errors)
         start, end = _aware(starts_at, tz), _aware(ends_at, tz)
         if end <= start:
             err("ends_at", "The end must be after the start.")
@@ -106,7 +189,7 @@ def window_for(
             err("ends_at", "A pass can end at most one year from now.")
         if errors:
             raise PassRuleError(errors)
-        return Window(starts_at=start.astimezone(dt.UTC), ends_at=end.astimezone(dt.UTC))
+        return Window(starts_at=start, ends_at=end)
 
     if kind in (Pass.Kind.FULL_DAY, Pass.Kind.ONE_TIME):
         if day is None:

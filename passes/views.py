@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -22,10 +21,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.clientip import client_ip
+from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
 from tenants.scope import buildings_where
 
-from . import selectors, services, sharing
+from . import guest_limits, selectors, services, sharing
 from .forms import PassForm, ShareForm, business_hours_initial, preset_initial
 from .models import Pass, VisitorKey
 from .tasks import pass_usage_refresh_task
@@ -272,20 +272,6 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The guest page -----------------------------------------------------------------------------
 
 
-def _rate_limited(request: HttpRequest) -> bool:
-    """A fixed one-minute window per client address (behind the proxy), counted atomically in the cache."""
-    limit = getattr(settings, "PASSES_GUEST_RATE_PER_MINUTE", 30)
-    minute = int(timezone.now().timestamp() // 60)
-    key = f"passes:guest:{client_ip(request)}:{minute}"
-    cache.add(key, 0, 70)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 70)
-        count = 1
-    return count > limit
-
-
 def _guest_headers(response: HttpResponse) -> HttpResponse:
     response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -293,20 +279,30 @@ def _guest_headers(response: HttpResponse) -> HttpResponse:
 
 
 def _guest_key(request: HttpRequest, token: str) -> VisitorKey:
+    """The link's visitor key, counted against the guest limits (passes/guest_limits.py); raises
+    :class:`~passes.guest_limits.GuestLimited` past them and Http404 for an unknown link."""
+    address = client_ip(request)
+    guest_limits.address_claim(address)
     key = selectors.key_for_share_token(token)
     if key is None or key.pass_obj.status in (Pass.Status.PENDING, Pass.Status.FAILED):
+        guest_limits.miss_record(address)
         raise Http404("No such pass")
+    guest_limits.link_claim(address, key.pk)
     return key
+
+
+def _guest_limited(request: HttpRequest, limited: guest_limits.GuestLimited) -> HttpResponse:
+    """The branded 429 page, with Retry-After; never cached (no_store on the view)."""
+    return _guest_headers(too_many_requests(request, retry_after=limited.retry_after))
 
 
 @no_store
 @require_GET
 def guest(request: HttpRequest, token: str) -> HttpResponse:
-    if _rate_limited(request):
-        return _guest_headers(
-            HttpResponse("Too many requests. Try again in a minute.", status=429, content_type="text/plain")
-        )
-    key = _guest_key(request, token)
+    try:
+        key = _guest_key(request, token)
+    except guest_limits.GuestLimited as limited:
+        return _guest_limited(request, limited)
     pass_obj = key.pass_obj
     state = pass_obj.state()
     usable = state in ("active", "upcoming")
@@ -326,9 +322,10 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
 @no_store  # the calendar file carries the guest link
 @require_GET
 def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
-    if _rate_limited(request):
-        return _guest_headers(HttpResponse("Too many requests.", status=429, content_type="text/plain"))
-    key = _guest_key(request, token)
+    try:
+        key = _guest_key(request, token)
+    except guest_limits.GuestLimited as limited:
+        return _guest_limited(request, limited)
     url = request.build_absolute_uri(reverse("passes:guest", kwargs={"token": token}))
     response = HttpResponse(sharing.ics_for(key, url), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="visitor-pass.ics"'

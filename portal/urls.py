@@ -23,3 +23,9 @@ urlpatterns = [
     path("webhooks/bmx/", include("logs.webhook_urls")),
     path("api/", include("portal.api.urls")),
 ]
+
+# Branded error pages for people, the API's JSON for /api/ (portal/core/errors.py). allauth's rate
+# limits answer through handler429 too.
+handler404 = "portal.core.errors.page_not_found"
+handler500 = "portal.core.errors.server_error"
+handler429 = "portal.core.errors.too_many_requests"

@@ -24,7 +24,10 @@ def _text(value) -> str:
 
 @register.simple_tag
 def entry_rows(rows: list[dict], multi_building: bool) -> SafeString:
-    """``<tr>`` elements for the rows :func:`logs.views.entry_list` prepares (plain strings)."""
+    """``<tr>`` elements for the rows :func:`logs.views.entry_list` prepares (plain strings).
+
+    Columns in the order a person on a phone reads them (the table scrolls sideways from the third):
+    when, whether the door opened, where, who, how."""
     out = []
     for r in rows:
         url = escape(r["url"])
@@ -40,9 +43,9 @@ def entry_rows(rows: list[dict], multi_building: bool) -> SafeString:
         building = f"<td>{escape(r['building'])}</td>" if multi_building else ""
         out.append(
             f'<tr><td class="text-nowrap"><a href="{url}"><time datetime="{escape(r["iso"])}">{escape(r["when"])}'
-            f'</time></a> <span class="small text-body-secondary">{escape(r["zone"])}</span></td>{building}'
+            f'</time></a> <span class="small text-body-secondary">{escape(r["zone"])}</span></td>'
+            f'<td><span class="badge {badge}">{_text(status)}</span></td>{building}'
             f"<td>{_text(r['door'])}</td><td>{_text(r['unit'])}</td><td>{_text(r['person'])}</td>"
-            f"<td>{escape(r['method'])}</td><td>{_text(r['type'])}</td>"
-            f'<td><span class="badge {badge}">{_text(status)}</span></td><td>{thumb}</td></tr>'
+            f"<td>{escape(r['method'])}</td><td>{_text(r['type'])}</td><td>{thumb}</td></tr>"
         )
     return mark_safe("\n".join(out))  # every value above is escaped

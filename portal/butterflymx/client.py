@@ -361,15 +361,27 @@ class BmxClient:
         A binding carries no ``resource_id``: the document types it string while its example is null, and
         leaving it out (every resource of the type) is valid under either reading.
         """
-        attributes = {
-            "integrator": "webhook",
-            "configuration": {"url": url, "method": "post"},
-            "bindings": [{"actions": list(actions), "resource_type": resource_type}],
-        }
         return self.data(
             "POST",
             f"/v4/buildings/{building_id}/integrations",
-            json={"data": {"type": "integrations", "attributes": attributes}},
+            json=_integration_body(url, resource_type, actions),
+        )
+
+    def update_building_integration(
+        self,
+        building_id: int,
+        integration_id: int | str,
+        *,
+        url: str,
+        resource_type: str,
+        actions: tuple[str, ...] = ("create",),
+    ) -> dict:
+        """Point an integration at another URL (``PUT``, contract §4.12): the document requires the whole
+        body (integrator, configuration and bindings), so the binding is sent again as registered."""
+        return self.data(
+            "PUT",
+            f"/v4/buildings/{building_id}/integrations/{integration_id}",
+            json=_integration_body(url, resource_type, actions),
         )
 
     def delete_building_integration(self, building_id: int, integration_id: int) -> None:
@@ -399,6 +411,16 @@ class BmxClient:
 
     def is_building_admin(self, building_id: int) -> bool:
         return self.building_admin_answer(building_id) == 200
+
+
+def _integration_body(url: str, resource_type: str, actions: tuple[str, ...]) -> dict:
+    """The JSON:API-shaped body of an integration's create and update (the same schema)."""
+    attributes = {
+        "integrator": "webhook",
+        "configuration": {"url": url, "method": "post"},
+        "bindings": [{"actions": list(actions), "resource_type": resource_type}],
+    }
+    return {"data": {"type": "integrations", "attributes": attributes}}
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -19,6 +19,8 @@ into ``PORTAL_ALLOW_UNSAFE``): a one-machine trial deployment may accept one kno
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
@@ -143,6 +145,35 @@ def check_token_encryption_keys(app_configs=None, **kwargs):
             hint='Generate one with: python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())"; keys are comma-separated, newest first.',
             id="portal.E106",
+        )
+    ]
+
+
+@checks.register(TAG)
+def check_site_url(app_configs=None, **kwargs):
+    """PORTAL_SITE_URL is required in production: ButterflyMX delivers webhooks to it and e-mails link to
+    it. Without it the development default (http://127.0.0.1:<port>) would be registered at ButterflyMX,
+    every delivery would fail, and nothing would say so. No override: there is no safe guess."""
+    if not _production():
+        return []
+    problems = []
+    addresses = {"PORTAL_SITE_URL": settings.SITE_URL}
+    if settings.LOGS_WEBHOOK_BASE_URL != settings.SITE_URL:  # set on its own: checked on its own
+        addresses["LOGS_WEBHOOK_BASE_URL"] = settings.LOGS_WEBHOOK_BASE_URL
+    for name, value in addresses.items():
+        parts = urlsplit(value or "")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            shown = f"{value!r}" if value else "not set"
+            problems.append(f"{name} is {shown}")
+    if not problems:
+        return []
+    return [
+        checks.Error(
+            f"{'; '.join(problems)}: the portal's public address is needed for the webhook URLs ButterflyMX "
+            "delivers to and for the links in e-mails.",
+            hint="Set PORTAL_SITE_URL to the address people and ButterflyMX reach the portal at, e.g. "
+            "PORTAL_SITE_URL=https://portal.example.com (LOGS_WEBHOOK_BASE_URL defaults to it).",
+            id="portal.E107",
         )
     ]
 

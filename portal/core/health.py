@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 
@@ -72,8 +72,30 @@ def check_log_sync() -> Check:
     return Check("log_sync", True, f"stale: {names}" + polled)
 
 
+def check_webhooks() -> Check:
+    """Connected buildings whose webhooks are not working: not registered, refused, retrying, pointing at
+    an old address, not arriving or gone quiet (logs.health.webhook_health). A warning, like log_sync:
+    polling still carries the data, only later."""
+    from logs.health import webhook_health
+    from tenants.models import Building
+
+    connected = Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False)
+    try:
+        names = dict(connected.values_list("id", "name"))
+        hooks = webhook_health(list(names))
+    except DatabaseError as exc:  # the database check says so; this one must not turn /healthz into a 500
+        return Check("webhooks", True, f"not checked: {type(exc).__name__}")
+    trouble = sorted((names[b], h.label.lower()) for b, h in hooks.items() if h.warning)
+    if not trouble:
+        return Check("webhooks", True, "every connected building's webhooks are registered")
+    listed = ", ".join(f"{name} ({label})" for name, label in trouble[:10])
+    more = f" and {len(trouble) - 10} more" if len(trouble) > 10 else ""
+    return Check("webhooks", True, f"attention: {listed}{more}")
+
+
 # Later issues append checks here.
 CHECKS = [check_database, check_broker, check_beat, check_log_sync]
+CHECKS.append(check_webhooks)  # issue 16 (its own line: other checks are added alongside)
 
 
 def run_checks() -> list[Check]:

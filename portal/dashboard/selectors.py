@@ -6,57 +6,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BigIntegerField, Case, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, ReleaseMethod
 from tenants.models import AccessPoint, Building, Device, Role
 from tenants.scope import Grants, buildings_where, grants_of, grants_q, staff_building_ids, unit_door_q
 
+from .confirmation import (
+    RELEASE_LABELS,
+    ReleaseKind,
+    confirming_entries,
+    confirming_entry,
+    explanation,
+    release_kind,
+)
 from .models import DoorRelease
 
-# A release is matched to the access-log entry ButterflyMX writes for it by fields the document shows on
-# every access-log entry, never by ``entry_method`` (the document never shows the value a release through
-# the API gets): the same door (``access_point``), the same tenant (``tenant_id``) when the release names
-# one, not a guest's entry (``release_type`` Visitor or Delivery) nor a scheduled lock (``release_status``
-# Locked), logged from CLOCK_SKEW before the request (two systems' clocks never agree exactly) to the
-# confirmation window after it. The earliest such entry confirms.
-CLOCK_SKEW = timedelta(minutes=2)
-GUEST_RELEASE_TYPES = ("Visitor", "Delivery")
-LOCKED = "Locked"
 
+class DoorStateKind(ReleaseKind):
+    """A door's state on the board: its last release's (see :mod:`.confirmation`), or idle."""
 
-def confirmation_q(*, door_id, requested_at, tenant_id) -> Q:
-    """The rule above as a filter on :class:`AccessLogEntry`; the arguments may be ``OuterRef``s."""
-    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
-    q = Q(door_id=door_id, logged_at__gte=requested_at - CLOCK_SKEW, logged_at__lte=requested_at + window)
-    q &= ~Q(release_type__in=GUEST_RELEASE_TYPES) & ~Q(release_status=LOCKED)
-    if tenant_id is not None:
-        q &= Q(tenant_bmx_id=tenant_id)
-    return q
-
-
-class DoorStateKind:
     IDLE = "idle"
-    SENDING = "sending"
-    RELEASED = "released"
-    AWAITING = "awaiting"
-    CONFIRMED = "confirmed"
-    NOT_CONFIRMED = "not_confirmed"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
 
 
-STATE_LABELS = {
-    DoorStateKind.IDLE: "",
-    DoorStateKind.SENDING: "Sending…",
-    DoorStateKind.RELEASED: "Released",
-    DoorStateKind.AWAITING: "Released · waiting for confirmation",
-    DoorStateKind.CONFIRMED: "Confirmed open",
-    DoorStateKind.NOT_CONFIRMED: "Not confirmed",
-    DoorStateKind.FAILED: "Failed",
-    DoorStateKind.UNKNOWN: "Unknown: check the log",
-}
+STATE_LABELS = {DoorStateKind.IDLE: "", **RELEASE_LABELS}
 
 
 def ago(moment: datetime, now: datetime) -> str:
@@ -94,6 +68,25 @@ class DoorState:
     @property
     def label(self) -> str:
         return STATE_LABELS[self.kind]
+
+    @property
+    def badge(self) -> str:
+        """The state as the card's badge: "Confirmed open" carries the time the door opened, so it stays
+        true for as long as the board shows it (the door itself locks again after seconds)."""
+        if self.kind == DoorStateKind.CONFIRMED and self.confirmed_entry is not None:
+            local = self.confirmed_entry.logged_at.astimezone(self.door.building.tz)
+            return f"{self.label} {local:%H:%M:%S}"
+        return self.label
+
+    @property
+    def state_note(self) -> str:
+        """What the state means for this release (when it opened, why it failed), for those who may see
+        the release's detail; others get the state alone."""
+        if self.last_release is None or self.kind == DoorStateKind.IDLE:
+            return ""
+        if not self.release_detail and self.kind == DoorStateKind.FAILED:
+            return ""  # the error may name staff-only detail
+        return explanation(self.last_release, self.kind, self.confirmed_entry, self.door.building.tz)
 
     @property
     def released_by_text(self) -> str:
@@ -149,91 +142,20 @@ def board_buildings(user) -> QuerySet[Building]:
     return buildings_where(user, Role.STAFF, Role.MANAGER).order_by("name")
 
 
-def _confirmation_candidates(release: DoorRelease):
-    return AccessLogEntry.objects.filter(
-        confirmation_q(door_id=release.door_id, requested_at=release.requested_at, tenant_id=release.bmx_tenant_id)
-    )
-
-
-def _confirms(entry: AccessLogEntry, release: DoorRelease) -> bool:
-    """The rule of :func:`confirmation_q`, for entries already fetched."""
-    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
-    return (
-        entry.door_id == release.door_id
-        and release.requested_at - CLOCK_SKEW <= entry.logged_at <= release.requested_at + window
-        and entry.release_type not in GUEST_RELEASE_TYPES
-        and entry.release_status != LOCKED
-        and (release.bmx_tenant_id is None or entry.tenant_bmx_id == release.bmx_tenant_id)
-    )
-
-
-CONFIRMATION_FIELDS = (
-    "id",
-    "logged_at",
-    "person_name",
-    "door_id",
-    "release_method",
-    "release_type",
-    "release_status",
-    "tenant_bmx_id",
-)
-
-
-def confirming_entry(release: DoorRelease) -> AccessLogEntry | None:
-    """The access-log entry that shows ``release`` really opened the door, once it has been synced."""
-    if release.status not in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN):
-        return None
-    return _confirmation_candidates(release).order_by("logged_at", "id").only(*CONFIRMATION_FIELDS).first()
-
-
-def confirming_entries(releases: list[DoorRelease]) -> dict[int, AccessLogEntry]:
-    """:func:`confirming_entry` for many releases in one query, by release id."""
-    waiting = [r for r in releases if r.status in (DoorRelease.Status.SUCCEEDED, DoorRelease.Status.UNKNOWN)]
-    if not waiting:
-        return {}
-    window = timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S)
-    candidates = (
-        AccessLogEntry.objects.filter(
-            door_id__in={r.door_id for r in waiting},
-            logged_at__gte=min(r.requested_at for r in waiting) - CLOCK_SKEW,
-            logged_at__lte=max(r.requested_at for r in waiting) + window,
-        )
-        .only(*CONFIRMATION_FIELDS)
-        .order_by("logged_at", "id")
-    )
-    found: dict[int, AccessLogEntry] = {}
-    for entry in candidates:
-        for release in waiting:
-            if release.pk not in found and _confirms(entry, release):
-                found[release.pk] = entry
-    return found
-
-
 def door_state(
     release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | bool = False
 ) -> tuple[str, AccessLogEntry | None]:
-    """What the board says about a door, given its last release through the portal.
+    """What the board says about a door, given its last release through the portal: that release's state
+    (:func:`.confirmation.release_kind`) while the board remembers it (``DOOR_STATE_MEMORY_S``).
 
     ``confirmed`` is the confirming entry when the caller already looked it up (None: there is none);
     left at False, it is looked up here.
     """
     if release is None or now - release.requested_at > timedelta(seconds=settings.DOOR_STATE_MEMORY_S):
         return DoorStateKind.IDLE, None
-    if release.status == DoorRelease.Status.PENDING:
-        return DoorStateKind.SENDING, None
-    if release.status == DoorRelease.Status.FAILED:
-        return DoorStateKind.FAILED, None
     entry = confirming_entry(release) if confirmed is False else confirmed
-    if entry is not None:
-        return DoorStateKind.CONFIRMED, entry
-    if release.status == DoorRelease.Status.UNKNOWN:
-        return DoorStateKind.UNKNOWN, None
-    since = (now - (release.completed_at or release.requested_at)).total_seconds()
-    if since < settings.DOOR_RELEASED_DISPLAY_S:
-        return DoorStateKind.RELEASED, None
-    if now - release.requested_at < timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S):
-        return DoorStateKind.AWAITING, None
-    return DoorStateKind.NOT_CONFIRMED, None
+    kind = release_kind(release, entry, now)
+    return kind, entry if kind == DoorStateKind.CONFIRMED else None
 
 
 def door_states(

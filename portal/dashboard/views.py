@@ -8,22 +8,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from logs.models import AccessLogEntry
 from portal.core.csvexport import csv_response
 from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, request_grants, role_at
 
+from .confirmation import release_states
 from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
 from .models import DoorRelease, FrontDesk
-from .selectors import board_buildings, board_groups, confirmation_q, door_states, releases_visible_to
+from .selectors import board_buildings, board_groups, door_states, releases_visible_to
 from .services import ReleaseRefused, board_unit_doors_set, door_release, front_desk_set, release_target
 
 AUDIT_PAGE_SIZE = 100
@@ -31,6 +30,14 @@ AUDIT_PAGE_SIZE = 100
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _dialog_fragment(response: HttpResponse) -> HttpResponse:
+    """Mark an htmx answer as a fragment to show in place whatever its status: htmx swaps only 2xx
+    answers, and portal.js swaps 4xx/5xx ones into ``data-swap-errors`` regions only when so marked
+    (any other failure, such as a proxy's error page, gets a plain message of its own there)."""
+    response["X-Portal-Fragment"] = "1"
+    return response
 
 
 @login_required
@@ -152,14 +159,11 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         template = "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html"
         return render(request, template, context)
     if not form.is_valid():
-        return render(
-            request,
-            "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html",
-            context,
-            status=400,
-        )
+        if _is_htmx(request):
+            return _dialog_fragment(render(request, "dashboard/_release_form.html", context, status=400))
+        return render(request, "dashboard/release.html", context, status=400)
     tenant = form.cleaned_data.get("for_tenant")
-    status = 200
+    status, note = 200, ""
     try:
         outcome = door_release(
             user=request.user,
@@ -177,16 +181,19 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         response_extra = {}
         if outcome.status == DoorRelease.Status.SUCCEEDED:
             level, text = messages.SUCCESS, f"{door.name} released."
+            note = "Its card says “Confirmed open” once ButterflyMX logs the door opening."
         elif outcome.status == DoorRelease.Status.UNKNOWN:
             level, text, status = messages.WARNING, f"{door.name}: {outcome.error}", 504
         else:
             level, text, status = messages.ERROR, f"{door.name} was not released: {outcome.error}", 502
     if _is_htmx(request):
-        response = render(
-            request,
-            "dashboard/_release_result.html",
-            {"door": door, "level": level, "text": text, "back": back},
-            status=status,
+        response = _dialog_fragment(
+            render(
+                request,
+                "dashboard/_release_result.html",
+                {"door": door, "level": level, "text": text, "note": note, "back": back, "status": status},
+                status=status,
+            )
         )
         response["HX-Trigger"] = "doorReleased"
     else:
@@ -201,14 +208,7 @@ def _audit_queryset(request: HttpRequest):
     buildings = buildings_where(request.user, Role.MANAGER).order_by("name")
     if not buildings.exists():
         raise Http404("The audit trail is for managers")
-    # The rule of the board (portal.dashboard.selectors.confirmation_q). A release without a tenant id (none
-    # are made today) would compare tenant_id to NULL here and stay unconfirmed: stricter, never wrong.
-    confirmed = AccessLogEntry.objects.filter(
-        confirmation_q(
-            door_id=OuterRef("door_id"), requested_at=OuterRef("requested_at"), tenant_id=OuterRef("bmx_tenant_id")
-        )
-    )
-    queryset = releases_visible_to(request.user).annotate(confirmed=Exists(confirmed))
+    queryset = releases_visible_to(request.user)
     return DoorReleaseFilter(request.GET or None, queryset=queryset, buildings=buildings)
 
 
@@ -217,6 +217,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     """Who released which door, when, why, for whom, the result and whether it was confirmed."""
     filterset = _audit_queryset(request)
     rows = list(filterset.qs.order_by("-requested_at", "-id")[: AUDIT_PAGE_SIZE + 1])
+    now = timezone.now()
+    states = release_states(rows[:AUDIT_PAGE_SIZE], now)
+    for row in rows[:AUDIT_PAGE_SIZE]:
+        row.state = states[row.pk]
     return render(
         request,
         "dashboard/audit.html",
@@ -226,7 +230,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "more": len(rows) > AUDIT_PAGE_SIZE,
             "query": request.GET.urlencode(),
             "confirm_window": timedelta(seconds=settings.DOOR_CONFIRM_WINDOW_S),
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -243,7 +247,9 @@ AUDIT_CSV_HEADER = [
     "result",
     "error",
     "confirmed",
+    "state",
 ]
+AUDIT_CSV_BATCH = 2000
 
 
 @login_required
@@ -252,20 +258,35 @@ def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
     filterset = _audit_queryset(request)
 
     def rows():
-        for r in filterset.qs.order_by("-requested_at", "-id").iterator(chunk_size=2000):
-            local = timezone.localtime(r.requested_at, r.building.tz)
-            yield [
-                local.isoformat(timespec="seconds"),
-                r.building.time_zone,
-                r.building.name,
-                r.door.name,
-                r.requested_by.email if r.requested_by else "",
-                r.requested_by_role,
-                r.reason,
-                r.for_label,
-                r.get_status_display(),
-                r.error,
-                "yes" if r.confirmed else "no",
-            ]
+        now = timezone.now()
+        batch: list[DoorRelease] = []
+        for release in filterset.qs.order_by("-requested_at", "-id").iterator(chunk_size=AUDIT_CSV_BATCH):
+            batch.append(release)
+            if len(batch) == AUDIT_CSV_BATCH:
+                yield from _audit_csv_rows(batch, now)
+                batch = []
+        yield from _audit_csv_rows(batch, now)
 
     return csv_response(rows(), header=AUDIT_CSV_HEADER, filename="door-releases.csv")
+
+
+def _audit_csv_rows(releases: list[DoorRelease], now):
+    """CSV rows of a batch of releases, their states decided together (two queries a batch)."""
+    states = release_states(releases, now)
+    for r in releases:
+        state = states[r.pk]
+        local = timezone.localtime(r.requested_at, r.building.tz)
+        yield [
+            local.isoformat(timespec="seconds"),
+            r.building.time_zone,
+            r.building.name,
+            r.door.name,
+            r.requested_by.email if r.requested_by else "",
+            r.requested_by_role,
+            r.reason,
+            r.for_label,
+            r.get_status_display(),
+            r.error,
+            "yes" if state.confirmed else "no",
+            state.label,
+        ]

@@ -34,7 +34,12 @@ def env_setting(reader, name: str, **kwargs):
 DEBUG = env_setting(env.bool, "DJANGO_DEBUG", default=False)
 SECRET_KEY = env_setting(env.str, "DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env_setting(env.list, "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-SITE_URL = env_setting(env.str, "PORTAL_SITE_URL", default="http://127.0.0.1:8000")
+# The portal's public origin (e-mail links, webhook URLs). Production requires PORTAL_SITE_URL
+# (portal/core/checks.py, E107). In development it follows the port the portal serves on: `make dev`
+# passes it as PORTAL_PORT too, because honcho gives every process its own PORT (the web's plus 100 for
+# the worker, plus 200 for beat), and the worker is the one that registers webhooks.
+DEV_PORT = env_setting(env.int, "PORTAL_PORT", default=env_setting(env.int, "PORT", default=8000))
+SITE_URL = env_setting(env.str, "PORTAL_SITE_URL", default=f"http://127.0.0.1:{DEV_PORT}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -343,8 +348,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Visitor passes ------------------------------------------------------------------------------
 # A dotted path to a class with ``send(to, body)``; the console default prints the message.
 PASSES_SMS_BACKEND = env_setting(env.str, "PASSES_SMS_BACKEND", default="passes.sms.ConsoleBackend")
-# Guest pages (/p/<token>/) per client address and minute.
-PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=30)
+# Guest pages (/p/<token>/), per minute (passes/guest_limits.py says why these keys and sizes): views of
+# one link from one address; unknown links from one address; and all views from one address, a
+# ceiling far above a party's guests on one lobby Wi-Fi.
+PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=60)
+PASSES_GUEST_MISSES_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_MISSES_PER_MINUTE", default=20)
+PASSES_GUEST_ADDRESS_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_ADDRESS_RATE_PER_MINUTE", default=600)
 
 # --- ButterflyMX ---------------------------------------------------------------------------------
 # Bare origins; the client appends /v4/... and /oauth/.... With nothing set, the local sandbox.
@@ -455,6 +464,7 @@ LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
 LOGS_SYNC_FETCH_THREADS = env_setting(env.int, "LOGS_SYNC_FETCH_THREADS", default=4)  # backfill pages in flight
 LOGS_STALE_AFTER_S = env_setting(env.int, "LOGS_STALE_AFTER_S", default=15 * 60)
 LOGS_WEBHOOK_DEBOUNCE_S = env_setting(env.float, "LOGS_WEBHOOK_DEBOUNCE_S", default=3.0)
+# Where ButterflyMX delivers webhooks: the portal's own address unless a tunnel or proxy differs.
 LOGS_WEBHOOK_BASE_URL = env_setting(env.str, "LOGS_WEBHOOK_BASE_URL", default=SITE_URL)
 CELERY_BEAT_SCHEDULE["logs-sync-access"] = {
     "task": "logs.tasks.sync_all_task",
@@ -508,3 +518,17 @@ CELERY_BEAT_SCHEDULE["rate-counters-prune"] = {
     "task": "portal.core.tasks.rate_counters_prune_task",
     "schedule": PRUNE_INTERVAL_S,
 }
+
+# --- Webhook registration and verification (issues 15 and 16, logs/registration.py) ------------------
+# A transient failure (5xx, 429, no answer) is retried after BASE s, doubling up to MAX s, with jitter.
+LOGS_WEBHOOK_RETRY_BASE_S = env_setting(env.float, "LOGS_WEBHOOK_RETRY_BASE_S", default=10.0)
+LOGS_WEBHOOK_RETRY_MAX_S = env_setting(env.float, "LOGS_WEBHOOK_RETRY_MAX_S", default=3600.0)
+# Beat re-tries missing or transiently failed registrations, and follows a change of the portal's address.
+LOGS_WEBHOOK_CHECK_INTERVAL_S = env_setting(env.float, "LOGS_WEBHOOK_CHECK_INTERVAL_S", default=60.0)
+CELERY_BEAT_SCHEDULE["webhooks-maintain"] = {
+    "task": "logs.tasks.webhooks_maintain_task",
+    "schedule": LOGS_WEBHOOK_CHECK_INTERVAL_S,
+}
+# An entry logged this long after the last delivery (and this long ago), found by polling, means the
+# webhooks went quiet: a delivery takes seconds, retries a minute; this margin absorbs both and clock skew.
+LOGS_WEBHOOK_QUIET_AFTER_S = env_setting(env.int, "LOGS_WEBHOOK_QUIET_AFTER_S", default=120)

@@ -19,6 +19,10 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# No default from PORT here: the public address is the proxy's, which only the operator knows.
+# Required (portal/core/checks.py, E107): e-mail links and webhook URLs are built from it.
+SITE_URL = env_setting(env.str, "PORTAL_SITE_URL", default="")
+LOGS_WEBHOOK_BASE_URL = env_setting(env.str, "LOGS_WEBHOOK_BASE_URL", default=SITE_URL)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

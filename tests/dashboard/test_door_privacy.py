@@ -80,7 +80,7 @@ def test_a_resident_whose_unit_has_no_activity_at_a_door_sees_nothing_of_it(crim
     card = client.get("/doors/state/").content.decode()
     api = client.get("/api/doors/").json()
 
-    assert "No events synced yet" in card and "Released by" not in card and "Rosa" not in card
+    assert "No events synced yet" in card and "Last release by" not in card and "Rosa" not in card
     assert [(d["last_event_person"], d["last_release"], d["state"]) for d in api] == [(None, None, "idle")]
 
 
@@ -90,7 +90,7 @@ def test_a_resident_sees_their_own_release_as_theirs(crimson, nina, sandbox, cli
 
     card = client.get("/doors/state/").content.decode()
 
-    assert "Released by you" in card
+    assert "Last release by you" in card
 
 
 def test_a_staff_release_for_a_residents_unit_shows_them_no_staff_details(crimson, sandbox, client):
@@ -103,7 +103,7 @@ def test_a_staff_release_for_a_residents_unit_shows_them_no_staff_details(crimso
     card = client.get("/doors/state/").content.decode()
     door = next(d for d in client.get("/api/doors/").json() if d["name"] == "Front door")
 
-    assert "Released by the front desk" in card
+    assert "Last release by the front desk" in card
     assert crimson.staff.email not in card and crimson.staff.display_name not in card and "plumber" not in card
     release = door["last_release"]
     assert release["status"] == "succeeded" and release["requested_by_role"] == "staff"

@@ -44,7 +44,8 @@ def test_each_documented_resource_type_is_registered_with_the_documented_body(cr
         }
         for kind in ("call", "access_log")
     ]
-    assert endpoint.integration_ids == [str(i["id"]) for i in integrations_at(sandbox)] and endpoint.refused == {}
+    ids = [str(i["id"]) for i in integrations_at(sandbox)]
+    assert endpoint.integrations == dict(zip(("call", "access_log"), ids, strict=True)) and endpoint.refused == {}
 
 
 def test_a_refused_resource_type_leaves_the_other_registered_and_its_stream_polled(crimson, sandbox, client, settings):
@@ -56,7 +57,7 @@ def test_a_refused_resource_type_leaves_the_other_registered_and_its_stream_poll
     assert list(endpoint.refused) == ["call"] and "refused" in endpoint.refused["call"]
     [registered] = integrations_at(sandbox)
     assert [b["resource_type"] for b in registered["attributes"]["bindings"]] == ["access_log"]
-    assert endpoint.integration_ids == [str(registered["id"])] and endpoint.last_error == ""
+    assert endpoint.integrations == {"access_log": str(registered["id"])} and endpoint.last_error == ""
     # the sync health page and /healthz say the calls are polled, and how often
     client.force_login(crimson.manager)
     page = client.get(reverse("logs:health")).content.decode()
@@ -85,7 +86,7 @@ def test_when_every_resource_type_is_refused_registration_fails_and_nothing_poin
         services.webhooks_register(building=crimson.building)
 
     endpoint = WebhookEndpoint.objects.get(building=crimson.building)
-    assert endpoint.refused.keys() == {"call", "access_log"} and endpoint.integration_ids == []
+    assert endpoint.refused.keys() == {"call", "access_log"} and endpoint.integrations == {}
     assert endpoint.secret_hash == "" and endpoint.last_error
     assert integrations_at(sandbox) == []
 

@@ -171,7 +171,7 @@ def test_connecting_registers_integrations_whose_deliveries_reach_the_receiver(c
         endpoint = services.webhooks_register(building=crimson.building)
         # then ButterflyMX holds one integration per documented resource type, call and access_log
         integrations = [i for i in sandbox.state()["integrations"] if i["building_id"] == CRIMSON]
-        assert endpoint.integration_ids == [i["id"] for i in integrations] and endpoint.refused == {}
+        assert list(endpoint.integrations.values()) == [i["id"] for i in integrations] and endpoint.refused == {}
         kinds = [(b["resource_type"], b["actions"]) for i in integrations for b in i["attributes"]["bindings"]]
         assert kinds == [("call", ["create"]), ("access_log", ["create"])]
         urls = {i["attributes"]["configuration"]["url"] for i in integrations}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.core import mail
 from django.utils import timezone
@@ -49,15 +50,67 @@ def test_an_expired_pass_page_says_so(world, client):
     assert "This pass has expired" in client.get(guest_url(p)).content.decode()
 
 
-def test_the_guest_page_is_rate_limited_per_address(world, client, settings):
+def fresh_minute() -> None:
+    """The guest limits count fixed one-minute windows: start a test well inside one."""
+    if time.time() % 60 > 50:
+        time.sleep(61 - time.time() % 60)
+
+
+def test_a_party_of_forty_on_one_lobby_wi_fi_all_get_their_passes(world, client, settings):
+    fresh_minute()
+    residency = world.alice.residencies.get()
+    links = [guest_url(make_pass(residency, name=f"Guest {i}")) for i in range(40)]
+    shared = links[0]  # and one link the host sent to everybody
+
+    statuses = {client.get(url).status_code for url in links for _ in range(2)}  # each opened, then reloaded
+    shared_statuses = {client.get(shared).status_code for _ in range(30)}
+
+    assert statuses == {200} and shared_statuses == {200}
+
+
+def test_one_link_reloaded_too_often_gets_the_branded_429_with_retry_after_and_others_still_work(
+    world, client, settings
+):
+    fresh_minute()
     settings.PASSES_GUEST_RATE_PER_MINUTE = 3
+    residency = world.alice.residencies.get()
+    url, other = guest_url(make_pass(residency)), guest_url(make_pass(residency, name="Other"))
+
+    statuses = [client.get(url).status_code for _ in range(3)]
+    refused = client.get(url)
+    calendar = client.get(f"{url}pass.ics")
+
+    assert statuses == [200, 200, 200] and refused.status_code == 429 and calendar.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    body = refused.content.decode()
+    assert 'data-testid="error-page"' in body and "Too many requests" in body and 'href="/"' in body
+    assert refused["Content-Type"].startswith("text/html") and refused["Referrer-Policy"] == "no-referrer"
+    assert client.get(other).status_code == 200  # another guest behind the same address
+
+
+def test_guessing_links_locks_the_guessing_address_out_of_every_guest_page(world, client, settings):
+    fresh_minute()
+    settings.PASSES_GUEST_MISSES_PER_MINUTE = 3
     url = guest_url(make_pass(world.alice.residencies.get()))
 
-    statuses = [client.get(url).status_code for _ in range(4)]
-    unknown = client.get("/p/another-unknown-token/").status_code
+    guesses = [client.get(f"/p/unknown-token-{i}/").status_code for i in range(4)]
+    valid = client.get(url).status_code
+    elsewhere = client.get(url, REMOTE_ADDR="198.51.100.7").status_code
 
-    assert statuses == [200, 200, 200, 429]
-    assert unknown == 429  # guessing tokens counts too
+    assert guesses == [404, 404, 404, 429]
+    assert valid == 429  # no answer tells a guesser which links exist
+    assert elsewhere == 200
+
+
+def test_an_address_has_a_ceiling_over_all_its_links(world, client, settings):
+    fresh_minute()
+    settings.PASSES_GUEST_ADDRESS_RATE_PER_MINUTE = 4
+    residency = world.alice.residencies.get()
+    links = [guest_url(make_pass(residency, name=f"Guest {i}")) for i in range(5)]
+
+    statuses = [client.get(url).status_code for url in links]
+
+    assert statuses == [200, 200, 200, 200, 429]
 
 
 def test_the_calendar_file_is_a_weekly_event_in_the_buildings_zone_for_a_recurring_pass(world, client):

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "TOKEN_ENCRYPTION_KEYS": "2Hc4Q4pW6E8mT1tW2iT7c6x3oQ0yQ1bD5nqL9f0mXkA=",
     "BMX_ACCOUNTS_BASE": "https://accounts.butterflymx.com",
     "BMX_API_BASE": "https://api.butterflymx.com",
+    "PORTAL_SITE_URL": "https://portal.example.com",  # required (E107)
 }
 HEADERS_SCRIPT = """
 import django, json

@@ -91,10 +91,11 @@ def behind_nginx(tmp_path):
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+            "PORTAL_SITE_URL": f"https://127.0.0.1:{port}",  # required (E107)
             "TOKEN_ENCRYPTION_KEYS": settings.TOKEN_ENCRYPTION_KEYS[0],
             "PORTAL_TRUSTED_PROXY_COUNT": "1",  # production's default, said out loud
             "PORTAL_REQUIRE_MFA_FOR_STAFF": "false",
-            "PASSES_GUEST_RATE_PER_MINUTE": "3",
+            "PASSES_GUEST_MISSES_PER_MINUTE": "3",
             "DATABASE_URL": database_url_for_subprocess(),
             "PORTAL_VAR_DIR": str(var),
             "DJANGO_STATIC_ROOT": str(var / "static"),
@@ -200,6 +201,6 @@ def test_guest_pages_are_limited_per_real_address(behind_nginx, two_addresses):
     forged = guesser.request("GET", "/p/guess/", headers={"X-Forwarded-For": two_addresses[1]})[0]
     visitor_status, page = visitor.request("GET", "/p/another-guess/")
 
-    assert guesses == [404, 404, 404, 429]  # PASSES_GUEST_RATE_PER_MINUTE=3
+    assert guesses == [404, 404, 404, 429]  # PASSES_GUEST_MISSES_PER_MINUTE=3
     assert forged == 429
     assert visitor_status == 404 and not re.search("Too many requests", page)

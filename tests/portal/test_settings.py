@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.example.com:6379/0",
     "EMAIL_URL": "smtp+tls://portal:secret@smtp.example.com:587",
     "PASSES_SMS_BACKEND": "passes.sms.LocmemBackend",  # any backend that does not print the message
+    "PORTAL_SITE_URL": "https://portal.example.com",  # required (E107)
 }
 # What this process's environment may hold that would change the configuration under test.
 INHERITED = ("DJANGO_", "TOKEN_", "DATABASE_URL", "REDIS_URL", "CELERY_", "EMAIL_URL", "PASSES_", "PORTAL_")

@@ -141,3 +141,11 @@ def form_field(field: BoundField) -> SafeString:
 @register.filter
 def is_check(field: BoundField) -> bool:
     return getattr(field.field.widget, "input_type", None) == "checkbox"
+
+
+@register.simple_tag
+def active_filter_count(form) -> int:
+    """How many fields of a bound filter form hold a value: the count on a collapsed "Filters" toggle."""
+    if not form.is_bound:
+        return 0
+    return sum(1 for field in form if not field.is_hidden and field.value() not in (None, "", [], ()))

@@ -49,8 +49,18 @@ class DoorStateSerializer(serializers.Serializer):
     name = serializers.CharField(source="door.name")
     building = serializers.IntegerField(source="door.building_id")
     devices = serializers.SerializerMethodField()
-    state = serializers.CharField(source="kind")
+    state = serializers.CharField(
+        source="kind",
+        help_text="The last release's state: idle, sending, released (waiting for the log), unknown (no answer, "
+        "waiting for the log), confirmed, not_confirmed or failed (portal.dashboard.confirmation).",
+    )
     state_label = serializers.CharField(source="label")
+    confirmed_at = serializers.DateTimeField(
+        source="confirmed_entry.logged_at",
+        default=None,
+        allow_null=True,
+        help_text="When ButterflyMX logged the entry that confirms the last release (state `confirmed`).",
+    )
     last_event_at = serializers.DateTimeField(source="last_entry.logged_at", default=None, allow_null=True)
     last_event_method = serializers.CharField(
         source="last_entry.get_release_method_display", default=None, allow_null=True

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logs', '0003_webhook_refused_bindings'),
+        ('logs', '0004_webhook_registration_retries'),
     ]
 
     operations = [
