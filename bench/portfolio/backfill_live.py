@@ -47,7 +47,7 @@ def run(scale: str) -> dict[str, tuple[float, str]]:
         building = connected.building
         with override_settings(LOGS_WEBHOOK_BASE_URL=url):
             endpoint = webhooks_register(building=building)
-        note(NAME, f"webhooks registered at {url} ({len(endpoint.integration_ids)} integrations)")
+        note(NAME, f"webhooks registered at {url} ({len(endpoint.integrations)} integrations)")
         rig.start_worker(2)
         beat = Beat()
         beat.start()
