@@ -16,7 +16,9 @@ hundreds of links a minute. So the limits key on what each threat has in common:
   party (hundreds a minute), below a flood.
 
 Counters are fixed one-minute windows in the cache (atomic ``add`` + ``incr``). A refusal carries the
-seconds left in the window, for ``Retry-After``.
+seconds left in the window, for ``Retry-After``. While the cache's Redis is unreachable (its reads are
+misses, portal/core/rediscache.py) the same windows are counted in the database (portal.core.limits),
+so guessing stays limited during an outage.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from portal.core.limits import rate_count, rate_hit
+from portal.core.rediscache import cache_unreachable
 
 WINDOW_S = 60
 
@@ -40,17 +45,30 @@ def _window() -> tuple[int, int]:
     return int(now // WINDOW_S), max(1, WINDOW_S - int(now % WINDOW_S))
 
 
+def _db_key(key: str) -> str:
+    """The database counter of cache key ``passes:guest:<kind>:...:<window>`` (its window is the row's;
+    ``g:`` keeps an IPv6 address within RateCounter's 64 characters)."""
+    return "g:" + key.removeprefix("passes:guest:").rsplit(":", 1)[0]
+
+
 def _count(key: str) -> int:
     """Add one to ``key`` and return its new count (the key lives a little longer than its window)."""
-    cache.add(key, 0, WINDOW_S + 10)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_S + 10)
-        return 1
+    if not cache_unreachable():
+        cache.add(key, 0, WINDOW_S + 10)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, WINDOW_S + 10)
+            return 1
+        if count is not None:  # None: Redis could not be asked just now
+            return count
+    rate_hit(key=_db_key(key), limit=2**31 - 1, window_s=WINDOW_S)
+    return rate_count(key=_db_key(key), window_s=WINDOW_S)
 
 
 def _peek(key: str) -> int:
+    if cache_unreachable():
+        return rate_count(key=_db_key(key), window_s=WINDOW_S)
     return cache.get(key) or 0
 
 

@@ -296,6 +296,9 @@ def _guest_limited(request: HttpRequest, limited: guest_limits.GuestLimited) -> 
     return _guest_headers(too_many_requests(request, retry_after=limited.retry_after))
 
 
+# Read-only pages outside the request's transaction: while Redis is down the guest limits count in the
+# database (passes/guest_limits.py), and an unknown link's 404 must not roll its count back.
+@transaction.non_atomic_requests
 @no_store
 @require_GET
 def guest(request: HttpRequest, token: str) -> HttpResponse:
@@ -319,6 +322,7 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     return _guest_headers(render(request, "passes/guest.html", context))
 
 
+@transaction.non_atomic_requests  # as guest(): the limits' database fallback
 @no_store  # the calendar file carries the guest link
 @require_GET
 def guest_ics(request: HttpRequest, token: str) -> HttpResponse:

@@ -7,7 +7,8 @@ from celery.signals import beat_init, setup_logging, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 
-app = Celery("portal")
+# PortalTask: a task that cannot be published from a web request is logged, not a 500 (see there).
+app = Celery("portal", task_cls="portal.core.celerytask:PortalTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

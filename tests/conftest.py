@@ -89,3 +89,14 @@ def _forget_sync_requests():
     forget_sync_requests()
     yield
     forget_sync_requests()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: rate-limit counters (failed logins, guest pages), refresh
+    locks and cached sessions of one test must not decide another's (with Redis the cache outlives a test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

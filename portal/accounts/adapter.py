@@ -9,6 +9,9 @@ Failed logins are limited three ways (``ACCOUNT_RATE_LIMITS`` in settings):
 
 The pair limit is consumed *before* allauth's (a locked pair spends nothing of the account's ceiling),
 and a successful login from the pair clears it, as allauth rolls back its own usage on success.
+
+While Redis is unreachable allauth's limits fail open (they live in the cache): sign-in attempts are
+then counted per address in PostgreSQL instead, ``PORTAL_LOGIN_LIMIT_CACHE_DOWN`` a minute.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from allauth.core import ratelimit
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest
+
+from portal.core.limits import rate_hit
+from portal.core.rediscache import cache_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         return f"{login}|{self.get_client_ip(request)}"
 
     def pre_authenticate(self, request: HttpRequest, **credentials) -> None:
+        if cache_unreachable() and not rate_hit(
+            key=f"login-cache-down:{self.get_client_ip(request)}",
+            limit=settings.PORTAL_LOGIN_LIMIT_CACHE_DOWN,
+            window_s=60,
+        ):
+            # allauth's limits live in the cache, and fail open while Redis is unreachable
+            # (portal/core/rediscache.py): sign-in attempts are counted per address in the database then.
+            raise self.validation_error("too_many_login_attempts")
         if not ratelimit.consume(request, action=PAIR_ACTION, key=self._pair_key(request, credentials)):
             raise self.validation_error("too_many_login_attempts")
         super().pre_authenticate(request, **credentials)

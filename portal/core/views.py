@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from tenants.models import Residency, Role
 from tenants.scope import buildings_visible_to, roles_by_building
 
-from .health import run_checks
+from .health import health_status, run_checks
 
 
 @login_required
@@ -44,8 +44,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, the broker and beat are fine; 503 naming what is not."""
+    """200 "ok"; 200 "degraded" naming what is down while pages still answer (the cache, the broker,
+    beat: a load balancer must not take every web process out for Redis); 503 "unhealthy" when this
+    process cannot serve pages (the database). See portal/core/health.py."""
     checks = run_checks()
-    ok = all(c.ok for c in checks)
-    body = {"status": "ok" if ok else "unhealthy", "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}}
-    return JsonResponse(body, status=200 if ok else 503)
+    status = health_status(checks)
+    body = {
+        "status": status,
+        "degraded": [c.name for c in checks if not c.ok and not c.critical],
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+    }
+    return JsonResponse(body, status=503 if status == "unhealthy" else 200)

@@ -126,8 +126,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ---------------------------------------------------------------------------------------
 REDIS_URL = env_setting(env.str, "REDIS_URL", default="")
+# How long any one Redis command (cache or broker) may wait before the portal gives up on it: a Redis
+# that is down refuses at once, but a frozen one (SIGSTOP, a stalled VM, a half-open link) would hold a
+# request forever. Redis answers in well under a millisecond on a healthy network.
+REDIS_SOCKET_TIMEOUT_S = env_setting(env.float, "REDIS_SOCKET_TIMEOUT_S", default=0.5)
+# After a failed cache call, a web process skips Redis this long before trying again (a circuit breaker:
+# a frozen Redis then costs one socket timeout per window, not one per cache call).
+REDIS_BREAKER_S = env_setting(env.float, "REDIS_BREAKER_S", default=5.0)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-redis rather than Django's own Redis backend for IGNORE_EXCEPTIONS: while Redis is
+    # unreachable a read is a miss and a write is skipped, so sessions (cached_db) come from the
+    # database; portal/core/rediscache.py adds the breaker. docs/operations.md, "When Redis is down".
+    CACHES = {
+        "default": {
+            "BACKEND": "portal.core.rediscache.PortalRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
+                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_S,
+                "IGNORE_EXCEPTIONS": True,
+                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
+            },
+        }
+    }
 else:
     # Shared by web and worker processes on one machine, unlike locmem.
     CACHES = {
@@ -532,3 +553,20 @@ CELERY_BEAT_SCHEDULE["webhooks-maintain"] = {
 # An entry logged this long after the last delivery (and this long ago), found by polling, means the
 # webhooks went quiet: a delivery takes seconds, retries a minute; this margin absorbs both and clock skew.
 LOGS_WEBHOOK_QUIET_AFTER_S = env_setting(env.int, "LOGS_WEBHOOK_QUIET_AFTER_S", default=120)
+
+# --- Redis outages (issue 15): the portal degrades instead of breaking ------------------------------
+# Publishing a task (a webhook's nudge, "Sync now", a connected building's first sync) gives up within
+# about (max_retries + 1) x REDIS_SOCKET_TIMEOUT_S + the pauses, instead of Celery's default of waiting
+# on a frozen Redis forever; a task that could not be sent is logged and dropped (portal/core/celerytask.py),
+# and beat's regular runs do that work anyway. Workers and beat reconnect by themselves.
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+        "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_S,
+    }
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT_S
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
+# allauth's sign-in limits live in the cache and fail open while Redis is unreachable; meanwhile every
+# sign-in attempt is counted per client address in the database, this many a minute (portal/accounts/adapter.py).
+PORTAL_LOGIN_LIMIT_CACHE_DOWN = env_setting(env.int, "PORTAL_LOGIN_LIMIT_CACHE_DOWN", default=10)

@@ -9,16 +9,6 @@ def bmx(sandbox, db):
     return make_bmx_world()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Guest-page rate limits and refresh locks live in the cache; every test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def alices_pass(world):
     return make_pass(world.alice.residencies.get(), name="Alice's guest")

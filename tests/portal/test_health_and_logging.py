@@ -23,25 +23,28 @@ def test_healthz_is_ok_when_database_broker_and_beat_are(client, db):
     assert set(body["checks"]) >= {"database", "broker", "beat"}
 
 
-def test_healthz_answers_503_when_beat_has_never_ticked(client, db):
+def test_healthz_is_degraded_not_503_when_beat_has_never_ticked(client, db):
     response = client.get("/healthz")
 
-    assert response.status_code == 503
+    # pages still answer without beat: monitoring alerts on "degraded", the load balancer keeps routing
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["degraded"] == ["beat"]
     assert response.json()["checks"]["beat"]["ok"] is False
 
 
-def test_healthz_answers_503_when_beat_stopped_ticking(client, db, settings):
+def test_healthz_is_degraded_when_beat_stopped_ticking(client, db, settings):
     Heartbeat.objects.create(
         name="beat", seen_at=timezone.now() - timedelta(seconds=10 * settings.HEARTBEAT_INTERVAL_S)
     )
 
     response = client.get("/healthz")
 
-    assert response.status_code == 503
+    assert response.status_code == 200 and response.json()["status"] == "degraded"
     assert "ago" in response.json()["checks"]["beat"]["detail"]
 
 
-def test_healthz_answers_503_when_the_broker_is_down(client, db, settings):
+def test_healthz_is_degraded_when_the_broker_is_down(client, db, settings):
     from portal.celery import app
 
     heartbeat_record(name="beat")
@@ -52,8 +55,42 @@ def test_healthz_answers_503_when_the_broker_is_down(client, db, settings):
     finally:
         app.conf.broker_url = original
 
-    assert response.status_code == 503
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded" and response.json()["degraded"] == ["broker"]
     assert response.json()["checks"]["broker"]["ok"] is False
+
+
+def test_healthz_is_degraded_when_the_cache_is_down(client, db, settings):
+    heartbeat_record(name="beat")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.core.rediscache.PortalRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+                "CONNECTION_POOL_CLASS": "portal.core.rediscache.BreakerConnectionPool",
+            },
+        }
+    }
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded" and "cache" in response.json()["degraded"]
+    assert response.json()["checks"]["cache"]["ok"] is False
+
+
+def test_healthz_is_503_unhealthy_only_when_a_critical_check_fails():
+    from portal.core.health import Check, health_status
+
+    fine, cache_down = Check("cache", True, ""), Check("cache", False, "down")
+    database_down = Check("database", False, "unreachable", critical=True)
+
+    assert health_status([fine, Check("database", True, "", critical=True)]) == "ok"
+    assert health_status([cache_down, Check("database", True, "", critical=True)]) == "degraded"
+    assert health_status([cache_down, database_down]) == "unhealthy"
 
 
 def test_redaction_masks_tokens_pins_and_snapshot_urls():
