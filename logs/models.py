@@ -127,8 +127,8 @@ class SyncCursor(models.Model):
 
     ``high_water`` is the newest ``logged_at`` fully read; the next incremental walk starts an overlap
     window before it (entries can show up late). It only moves when a walk completed, so a killed
-    worker re-reads rather than skips. The lease fields make the per-building lock: see
-    :func:`logs.services.sync_lease_acquire`.
+    worker re-reads rather than skips. The lease, claim and backoff fields are explained in
+    :mod:`logs.sync`.
     """
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_sync_cursors")
@@ -146,11 +146,34 @@ class SyncCursor(models.Model):
     backfill_until = models.DateTimeField(null=True, blank=True)
     backfill_reached = models.DateTimeField(null=True, blank=True)
     backfill_finished_at = models.DateTimeField(null=True, blank=True)
-    # The lease: whoever holds an unexpired lease runs the sync; a killed worker's lease simply expires.
+    # The walk's lease: whoever holds an unexpired lease runs the incremental walk; the holder's heartbeat
+    # renews it every few seconds, so a killed worker's lease expires within LOGS_SYNC_LEASE_S.
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # Debounce of webhook nudges: a sync was asked for at this time and is queued.
+    # The walk's claim ("queued at"): a walk task is queued, due at this time. Beat, webhook nudges, the
+    # watchdog and retries all take it before enqueueing, and the task clears it when it starts, so a
+    # building's stream has at most one pending walk (never a growing queue).
     sync_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set by a walk task that found the lease held: the holder walks again after its own walk (a nudge
+    # that arrives mid-walk is never dropped).
+    walk_again = models.BooleanField(default=False)
+    # History work (backfill chunks, late-entry re-scans) has a lease and a claim of its own, so the
+    # incremental walk keeps running while the building backfills.
+    history_owner = models.CharField(max_length=64, blank=True)
+    history_expires_at = models.DateTimeField(null=True, blank=True)
+    history_queued_at = models.DateTimeField(null=True, blank=True)
+    history_chunk_s = models.IntegerField(null=True, blank=True)  # adapted chunk length, kept across slices
+    # Rolling re-scan of a longer window for entries that reach ButterflyMX late, newest chunk first
+    # from ``rescan_until`` back to ``rescan_from``, done back to ``rescan_reached`` (None: none running).
+    rescan_from = models.DateTimeField(null=True, blank=True)
+    rescan_until = models.DateTimeField(null=True, blank=True)
+    rescan_reached = models.DateTimeField(null=True, blank=True)
+    rescan_planned_at = models.DateTimeField(null=True, blank=True)  # the last re-scan was planned then
+    deep_rescan_planned_at = models.DateTimeField(null=True, blank=True)  # ... and the last deep one
+    # Per-building backoff after errors (a broken link, an API answering errors): beat skips the stream
+    # until ``next_attempt_at``; the wait doubles with each failure in a row.
+    error_streak = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,7 +18,7 @@ from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
-from .sync import cursor_for, stream_sync
+from .sync import WALK, backoff_remaining_s, claim, cursor_for, stream_sync
 from .webhooks import (
     UnknownPayload,
     parse_delivery,
@@ -56,36 +56,39 @@ def forget_sync_requests() -> None:
 
 
 def sync_request(*, building_id: int, stream: str) -> bool:
-    """Ask for a sync soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
+    """Ask for a walk soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
-    The claim is one conditional UPDATE (atomic across processes); the task is sent after commit and
-    runs after the debounce window, so a burst of deliveries is read in one walk. The run clears the
-    claim when it starts, so a nudge arriving during a run queues the next one. True when enqueued.
+    The walk's claim (:func:`logs.tasks.enqueue`) is one conditional UPDATE (atomic across processes);
+    the task is sent after commit and runs after the debounce window (or when the building's error
+    backoff ends, if later), so a burst of deliveries is read in one walk. The walk clears the claim
+    when it starts, so a nudge arriving during a walk queues the next one, and a walk task that finds
+    the walk running asks the holder to walk again: a nudge is never dropped. True when enqueued.
     """
-    from .tasks import sync_stream_task
+    from .tasks import enqueue
 
     now = timezone.now()
     key = (building_id, stream)
     covered = _covered_until.get(key)
     if covered is not None and now < covered:
         return False
-    window = timedelta(seconds=settings.LOGS_WEBHOOK_DEBOUNCE_S)
-    found = SyncCursor.objects.filter(building_id=building_id, stream=stream).values_list("pk", "sync_requested_at")
-    cursor_id, requested_at = found.first() or (cursor_for(building_id, stream).pk, None)
-    if requested_at is not None and requested_at >= now - 4 * window:
-        _covered_until[key] = requested_at + window
-        return False  # already claimed (what the UPDATE below would find): spare the round trip
-    claimed = SyncCursor.objects.filter(
-        Q(sync_requested_at__isnull=True) | Q(sync_requested_at__lt=now - 4 * window), pk=cursor_id
-    ).update(sync_requested_at=now)
-    if not claimed:
+    found = SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+    cursor = found or cursor_for(building_id, stream)
+    stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
+    if cursor.sync_requested_at is not None and cursor.sync_requested_at >= stale:
+        # Already claimed (what the UPDATE would find): spare the round trip. The pending walk starts no
+        # earlier than its due time, so it reads whatever happens before then.
+        _covered_until[key] = cursor.sync_requested_at
         return False
-    _covered_until[key] = now + window
+    countdown = max(settings.LOGS_WEBHOOK_DEBOUNCE_S, backoff_remaining_s(cursor))
+    if not claim(cursor_id=cursor.pk, kind=WALK, countdown=countdown):
+        return False
+    _covered_until[key] = now + timedelta(seconds=countdown)
 
     def enqueue_sync() -> None:  # a named function: robust on_commit logs failures by __qualname__
-        sync_stream_task.apply_async((building_id, stream), countdown=settings.LOGS_WEBHOOK_DEBOUNCE_S)
+        enqueue(building_id, stream, WALK, countdown=countdown, cursor_id=cursor.pk, claimed=True)
 
-    # robust: a broker hiccup must not turn a webhook delivery into a 500; beat's regular run syncs anyway.
+    # robust: a broker hiccup must not turn a webhook delivery into a 500; beat's regular run syncs anyway
+    # (enqueue gives the claim back when sending fails).
     transaction.on_commit(enqueue_sync, robust=True)
     return True
 
@@ -213,13 +216,13 @@ def building_connected(*, building_id: int, queue: str | None = None) -> None:
     from the API and webhooks only hurry it up.
     """
     from .registration import registration_attempt, registration_claim
-    from .tasks import sync_stream_task
+    from .tasks import enqueue
 
     token = registration_claim(building_id=building_id)
     if token is not None:  # else an attempt is already pending (beat's, or a retry)
         registration_attempt(building_id=building_id, token=token, queue=queue)
     for stream in Stream.values:
-        sync_stream_task.apply_async((building_id, stream), queue=queue)
+        enqueue(building_id, stream, queue=queue)  # one pending walk; the walk queues the backfill
 
 
 def building_disconnected(*, building: Building) -> None:

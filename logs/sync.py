@@ -1,22 +1,38 @@
 """The sync of one building's access log or call log from ButterflyMX into the local tables.
 
-One run, holding the building stream's lease:
+Two kinds of work per building stream, each under a lease of its own, so neither waits for the other:
 
-1. **incremental**: walk newest-first from ``high_water - overlap`` with no upper bound. New entries
-   arriving during the walk push older ones onto later pages, so an entry can be read twice (the
-   upsert de-duplicates) but is never skipped. The high-water mark becomes the newest ``logged_at``
-   read, and only once the walk reached the last page: a run killed half-way re-reads next time.
-2. **backfill** (a newly connected building): history back to ``LOGS_BACKFILL_DAYS``, in time chunks
-   walked newest first, each chunk upserted in bulk (COPY on PostgreSQL) and its progress saved, within
-   a time budget; the task re-queues itself until the history is complete.
+1. **the walk** (:func:`walk_run`, incremental): newest-first from ``high_water - overlap`` with no
+   upper bound. New entries arriving during the walk push older ones onto later pages, so an entry can
+   be read twice (the upsert de-duplicates) but is never skipped. The high-water mark becomes the newest
+   ``logged_at`` read, never later than now + ``LOGS_SYNC_FUTURE_SKEW_S`` (an entry dated in the future
+   must not hide the ones that follow it), and only once the walk reached the last page: a run killed
+   half-way re-reads next time.
+2. **history** (:func:`history_run`), in slices of about ``LOGS_HISTORY_SLICE_S`` that the task
+   re-enqueues at the back of the queue, so no building waits behind another's big history:
+   - the **backfill** of a newly connected building, back to ``LOGS_BACKFILL_DAYS``, in closed time
+     chunks walked newest first, each upserted in bulk (COPY on PostgreSQL) and its progress saved;
+   - the **re-scan** of entries that reach ButterflyMX late (a panel uploading what it buffered while
+     offline): every ``LOGS_RESCAN_INTERVAL_S`` the last ``LOGS_RESCAN_HOURS``, and every
+     ``LOGS_RESCAN_DEEP_INTERVAL_S`` the last ``LOGS_RESCAN_DEEP_DAYS`` days, in the same chunks,
+     resumable the same way.
 
-The lease (:func:`lease_acquire`) is a conditional UPDATE on the cursor row with an expiry: it works
-the same on SQLite and PostgreSQL, needs no Redis, and a SIGKILLed worker's lease simply runs out.
+Leases (:func:`lease_acquire`) are conditional UPDATEs on the cursor row with an expiry: they work the
+same on SQLite and PostgreSQL and need no Redis. They are short (``LOGS_SYNC_LEASE_S``) and renewed by
+a heartbeat thread (:class:`Heartbeat`) while the run works, so a SIGKILLed worker's lease runs out in
+seconds, and the watchdog (``logs.tasks.sync_watchdog_task``) enqueues the abandoned work at once.
+
+A walk task that finds the walk lease held leaves ``walk_again`` on the cursor; the holder walks once
+more after its own walk, so a webhook nudge that arrives mid-walk is never dropped. Which tasks are
+queued (one pending task per building, stream and kind: the claims) is :mod:`logs.tasks`'s business.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import random
+import socket
 import threading
 import time
 import uuid
@@ -25,11 +41,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from passes.usage import pass_usage_from_log
-from portal.butterflymx import BmxClient, BmxError
+from portal.butterflymx import BmxError
 from portal.butterflymx.client import MAX_PER, ransack
 from portal.core.crypto import fast_encryptor
 from tenants.models import AccessPoint, Building, Device, Unit
@@ -61,6 +78,11 @@ _REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
 )
 
 
+# Where ``logged_at`` sits in a parsed row of either stream (the walk's high-water mark reads it).
+_LOGGED_AT_ANY = parsing.LOG_COLUMNS.index("logged_at")
+assert parsing.CALL_COLUMNS.index("logged_at") == _LOGGED_AT_ANY
+
+
 class LeaseLost(Exception):
     """Another run took over (our lease expired): stop without moving the mark."""
 
@@ -74,7 +96,13 @@ class SyncOutcome:
     details: dict = field(default_factory=dict)
 
 
-# --- the lease ------------------------------------------------------------------------------------
+WALK, HISTORY = "walk", "history"
+# Per kind of work: (owner field, expiry field) of its lease, and the field of its claim (logs.tasks).
+LEASE_FIELDS = {WALK: ("lease_owner", "lease_expires_at"), HISTORY: ("history_owner", "history_expires_at")}
+CLAIM_FIELDS = {WALK: "sync_requested_at", HISTORY: "history_queued_at"}
+
+
+# --- leases, heartbeat, claims, backoff -----------------------------------------------------------
 
 
 def cursor_for(building: Building | int, stream: str) -> SyncCursor:
@@ -83,25 +111,117 @@ def cursor_for(building: Building | int, stream: str) -> SyncCursor:
     return cursor
 
 
-def lease_acquire(*, cursor_id: int, owner: str, seconds: float | None = None) -> bool:
+def new_owner() -> str:
+    """A lease owner naming its process (host:pid:random), so an operator (or a test) can tell who holds it."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def lease_acquire(*, cursor_id: int, owner: str, seconds: float | None = None, kind: str = WALK) -> bool:
     """Take the lease if nobody holds an unexpired one. Atomic: one UPDATE, decided by its row count."""
+    owner_field, expiry_field = LEASE_FIELDS[kind]
     now = timezone.now()
     seconds = seconds or settings.LOGS_SYNC_LEASE_S
-    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner)
+    free = Q(**{f"{expiry_field}__isnull": True}) | Q(**{f"{expiry_field}__lt": now}) | Q(**{owner_field: owner})
     taken = SyncCursor.objects.filter(free, pk=cursor_id).update(
-        lease_owner=owner, lease_expires_at=now + timedelta(seconds=seconds)
+        **{owner_field: owner, expiry_field: now + timedelta(seconds=seconds)}
     )
     return taken == 1
 
 
-def lease_renew(*, cursor_id: int, owner: str) -> None:
+def lease_renew(*, cursor_id: int, owner: str, kind: str = WALK) -> None:
+    owner_field, expiry_field = LEASE_FIELDS[kind]
     until = timezone.now() + timedelta(seconds=settings.LOGS_SYNC_LEASE_S)
-    if not SyncCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(lease_expires_at=until):
+    if not SyncCursor.objects.filter(pk=cursor_id, **{owner_field: owner}).update(**{expiry_field: until}):
         raise LeaseLost()
 
 
-def lease_release(*, cursor_id: int, owner: str) -> None:
-    SyncCursor.objects.filter(pk=cursor_id, lease_owner=owner).update(lease_owner="", lease_expires_at=None)
+def lease_release(*, cursor_id: int, owner: str, kind: str = WALK) -> None:
+    owner_field, expiry_field = LEASE_FIELDS[kind]
+    SyncCursor.objects.filter(pk=cursor_id, **{owner_field: owner}).update(**{owner_field: "", expiry_field: None})
+
+
+def heartbeat_interval_s() -> float:
+    """How often a holder renews its lease: a few renewals fit in one lease, so one slow write is harmless."""
+    return max(0.2, min(settings.LOGS_SYNC_HEARTBEAT_S, settings.LOGS_SYNC_LEASE_S / 3))
+
+
+class Heartbeat:
+    """Keeps a lease alive while the run works: a thread renews it every :func:`heartbeat_interval_s`.
+
+    The thread uses a database connection of its own (closed when it stops), so renewals go through
+    while the run waits on ButterflyMX or writes a big batch. Inside an atomic block (a caller's
+    transaction, as in tests) another connection could not see the cursor row, so there the run
+    renews inline instead, at each :meth:`check`. :meth:`check` raises :class:`LeaseLost` once a
+    renewal found the lease taken over.
+    """
+
+    def __init__(self, *, cursor_id: int, owner: str, kind: str):
+        self.cursor_id, self.owner, self.kind = cursor_id, owner, kind
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inline = not transaction.get_autocommit()  # inside a caller's transaction
+
+    def __enter__(self) -> Heartbeat:
+        if not self._inline:
+            self._thread = threading.Thread(target=self._beat, name=f"lease-{self.kind}-{self.cursor_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=settings.LOGS_SYNC_LEASE_S)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(heartbeat_interval_s()):
+                try:
+                    lease_renew(cursor_id=self.cursor_id, owner=self.owner, kind=self.kind)
+                except LeaseLost:
+                    self.lost = True
+                    return
+                except DatabaseError as exc:  # a blip: the next beat tries again before the lease runs out
+                    logger.warning("lease renewal of cursor %s failed: %s", self.cursor_id, type(exc).__name__)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def check(self) -> None:
+        if self._inline:
+            lease_renew(cursor_id=self.cursor_id, owner=self.owner, kind=self.kind)
+        elif self.lost:
+            raise LeaseLost()
+
+
+def claim(*, cursor_id: int, kind: str, countdown: float = 0.0) -> bool:
+    """Take the claim of ``kind`` (a task of that kind is queued, due in ``countdown`` s). Atomic.
+
+    False when another claim stands: its task will do the work. A claim older than
+    ``LOGS_SYNC_CLAIM_STALE_S`` past its due time is taken over (its message was lost).
+    """
+    name = CLAIM_FIELDS[kind]
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
+    free = Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": stale})
+    due = now + timedelta(seconds=max(0.0, countdown))
+    return SyncCursor.objects.filter(free, pk=cursor_id).update(**{name: due}) == 1
+
+
+def claim_release(*, cursor_id: int, kind: str) -> None:
+    SyncCursor.objects.filter(pk=cursor_id).update(**{CLAIM_FIELDS[kind]: None})
+
+
+def backoff_remaining_s(cursor: SyncCursor) -> float:
+    """Seconds until the stream's error backoff ends (0 when there is none)."""
+    if cursor.next_attempt_at is None:
+        return 0.0
+    return max(0.0, (cursor.next_attempt_at - timezone.now()).total_seconds())
+
+
+def _backoff_s(streak: int) -> float:
+    """The wait after ``streak`` failures in a row: doubling, capped, jittered (buildings spread apart)."""
+    base, cap = settings.LOGS_SYNC_BACKOFF_BASE_S, settings.LOGS_SYNC_BACKOFF_MAX_S
+    return min(cap, base * 2 ** max(0, streak - 1)) * random.uniform(0.75, 1.0)
 
 
 # --- lookups and parsing --------------------------------------------------------------------------
@@ -122,6 +242,12 @@ class Context:
     skipped: int = 0
     # (tenant id, keychain id, logged_at) of new visitor-pass entries: their passes' use counts follow.
     visitor_uses: list = field(default_factory=list)
+    heartbeat: Heartbeat | None = None
+
+    def alive(self) -> None:
+        """Raise :class:`LeaseLost` if our lease was taken over (checked between pages and batches)."""
+        if self.heartbeat is not None:
+            self.heartbeat.check()
 
     def parse(self, records: list[dict]) -> list[tuple]:
         now = timezone.now()
@@ -198,50 +324,106 @@ def encryptor():
     return fast_encryptor()
 
 
-# --- the run --------------------------------------------------------------------------------------
+# --- the walk -------------------------------------------------------------------------------------
 
 
 def stream_sync(
     *, building_id: int, stream: str, owner: str | None = None, budget_s: float | None = None
 ) -> SyncOutcome:
-    """Sync one building's stream once (incremental, then backfill within ``budget_s``)."""
-    owner = owner or uuid.uuid4().hex
+    """Sync one building's stream in this process: the walk, then history slices within ``budget_s``.
+
+    The tasks run the two apart (:mod:`logs.tasks`); this is for tests, benches and the shell.
+    "more" when history work remains after the budget.
+    """
+    walk = walk_run(building_id=building_id, stream=stream, owner=owner)
+    if walk.status != "done":
+        return walk
+    deadline = time.monotonic() + (budget_s if budget_s is not None else settings.LOGS_SYNC_BUDGET_S)
+    while True:
+        history = history_run(
+            building_id=building_id, stream=stream, owner=owner, slice_s=max(0.0, deadline - time.monotonic())
+        )
+        walk.rows += history.rows
+        if history.status in ("retry", "error"):
+            return SyncOutcome(history.status, walk.rows, history.retry_after, history.error, walk.details)
+        if history.status != "more" or time.monotonic() >= deadline:
+            walk.status = "more" if history.status == "more" else "done"
+            return walk
+
+
+def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> SyncOutcome:
+    """The incremental walk of one building stream, under the walk lease.
+
+    Busy (another holds the lease): leave ``walk_again`` for the holder and return "busy". Holding it:
+    walk, release, and walk again while requests came in meanwhile (up to ``LOGS_SYNC_REWALKS`` times;
+    past that ``details["requeue"]`` asks the task to queue one more at the back of the queue).
+    """
+    owner = owner or new_owner()
     building = Building.objects.select_related("admin_link").get(pk=building_id)
     cursor = cursor_for(building, stream)
-    if not lease_acquire(cursor_id=cursor.pk, owner=owner):
-        return SyncOutcome("busy")
-    try:
-        cursor.refresh_from_db()
-        return _run(building, cursor, owner, budget_s if budget_s is not None else settings.LOGS_SYNC_BUDGET_S)
-    finally:
-        lease_release(cursor_id=cursor.pk, owner=owner)
+    outcome = SyncOutcome("busy")
+    for _ in range(settings.LOGS_SYNC_REWALKS + 1):
+        if not lease_acquire(cursor_id=cursor.pk, owner=owner):
+            if _ask_holder_to_walk_again(cursor.pk, owner):
+                return outcome if outcome.status != "busy" else SyncOutcome("busy")
+            if not lease_acquire(cursor_id=cursor.pk, owner=owner):  # freed just now: it is ours to take
+                return SyncOutcome("busy")
+        try:
+            # This walk reads everything logged so far: requests made until now are served by it.
+            SyncCursor.objects.filter(pk=cursor.pk).update(
+                last_attempt_at=timezone.now(), sync_requested_at=None, walk_again=False
+            )
+            cursor.refresh_from_db()
+            outcome = _walk(building, cursor, owner)
+        finally:
+            lease_release(cursor_id=cursor.pk, owner=owner)
+        if outcome.status != "done" or not _walk_again_requested(cursor.pk):
+            return outcome
+    outcome.details["requeue"] = True
+    return outcome
 
 
-def _run(building: Building, cursor: SyncCursor, owner: str, budget_s: float) -> SyncOutcome:
-    now = timezone.now()
-    SyncCursor.objects.filter(pk=cursor.pk).update(last_attempt_at=now, sync_requested_at=None)
-    if building.bmx_id is None or building.admin_link is None or not building.admin_link.is_active:
-        return _fail(cursor, "This building is not connected to a ButterflyMX building-admin account.")
+def _ask_holder_to_walk_again(cursor_id: int, owner: str) -> bool:
+    """Mark ``walk_again`` if (and only if) someone else holds an unexpired walk lease. Atomic, so the
+    holder either sees the mark when it releases, or has released already and we get the lease."""
+    held = ~Q(lease_owner="") & ~Q(lease_owner=owner) & Q(lease_expires_at__gte=timezone.now())
+    return SyncCursor.objects.filter(held, pk=cursor_id).update(walk_again=True) == 1
+
+
+def _walk_again_requested(cursor_id: int) -> bool:
+    return SyncCursor.objects.filter(pk=cursor_id, walk_again=True).update(walk_again=False) == 1
+
+
+def _context(building: Building, cursor: SyncCursor, owner: str) -> Context:
     client = client_for_link(building.admin_link, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
     doors, devices, units = lookups(building)
-    ctx = Context(building, cursor.stream, cursor, owner, client, doors, devices, units, encryptor())
+    return Context(building, cursor.stream, cursor, owner, client, doors, devices, units, encryptor())
+
+
+def _connected(building: Building) -> bool:
+    return building.bmx_id is not None and building.admin_link is not None and building.admin_link.is_active
+
+
+NOT_CONNECTED = "This building is not connected to a ButterflyMX building-admin account."
+
+
+def _walk(building: Building, cursor: SyncCursor, owner: str) -> SyncOutcome:
+    if not _connected(building):
+        return _failed(cursor, NOT_CONNECTED)
     if cursor.high_water is None and cursor.backfill_from is None:
-        _plan_backfill(cursor, now)
-    deadline = time.monotonic() + budget_s
+        _plan_history(cursor, timezone.now())
+    ctx = _context(building, cursor, owner)
     try:
-        _incremental(ctx)
-        more = _backfill(ctx, deadline)
+        with Heartbeat(cursor_id=cursor.pk, owner=owner, kind=WALK) as beat:
+            ctx.heartbeat = beat
+            _incremental(ctx)
     except LeaseLost:
         return SyncOutcome("busy", rows=ctx.rows)
     except BmxError as exc:
-        message = _error_words(exc)
-        _fail(cursor, message)
-        if exc.retry_after is not None or exc.transient:
-            return SyncOutcome("retry", rows=ctx.rows, retry_after=exc.retry_after, error=message)
-        return SyncOutcome("error", rows=ctx.rows, error=message)
-    SyncCursor.objects.filter(pk=cursor.pk).update(last_error="", last_error_at=None)
+        return _bmx_failed(cursor, exc, ctx.rows)
+    _succeeded(cursor)
     details = {"skipped": ctx.skipped, "passes_recounted": _recount_passes(ctx)}
-    return SyncOutcome("more" if more else "done", rows=ctx.rows, details=details)
+    return SyncOutcome("done", rows=ctx.rows, details=details)
 
 
 def _recount_passes(ctx: Context) -> int:
@@ -258,85 +440,199 @@ def _recount_passes(ctx: Context) -> int:
         return 0
 
 
-def _plan_backfill(cursor: SyncCursor, now: datetime) -> None:
+def _plan_history(cursor: SyncCursor, now: datetime) -> None:
+    """A stream's first run: its backfill (when configured), and the re-scans counted from now."""
+    cursor.rescan_planned_at = cursor.deep_rescan_planned_at = now
+    fields = ["rescan_planned_at", "deep_rescan_planned_at", "updated_at"]
     days = settings.LOGS_BACKFILL_DAYS
-    if days <= 0:
-        return
-    cursor.backfill_from = now - timedelta(days=days)
-    cursor.backfill_until = now
-    cursor.backfill_reached = now
-    cursor.save(update_fields=["backfill_from", "backfill_until", "backfill_reached", "updated_at"])
+    if days > 0:
+        cursor.backfill_from = now - timedelta(days=days)
+        cursor.backfill_until = now
+        cursor.backfill_reached = now
+        fields += ["backfill_from", "backfill_until", "backfill_reached"]
+    cursor.save(update_fields=fields)
+
+
+def future_limit() -> datetime:
+    """The latest high-water mark allowed: now plus a small clock skew. An entry dated later (a clock
+    briefly wrong at ButterflyMX) is kept, but the walk keeps looking from the present."""
+    return timezone.now() + timedelta(seconds=settings.LOGS_SYNC_FUTURE_SKEW_S)
 
 
 def _incremental(ctx: Context) -> None:
     cursor = ctx.cursor
     overlap = timedelta(seconds=settings.LOGS_SYNC_OVERLAP_S)
-    if cursor.high_water is not None:
-        since = cursor.high_water - overlap
+    limit = future_limit()
+    mark = min(cursor.high_water, limit) if cursor.high_water is not None else None  # heals a mark set too far
+    if mark is not None:
+        since = mark - overlap
     elif cursor.backfill_until is not None:
         since = cursor.backfill_until - overlap  # the backfill covers what lies before
     else:
         since = None
-    newest = cursor.high_water
+    newest = mark
     run_rows = 0
     for records, _info in ctx.pages(since=since):
         rows = ctx.parse(records)
         run_rows += rows_upsert(stream=ctx.stream, rows=rows)
         for row in rows:
-            if newest is None or row[2] > newest:
-                newest = row[2]
-        lease_renew(cursor_id=cursor.pk, owner=ctx.owner)
+            if newest is None or row[_LOGGED_AT_ANY] > newest:
+                newest = row[_LOGGED_AT_ANY]
+        ctx.alive()
     ctx.rows += run_rows
-    # The walk reached the last page: only now may the mark move.
+    # The walk reached the last page: only now may the mark move, and never past the present.
     high_water = newest or cursor.backfill_until or cursor.high_water
-    now = timezone.now()
+    if high_water is not None:
+        high_water = min(high_water, limit)
     SyncCursor.objects.filter(pk=cursor.pk).update(
-        high_water=high_water, last_success_at=now, last_run_rows=run_rows, rows_synced=_add(cursor, run_rows)
+        high_water=high_water,
+        last_success_at=timezone.now(),
+        last_run_rows=run_rows,
+        rows_synced=F("rows_synced") + run_rows,
     )
     cursor.high_water = high_water
 
 
-def _add(cursor: SyncCursor, rows: int):
-    from django.db.models import F
-
-    return F("rows_synced") + rows
+# --- history: backfill and re-scan ----------------------------------------------------------------
 
 
-def _backfill(ctx: Context, deadline: float) -> bool:
-    """Walk history chunks newest first until done or out of time. True when more remains.
+def history_run(
+    *, building_id: int, stream: str, owner: str | None = None, slice_s: float | None = None
+) -> SyncOutcome:
+    """One slice of history work (backfill chunks, then a due re-scan) under the history lease.
 
-    A chunk is a closed window in the past, so its pages do not shift: after page 1 (which says how
+    At least one chunk, then more until ``slice_s`` (default ``LOGS_HISTORY_SLICE_S``) is spent.
+    "more" when work remains (the task queues the next slice at the back of the queue), "done" when
+    none does, "busy" when another process holds the history lease (it continues on its own).
+    """
+    owner = owner or new_owner()
+    building = Building.objects.select_related("admin_link").get(pk=building_id)
+    cursor = cursor_for(building, stream)
+    if not lease_acquire(cursor_id=cursor.pk, owner=owner, kind=HISTORY):
+        return SyncOutcome("busy")
+    try:
+        SyncCursor.objects.filter(pk=cursor.pk).update(history_queued_at=None)
+        cursor.refresh_from_db()
+        if not _connected(building):
+            return _failed(cursor, NOT_CONNECTED)
+        if not history_pending(cursor):
+            return SyncOutcome("done")
+        ctx = _context(building, cursor, owner)
+        deadline = time.monotonic() + (slice_s if slice_s is not None else settings.LOGS_HISTORY_SLICE_S)
+        try:
+            with Heartbeat(cursor_id=cursor.pk, owner=owner, kind=HISTORY) as beat:
+                ctx.heartbeat = beat
+                more = _history(ctx, deadline)
+        except LeaseLost:
+            return SyncOutcome("busy", rows=ctx.rows)
+        except BmxError as exc:
+            return _bmx_failed(cursor, exc, ctx.rows)
+        _succeeded(cursor)
+        details = {"skipped": ctx.skipped, "passes_recounted": _recount_passes(ctx)}
+        return SyncOutcome("more" if more else "done", rows=ctx.rows, details=details)
+    finally:
+        lease_release(cursor_id=cursor.pk, owner=owner, kind=HISTORY)
+
+
+def history_pending(cursor: SyncCursor) -> bool:
+    """Whether the stream has history work: a backfill or re-scan under way, or a re-scan due."""
+    if cursor.backfill_from is not None and cursor.backfill_finished_at is None:
+        return True
+    return cursor.rescan_from is not None or _rescan_due(cursor, timezone.now()) is not None
+
+
+def _rescan_due(cursor: SyncCursor, now: datetime) -> timedelta | None:
+    """The span of the re-scan due now (the deep one wins), or None. Never before the first walk."""
+    if cursor.high_water is None:
+        return None
+
+    def due(planned_at, every_s) -> bool:
+        return every_s > 0 and (planned_at is None or (now - planned_at).total_seconds() >= every_s)
+
+    if due(cursor.deep_rescan_planned_at, settings.LOGS_RESCAN_DEEP_INTERVAL_S):
+        return timedelta(days=settings.LOGS_RESCAN_DEEP_DAYS)
+    if due(cursor.rescan_planned_at, settings.LOGS_RESCAN_INTERVAL_S):
+        return timedelta(hours=settings.LOGS_RESCAN_HOURS)
+    return None
+
+
+def _plan_rescan(cursor: SyncCursor, now: datetime) -> bool:
+    span = _rescan_due(cursor, now)
+    if span is None:
+        return False
+    deep = span == timedelta(days=settings.LOGS_RESCAN_DEEP_DAYS) and settings.LOGS_RESCAN_DEEP_INTERVAL_S > 0
+    cursor.rescan_from, cursor.rescan_until, cursor.rescan_reached = now - span, now, now
+    cursor.rescan_planned_at = now
+    fields = ["rescan_from", "rescan_until", "rescan_reached", "rescan_planned_at", "updated_at"]
+    if deep:
+        cursor.deep_rescan_planned_at = now
+        fields.append("deep_rescan_planned_at")
+    cursor.save(update_fields=fields)
+    return True
+
+
+@dataclass
+class _Window:
+    """A closed time window walked newest chunk first: the backfill's or the re-scan's fields."""
+
+    prefix: str  # "backfill" | "rescan"
+    start: datetime  # the oldest end
+    reached: datetime  # done from the newest end back to here
+
+
+def _current_window(cursor: SyncCursor) -> _Window | None:
+    if cursor.backfill_from is not None and cursor.backfill_finished_at is None:
+        return _Window("backfill", cursor.backfill_from, cursor.backfill_reached or cursor.backfill_until)
+    if cursor.rescan_from is not None or _plan_rescan(cursor, timezone.now()):
+        return _Window("rescan", cursor.rescan_from, cursor.rescan_reached or cursor.rescan_until)
+    return None
+
+
+def _history(ctx: Context, deadline: float) -> bool:
+    """Walk chunks (backfill first, then the re-scan) until none remains or the slice is spent (after
+    at least one chunk). True when more remains.
+
+    A chunk is a closed window in the past, so its pages barely shift: after page 1 (which says how
     many pages there are) the others are fetched in parallel. The chunk length adapts to the
-    building's traffic so a chunk stays between a few and a few dozen pages.
+    building's traffic so a chunk stays between a few and a few dozen pages, and is kept on the cursor.
     """
     cursor = ctx.cursor
-    if cursor.backfill_from is None or cursor.backfill_finished_at is not None:
-        return False
-    chunk = timedelta(hours=settings.LOGS_BACKFILL_CHUNK_HOURS)
-    reached = cursor.backfill_reached or cursor.backfill_until
-    while reached > cursor.backfill_from:
-        if time.monotonic() > deadline:
+    chunk = timedelta(seconds=cursor.history_chunk_s or settings.LOGS_BACKFILL_CHUNK_HOURS * 3600)
+    first = True
+    while (window := _current_window(cursor)) is not None:
+        if not first and time.monotonic() > deadline:
             return True
-        start = max(cursor.backfill_from, reached - chunk)
-        chunk_rows, pages = _backfill_chunk(ctx, start, reached)
+        first = False
+        start = max(window.start, window.reached - chunk)
+        chunk_rows, pages = _history_chunk(ctx, start, window.reached)
         ctx.rows += chunk_rows
-        reached = start
-        done = reached <= cursor.backfill_from
-        SyncCursor.objects.filter(pk=cursor.pk, lease_owner=ctx.owner).update(
-            backfill_reached=reached,
-            backfill_finished_at=timezone.now() if done else None,
-            rows_synced=_add(cursor, chunk_rows),
-            last_success_at=timezone.now(),
-        )
-        cursor.backfill_reached = reached
+        done = start <= window.start
         if pages < 5:
             chunk = min(chunk * 2, timedelta(days=30))
         elif pages > 40:
             chunk = max(chunk / 2, timedelta(minutes=10))
+        progress = {"rows_synced": F("rows_synced") + chunk_rows, "history_chunk_s": int(chunk.total_seconds())}
+        if window.prefix == "backfill":
+            progress.update(backfill_reached=start, backfill_finished_at=timezone.now() if done else None)
+            progress["last_success_at"] = timezone.now()
+        elif done:
+            progress.update(rescan_from=None, rescan_until=None, rescan_reached=None)
+        else:
+            progress.update(rescan_reached=start)
+        SyncCursor.objects.filter(pk=cursor.pk, history_owner=ctx.owner).update(**progress)
+        for name, value in progress.items():
+            if name not in ("rows_synced", "last_success_at"):
+                setattr(cursor, name, value)
     return False
 
 
-def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, int]:
+def _history_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, int]:
+    """Read one closed window: page 1 here, the rest in parallel threads through the run's own client.
+
+    The threads share ``ctx.client``: when a token refreshed elsewhere makes ButterflyMX answer 401,
+    the client asks its provider for the new one (passing the rejected token), so no page is lost and
+    nothing is mistaken for a link that needs re-linking.
+    """
     per = max(1, min(settings.LOGS_SYNC_PAGE_SIZE, MAX_PER))
     path = f"/v4/buildings/{ctx.building.bmx_id}/{'access_logs' if ctx.stream == Stream.ACCESS else 'calls'}"
     params = ransack(logged_at_gteq=start, logged_at_lteq=end)
@@ -345,13 +641,12 @@ def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, 
     buffered = ctx.parse(first.get("data") or [])
     rows = 0
     if total_pages > 1:
-        token = ctx.client.token()
-        local = threading.local()
 
         def fetch(page: int) -> list[dict]:
-            if not hasattr(local, "client"):
-                local.client = BmxClient(token, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
-            body = local.client.request("GET", path, params={**params, "page": page, "per": per}) or {}
+            try:
+                body = ctx.client.request("GET", path, params={**params, "page": page, "per": per}) or {}
+            finally:
+                connections.close_all()  # a token read in this thread opened a connection of its own
             return body.get("data") or []
 
         with ThreadPoolExecutor(max_workers=settings.LOGS_SYNC_FETCH_THREADS) as pool:
@@ -360,15 +655,55 @@ def _backfill_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, 
                 if len(buffered) >= FLUSH_ROWS:
                     rows += rows_upsert(stream=ctx.stream, rows=buffered)
                     buffered = []
-                    lease_renew(cursor_id=ctx.cursor.pk, owner=ctx.owner)
+                    ctx.alive()
     rows += rows_upsert(stream=ctx.stream, rows=buffered)
-    lease_renew(cursor_id=ctx.cursor.pk, owner=ctx.owner)
+    ctx.alive()
     return rows, total_pages
 
 
-def _fail(cursor: SyncCursor, message: str) -> SyncOutcome:
-    SyncCursor.objects.filter(pk=cursor.pk).update(last_error=message[:500], last_error_at=timezone.now())
-    return SyncOutcome("error", error=message)
+# --- outcomes ---------------------------------------------------------------------------------------
+
+
+def _succeeded(cursor: SyncCursor) -> None:
+    SyncCursor.objects.filter(pk=cursor.pk).update(
+        last_error="", last_error_at=None, error_streak=0, next_attempt_at=None
+    )
+
+
+def _failed(
+    cursor: SyncCursor, message: str, *, rows: int = 0, retry_after: float | None = None, transient: bool = False
+) -> SyncOutcome:
+    """Record a failure and back this stream off alone while the other buildings sync on.
+
+    A long ``Retry-After`` is waited out once ("retry" after it). Other errors double the stream's wait
+    (``error_streak``, ``next_attempt_at``): a transient one (ButterflyMX down, errors the in-walk
+    retries did not get past) is retried after that wait ("retry"); a lasting one (a broken link) is
+    left to beat, which skips the stream until then ("error").
+    """
+    now = timezone.now()
+    if retry_after is not None:
+        SyncCursor.objects.filter(pk=cursor.pk).update(
+            last_error=message[:500], last_error_at=now, next_attempt_at=now + timedelta(seconds=retry_after)
+        )
+        return SyncOutcome("retry", rows=rows, retry_after=retry_after, error=message)
+    streak = (SyncCursor.objects.filter(pk=cursor.pk).values_list("error_streak", flat=True).first() or 0) + 1
+    wait = _backoff_s(streak)
+    SyncCursor.objects.filter(pk=cursor.pk).update(
+        last_error=message[:500],
+        last_error_at=now,
+        error_streak=streak,
+        next_attempt_at=now + timedelta(seconds=wait),
+    )
+    if transient:
+        return SyncOutcome("retry", rows=rows, retry_after=wait, error=message)
+    return SyncOutcome("error", rows=rows, error=message)
+
+
+def _bmx_failed(cursor: SyncCursor, exc: BmxError, rows: int) -> SyncOutcome:
+    message = _error_words(exc)
+    if exc.retry_after is not None and exc.retry_after > settings.LOGS_SYNC_MAX_WAIT_S:
+        return _failed(cursor, message, rows=rows, retry_after=exc.retry_after)
+    return _failed(cursor, message, rows=rows, transient=exc.transient)
 
 
 def _error_words(exc: BmxError) -> str:

@@ -1,7 +1,11 @@
 """Celery tasks of the logs app: thin, by id, calling :mod:`logs.sync`.
 
-A rate limit's long ``Retry-After`` is not slept in the worker: the client raises it
-(``max_wait``), and the task schedules itself again with that countdown plus jitter.
+One pending task per building, stream and kind of work (walk or history), never a growing queue:
+whoever enqueues (beat, a webhook nudge, the watchdog, a task rescheduling itself) first takes that
+kind's claim on the cursor (:func:`logs.sync.claim`), and the task clears it when it starts. So a
+rate limit or an outage never piles up retries: a long ``Retry-After`` reschedules the task once,
+through the claim, and other errors back the building off (``next_attempt_at``) while beat carries on
+with the others.
 """
 
 from __future__ import annotations
@@ -12,10 +16,25 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
 
 from tenants.models import Building
 
-from .sync import stream_sync
+from .models import SyncCursor
+from .sync import (
+    CLAIM_FIELDS,
+    HISTORY,
+    LEASE_FIELDS,
+    WALK,
+    SyncOutcome,
+    claim,
+    claim_release,
+    cursor_for,
+    history_pending,
+    history_run,
+    walk_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,35 +45,120 @@ def _queue(task) -> str | None:
     return info.get("routing_key") or None
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def sync_stream_task(self, building_id: int, stream: str) -> str:
-    """Sync one building's stream; reschedule on rate limits and outages, continue a backfill."""
+def enqueue(
+    building_id: int,
+    stream: str,
+    kind: str = WALK,
+    *,
+    countdown: float = 0.0,
+    queue: str | None = None,
+    cursor_id: int | None = None,
+    claimed: bool = False,
+) -> bool:
+    """Queue a walk or a history slice of a building stream unless one is pending. True when queued.
+
+    Takes the claim first (unless the caller took it: ``claimed``); when sending fails (broker down)
+    the claim is given back, so the next tick can try again, and the error is raised.
+    """
+    cursor_id = cursor_id or cursor_for(building_id, stream).pk
+    if not claimed and not claim(cursor_id=cursor_id, kind=kind, countdown=countdown):
+        return False
+    task = sync_stream_task if kind == WALK else sync_history_task
     try:
-        outcome = stream_sync(building_id=building_id, stream=stream)
+        task.apply_async((building_id, stream), countdown=countdown or None, queue=queue)
+    except Exception:
+        claim_release(cursor_id=cursor_id, kind=kind)
+        raise
+    return True
+
+
+def _follow_up(task, building_id: int, stream: str, kind: str, outcome: SyncOutcome) -> None:
+    """What a finished task queues next: a long Retry-After waited out once, or the next slice."""
+    if outcome.status == "retry" and outcome.retry_after is not None:
+        countdown = outcome.retry_after + random.uniform(0, 1 + outcome.retry_after / 10)
+        enqueue(building_id, stream, kind, countdown=countdown, queue=_queue(task))
+    elif outcome.status == "more" or outcome.details.get("requeue"):
+        enqueue(building_id, stream, kind, queue=_queue(task))  # at the back of the queue: others go first
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def sync_stream_task(self, building_id: int, stream: str) -> str:
+    """The incremental walk of one building stream; then its history work, queued if any is pending."""
+    try:
+        outcome = walk_run(building_id=building_id, stream=stream)
     except Building.DoesNotExist:
         return "gone"
-    if outcome.status == "retry":
-        if outcome.retry_after is not None:
-            countdown = outcome.retry_after + random.uniform(0, 1 + outcome.retry_after / 10)
-        else:  # exponential backoff with full jitter, capped
-            countdown = random.uniform(1, min(300, 2 ** min(self.request.retries, 8)))
-        raise self.retry(countdown=countdown)
-    if outcome.status == "more":
-        sync_stream_task.apply_async((building_id, stream), queue=_queue(self))
+    _follow_up(self, building_id, stream, WALK, outcome)
+    if outcome.status == "done":
+        cursor = SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+        if cursor is not None and history_pending(cursor) and not _history_running(cursor):
+            enqueue(building_id, stream, HISTORY, queue=_queue(self), cursor_id=cursor.pk)
     return outcome.status
+
+
+def _history_running(cursor: SyncCursor) -> bool:
+    return (
+        bool(cursor.history_owner)
+        and cursor.history_expires_at is not None
+        and (cursor.history_expires_at >= timezone.now())
+    )
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def sync_history_task(self, building_id: int, stream: str) -> str:
+    """One slice of a building stream's backfill or late-entry re-scan; queues the next slice."""
+    try:
+        outcome = history_run(building_id=building_id, stream=stream)
+    except Building.DoesNotExist:
+        return "gone"
+    _follow_up(self, building_id, stream, HISTORY, outcome)
+    return outcome.status
+
+
+def _connected_buildings():
+    return Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False)
 
 
 @shared_task(bind=True, ignore_result=True)
 def sync_all_task(self, stream: str) -> int:
-    """Beat's entry: one task per connected building, so a failing building never stops the others."""
-    ids = list(
-        Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False).values_list(
-            "id", flat=True
-        )
+    """Beat's entry: one walk per connected building, each queued once per tick, so one cycle covers
+    every building and a failing one never stops the others. Skips buildings whose walk is already
+    pending (claimed) or that are backing off after errors; the longest-waiting go first."""
+    connected = _connected_buildings()
+    known = set(SyncCursor.objects.filter(building__in=connected, stream=stream).values_list("building_id", flat=True))
+    for building_id in connected.exclude(pk__in=known).values_list("pk", flat=True):
+        cursor_for(building_id, stream)
+    now = timezone.now()
+    claim_field = CLAIM_FIELDS[WALK]
+    stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
+    due = (
+        SyncCursor.objects.filter(building__in=connected, stream=stream)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(**{f"{claim_field}__isnull": True}) | Q(**{f"{claim_field}__lt": stale}))
+        .order_by(F("last_attempt_at").asc(nulls_first=True))
+        .values_list("pk", "building_id")
     )
-    for building_id in ids:
-        sync_stream_task.apply_async((building_id, stream), queue=_queue(self))
-    return len(ids)
+    queued = 0
+    for cursor_id, building_id in due:
+        queued += enqueue(building_id, stream, WALK, queue=_queue(self), cursor_id=cursor_id)
+    return queued
+
+
+@shared_task(bind=True, ignore_result=True)
+def sync_watchdog_task(self) -> int:
+    """Beat, every few seconds: work whose holder died (a lease still named but expired) is queued at
+    once, instead of waiting for the next regular tick. Cheap: one query over the cursors."""
+    now = timezone.now()
+    queued = 0
+    for kind, (owner_field, expiry_field) in LEASE_FIELDS.items():
+        abandoned = SyncCursor.objects.filter(building__in=_connected_buildings(), **{f"{expiry_field}__lt": now})
+        for cursor_id, building_id, stream in abandoned.exclude(**{owner_field: ""}).values_list(
+            "pk", "building_id", "stream"
+        ):
+            if enqueue(building_id, stream, kind, queue=_queue(self), cursor_id=cursor_id):
+                logger.info("resuming the abandoned %s of building %s (%s)", kind, building_id, stream)
+                queued += 1
+    return queued
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -108,19 +109,46 @@ def links_refresh_expiring() -> int:
     return refreshed
 
 
+# How long a client reuses the token it last read before reading the link again (a refresh ahead of
+# expiry elsewhere is picked up then; a 401 is picked up at once).
+TOKEN_REUSE_S = 30.0
+
+
+class LinkTokenProvider:
+    """The token provider of :func:`client_for_link`: safe to share between threads.
+
+    Each thread remembers the token it last sent, so after a 401 it passes *that* token as the rejected
+    one: if another worker (or thread) already refreshed it, :func:`link_access_token` hands out the new
+    token without a second refresh; only a token still current is refreshed. Between 401s the token is
+    reused for :data:`TOKEN_REUSE_S`, so parallel page readers rarely touch the database.
+    """
+
+    def __init__(self, link_id: int):
+        self.link_id = link_id
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._read_at = 0.0
+        self._sent = threading.local()
+
+    def __call__(self, force_refresh: bool) -> str:
+        if force_refresh:
+            token = link_access_token(link_id=self.link_id, rejected_token=getattr(self._sent, "token", None))
+        else:
+            with self._lock:
+                token = self._token if time.monotonic() - self._read_at < TOKEN_REUSE_S else None
+            if token is None:
+                token = link_access_token(link_id=self.link_id)
+        with self._lock:
+            if token != self._token:
+                self._token, self._read_at = token, time.monotonic()
+        self._sent.token = token
+        return token
+
+
 def client_for_link(link: BmxLink | int, **client_options) -> BmxClient:
     """A :class:`BmxClient` whose every call gets its token from :func:`link_access_token`."""
     link_id = link if isinstance(link, int) else link.pk
-    # Per thread: threads sharing the client each name the token *they* sent when it was refused.
-    last = threading.local()
-
-    def provider(force_refresh: bool) -> str:
-        rejected = getattr(last, "token", None) if force_refresh else None
-        token = link_access_token(link_id=link_id, rejected_token=rejected)
-        last.token = token
-        return token
-
-    return BmxClient(provider, **client_options)
+    return BmxClient(LinkTokenProvider(link_id), **client_options)
 
 
 # --- Linking -------------------------------------------------------------------------------------

@@ -491,7 +491,7 @@ LOGS_SYNC_CALLS_INTERVAL_S = env_setting(env.float, "LOGS_SYNC_CALLS_INTERVAL_S"
 LOGS_BACKFILL_DAYS = env_setting(env.int, "LOGS_BACKFILL_DAYS", default=90)
 LOGS_BACKFILL_CHUNK_HOURS = env_setting(env.float, "LOGS_BACKFILL_CHUNK_HOURS", default=24.0)
 LOGS_SYNC_OVERLAP_S = env_setting(env.int, "LOGS_SYNC_OVERLAP_S", default=600)  # late entries are re-read
-LOGS_SYNC_LEASE_S = env_setting(env.int, "LOGS_SYNC_LEASE_S", default=120)  # a killed worker's lock lasts this long
+LOGS_SYNC_LEASE_S = env_setting(env.float, "LOGS_SYNC_LEASE_S", default=15.0)  # a killed worker's lock lasts this long
 LOGS_SYNC_MAX_WAIT_S = env_setting(env.float, "LOGS_SYNC_MAX_WAIT_S", default=5.0)  # longer waits are rescheduled
 LOGS_SYNC_BUDGET_S = env_setting(env.float, "LOGS_SYNC_BUDGET_S", default=60.0)  # backfill time per task run
 LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
@@ -509,6 +509,32 @@ CELERY_BEAT_SCHEDULE["logs-sync-calls"] = {
     "task": "logs.tasks.sync_all_task",
     "schedule": LOGS_SYNC_CALLS_INTERVAL_S,
     "args": ("calls",),
+}
+
+# --- Sync scheduling (issue 15): heartbeats, claims, backoff, late entries (docs/operations.md) ------
+# The holder of a sync lease renews it this often (a killed worker's lease runs out within
+# LOGS_SYNC_LEASE_S), and the watchdog queues abandoned syncs this often: a dead worker's building
+# resumes within about LOGS_SYNC_LEASE_S + LOGS_SYNC_WATCHDOG_S.
+LOGS_SYNC_HEARTBEAT_S = env_setting(env.float, "LOGS_SYNC_HEARTBEAT_S", default=3.0)
+LOGS_SYNC_WATCHDOG_S = env_setting(env.float, "LOGS_SYNC_WATCHDOG_S", default=5.0)
+# A claim (a queued sync) whose task has not started this long after its due time was lost: retaken.
+LOGS_SYNC_CLAIM_STALE_S = env_setting(env.float, "LOGS_SYNC_CLAIM_STALE_S", default=120.0)
+# Per-building error backoff: the first wait, doubling with each failure in a row, up to the cap.
+LOGS_SYNC_BACKOFF_BASE_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_BASE_S", default=10.0)
+LOGS_SYNC_BACKOFF_MAX_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_MAX_S", default=900.0)
+LOGS_SYNC_REWALKS = env_setting(env.int, "LOGS_SYNC_REWALKS", default=3)  # walks in a row for mid-walk nudges
+LOGS_HISTORY_SLICE_S = env_setting(env.float, "LOGS_HISTORY_SLICE_S", default=5.0)  # backfill/re-scan slice
+# The high-water mark never passes now + this (an entry dated in the future must not hide later ones).
+LOGS_SYNC_FUTURE_SKEW_S = env_setting(env.float, "LOGS_SYNC_FUTURE_SKEW_S", default=120.0)
+# Late entries: re-scan the last LOGS_RESCAN_HOURS every LOGS_RESCAN_INTERVAL_S, and the last
+# LOGS_RESCAN_DEEP_DAYS every LOGS_RESCAN_DEEP_INTERVAL_S (0 switches either off).
+LOGS_RESCAN_INTERVAL_S = env_setting(env.float, "LOGS_RESCAN_INTERVAL_S", default=3600.0)
+LOGS_RESCAN_HOURS = env_setting(env.float, "LOGS_RESCAN_HOURS", default=48.0)
+LOGS_RESCAN_DEEP_INTERVAL_S = env_setting(env.float, "LOGS_RESCAN_DEEP_INTERVAL_S", default=86400.0)
+LOGS_RESCAN_DEEP_DAYS = env_setting(env.float, "LOGS_RESCAN_DEEP_DAYS", default=7.0)
+CELERY_BEAT_SCHEDULE["logs-sync-watchdog"] = {
+    "task": "logs.tasks.sync_watchdog_task",
+    "schedule": LOGS_SYNC_WATCHDOG_S,
 }
 
 # --- Retention (issue 13): beat prunes what is only kept for a while ---------------------------------
