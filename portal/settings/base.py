@@ -482,3 +482,17 @@ CELERY_BEAT_SCHEDULE["rate-counters-prune"] = {
     "task": "portal.core.tasks.rate_counters_prune_task",
     "schedule": PRUNE_INTERVAL_S,
 }
+
+# --- Log retention (issue 15): the local copies of access and call logs -----------------------------
+# Rows whose logged_at is older than this many days are deleted by beat (logs.retention), in batches.
+# 0 keeps everything (the default: ButterflyMX keeps the history; set it for a portfolio, see
+# docs/operations.md "Log retention"). Keep it at or above LOGS_BACKFILL_DAYS, or the backfill writes rows
+# the next prune deletes (a system check warns).
+LOGS_RETENTION_DAYS = env_setting(env.int, "LOGS_RETENTION_DAYS", default=0)
+LOGS_CALLS_RETENTION_DAYS = env_setting(env.int, "LOGS_CALLS_RETENTION_DAYS", default=LOGS_RETENTION_DAYS)
+LOGS_PRUNE_BATCH = env_setting(env.int, "LOGS_PRUNE_BATCH", default=5000)  # rows per DELETE (one short transaction)
+LOGS_PRUNE_BUDGET_S = env_setting(env.float, "LOGS_PRUNE_BUDGET_S", default=120.0)  # then the task continues later
+CELERY_BEAT_SCHEDULE["logs-prune"] = {
+    "task": "logs.tasks.logs_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
+}

@@ -1,0 +1,136 @@
+"""Log retention (issue 15): rows older than the retention are deleted in short batches, newer rows
+stay; the BRIN index of the growth plan exists on PostgreSQL and nowhere else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.checks import run_checks
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from logs.models import AccessLogEntry, CallRecord
+from logs.retention import logs_prune
+from logs.tasks import logs_prune_task
+from tests import factories as f
+from tests.logs.factories import call_for, entry_for
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+def _entries(building, now, ages_days, first_id):
+    return [
+        entry_for(building, remote_id=first_id + i, logged_at=now - timedelta(days=age))
+        for i, age in enumerate(ages_days)
+    ]
+
+
+@pytest.mark.django_db
+def test_rows_older_than_the_retention_go_and_newer_ones_stay_in_every_building(settings, now):
+    settings.LOGS_RETENTION_DAYS = 30
+    settings.LOGS_CALLS_RETENTION_DAYS = 60
+    a, b = f.BuildingFactory(name="A"), f.BuildingFactory(name="B")
+    _entries(a, now, [400, 31, 30.5, 29.9, 1], first_id=100)
+    _entries(b, now, [45, 10], first_id=200)
+    for i, age in enumerate([61, 59, 31]):
+        call_for(a, remote_id=300 + i, logged_at=now - timedelta(days=age))
+
+    result = logs_prune(now=now)
+
+    assert result.finished
+    assert result.deleted == {"access": 4, "calls": 1}
+    assert sorted(AccessLogEntry.objects.values_list("remote_id", flat=True)) == [103, 104, 201]
+    assert sorted(CallRecord.objects.values_list("remote_id", flat=True)) == [301, 302]
+
+
+@pytest.mark.django_db
+def test_a_retention_of_zero_keeps_everything(settings, now):
+    settings.LOGS_RETENTION_DAYS = 0
+    settings.LOGS_CALLS_RETENTION_DAYS = 0
+    building = f.BuildingFactory()
+    _entries(building, now, [3000, 1], first_id=1)
+    call_for(building, remote_id=9, logged_at=now - timedelta(days=3000))
+
+    assert logs_prune(now=now).deleted == {}
+    assert AccessLogEntry.objects.count() == 2 and CallRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_each_batch_is_one_delete_of_at_most_the_batch_size_oldest_first(settings, now):
+    settings.LOGS_RETENTION_DAYS = 30
+    settings.LOGS_CALLS_RETENTION_DAYS = 0
+    building = f.BuildingFactory()
+    _entries(building, now, [90, 80, 70, 60, 50, 40, 35, 5], first_id=1)  # 7 old rows, batches of 3
+
+    with CaptureQueriesContext(connection) as queries:
+        result = logs_prune(now=now, batch=3)
+
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("DELETE")]
+    assert result.batches == 3 and result.deleted == {"access": 7}
+    assert len(deletes) == 3  # 3 + 3 + 1: the short batch ends the building
+    assert all("LIMIT 3" in sql and "ORDER BY" in sql for sql in deletes)
+    assert list(AccessLogEntry.objects.values_list("remote_id", flat=True)) == [8]
+
+
+@pytest.mark.django_db
+def test_a_spent_time_budget_stops_between_batches_and_the_next_run_continues(settings, now):
+    settings.LOGS_RETENTION_DAYS = 30
+    settings.LOGS_CALLS_RETENTION_DAYS = 0
+    building = f.BuildingFactory()
+    _entries(building, now, [90, 80, 70, 5], first_id=1)
+
+    stopped = logs_prune(now=now, batch=2, budget_s=0)
+    assert not stopped.finished and stopped.batches == 0 and AccessLogEntry.objects.count() == 4
+
+    finished = logs_prune(now=now, batch=2, budget_s=60)
+    assert finished.finished and finished.deleted == {"access": 3}
+    assert list(AccessLogEntry.objects.values_list("remote_id", flat=True)) == [4]
+
+
+@pytest.mark.django_db
+def test_the_beat_task_prunes_with_the_retention_from_settings(settings):
+    settings.LOGS_RETENTION_DAYS = 7
+    settings.LOGS_CALLS_RETENTION_DAYS = 7
+    building = f.BuildingFactory()
+    _entries(building, timezone.now(), [8, 6], first_id=1)
+    call_for(building, remote_id=5, logged_at=timezone.now() - timedelta(days=8))
+
+    assert logs_prune_task.apply().get() == 2
+    assert list(AccessLogEntry.objects.values_list("remote_id", flat=True)) == [2]
+    assert not CallRecord.objects.exists()
+
+
+def test_beat_schedules_the_log_prune():
+    schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert "logs.tasks.logs_prune_task" in schedule
+
+
+def test_a_retention_shorter_than_the_backfill_is_warned_about(settings):
+    settings.LOGS_BACKFILL_DAYS = 90
+    settings.LOGS_RETENTION_DAYS = 30
+    settings.LOGS_CALLS_RETENTION_DAYS = 365
+
+    ids = [m.id for m in run_checks() if m.id == "logs.W001"]
+    assert ids == ["logs.W001"]
+
+    settings.LOGS_RETENTION_DAYS = 0
+    assert not [m for m in run_checks() if m.id == "logs.W001"]
+
+
+@pytest.mark.django_db
+def test_the_brin_index_exists_on_postgresql_only():
+    with connection.cursor() as cursor:
+        names = {
+            name
+            for table in ("logs_accesslogentry", "logs_callrecord")
+            for name in connection.introspection.get_constraints(cursor, table)
+        }
+    brin = {"logs_accesslogentry_logged_at_brin", "logs_callrecord_logged_at_brin"}
+    assert (brin <= names) if connection.vendor == "postgresql" else not (brin & names)
