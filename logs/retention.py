@@ -34,7 +34,7 @@ from .models import AccessLogEntry, CallRecord, Stream
 
 logger = logging.getLogger(__name__)
 
-MODELS: dict[str, type[models.Model]] = {Stream.ACCESS: AccessLogEntry, Stream.CALLS: CallRecord}
+MODELS: dict[str, type[models.Model]] = {Stream.ACCESS.value: AccessLogEntry, Stream.CALLS.value: CallRecord}
 
 
 @dataclass
@@ -46,7 +46,7 @@ class PruneResult:
 
 def retention_days() -> dict[str, int]:
     """Stream -> days kept; 0 (or less) keeps everything."""
-    return {Stream.ACCESS: settings.LOGS_RETENTION_DAYS, Stream.CALLS: settings.LOGS_CALLS_RETENTION_DAYS}
+    return {Stream.ACCESS.value: settings.LOGS_RETENTION_DAYS, Stream.CALLS.value: settings.LOGS_CALLS_RETENTION_DAYS}
 
 
 def batch_delete(model: type[models.Model], *, building_id: int, before: datetime, batch: int) -> int:
