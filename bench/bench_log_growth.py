@@ -7,7 +7,8 @@
     every unique constraint, so the primary key becomes ``(id, logged_at)`` and the upsert's constraint
     ``(building_id, remote_id, logged_at)``; pruning drops a whole partition.
 (b) ``brin``: one plain table as today (unique ``(building_id, remote_id)``, the same btree indexes) plus a
-    BRIN index on ``logged_at``; pruning deletes the oldest rows in batches of ``BATCH`` rows.
+    BRIN index on ``logged_at``; pruning deletes the oldest rows in batches of ``BATCH`` rows, as
+    ``logs.retention`` does.
 
 Both scratch tables (in their own database, ``portal_growth_bench``, dropped at the end unless
 BENCH_KEEP_DB=1) hold the same rows, generated server-side: the columns and indexes of
@@ -239,9 +240,8 @@ def range_counts(conn, plan: str) -> tuple[float, float]:
 def prune(conn, plan: str) -> tuple[float, float, int]:
     """Remove the oldest month: (total s, longest single statement ms, rows removed).
 
-    ``part`` detaches and drops the partition; ``brin`` deletes batches found through the BRIN index
-    (``WHERE logged_at < cutoff LIMIT n``); ``btree`` (the same table, the next month) deletes batches per
-    building, oldest first, found through the (building, logged_at) btree: what ``logs.retention`` does.
+    ``part`` detaches and drops the partition; ``brin`` deletes batches of the oldest rows as
+    ``logs.retention`` does (``ORDER BY logged_at, id LIMIT n``, walked through the ``time_bldg`` btree).
     """
     if plan == "part":
         name = f"part_{MONTH_STARTS[0]:%Y%m}"
@@ -252,27 +252,17 @@ def prune(conn, plan: str) -> tuple[float, float, int]:
         conn.execute(f"DROP TABLE {name}")
         seconds = time.perf_counter() - started
         return seconds, seconds * 1000, rows
-    if plan == "brin":
-        cutoff, batches = MONTH_STARTS[1], [None]
-        sql = "DELETE FROM brin WHERE id IN (SELECT id FROM brin WHERE logged_at < %s LIMIT %s)"
-    else:
-        cutoff, batches = MONTH_STARTS[2], list(range(1, BUILDINGS + 1))
-        sql = (
-            "DELETE FROM brin WHERE id IN (SELECT id FROM brin WHERE building_id = %s AND logged_at < %s"
-            " ORDER BY logged_at, id LIMIT %s)"
-        )
+    sql = "DELETE FROM brin WHERE id IN (SELECT id FROM brin WHERE logged_at < %s ORDER BY logged_at, id LIMIT %s)"
     rows = 0
     longest = 0.0
     started = time.perf_counter()
-    for building in batches:
-        while True:
-            t0 = time.perf_counter()
-            params = (cutoff, BATCH) if building is None else (building, cutoff, BATCH)
-            deleted = conn.execute(sql, params).rowcount
-            longest = max(longest, (time.perf_counter() - t0) * 1000)
-            rows += deleted
-            if deleted < BATCH:
-                break
+    while True:
+        t0 = time.perf_counter()
+        deleted = conn.execute(sql, (MONTH_STARTS[1], BATCH)).rowcount
+        longest = max(longest, (time.perf_counter() - t0) * 1000)
+        rows += deleted
+        if deleted < BATCH:
+            break
     return time.perf_counter() - started, longest, rows
 
 
@@ -318,7 +308,7 @@ def main() -> None:
                         " AND release_method = 'swipe_to_open' ORDER BY logged_at DESC, id DESC LIMIT 51"
                     )
                     print(explain(conn, page, (hi - timedelta(days=7), hi)))
-            for plan in ("brin", "btree", "part"):
+            for plan in ("brin", "part"):
                 seconds, longest, rows = prune(conn, plan)
                 print(f"growth_prune_month_s_{plan}: {seconds:.2f} s", flush=True)
                 print(f"growth_prune_longest_statement_ms_{plan}: {longest:.1f} ms", flush=True)

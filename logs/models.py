@@ -80,7 +80,8 @@ class AccessLogEntry(models.Model):
             # A manager of many buildings browses them all at once (``building_id IN (...)``): PostgreSQL
             # cannot merge one index range per building in order, so without this it sorts every row of
             # those buildings (585 ms for 1.2M rows, bench_log_growth); with it, it walks newest first and
-            # checks the building in the index (0.05 ms). Migration 0005 builds it CONCURRENTLY.
+            # checks the building in the index (0.05 ms). The retention prune (logs.retention) deletes
+            # oldest first through it too. Migration 0004 builds it CONCURRENTLY on PostgreSQL.
             models.Index(fields=["-logged_at", "-id", "building"], name="log_time_bldg"),
         ]
 

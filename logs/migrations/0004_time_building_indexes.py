@@ -37,7 +37,7 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("logs", "0004_logged_at_brin")]
+    dependencies = [("logs", "0003_webhook_refused_bindings")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
