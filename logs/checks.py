@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -21,4 +21,15 @@ def retention_covers_backfill(app_configs, **kwargs):
                     id="logs.W001",
                 )
             )
+    return problems
+
+
+@register()
+def prune_settings_make_progress(app_configs, **kwargs):
+    """A batch of 0 rows or a budget of 0 s would re-queue the prune forever without deleting anything."""
+    problems = []
+    if settings.LOGS_PRUNE_BATCH < 1:
+        problems.append(Error("LOGS_PRUNE_BATCH must be at least 1.", id="logs.E001"))
+    if settings.LOGS_PRUNE_BUDGET_S <= 0:
+        problems.append(Error("LOGS_PRUNE_BUDGET_S must be more than 0 seconds.", id="logs.E002"))
     return problems

@@ -145,3 +145,14 @@ def test_the_time_first_indexes_the_prune_and_many_building_pages_walk_exist():
         cursor.execute(catalog)
         names = {row[0] for row in cursor.fetchall()}
     assert {"log_time_bldg", "call_time_bldg", "log_bldg_time"} <= names
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"), [("LOGS_PRUNE_BATCH", 0, "logs.E001"), ("LOGS_PRUNE_BUDGET_S", 0, "logs.E002")]
+)
+def test_prune_settings_that_would_never_finish_are_refused(settings, name, value, check_id):
+    assert not [m for m in run_checks() if m.id.startswith("logs.E")]
+
+    setattr(settings, name, value)
+
+    assert [m.id for m in run_checks() if m.id.startswith("logs.E")] == [check_id]
