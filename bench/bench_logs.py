@@ -6,7 +6,8 @@
 Ingest and COPY are always measured on the newest 1,000,000 rows (30 days; fewer when BENCH_LOG_ROWS is
 smaller). Beyond that, the older history is filled in by the database itself: copies of those rows, each
 30 days further back with new remote ids (``grow_history``), as a backfill would have written them,
-then ``VACUUM ANALYZE``; the browse, export and offset figures then run on the whole table.
+then ``VACUUM ANALYZE``; the browse, export and offset figures then run on the whole table, and the
+retention prune deletes the oldest 30 days (``prune_*`` figures).
 
 Uses its own database (``portal_logs_bench``, created and migrated here, dropped at the end unless
 BENCH_KEEP_DB=1) and its own sandbox process. Prints one ``figure: value unit`` line per figure.
@@ -227,6 +228,34 @@ def bench_browse(building, manager, end: datetime) -> tuple[float, float, float]
     return first_ms, page1000_ms / first_ms, statistics.median(times)
 
 
+def bench_prune(end: datetime) -> tuple[float, float, int]:
+    """The retention prune (``logs.retention``) of the oldest 30 days of the grown table: rows/s, the
+    longest single DELETE in ms, rows deleted."""
+    from django.conf import settings
+    from django.db import connection
+
+    from logs.retention import logs_prune
+
+    oldest_days = (N_TOTAL // N) * 30  # the history spans this many days back from ``end``
+    settings.LOGS_RETENTION_DAYS = settings.LOGS_CALLS_RETENTION_DAYS = oldest_days - 30
+    deletes: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.lstrip().upper().startswith("DELETE"):
+                deletes.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        result = logs_prune(now=end, budget_s=3600)
+    seconds = time.perf_counter() - started
+    rows = sum(result.deleted.values())
+    return rows / seconds, max(deletes), rows
+
+
 def csv_child() -> None:
     """The export, in a fresh process, so the peak memory is the export's, not the data generation's."""
     import resource
@@ -318,6 +347,11 @@ def main() -> None:
         peak_mb, csv_rate = csv_in_subprocess()
         print(f"csv_peak_mb: {peak_mb:.0f} MB", flush=True)
         print(f"csv_rows_per_s: {csv_rate:.0f} rows/s", flush=True)
+        if N_TOTAL > N:  # after the export, which counts every row
+            rate, longest, pruned = bench_prune(end)
+            print(f"prune_rows: {pruned} rows", flush=True)
+            print(f"prune_rows_per_s: {rate:.0f} rows/s", flush=True)
+            print(f"prune_longest_delete_ms: {longest:.1f} ms", flush=True)
         print(f"sync_http_rows_per_s: {bench_sync_http():.0f} rows/s", flush=True)
     finally:
         from django.db import connections
