@@ -1,6 +1,13 @@
 """Benchmarks of the logs app on PostgreSQL: ingest vs COPY, HTTP sync, keyset browsing, CSV export.
 
     python bench/bench_logs.py            # 1,000,000 rows (BENCH_SCALE=small: 10,000)
+    BENCH_LOG_ROWS=10000000 python bench/bench_logs.py   # browse and export a 10,000,000-row table (issue 15)
+
+Ingest and COPY are always measured on the newest 1,000,000 rows (30 days; fewer when BENCH_LOG_ROWS is
+smaller). Beyond that, the older history is filled in by the database itself: copies of those rows, each
+30 days further back with new remote ids (``grow_history``), as a backfill would have written them,
+then ``VACUUM ANALYZE``; the browse, export and offset figures then run on the whole table, and the
+retention prune deletes the oldest 30 days (``prune_*`` figures).
 
 Uses its own database (``portal_logs_bench``, created and migrated here, dropped at the end unless
 BENCH_KEEP_DB=1) and its own sandbox process. Prints one ``figure: value unit`` line per figure.
@@ -21,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SMALL = os.environ.get("BENCH_SCALE") == "small"
-N = 10_000 if SMALL else 1_000_000
+N_TOTAL = int(os.environ.get("BENCH_LOG_ROWS") or (10_000 if SMALL else 1_000_000))
+N = min(N_TOTAL, 10_000 if SMALL else 1_000_000)  # rows parsed and upserted (the ingest and COPY figures)
 N_SYNC = 1_000 if SMALL else 100_000
 DB_NAME = os.environ.get("BENCH_DB", "portal_logs_bench")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -139,6 +147,38 @@ def bench_ingest(building, end: datetime) -> tuple[float, float]:
     return N / ingest_s, N / copy_s
 
 
+def grow_history(building) -> float:
+    """Fill the table up to N_TOTAL rows with older copies of the ingested rows; seconds it took.
+
+    Copy k holds the rows of the newest N shifted k x 30 days back, with remote ids k x N further on:
+    the same mix of doors, units and methods, one more month of history per copy.
+    """
+    from django.db import connection
+
+    from logs import parsing
+    from logs.models import AccessLogEntry
+
+    table = AccessLogEntry._meta.db_table
+    started = time.perf_counter()
+    copies, remainder = divmod(N_TOTAL - N, N)
+    shifted = {"remote_id": "remote_id + %s", "logged_at": "logged_at - %s * interval '30 days'"}
+    select = ", ".join(shifted.get(c, c) for c in parsing.LOG_COLUMNS)
+    for k in range(1, copies + 2):
+        limit = N if k <= copies else remainder
+        if not limit:
+            break
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(parsing.LOG_COLUMNS)}) SELECT {select} FROM {table}"
+                f" WHERE building_id = %s AND remote_id < %s",  # the ingested rows' ids are 10,000,000 on
+                [k * N, k, building.pk, 10_000_000 + limit],
+            )
+        print(f"  history: {k * N + limit:,} rows ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+    return time.perf_counter() - started
+
+
 def bench_browse(building, manager, end: datetime) -> tuple[float, float, float]:
     from django.test import Client
     from django.urls import reverse
@@ -188,6 +228,34 @@ def bench_browse(building, manager, end: datetime) -> tuple[float, float, float]
     return first_ms, page1000_ms / first_ms, statistics.median(times)
 
 
+def bench_prune(end: datetime) -> tuple[float, float, int]:
+    """The retention prune (``logs.retention``) of the oldest 30 days of the grown table: rows/s, the
+    longest single DELETE in ms, rows deleted."""
+    from django.conf import settings
+    from django.db import connection
+
+    from logs.retention import logs_prune
+
+    oldest_days = (N_TOTAL // N) * 30  # the history spans this many days back from ``end``
+    settings.LOGS_RETENTION_DAYS = settings.LOGS_CALLS_RETENTION_DAYS = oldest_days - 30
+    deletes: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            if sql.lstrip().upper().startswith("DELETE"):
+                deletes.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        result = logs_prune(now=end, budget_s=3600)
+    seconds = time.perf_counter() - started
+    rows = sum(result.deleted.values())
+    return rows / seconds, max(deletes), rows
+
+
 def csv_child() -> None:
     """The export, in a fresh process, so the peak memory is the export's, not the data generation's."""
     import resource
@@ -210,7 +278,7 @@ def csv_in_subprocess() -> tuple[float, float]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--csv-child"]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=True)
     rows, seconds, peak_mb = out.stdout.split()[-3:]
-    assert int(rows) == N, f"the CSV held {rows} rows, expected {N}"
+    assert int(rows) == N_TOTAL, f"the CSV held {rows} rows, expected {N_TOTAL}"
     return float(peak_mb), int(rows) / float(seconds)
 
 
@@ -269,6 +337,9 @@ def main() -> None:
         ingest, copy = bench_ingest(building, end)
         print(f"ingest_rows_per_s: {ingest:.0f} rows/s", flush=True)
         print(f"copy_rows_per_s: {copy:.0f} rows/s", flush=True)
+        if N_TOTAL > N:
+            print(f"log_rows: {N_TOTAL} rows", flush=True)
+            print(f"history_fill_s: {grow_history(building):.0f} s", flush=True)
         first_ms, ratio, offset_ms = bench_browse(building, manager, end)
         print(f"browse_first_page_ms: {first_ms:.1f} ms", flush=True)
         print(f"browse_page1000_ratio: {ratio:.2f} x", flush=True)
@@ -276,6 +347,11 @@ def main() -> None:
         peak_mb, csv_rate = csv_in_subprocess()
         print(f"csv_peak_mb: {peak_mb:.0f} MB", flush=True)
         print(f"csv_rows_per_s: {csv_rate:.0f} rows/s", flush=True)
+        if N_TOTAL > N:  # after the export, which counts every row
+            rate, longest, pruned = bench_prune(end)
+            print(f"prune_rows: {pruned} rows", flush=True)
+            print(f"prune_rows_per_s: {rate:.0f} rows/s", flush=True)
+            print(f"prune_longest_delete_ms: {longest:.1f} ms", flush=True)
         print(f"sync_http_rows_per_s: {bench_sync_http():.0f} rows/s", flush=True)
     finally:
         from django.db import connections

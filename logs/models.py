@@ -77,6 +77,12 @@ class AccessLogEntry(models.Model):
             models.Index(fields=["door", "-logged_at", "-id"], name="log_door_time"),
             # Residents browse their unit.
             models.Index(fields=["unit", "-logged_at", "-id"], name="log_unit_time"),
+            # A manager of many buildings browses them all at once (``building_id IN (...)``): PostgreSQL
+            # cannot merge one index range per building in order, so without this it sorts every row of
+            # those buildings (585 ms for 1.2M rows, bench_log_growth); with it, it walks newest first and
+            # checks the building in the index (0.05 ms). The retention prune (logs.retention) deletes
+            # oldest first through it too. Migration 0004 builds it CONCURRENTLY on PostgreSQL.
+            models.Index(fields=["-logged_at", "-id", "building"], name="log_time_bldg"),
         ]
 
     def __str__(self) -> str:
@@ -116,6 +122,7 @@ class CallRecord(models.Model):
             models.Index(fields=["building", "-logged_at", "-id"], name="call_bldg_time"),
             models.Index(fields=["building", "status", "-logged_at", "-id"], name="call_bldg_status_time"),
             models.Index(fields=["unit", "-logged_at", "-id"], name="call_unit_time"),
+            models.Index(fields=["-logged_at", "-id", "building"], name="call_time_bldg"),  # as log_time_bldg
         ]
 
     def __str__(self) -> str:

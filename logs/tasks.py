@@ -193,3 +193,15 @@ def webhooks_maintain_task(self) -> int:
     from .registration import registrations_maintain
 
     return registrations_maintain(queue=_queue(self))
+
+
+@shared_task(bind=True, ignore_result=True)
+def logs_prune_task(self) -> int:
+    """Beat, hourly: delete access and call rows older than their retention (``logs.retention``). When
+    the time budget runs out (the first prune of a big table), continue in a follow-up task."""
+    from .retention import logs_prune
+
+    result = logs_prune()
+    if not result.finished:
+        logs_prune_task.apply_async(countdown=5, queue=_queue(self))
+    return sum(result.deleted.values())

@@ -583,3 +583,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "in
 # allauth's sign-in limits live in the cache and fail open while Redis is unreachable; meanwhile every
 # sign-in attempt is counted per client address in the database, this many a minute (portal/accounts/adapter.py).
 PORTAL_LOGIN_LIMIT_CACHE_DOWN = env_setting(env.int, "PORTAL_LOGIN_LIMIT_CACHE_DOWN", default=10)
+
+
+# --- Log retention (issue 15): the local copies of access and call logs -----------------------------
+# Rows whose logged_at is older than this many days are deleted by beat (logs.retention), in batches.
+# 0 keeps everything (the default: ButterflyMX keeps the history; set it for a portfolio, see
+# docs/operations.md "Log retention"). Keep it at or above LOGS_BACKFILL_DAYS, or the backfill writes rows
+# the next prune deletes (a system check warns).
+LOGS_RETENTION_DAYS = env_setting(env.int, "LOGS_RETENTION_DAYS", default=0)
+LOGS_CALLS_RETENTION_DAYS = env_setting(env.int, "LOGS_CALLS_RETENTION_DAYS", default=LOGS_RETENTION_DAYS)
+LOGS_PRUNE_BATCH = env_setting(env.int, "LOGS_PRUNE_BATCH", default=5000)  # rows per DELETE (one short transaction)
+LOGS_PRUNE_BUDGET_S = env_setting(env.float, "LOGS_PRUNE_BUDGET_S", default=120.0)  # then the task continues later
+CELERY_BEAT_SCHEDULE["logs-prune"] = {
+    "task": "logs.tasks.logs_prune_task",
+    "schedule": PRUNE_INTERVAL_S,
+}
