@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,20 @@ END_OF_DAY = dt.time(23, 59)
 MAX_VISITORS = 10
 _PHONE_CHARS = re.compile(r"[\s().-]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+# ButterflyMX refuses a daily window that crosses midnight (422 ``must_be_less_than_time_to`` when
+# time_from >= time_to: the OpenAPI document's example and sandbox/rules/keychains.py), so an overnight
+# window is two passes; the form says how.
+OVERNIGHT_HELP = "A daily window ends on the day it starts (ButterflyMX has no overnight window)."
+
+
+def overnight_advice(time_from: dt.time, time_to: dt.time) -> str:
+    return (
+        f"ButterflyMX cannot make a daily window that crosses midnight ({time_from:%H:%M}-{time_to:%H:%M}). "
+        f"Make two recurring passes: one from {time_from:%H:%M} to 23:59 on the evenings, and one from 00:00 to "
+        f"{time_to:%H:%M} on the following mornings (tick the next day of the week for each evening)."
+    )
 
 
 class PassRuleError(Exception):
@@ -221,7 +236,9 @@ def window_for(
                 err("time_from", "Enter the daily start time.")
             if time_to is None:
                 err("time_to", "Enter the daily end time.")
-            if time_from is not None and time_to is not None and time_from >= time_to:
+            if time_from is not None and time_to is not None and time_from > time_to:
+                err("time_to", overnight_advice(time_from, time_to))
+            elif time_from is not None and time_to is not None and time_from == time_to:
                 err("time_to", "The daily end time must be after the daily start time.")
         if start_date is not None and end_date is not None:
             if end_date < start_date:
@@ -285,6 +302,38 @@ def clean_recipients(values: list[str]) -> list[str]:
             out.append(normalised)
     if errors:
         raise PassRuleError({"recipients": errors})
+    return out
+
+
+# Bidirectional embedding, override and isolate controls (and the marks): in a name they can make a key
+# read differently on a screen than it is stored ("Trojan Source"); a name needs none of them.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What does not show on a screen: format characters (zero-width space, joiners, BOM, soft hyphen),
+# separators and control characters, and combining marks with nothing to combine with.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def clean_name(value: str, *, field_name: str = "name") -> str:
+    """A person's or pass's name: bidirectional controls removed, outer spaces stripped; raises
+    :class:`PassRuleError` when nothing visible is left (a key with an invisible name is nameless)."""
+    cleaned = _BIDI_CONTROLS.sub("", value or "").strip()
+    if not any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in cleaned):
+        raise PassRuleError({field_name: ["Enter a name with visible letters or digits."]})
+    return cleaned
+
+
+def clean_visitor_names(values: list[str]) -> list[str]:
+    """Visitors' names, one a line: blank lines skipped, each name cleaned (:func:`clean_name`)."""
+    errors, out = [], []
+    for number, value in enumerate(values, start=1):
+        if not (value or "").strip():
+            continue
+        try:
+            out.append(clean_name(value, field_name="visitors"))
+        except PassRuleError:  # the line itself shows nothing, so its number says which
+            errors.append(f"Visitor line {number} has no visible name (only invisible characters): write a name.")
+    if errors:
+        raise PassRuleError({"visitors": errors})
     return out
 
 

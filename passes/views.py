@@ -207,7 +207,7 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
         form = _creation_form(request, request.POST, fixed=old.residency)
         if form.is_valid():
             try:
-                new, warning = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
+                new, warning, links_left = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
             except services.PassError as exc:
                 if exc.pass_obj is not None:
                     messages.error(request, exc.message)
@@ -217,7 +217,19 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
                 if warning:
                     messages.warning(request, warning)
                 else:
-                    messages.success(request, f"Pass “{new.name}” replaces the old one, which is revoked.")
+                    messages.success(
+                        request,
+                        f"Pass “{new.name}” replaces the old one, which is revoked. The visitors' links "
+                        "keep working: they now show the new QR code and PIN.",
+                    )
+                if links_left:
+                    messages.warning(
+                        request,
+                        "Not on the new pass under the same name, so their old link no longer opens anything: "
+                        f"{', '.join(links_left)}. Send them the new pass with “Send” below.",
+                    )
+                if new.recipients:
+                    messages.info(request, "ButterflyMX sends the new pass to its e-mail and phone recipients.")
                 return redirect("passes:detail", pk=new.pk)
     else:
         tz = old.building.tz

@@ -87,6 +87,12 @@ class PassCreateSerializer(serializers.Serializer):
         self.fields["residency"].queryset = residencies if residencies is not None else Residency.objects.none()
         self.actor = actor
 
+    def validate_name(self, value: str) -> str:
+        try:
+            return rules.clean_name(value)
+        except rules.PassRuleError as exc:
+            raise serializers.ValidationError(exc.errors["name"]) from None
+
     def validate(self, attrs):
         residency: Residency = attrs["residency"]
         kind = attrs["kind"]
@@ -101,7 +107,7 @@ class PassCreateSerializer(serializers.Serializer):
                 errors["doors"] = ["Choose doors the resident may use."]
         try:
             recipients = [] if kind == "delivery" else rules.clean_recipients(attrs.get("recipients") or [])
-            visitors = [] if kind == "delivery" else [v.strip() for v in attrs.get("visitors") or [] if v.strip()]
+            visitors = [] if kind == "delivery" else rules.clean_visitor_names(attrs.get("visitors") or [])
             rules.check_visitor_count(visitors, recipients)
             fields = {f: attrs.get(f) for f in self.FIELDS[kind]}
             for name in ("starts_at", "ends_at"):
@@ -115,6 +121,6 @@ class PassCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         attrs["pass_input"] = PassInput(
-            kind=kind, name=attrs["name"].strip(), window=window, doors=doors, recipients=recipients, visitors=visitors
+            kind=kind, name=attrs["name"], window=window, doors=doors, recipients=recipients, visitors=visitors
         )
         return attrs
