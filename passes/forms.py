@@ -123,16 +123,16 @@ class PassForm(forms.Form):
             "rooftop, garage, ...) open only if you tick them. None ticked: the entrances."
         ),
     )
+    # One list of people (issue 16): each line a name, optionally with a contact ButterflyMX sends the
+    # key to (rules.clean_people). Named "visitors" so links and scripts made before keep working.
     visitors = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One name per line; each visitor gets their own QR code and PIN. Empty: one key.",
-    )
-    recipients = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Notify by ButterflyMX",
-        help_text="E-mail addresses or phone numbers, one per line: ButterflyMX sends each their own key.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "One person per line, each with their own QR code and PIN. Add a comma and an e-mail address or "
+            "phone number to have ButterflyMX send them their key, e.g. “Sam Lee, sam@example.com”. "
+            "Empty: one key."
+        ),
     )
 
     # Fields each kind reads (the rest are ignored for that kind).
@@ -189,16 +189,12 @@ class PassForm(forms.Form):
             if any(d.pk not in allowed for d in doors):
                 self.add_error("doors", "Choose doors the resident may use.")
         try:
-            recipients = (
-                []
+            people = (
+                rules.People()
                 if kind == Pass.Kind.DELIVERY
-                else rules.clean_recipients(rules.parse_lines(cleaned.get("recipients", "")))
+                else rules.clean_people((cleaned.get("visitors") or "").splitlines())
             )
-            visitors = (
-                []
-                if kind == Pass.Kind.DELIVERY
-                else rules.clean_visitor_names((cleaned.get("visitors") or "").splitlines())
-            )
+            visitors, recipients = people.visitors, people.recipients
             rules.check_visitor_count(visitors, recipients)
             fields = {f: cleaned.get(f) for f in self.KIND_FIELDS[kind]}
             for name in ("starts_at", "ends_at"):
@@ -225,6 +221,7 @@ class PassForm(forms.Form):
             doors=doors,
             recipients=recipients,
             visitors=visitors,
+            contact_names=people.contact_names,
         )
         return cleaned
 

@@ -323,18 +323,75 @@ def clean_name(value: str, *, field_name: str = "name") -> str:
 
 
 def clean_visitor_names(values: list[str]) -> list[str]:
-    """Visitors' names, one a line: blank lines skipped, each name cleaned (:func:`clean_name`)."""
-    errors, out = [], []
-    for number, value in enumerate(values, start=1):
-        if not (value or "").strip():
-            continue
-        try:
-            out.append(clean_name(value, field_name="visitors"))
-        except PassRuleError:  # the line itself shows nothing, so its number says which
-            errors.append(f"Visitor line {number} has no visible name (only invisible characters): write a name.")
+    """Visitors' names without contacts (the API's ``visitors``): blank ones skipped, each cleaned."""
+    entries = [(f"Visitor {n}", value, "") for n, value in enumerate(values, start=1) if (value or "").strip()]
+    return people_from(entries).visitors
+
+
+@dataclass
+class People:
+    """The people of a pass, from one list: ``visitors`` (names without a contact: the portal adds a
+    key for each) and ``recipients`` (contacts: ButterflyMX makes and sends their keys), with
+    ``contact_names`` saying whose each contact is."""
+
+    visitors: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    contact_names: dict[str, str] = field(default_factory=dict)
+
+
+_CONTACT_LIKE = re.compile(r"[+\d\s().-]{7,}")
+
+
+def _looks_like_contact(text: str) -> bool:
+    return "@" in text or bool(_CONTACT_LIKE.fullmatch(text.strip()))
+
+
+def parse_person(line: str) -> tuple[str, str]:
+    """One line of the people list as (name, contact or ""): "Sam Lee", "Sam Lee, sam@example.com",
+    "Sam Lee, +1 212 555 0100", or a contact alone (then it names the person too). Only the part after
+    the last comma that looks like an e-mail address or phone number is a contact: "Lee, Sam" is a name."""
+    name, sep, last = line.rpartition(",")
+    if sep and _looks_like_contact(last):
+        return name, last.strip()
+    if _looks_like_contact(line):
+        return "", line.strip()
+    return line, ""
+
+
+def clean_people(lines: list[str]) -> People:
+    """The form's people list (one person a line, :func:`parse_person`); see :func:`people_from`."""
+    return people_from([(f"Line {n}", *parse_person(line)) for n, line in enumerate(lines, start=1) if line.strip()])
+
+
+def people_from(entries: list[tuple[str, str, str]]) -> People:
+    """People from (where, name, contact) entries, ``where`` naming the entry in errors ("Line 2"): each
+    name visible and cleaned (a contact alone names the person), each contact normalised and listed
+    once. Raises :class:`PassRuleError` with every problem, under ``visitors``."""
+    people, errors = People(), []
+    for where, raw_name, raw_contact in entries:
+        contact = ""
+        if (raw_contact or "").strip():
+            try:
+                contact = normalise_recipient(raw_contact)
+            except ValueError as exc:
+                errors.append(f"{where}: {exc}")
+                continue
+        if (raw_name or "").strip() or not contact:
+            try:
+                name = clean_name(raw_name, field_name="visitors")
+            except PassRuleError:  # the name itself shows nothing, so where it is says which
+                errors.append(f"{where}: no visible name (only invisible characters); write a name.")
+                continue
+        else:
+            name = contact
+        if not contact:
+            people.visitors.append(name)
+        elif contact not in people.recipients:
+            people.recipients.append(contact)
+            people.contact_names[contact] = name
     if errors:
         raise PassRuleError({"visitors": errors})
-    return out
+    return people
 
 
 def check_visitor_count(visitors: list[str], recipients: list[str]) -> None:

@@ -99,6 +99,7 @@ class PassInput:
     doors: list[AccessPoint] = field(default_factory=list)  # empty: the resident's entrances (passes/doors.py)
     recipients: list[str] = field(default_factory=list)
     visitors: list[str] = field(default_factory=list)
+    contact_names: dict[str, str] = field(default_factory=dict)  # recipient -> the person's name
 
 
 def bmx_field_errors(exc: BmxError) -> dict[str | None, list[str]]:
@@ -262,7 +263,7 @@ def pass_create(
         visitors = list(data.visitors)
         if not visitors and not data.recipients and data.kind != Pass.Kind.DELIVERY:
             visitors = [data.name]  # a pass nobody can use is no pass: one key named after it
-        contacts = {r: r for r in data.recipients}
+        contacts = {r: data.contact_names.get(r) or r for r in data.recipients}
         for name in visitors:
             client.create_virtual_key(keychain_id=keychain["id"], name=name)
         keys = client.virtual_keys(keychain_id_eq=keychain["id"])
@@ -272,8 +273,8 @@ def pass_create(
                 key.set_share_token()
                 visitor_key_fill_from_bmx(key, item)
                 contact = item.get("email") or item.get("sms_number") or ""
-                if contact in contacts:
-                    key.name = key.name if key.name != data.name else contact
+                if contact in contacts:  # ButterflyMX names a recipient's key after the pass
+                    key.name = key.name if key.name != data.name else contacts[contact]
                 key.save()
             pass_obj.status = Pass.Status.ACTIVE
             pass_obj.usage_refreshed_at = timezone.now()
@@ -480,6 +481,7 @@ def pass_input_from(pass_obj: Pass) -> PassInput:
         doors=list(pass_obj.doors.all()),
         recipients=list(pass_obj.recipients or []),
         visitors=[k.name for k in pass_obj.keys.all() if not k.contact],
+        contact_names={k.contact: k.name for k in pass_obj.keys.all() if k.contact},
     )
 
 

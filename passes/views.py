@@ -247,11 +247,17 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
             "time_to": old.time_to,
             "weekdays": old.weekdays,
             "doors": [d.pk for d in data.doors],
-            "visitors": "\n".join(data.visitors),
-            "recipients": "\n".join(data.recipients),
+            "visitors": "\n".join(
+                [*data.visitors, *(person_line(data.contact_names.get(r, r), r) for r in data.recipients)]
+            ),
         }
         form = _creation_form(request, initial=initial, fixed=old.residency)
     return render(request, "passes/form.html", {"form": form, "title": f"Extend or change “{old.name}”", "old": old})
+
+
+def person_line(name: str, contact: str) -> str:
+    """A person with a contact as one line of the form's people list (rules.parse_person reads it)."""
+    return contact if name == contact else f"{name}, {contact}"
 
 
 @login_required

@@ -170,7 +170,7 @@ def test_the_form_refuses_an_invisible_visitor_and_pass_name(synced):
 
     assert not form.is_valid()
     assert form.errors["name"] == ["Enter a name with visible letters or digits."]
-    assert form.errors["visitors"] == ["Visitor line 2 has no visible name (only invisible characters): write a name."]
+    assert form.errors["visitors"] == ["Line 2: no visible name (only invisible characters); write a name."]
 
 
 def test_the_api_refuses_an_invisible_visitor_and_cleans_overrides(synced, sandbox, client):
@@ -183,7 +183,7 @@ def test_the_api_refuses_an_invisible_visitor_and_cleans_overrides(synced, sandb
 
     assert refused.status_code == 400
     assert refused.json()["errors"]["visitors"] == [
-        "Visitor line 1 has no visible name (only invisible characters): write a name."
+        "Visitor 1: no visible name (only invisible characters); write a name."
     ]
     assert created.status_code == 201, created.json()
     assert created.json()["name"] == "Guest" and [k["name"] for k in created.json()["keys"]] == ["Sam"]
@@ -270,3 +270,69 @@ def test_a_one_off_pass_in_the_calendar_is_in_the_buildings_zone(world):
     assert event.decoded("dtstart") == start and event["dtstart"].params["TZID"] == "America/New_York"
     assert "RRULE" not in event
     assert cal.get_missing_tzids() == set()
+
+
+# --- 4. One list of people -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Sam Lee", ("Sam Lee", "")),
+        ("Sam Lee, sam@example.com", ("Sam Lee", "sam@example.com")),
+        ("Lee, Sam, +1 (212) 555-0100", ("Lee, Sam", "+1 (212) 555-0100")),
+        ("Lee, Sam", ("Lee, Sam", "")),
+        ("sam@example.com", ("", "sam@example.com")),
+    ],
+)
+def test_a_line_of_the_people_list_is_a_name_with_an_optional_contact(line, expected):
+    assert rules.parse_person(line) == expected
+
+
+def test_the_people_list_splits_into_visitors_and_named_recipients():
+    people = rules.clean_people(["Sam", "", "Kim Park, KIM@example.com", "2125550100", "Bo, 12"])
+
+    assert people.visitors == ["Sam", "Bo, 12"]
+    assert people.recipients == ["kim@example.com", "+12125550100"]
+    assert people.contact_names == {"kim@example.com": "Kim Park", "+12125550100": "+12125550100"}
+    with pytest.raises(rules.PassRuleError) as raised:
+        rules.clean_people(["Ann, ann@", "\u200b, ann@example.com"])
+    assert raised.value.errors["visitors"] == [
+        "Line 1: “ann@” is not a valid e-mail address.",
+        "Line 2: no visible name (only invisible characters); write a name.",
+    ]
+
+
+def test_people_with_a_contact_get_their_key_from_butterflymx_under_their_name(synced, sandbox, client):
+    client.force_login(synced.rosa)
+    response = client.post(
+        "/passes/new/",
+        {"residency": synced.rosa_residency.pk, "kind": "full_day", "name": "Dinner",
+         "day": dt.datetime.now(NY).date().isoformat(), "doors": [synced.doors[FRONT_DOOR].pk],
+         "visitors": "Sam\nKim Park, kim@example.com\n+1 212 555 0100"},
+    )  # fmt: skip
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = Pass.objects.get(name="Dinner")
+    keys = {(k.name, k.contact) for k in created.keys.all()}
+    assert keys == {("Sam", ""), ("Kim Park", "kim@example.com"), ("+12125550100", "+12125550100")}
+    assert created.recipients == ["kim@example.com", "+12125550100"]
+    change = client.get(f"/passes/{created.pk}/change/").content.decode()
+    assert "Sam\nKim Park, kim@example.com\n+12125550100</textarea>" in change
+
+
+def test_the_api_takes_one_list_of_people(synced, sandbox, client):
+    client.force_login(synced.rosa)
+    response = client.post(
+        "/api/passes/",
+        {"residency": synced.rosa_residency.pk, "kind": "full_day", "name": "Dinner",
+         "day": dt.datetime.now(NY).date().isoformat(),
+         "people": [{"name": "Sam"}, {"name": "Kim Park", "contact": "kim@example.com"}]},
+        content_type="application/json",
+    )  # fmt: skip
+
+    assert response.status_code == 201, response.json()
+    assert sorted((k["name"], k["email"]) for k in response.json()["keys"]) == [
+        ("Kim Park", "kim@example.com"),
+        ("Sam", ""),
+    ]
