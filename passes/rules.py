@@ -32,11 +32,15 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 OVERNIGHT_HELP = "A daily window ends on the day it starts (ButterflyMX has no overnight window)."
 
 
-def overnight_advice(time_from: dt.time, time_to: dt.time) -> str:
+def overnight_advice(time_from: dt.time, time_to: dt.time, days: list[str]) -> str:
+    def names(which: list[str]) -> str:
+        return ", ".join(d.capitalize() for d in which) or "the days you want"
+
+    mornings = [WEEKDAYS[(WEEKDAYS.index(d) + 1) % 7] for d in days]
     return (
         f"ButterflyMX cannot make a daily window that crosses midnight ({time_from:%H:%M}-{time_to:%H:%M}). "
-        f"Make two recurring passes: one from {time_from:%H:%M} to 23:59 on the evenings, and one from 00:00 to "
-        f"{time_to:%H:%M} on the following mornings (tick the next day of the week for each evening)."
+        f"Make two recurring passes: one from {time_from:%H:%M} to 23:59 on {names(days)}, and one from 00:00 "
+        f"to {time_to:%H:%M} on the mornings after ({names(sorted(mornings, key=WEEKDAYS.index))})."
     )
 
 
@@ -237,7 +241,7 @@ def window_for(
             if time_to is None:
                 err("time_to", "Enter the daily end time.")
             if time_from is not None and time_to is not None and time_from > time_to:
-                err("time_to", overnight_advice(time_from, time_to))
+                err("time_to", overnight_advice(time_from, time_to, days))
             elif time_from is not None and time_to is not None and time_from == time_to:
                 err("time_to", "The daily end time must be after the daily start time.")
         if start_date is not None and end_date is not None:

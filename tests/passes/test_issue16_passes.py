@@ -218,7 +218,9 @@ def test_an_overnight_window_is_explained_as_two_passes_in_the_form(synced):
     assert not form.is_valid()
     (message,) = form.errors["time_to"]
     assert "crosses midnight (22:00-06:00)" in message
-    assert "one from 22:00 to 23:59 on the evenings, and one from 00:00 to 06:00" in message
+    assert (
+        "one from 22:00 to 23:59 on Mon, Tue, and one from 00:00 to 06:00 on the mornings after (Tue, Wed)" in message
+    )
     assert "no overnight window" in form.fields["time_to"].help_text
 
 
