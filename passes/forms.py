@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tenants.models import AccessPoint, Building, Residency
 
+from . import doors as door_groups
 from . import rules
 from .models import WEEKDAYS, Pass
 from .services import PassInput
@@ -23,7 +24,13 @@ KIND_HELP = {
     Pass.Kind.BUSINESS_HOURS: "Monday to Friday, 9:00 to 17:00 (adjustable).",
     Pass.Kind.FULL_DAY: "All of one day, until 23:59.",
     Pass.Kind.ONE_TIME: "Once on one day; usable again for 15 minutes after the first use.",
-    Pass.Kind.DELIVERY: "A name only: valid 30 days on every door, with one key.",
+    # What ButterflyMX makes of a delivery pass (docs/butterflymx.md, "Delivery Pass"): one key, single
+    # use with a 5-minute grace, 30 days until first use, and every door of the resident (not chosen).
+    Pass.Kind.DELIVERY: (
+        "One key for one delivery: single use, then usable for 5 more minutes; unused, it expires after 30 "
+        "days. ButterflyMX opens every door the resident may use with it: to open only the entrance, use a "
+        "one-time pass."
+    ),
 }
 
 
@@ -52,7 +59,8 @@ class DoorChoiceField(forms.ModelMultipleChoiceField):
     show_building = False
 
     def label_from_instance(self, obj: AccessPoint) -> str:
-        return f"{obj.name} ({obj.building.name})" if self.show_building else obj.name
+        group = door_groups.GROUP_LABELS[door_groups.group_of(obj)]
+        return f"{obj.name} ({obj.building.name}; {group})" if self.show_building else f"{obj.name} ({group})"
 
 
 class PassForm(forms.Form):
@@ -93,7 +101,10 @@ class PassForm(forms.Form):
         required=False, label="Daily from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     time_to = forms.TimeField(
-        required=False, label="Daily until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        required=False,
+        label="Daily until",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=rules.OVERNIGHT_HELP,
     )
     # Which occurrence of a time the autumn change repeats (zoneinfo's fold: 0 the first, 1 the second).
     # Shown, with the two times in words, only when the time typed is in that repeated hour.
@@ -107,18 +118,21 @@ class PassForm(forms.Form):
         queryset=AccessPoint.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text="None ticked: every door the resident may use.",
+        help_text=(
+            "Entrances are ticked for a new pass. The resident's own door and amenity doors (package room, "
+            "rooftop, garage, ...) open only if you tick them. None ticked: the entrances."
+        ),
     )
+    # One list of people (issue 16): each line a name, optionally with a contact ButterflyMX sends the
+    # key to (rules.clean_people). Named "visitors" so links and scripts made before keep working.
     visitors = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One name per line; each visitor gets their own QR code and PIN. Empty: one key.",
-    )
-    recipients = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Notify by ButterflyMX",
-        help_text="E-mail addresses or phone numbers, one per line: ButterflyMX sends each their own key.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "One person per line, each with their own QR code and PIN. Add a comma and an e-mail address or "
+            "phone number to have ButterflyMX send them their key, e.g. “Sam Lee, sam@example.com”. "
+            "Empty: one key."
+        ),
     )
 
     # Fields each kind reads (the rest are ignored for that kind).
@@ -140,12 +154,21 @@ class PassForm(forms.Form):
             self.fields["residency"].queryset = residencies.filter(pk=fixed_residency.pk)
             self.fields["residency"].initial = fixed_residency.pk
         buildings = {r.unit.building_id for r in residencies}
-        self.fields["doors"].queryset = AccessPoint.objects.filter(
-            building_id__in=buildings, is_active=True
-        ).select_related("building")
+        self.fields["doors"].queryset = door_groups.with_groups(
+            AccessPoint.objects.filter(building_id__in=buildings, is_active=True).select_related("building")
+        )
+        if not self.is_bound and "doors" not in self.initial:
+            self.initial["doors"] = self._default_doors(residencies)
         self.kind_help = KIND_HELP
         self.time_zone_note = time_zone_note(Building.objects.filter(pk__in=buildings).only("name", "time_zone"))
         self.fold_choices: dict[str, tuple[tuple[int, str], ...]] = {}
+
+    def _default_doors(self, residencies) -> list[int]:
+        """The entrances of the resident the form starts with (passes/doors.py), ticked."""
+        wanted = str(self.initial.get("residency") or "")
+        chosen = self.fixed_residency or (residencies.filter(pk=wanted).first() if wanted.isdigit() else None)
+        chosen = chosen or residencies.first()
+        return [d.pk for d in door_groups.default_doors(chosen.doors.all())] if chosen else []
 
     def clean(self):
         cleaned = super().clean()
@@ -166,17 +189,12 @@ class PassForm(forms.Form):
             if any(d.pk not in allowed for d in doors):
                 self.add_error("doors", "Choose doors the resident may use.")
         try:
-            recipients = (
-                []
+            people = (
+                rules.People()
                 if kind == Pass.Kind.DELIVERY
-                else rules.clean_recipients(rules.parse_lines(cleaned.get("recipients", "")))
+                else rules.clean_people((cleaned.get("visitors") or "").splitlines())
             )
-            visitors = (
-                []
-                if kind == Pass.Kind.DELIVERY
-                else [v for v in (cleaned.get("visitors") or "").splitlines() if v.strip()]
-            )
-            visitors = [v.strip() for v in visitors]
+            visitors, recipients = people.visitors, people.recipients
             rules.check_visitor_count(visitors, recipients)
             fields = {f: cleaned.get(f) for f in self.KIND_FIELDS[kind]}
             for name in ("starts_at", "ends_at"):
@@ -198,13 +216,20 @@ class PassForm(forms.Form):
             return cleaned
         self.pass_input = PassInput(
             kind=kind,
-            name=cleaned["name"].strip(),
+            name=cleaned["name"],
             window=window,
             doors=doors,
             recipients=recipients,
             visitors=visitors,
+            contact_names=people.contact_names,
         )
         return cleaned
+
+    def clean_name(self):
+        try:
+            return rules.clean_name(self.cleaned_data["name"])
+        except rules.PassRuleError as exc:
+            raise forms.ValidationError(exc.errors["name"]) from None
 
     def _with_fold(self, name: str, value: dt.datetime, tz, fold: int | None) -> dt.datetime:
         """A time in the autumn's repeated hour, read as the occurrence the person chose (aware, so the

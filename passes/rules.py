@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,24 @@ END_OF_DAY = dt.time(23, 59)
 MAX_VISITORS = 10
 _PHONE_CHARS = re.compile(r"[\s().-]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+# ButterflyMX refuses a daily window that crosses midnight (422 ``must_be_less_than_time_to`` when
+# time_from >= time_to: the OpenAPI document's example and sandbox/rules/keychains.py), so an overnight
+# window is two passes; the form says how.
+OVERNIGHT_HELP = "A daily window ends on the day it starts (ButterflyMX has no overnight window)."
+
+
+def overnight_advice(time_from: dt.time, time_to: dt.time, days: list[str]) -> str:
+    def names(which: list[str]) -> str:
+        return ", ".join(d.capitalize() for d in which) or "the days you want"
+
+    mornings = [WEEKDAYS[(WEEKDAYS.index(d) + 1) % 7] for d in days]
+    return (
+        f"ButterflyMX cannot make a daily window that crosses midnight ({time_from:%H:%M}-{time_to:%H:%M}). "
+        f"Make two recurring passes: one from {time_from:%H:%M} to 23:59 on {names(days)}, and one from 00:00 "
+        f"to {time_to:%H:%M} on the mornings after ({names(sorted(mornings, key=WEEKDAYS.index))})."
+    )
 
 
 class PassRuleError(Exception):
@@ -221,7 +240,9 @@ def window_for(
                 err("time_from", "Enter the daily start time.")
             if time_to is None:
                 err("time_to", "Enter the daily end time.")
-            if time_from is not None and time_to is not None and time_from >= time_to:
+            if time_from is not None and time_to is not None and time_from > time_to:
+                err("time_to", overnight_advice(time_from, time_to, days))
+            elif time_from is not None and time_to is not None and time_from == time_to:
                 err("time_to", "The daily end time must be after the daily start time.")
         if start_date is not None and end_date is not None:
             if end_date < start_date:
@@ -286,6 +307,95 @@ def clean_recipients(values: list[str]) -> list[str]:
     if errors:
         raise PassRuleError({"recipients": errors})
     return out
+
+
+# Bidirectional embedding, override and isolate controls (and the marks): in a name they can make a key
+# read differently on a screen than it is stored ("Trojan Source"); a name needs none of them.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What does not show on a screen: format characters (zero-width space, joiners, BOM, soft hyphen),
+# separators and control characters, and combining marks with nothing to combine with.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def clean_name(value: str, *, field_name: str = "name") -> str:
+    """A person's or pass's name: bidirectional controls removed, outer spaces stripped; raises
+    :class:`PassRuleError` when nothing visible is left (a key with an invisible name is nameless)."""
+    cleaned = _BIDI_CONTROLS.sub("", value or "").strip()
+    if not any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in cleaned):
+        raise PassRuleError({field_name: ["Enter a name with visible letters or digits."]})
+    return cleaned
+
+
+def clean_visitor_names(values: list[str]) -> list[str]:
+    """Visitors' names without contacts (the API's ``visitors``): blank ones skipped, each cleaned."""
+    entries = [(f"Visitor {n}", value, "") for n, value in enumerate(values, start=1) if (value or "").strip()]
+    return people_from(entries).visitors
+
+
+@dataclass
+class People:
+    """The people of a pass, from one list: ``visitors`` (names without a contact: the portal adds a
+    key for each) and ``recipients`` (contacts: ButterflyMX makes and sends their keys), with
+    ``contact_names`` saying whose each contact is."""
+
+    visitors: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    contact_names: dict[str, str] = field(default_factory=dict)
+
+
+_CONTACT_LIKE = re.compile(r"[+\d\s().-]{7,}")
+
+
+def _looks_like_contact(text: str) -> bool:
+    return "@" in text or bool(_CONTACT_LIKE.fullmatch(text.strip()))
+
+
+def parse_person(line: str) -> tuple[str, str]:
+    """One line of the people list as (name, contact or ""): "Sam Lee", "Sam Lee, sam@example.com",
+    "Sam Lee, +1 212 555 0100", or a contact alone (then it names the person too). Only the part after
+    the last comma that looks like an e-mail address or phone number is a contact: "Lee, Sam" is a name."""
+    name, sep, last = line.rpartition(",")
+    if sep and _looks_like_contact(last):
+        return name, last.strip()
+    if _looks_like_contact(line):
+        return "", line.strip()
+    return line, ""
+
+
+def clean_people(lines: list[str]) -> People:
+    """The form's people list (one person a line, :func:`parse_person`); see :func:`people_from`."""
+    return people_from([(f"Line {n}", *parse_person(line)) for n, line in enumerate(lines, start=1) if line.strip()])
+
+
+def people_from(entries: list[tuple[str, str, str]]) -> People:
+    """People from (where, name, contact) entries, ``where`` naming the entry in errors ("Line 2"): each
+    name visible and cleaned (a contact alone names the person), each contact normalised and listed
+    once. Raises :class:`PassRuleError` with every problem, under ``visitors``."""
+    people, errors = People(), []
+    for where, raw_name, raw_contact in entries:
+        contact = ""
+        if (raw_contact or "").strip():
+            try:
+                contact = normalise_recipient(raw_contact)
+            except ValueError as exc:
+                errors.append(f"{where}: {exc}")
+                continue
+        if (raw_name or "").strip() or not contact:
+            try:
+                name = clean_name(raw_name, field_name="visitors")
+            except PassRuleError:  # the name itself shows nothing, so where it is says which
+                errors.append(f"{where}: no visible name (only invisible characters); write a name.")
+                continue
+        else:
+            name = contact
+        if not contact:
+            people.visitors.append(name)
+        elif contact not in people.recipients:
+            people.recipients.append(contact)
+            people.contact_names[contact] = name
+    if errors:
+        raise PassRuleError({"visitors": errors})
+    return people
 
 
 def check_visitor_count(visitors: list[str], recipients: list[str]) -> None:

@@ -25,6 +25,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +38,8 @@ from tenants.scope import has_role
 from tenants.services import client_for_link
 
 from . import sharing
-from .models import Pass, VisitorKey
+from .doors import default_doors
+from .models import Pass, VisitorKey, hash_share_token
 from .rules import Window
 
 logger = logging.getLogger(__name__)
@@ -94,9 +96,10 @@ class PassInput:
     kind: str
     name: str
     window: Window
-    doors: list[AccessPoint] = field(default_factory=list)  # empty: every door the resident may use
+    doors: list[AccessPoint] = field(default_factory=list)  # empty: the resident's entrances (passes/doors.py)
     recipients: list[str] = field(default_factory=list)
     visitors: list[str] = field(default_factory=list)
+    contact_names: dict[str, str] = field(default_factory=dict)  # recipient -> the person's name
 
 
 def bmx_field_errors(exc: BmxError) -> dict[str | None, list[str]]:
@@ -147,16 +150,23 @@ NO_DOORS_KNOWN = (
     "ButterflyMX has not told the portal which doors this home may use, and a pass must name its doors. "
     "Link the ButterflyMX account again (or ask the building's manager to sync it), then try again."
 )
+NO_ENTRANCE = "None of the resident's doors is a building entrance: tick the doors this pass opens."
 
 
 def _pass_doors(data: PassInput, residency: Residency) -> list[AccessPoint]:
-    """The doors the keychain grants, always named (``access_point_ids``): the chosen ones, else every
-    door ButterflyMX lets the resident use. The document does not say what a keychain without doors
+    """The doors the keychain grants, always named (``access_point_ids``): the chosen ones, else the
+    entrances among the doors ButterflyMX lets the resident use (:mod:`passes.doors`: the resident's own
+    door and amenities are opt-in). The document does not say what a keychain without doors
     opens, so the portal never relies on it. A delivery pass takes no doors (its schema allows only
     name, tenant_id and unit_id; ButterflyMX grants the tenant's doors and says which in its answer)."""
     if data.kind == Pass.Kind.DELIVERY:
         return []
-    doors = [d for d in (data.doors or residency.doors.all()) if d.bmx_id is not None]
+    chosen = data.doors
+    if not chosen and residency.doors.exists():
+        chosen = default_doors(residency.doors.all())
+        if not chosen:
+            raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
+    doors = [d for d in chosen if d.bmx_id is not None]
     if not doors:
         raise PassError(NO_DOORS_KNOWN, {"doors": [NO_DOORS_KNOWN]})
     return sorted(doors, key=lambda d: d.bmx_id)
@@ -253,7 +263,7 @@ def pass_create(
         visitors = list(data.visitors)
         if not visitors and not data.recipients and data.kind != Pass.Kind.DELIVERY:
             visitors = [data.name]  # a pass nobody can use is no pass: one key named after it
-        contacts = {r: r for r in data.recipients}
+        contacts = {r: data.contact_names.get(r) or r for r in data.recipients}
         for name in visitors:
             client.create_virtual_key(keychain_id=keychain["id"], name=name)
         keys = client.virtual_keys(keychain_id_eq=keychain["id"])
@@ -263,8 +273,8 @@ def pass_create(
                 key.set_share_token()
                 visitor_key_fill_from_bmx(key, item)
                 contact = item.get("email") or item.get("sms_number") or ""
-                if contact in contacts:
-                    key.name = key.name if key.name != data.name else contact
+                if contact in contacts:  # ButterflyMX names a recipient's key after the pass
+                    key.name = key.name if key.name != data.name else contacts[contact]
                 key.save()
             pass_obj.status = Pass.Status.ACTIVE
             pass_obj.usage_refreshed_at = timezone.now()
@@ -339,20 +349,57 @@ def _delete_unacknowledged_keychains(client: BmxClient, pass_obj: Pass, tenant_i
         logger.warning("pass %s: could not look for a keychain created without an answer", pass_obj.pk)
 
 
-def pass_replace(*, actor, old: Pass, data: PassInput) -> tuple[Pass, str | None]:
+class Replacement(NamedTuple):
+    """What "Extend or change" did: the new pass, a warning when the old one is still valid, and the
+    visitors whose guest links could not follow (they are not on the new pass under the same name)."""
+
+    new: Pass
+    warning: str | None
+    links_left: list[str]
+
+
+def pass_replace(*, actor, old: Pass, data: PassInput) -> Replacement:
     """ "Extend" or "change": create the new pass, then revoke the old one, in one action.
 
     The new pass comes first so the visitor is never left without one. If the old one cannot be revoked,
     the new one stays and the returned warning says the old one is still valid.
+
+    ButterflyMX cannot edit a keychain (no PUT or PATCH in v4), so the new pass has new keys, PINs and QR
+    codes. The portal's guest links are its own, though: each visitor's link moves to their key on the new
+    pass (:func:`_carry_guest_links`), so what was sent keeps working and shows the new PIN and QR code.
     """
     if old.residency is None:
         raise PassError("The resident of this pass no longer lives here.")
     new = pass_create(actor=actor, residency=old.residency, data=data, replaces=old)
+    links_left = _carry_guest_links(old, new)
     try:
         pass_revoke(pass_obj=old, actor=actor)
     except PassError as exc:
-        return new, f"The new pass is ready, but the old one could not be revoked yet: {exc.message}"
-    return new, None
+        warning = f"The new pass is ready, but the old one could not be revoked yet: {exc.message}"
+        return Replacement(new, warning, links_left)
+    return Replacement(new, None, links_left)
+
+
+def _carry_guest_links(old: Pass, new: Pass) -> list[str]:
+    """Move each visitor's guest link from their key on ``old`` to theirs on ``new`` (same name and
+    contact, else same name); the old key gets a fresh token nobody holds. Returns the names of the
+    visitors of ``old`` who have no key on ``new``: their links now show the revoked pass."""
+    new_keys = list(new.keys.all())
+    left = []
+    with transaction.atomic():
+        for old_key in old.keys.all():
+            match = next((k for k in new_keys if (k.name, k.contact) == (old_key.name, old_key.contact)), None)
+            match = match or next((k for k in new_keys if k.name == old_key.name), None)
+            if match is None:
+                left.append(old_key.name)
+                continue
+            new_keys.remove(match)
+            token = old_key.share_token
+            old_key.set_share_token()  # first: the token's hash is unique
+            old_key.save(update_fields=["share_token", "share_token_hash"])
+            match.share_token, match.share_token_hash = token, hash_share_token(token)
+            match.save(update_fields=["share_token", "share_token_hash"])
+    return left
 
 
 # --- Share --------------------------------------------------------------------------------------
@@ -434,6 +481,7 @@ def pass_input_from(pass_obj: Pass) -> PassInput:
         doors=list(pass_obj.doors.all()),
         recipients=list(pass_obj.recipients or []),
         visitors=[k.name for k in pass_obj.keys.all() if not k.contact],
+        contact_names={k.contact: k.name for k in pass_obj.keys.all() if k.contact},
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import icalendar
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from .models import Pass, VisitorKey
+from .models import WEEKDAYS, Pass, VisitorKey
 from .sms import send_sms
 
 
@@ -49,59 +51,50 @@ def share_url(key: VisitorKey, request=None) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _ics_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def first_occurrence(p: Pass) -> dt.date | None:
+    """The first day from ``start_date`` that is one of the pass's weekdays (RFC 5545: DTSTART is the
+    first occurrence, so it must be a day the rule allows); None when no allowed day is in the range."""
+    day = p.start_date
+    while day <= p.end_date:
+        if WEEKDAYS[day.weekday()] in p.weekdays:
+            return day
+        day += dt.timedelta(days=1)
+    return None
 
 
-def _ics_fold(line: str) -> str:
-    """RFC 5545: lines longer than 75 octets are folded with CRLF + space."""
-    out, raw = [], line.encode()
-    while len(raw) > 75:
-        cut = 75 if not out else 74
-        while (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
-            cut -= 1
-        out.append(raw[:cut].decode())
-        raw = raw[cut:]
-    out.append(raw.decode())
-    return "\r\n ".join(out)
-
-
-def _utc(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def ics_for(key: VisitorKey, url: str) -> str:
-    """A calendar file for the visit. Recurring passes become a weekly RRULE in the building's zone."""
+def ics_for(key: VisitorKey, url: str) -> bytes:
+    """A calendar file for the visit (RFC 5545, written by the icalendar library): times in the
+    building's zone with its VTIMEZONE; a recurring pass is a weekly RRULE from its first allowed day."""
     p: Pass = key.pass_obj
-    tz = p.building.time_zone
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Building Portal//Visitor pass//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:pass-{p.pk}-key-{key.pk}@building-portal",
-        f"DTSTAMP:{_utc(dt.datetime.now(dt.UTC))}",
-        f"SUMMARY:{_ics_escape(f'Visit: {p.building.name}')}",
-        f"LOCATION:{_ics_escape(p.building.address or p.building.name)}",
-        f"DESCRIPTION:{_ics_escape(f'Your pass ({p.name}): {url}')}",
-        f"URL:{url}",
-    ]
-    if p.is_recurring and p.start_date and p.time_from:
-        first = dt.datetime.combine(p.start_date, p.time_from)
-        last = dt.datetime.combine(p.start_date, p.time_to)
-        days = ",".join(d[:2].upper() for d in p.weekdays)
-        until = _utc(p.ends_at)
-        lines += [
-            f"DTSTART;TZID={tz}:{first.strftime('%Y%m%dT%H%M%S')}",
-            f"DTEND;TZID={tz}:{last.strftime('%Y%m%dT%H%M%S')}",
-            f"RRULE:FREQ=WEEKLY;BYDAY={days};UNTIL={until}",
-        ]
+    tz = ZoneInfo(p.building.time_zone)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Building Portal//Visitor pass//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"pass-{p.pk}-key-{key.pk}@building-portal")
+    event.add("dtstamp", dt.datetime.now(dt.UTC))
+    event.add("summary", f"Visit: {p.building.name}")
+    event.add("location", p.building.address or p.building.name)
+    event.add("description", f"Your pass ({p.name}): {url}")
+    event.add("url", url)
+    first = first_occurrence(p) if p.is_recurring and p.start_date and p.time_from and p.time_to else None
+    if first is not None:
+        event.add("dtstart", dt.datetime.combine(first, p.time_from, tzinfo=tz))
+        event.add("dtend", dt.datetime.combine(first, p.time_to, tzinfo=tz))
+        byday = [d[:2].upper() for d in p.weekdays]
+        event.add("rrule", {"freq": "weekly", "byday": byday, "until": p.ends_at.astimezone(dt.UTC)})
     else:
-        lines += [f"DTSTART:{_utc(p.starts_at)}", f"DTEND:{_utc(p.ends_at)}"]
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
+        event.add("dtstart", p.starts_at.astimezone(tz))
+        event.add("dtend", p.ends_at.astimezone(tz))
+    cal.add_component(event)
+    # One VTIMEZONE per TZID used, with the zone's transitions around the pass's dates (a short file).
+    days = [p.starts_at.astimezone(tz).date(), p.ends_at.astimezone(tz).date(), *filter(None, [first, p.end_date])]
+    cal.add_missing_timezones(
+        first_date=min(days) - dt.timedelta(days=366), last_date=max(days) + dt.timedelta(days=366)
+    )
+    return cal.to_ical()
 
 
 def send_by_email(key: VisitorKey, to: str, url: str) -> None:

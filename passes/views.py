@@ -207,7 +207,7 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
         form = _creation_form(request, request.POST, fixed=old.residency)
         if form.is_valid():
             try:
-                new, warning = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
+                new, warning, links_left = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
             except services.PassError as exc:
                 if exc.pass_obj is not None:
                     messages.error(request, exc.message)
@@ -217,7 +217,19 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
                 if warning:
                     messages.warning(request, warning)
                 else:
-                    messages.success(request, f"Pass “{new.name}” replaces the old one, which is revoked.")
+                    messages.success(
+                        request,
+                        f"Pass “{new.name}” replaces the old one, which is revoked. The visitors' links "
+                        "keep working: they now show the new QR code and PIN.",
+                    )
+                if links_left:
+                    messages.warning(
+                        request,
+                        "Not on the new pass under the same name, so their old link no longer opens anything: "
+                        f"{', '.join(links_left)}. Send them the new pass with “Send” below.",
+                    )
+                if new.recipients:
+                    messages.info(request, "ButterflyMX sends the new pass to its e-mail and phone recipients.")
                 return redirect("passes:detail", pk=new.pk)
     else:
         tz = old.building.tz
@@ -235,11 +247,17 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
             "time_to": old.time_to,
             "weekdays": old.weekdays,
             "doors": [d.pk for d in data.doors],
-            "visitors": "\n".join(data.visitors),
-            "recipients": "\n".join(data.recipients),
+            "visitors": "\n".join(
+                [*data.visitors, *(person_line(data.contact_names.get(r, r), r) for r in data.recipients)]
+            ),
         }
         form = _creation_form(request, initial=initial, fixed=old.residency)
     return render(request, "passes/form.html", {"form": form, "title": f"Extend or change “{old.name}”", "old": old})
+
+
+def person_line(name: str, contact: str) -> str:
+    """A person with a contact as one line of the form's people list (rules.parse_person reads it)."""
+    return contact if name == contact else f"{name}, {contact}"
 
 
 @login_required

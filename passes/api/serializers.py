@@ -56,6 +56,14 @@ class PassListSerializer(PassSerializer):
         fields = [f for f in PassSerializer.Meta.fields if f != "keys"]
 
 
+class PersonSerializer(serializers.Serializer):
+    """One person of a pass: a name, and optionally an e-mail address or phone number ButterflyMX sends
+    their key to."""
+
+    name = serializers.CharField(max_length=120, trim_whitespace=False)
+    contact = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+
+
 class PassCreateSerializer(serializers.Serializer):
     residency = serializers.PrimaryKeyRelatedField(queryset=Residency.objects.none())
     kind = serializers.ChoiceField(choices=Pass.Kind.choices)
@@ -72,6 +80,7 @@ class PassCreateSerializer(serializers.Serializer):
     doors = serializers.PrimaryKeyRelatedField(queryset=AccessPoint.objects.all(), many=True, required=False)
     recipients = serializers.ListField(child=serializers.CharField(), required=False)
     visitors = serializers.ListField(child=serializers.CharField(max_length=120), required=False)
+    people = PersonSerializer(many=True, required=False)  # one list of people (visitors and recipients)
 
     FIELDS = {
         "custom": ("starts_at", "ends_at"),
@@ -87,6 +96,21 @@ class PassCreateSerializer(serializers.Serializer):
         self.fields["residency"].queryset = residencies if residencies is not None else Residency.objects.none()
         self.actor = actor
 
+    def validate_name(self, value: str) -> str:
+        try:
+            return rules.clean_name(value)
+        except rules.PassRuleError as exc:
+            raise serializers.ValidationError(exc.errors["name"]) from None
+
+    @staticmethod
+    def _people(attrs) -> rules.People:
+        """``people``, ``visitors`` (names) and ``recipients`` (contacts) as one list of people."""
+        entries = [(f"Person {n}", p["name"], p.get("contact", "")) for n, p in enumerate(attrs.get("people") or [], 1)]
+        entries += [(f"Visitor {n}", v, "") for n, v in enumerate(attrs.get("visitors") or [], 1) if v.strip()]
+        entries += [(f"Recipient {n}", "", r) for n, r in enumerate(attrs.get("recipients") or [], 1)]
+        rules.clean_recipients(attrs.get("recipients") or [])  # their errors under "recipients", as before
+        return rules.people_from(entries)
+
     def validate(self, attrs):
         residency: Residency = attrs["residency"]
         kind = attrs["kind"]
@@ -100,8 +124,8 @@ class PassCreateSerializer(serializers.Serializer):
             if any(d.pk not in allowed for d in doors):
                 errors["doors"] = ["Choose doors the resident may use."]
         try:
-            recipients = [] if kind == "delivery" else rules.clean_recipients(attrs.get("recipients") or [])
-            visitors = [] if kind == "delivery" else [v.strip() for v in attrs.get("visitors") or [] if v.strip()]
+            people = rules.People() if kind == "delivery" else self._people(attrs)
+            visitors, recipients = people.visitors, people.recipients
             rules.check_visitor_count(visitors, recipients)
             fields = {f: attrs.get(f) for f in self.FIELDS[kind]}
             for name in ("starts_at", "ends_at"):
@@ -115,6 +139,12 @@ class PassCreateSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         attrs["pass_input"] = PassInput(
-            kind=kind, name=attrs["name"].strip(), window=window, doors=doors, recipients=recipients, visitors=visitors
+            kind=kind,
+            name=attrs["name"],
+            window=window,
+            doors=doors,
+            recipients=recipients,
+            visitors=visitors,
+            contact_names=people.contact_names,
         )
         return attrs

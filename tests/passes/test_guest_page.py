@@ -129,7 +129,7 @@ def test_the_calendar_file_is_a_weekly_event_in_the_buildings_zone_for_a_recurri
 
     assert response["Content-Type"].startswith("text/calendar")
     assert "DTSTART;TZID=America/New_York:20990105T090000\r\n" in body
-    assert "RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=" in body
+    assert "RRULE:FREQ=WEEKLY;UNTIL=" in body and ";BYDAY=MO,WE\r\n" in body
     assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
 
 

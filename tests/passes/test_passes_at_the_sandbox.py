@@ -162,7 +162,7 @@ def test_extend_creates_the_new_pass_and_revokes_the_old_in_one_action(bmx, sand
     window = window_for_kind("custom", NY)
     window["ends_at"] += dt.timedelta(days=3)
 
-    new, warning = services.pass_replace(
+    new, warning, _ = services.pass_replace(
         actor=bmx.rosa, old=old, data=pass_input("custom", tz=NY, name="Nanny", **window)
     )
 

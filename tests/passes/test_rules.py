@@ -74,7 +74,7 @@ def test_it_refuses_a_daily_window_that_ends_before_it_starts():
     errors = errors_of(
         "recurring", start_date=TODAY, end_date=TODAY, weekdays=["mon"], time_from=dt.time(17), time_to=dt.time(9)
     )
-    assert "after the daily start" in errors["time_to"][0]
+    assert "crosses midnight (17:00-09:00)" in errors["time_to"][0]
 
 
 def test_it_refuses_a_recurring_pass_longer_than_a_year():
