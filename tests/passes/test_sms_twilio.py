@@ -22,6 +22,7 @@ import pytest
 from django.core import mail
 
 from passes import sharing, sms
+from portal.core.limits import rate_count
 from tests.passes.conftest import make_pass
 from tests.plugins.log_secrets import register_secret
 
@@ -178,6 +179,7 @@ def test_a_refusal_by_twilio_sends_nothing_counts_nothing_and_says_so(world, cli
 
     assert "could not be sent just now; nothing was sent" in response.content.decode()
     assert twilio.messages == [] and len(twilio.requests) == 1  # it was asked, and refused
+    assert rate_count(key=f"msg:b:{world.building_a.pk}:u:{world.alice.pk}", window_s=3600) == 0
 
 
 def test_the_twilio_backend_without_its_settings_is_refused_by_name(twilio, settings):
