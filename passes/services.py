@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -412,12 +413,15 @@ def key_share(*, actor, key: VisitorKey, to: str, url: str) -> None:
     sent); if the e-mail or SMS backend then fails, the claim is given back and :class:`ShareFailed`
     raised, so only messages that went out are counted.
     """
+    by_email = "@" in to
+    if not by_email and not settings.PASSES_SMS_ENABLED:
+        raise ShareFailed("Sending by text message is off in this portal: enter an e-mail address.")
     try:
         claim = abuse_claim(user=actor, building=key.pass_obj.building, kind=MESSAGES)
     except LimitReached as limited:
         raise PassLimited(limited) from None
     try:
-        if "@" in to:
+        if by_email:
             sharing.send_by_email(key, to, url)
         else:
             sharing.send_by_sms(key, to, url)

@@ -97,11 +97,66 @@ def ics_for(key: VisitorKey, url: str) -> bytes:
     return cal.to_ical()
 
 
+def inviter_name(p: Pass) -> str:
+    """Who invited the guest, as the guest knows them: the resident's name (never their e-mail address)."""
+    for user in (p.residency.user if p.residency else None, p.created_by):
+        if user is not None and user.get_full_name():
+            return user.get_full_name()
+    return "A resident"
+
+
+def zone_words(tz_name: str) -> str:
+    """'America/New_York' -> 'New York time': the zone as a guest reads it."""
+    return tz_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def _day(value: dt.date) -> str:
+    return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def validity_words(p: Pass) -> str:
+    """When the pass opens the doors, in the building's zone, as a sentence: 'Valid from ... to ...'."""
+    tz = p.building.tz
+    zone = zone_words(p.building.time_zone)
+    if p.is_recurring and p.start_date and p.time_from and p.time_to:
+        hours = (
+            "all day"
+            if (p.time_from.strftime("%H:%M"), p.time_to.strftime("%H:%M")) == ("00:00", "23:59")
+            else f"{p.time_from:%H:%M}–{p.time_to:%H:%M} {zone}"
+        )
+        days = p.weekday_labels
+        days = days[:1].lower() + days[1:] if days == "Every day" else f"on {days}"
+        return f"Valid {days}, {hours}, from {_day(p.start_date)} to {_day(p.end_date)}."
+    start, end = p.starts_at.astimezone(tz), p.ends_at.astimezone(tz)
+    if start.date() == end.date():
+        text = f"Valid on {_day(start)}, {start:%H:%M}–{end:%H:%M} {zone}."
+    else:
+        text = f"Valid from {_day(start)}, {start:%H:%M} to {_day(end)}, {end:%H:%M} {zone}."
+    if p.kind in (Pass.Kind.ONE_TIME, Pass.Kind.DELIVERY):
+        text += " It opens the door for one visit."
+    return text
+
+
+def _message_context(key: VisitorKey, url: str) -> dict:
+    p = key.pass_obj
+    return {
+        "key": key,
+        "pass": p,
+        "url": url,
+        "inviter": inviter_name(p),
+        "building": p.building,
+        "validity": validity_words(p),
+    }
+
+
 def send_by_email(key: VisitorKey, to: str, url: str) -> None:
-    context = {"key": key, "pass": key.pass_obj, "url": url}
+    context = _message_context(key, url)
     body = render_to_string("passes/email/share.txt", context)
-    send_mail(f"Your visitor pass for {key.pass_obj.building.name}", body, None, [to])
+    # One line whatever the names hold: a header cannot carry a line break.
+    subject = " ".join(f"{context['inviter']} invited you to {key.pass_obj.building.name}".split())
+    send_mail(subject, body, None, [to])
 
 
 def send_by_sms(key: VisitorKey, to: str, url: str) -> None:
-    send_sms(to, f"Your visitor pass for {key.pass_obj.building.name}: {url}")
+    body = render_to_string("passes/sms/share.txt", _message_context(key, url)).strip()
+    send_sms(to, body)

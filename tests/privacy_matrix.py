@@ -17,6 +17,7 @@ Owners of activity (``SEES`` says who may see what):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -203,6 +204,19 @@ def _chart_counts(activity: Activity, persona: str, response) -> None:
     assert sum(data["call_outcomes"]["values"]) == calls, (persona, data["call_outcomes"])
 
 
+def _home_counts(activity: Activity, persona: str, response) -> None:
+    """A resident's home lists exactly their own unit's entries, calls and live passes, by record id;
+    staff and managers get no such lists (their cards link to the building's logs)."""
+    if response.status_code != 200:
+        return
+    text = response.content.decode()
+    for kind, attribute in (("entries", "data-home-entry"), ("calls", "data-home-call"), ("passes", "data-home-pass")):
+        shown = set(re.findall(rf'{attribute}="(\d+)"', text))
+        own = set() if persona in ("staff", "manager") else SEES[persona]
+        expected = {str(r.pk) for owner, made in getattr(activity, kind).items() if owner in own for r in made}
+        assert shown == expected, (persona, kind, shown, expected)
+
+
 SURFACES: dict[str, Surface] = {
     # --- doors: the board (staff), residents' own doors, their state in the API
     "dashboard:board": Surface(
@@ -234,8 +248,9 @@ SURFACES: dict[str, Surface] = {
     # --- passes: their use counts and times
     "passes:list": Surface(query="?state=all", shows=_residents_own(staff={"a1", "a2"})),
     "passes_api:list": Surface(shows=_residents_own(staff={"a1", "a2"})),
-    # --- the home page says what each person can do; it must not say what others did
-    "home": Surface(),
+    # --- the home page: what each person can do, and a resident's own unit now (passes, entries, calls);
+    # never what others did, not even a neighbour's entry at the door they share
+    "home": Surface(shows={"alice": {"a1"}, "bob": {"a2"}, "charlie": {"b1"}}, check=_home_counts),
 }
 
 

@@ -67,15 +67,40 @@ def check_email_backend(app_configs=None, **kwargs):
 @checks.register(checks.Tags.security, TAG)
 def check_sms_backend(app_configs=None, **kwargs):
     backend = settings.PASSES_SMS_BACKEND
-    if not _production() or backend not in LEAKY_SMS_BACKENDS:
+    # With SMS sharing off nothing is ever texted, so no provider is needed.
+    if not _production() or not settings.PASSES_SMS_ENABLED or backend not in LEAKY_SMS_BACKENDS:
         return []
     return _refused(
         "SMS_BACKEND",
         f"PASSES_SMS_BACKEND is {backend}, which {LEAKY_SMS_BACKENDS[backend]}: every guest-pass link sent "
         "by text would be in the log.",
-        "Set PASSES_SMS_BACKEND to your SMS provider's backend (a class with send(to, body), see passes/sms.py).",
+        "Set PASSES_SMS_BACKEND=passes.sms.TwilioBackend with the TWILIO_* variables (docs/operations.md), "
+        "or another provider's backend (a class with send(to, body), see passes/sms.py), or turn texts off "
+        "with PASSES_SMS_ENABLED=false.",
         102,
     )
+
+
+@checks.register(TAG)
+def check_twilio_settings(app_configs=None, **kwargs):
+    """The Twilio backend without its account, credentials or sender would fail at the first share:
+    say so at start-up instead. No override: there is nothing unsafe to accept, only a message lost."""
+    if not _production() or not settings.PASSES_SMS_ENABLED:
+        return []
+    if settings.PASSES_SMS_BACKEND != "passes.sms.TwilioBackend":
+        return []
+    from passes.sms import twilio_missing
+
+    missing = twilio_missing()
+    if not missing:
+        return []
+    return [
+        checks.Error(
+            f"PASSES_SMS_BACKEND is the Twilio backend, but {', '.join(missing)} is not set: no text could be sent.",
+            hint='Set them from your Twilio console (docs/operations.md, "Text messages (SMS)").',
+            id="portal.E111",
+        )
+    ]
 
 
 @checks.register(checks.Tags.database, TAG)

@@ -12,6 +12,7 @@ from tenants.models import Residency, Role
 from tenants.scope import buildings_visible_to, roles_by_building
 
 from .health import health_status, run_checks
+from .home import unit_now
 
 
 @login_required
@@ -38,6 +39,9 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for b in buildings
     ]
+    for card in cards:
+        if card["is_resident"] and card["units"]:
+            card["now"] = unit_now(request.user, card["building"], card["units"])
     return render(request, "core/home.html", {"cards": cards})
 
 

@@ -369,6 +369,20 @@ CELERY_BEAT_SCHEDULE: dict = {
 # --- Visitor passes ------------------------------------------------------------------------------
 # A dotted path to a class with ``send(to, body)``; the console default prints the message.
 PASSES_SMS_BACKEND = env_setting(env.str, "PASSES_SMS_BACKEND", default="passes.sms.ConsoleBackend")
+# Whether guests can be sent their link by text at all (off: the share box takes e-mail addresses only,
+# and production does not ask for an SMS provider).
+PASSES_SMS_ENABLED = env_setting(env.bool, "PASSES_SMS_ENABLED", default=True)
+# Twilio (PASSES_SMS_BACKEND=passes.sms.TwilioBackend): the account, an API key (preferred) or the auth
+# token, and who sends: a messaging service or a from-number. TWILIO_API_BASE aims the library at another
+# origin (a local stand-in of Twilio's API); unset, Twilio's own addresses.
+TWILIO_ACCOUNT_SID = env_setting(env.str, "TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env_setting(env.str, "TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_KEY_SID = env_setting(env.str, "TWILIO_API_KEY_SID", default="")
+TWILIO_API_KEY_SECRET = env_setting(env.str, "TWILIO_API_KEY_SECRET", default="")
+TWILIO_FROM_NUMBER = env_setting(env.str, "TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env_setting(env.str, "TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE = env_setting(env.str, "TWILIO_API_BASE", default="")
+TWILIO_TIMEOUT_S = env_setting(env.float, "TWILIO_TIMEOUT_S", default=10.0)
 # Guest pages (/p/<token>/), per minute (passes/guest_limits.py says why these keys and sizes): views of
 # one link from one address; unknown links from one address; and all views from one address, a
 # ceiling far above a party's guests on one lobby Wi-Fi.
