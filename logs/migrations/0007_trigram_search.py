@@ -35,6 +35,15 @@ class AddTrigramIndex(AddIndexConcurrently):
             schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(self.index.name)}")
 
 
+class PostgresTrigramExtension(TrigramExtension):
+    """TrigramExtension, whose backwards also does nothing off PostgreSQL (Django's asks SQLite for
+    ``pg_extension`` when the migration is unapplied there)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 TRIGRAM_INDEXES = [
     ("accesslogentry", _trigram("person_name", "log_person_trgm")),
     ("accesslogentry", _trigram("unit_label", "log_unit_label_trgm")),
@@ -48,6 +57,6 @@ class Migration(migrations.Migration):
     dependencies = [("logs", "0006_time_building_indexes")]
 
     operations = [
-        TrigramExtension(),
+        PostgresTrigramExtension(),
         *(AddTrigramIndex(model_name=model, index=index) for model, index in TRIGRAM_INDEXES),
     ]
