@@ -325,7 +325,7 @@ def call_csv(request: HttpRequest) -> HttpResponse:
                 device,
                 unit,
                 ntype,
-                status,
+                call_outcome(status) if status else "",  # in words, as the page says it
                 remote_id,
             )
 
@@ -400,7 +400,10 @@ def charts_data(request: HttpRequest) -> JsonResponse:
             "per_day": {"labels": [d.isoformat() for d, _ in by_day], "values": [n for _, n in by_day]},
             "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
             "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
-            "call_outcomes": {"labels": [s or "unknown" for s, _ in outcomes], "values": [n for _, n in outcomes]},
+            "call_outcomes": {
+                "labels": [call_outcome(s) if s else "Unknown" for s, _ in outcomes],
+                "values": [n for _, n in outcomes],
+            },
         }
     )
 

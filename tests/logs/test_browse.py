@@ -186,7 +186,7 @@ def test_charts_count_the_filtered_set(entries, world, client_for):
     assert sum(data["per_hour"]["values"]) == visitors == sum(data["per_day"]["values"])
     assert data["by_method"]["labels"] == ["Visitor pass (QR code)"]
     assert data["busiest_doors"]["labels"] == ["A Front Door"]
-    assert dict(zip(data["call_outcomes"]["labels"], data["call_outcomes"]["values"], strict=True)) == {"canceled": 1}
+    assert dict(zip(data["call_outcomes"]["labels"], data["call_outcomes"]["values"], strict=True)) == {"Canceled": 1}
 
 
 def test_calls_filter_by_status_type_and_door(world, client_for):

@@ -91,6 +91,8 @@ def test_call_outcomes_read_as_words_on_the_list_and_the_detail(world, client_fo
     assert "<td>Some new state</td>" in page
     assert "opened_door" not in page.split("<table")[1]  # the codes stay in the filter's <option> values
     assert len(call_ids(page)) == 3
+    exported = b"".join(client.get(reverse("logs:calls_export")).streaming_content).decode()
+    assert ",Opened the door," in exported and ",Not answered," in exported and "opened_door" not in exported
     detail = html(client.get(reverse("logs:call_detail", args=[opened.pk])))
     assert '<dd class="col-7" data-testid="call-outcome">Opened the door</dd>' in detail
 
