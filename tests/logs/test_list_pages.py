@@ -57,6 +57,7 @@ def test_an_invalid_filter_shows_its_error_and_no_rows(entries, world, client_fo
     assert 'data-testid="invalid-filters"' in page and "No entries are shown until then" in page
     assert "invalid-feedback" in page or "is-invalid" in page  # the field carries its message
     assert client.get(reverse("logs:export") + "?" + query).status_code == 400
+    assert "Export CSV" not in page  # no link to an export that would only answer the error
 
 
 def test_until_before_from_says_so_on_both_lists(world, client_for):
@@ -78,7 +79,7 @@ def test_filter_labels_match_the_table(entries, world, client_for):  # noqa: F81
     for header in ("Method", "Type", "Status", "Unit"):
         assert f'<th scope="col">{header}</th>' in page
         assert re.search(rf"<label[^>]*>{header}</label>", page), header
-    assert "Person or unit contains" in page
+    assert "Person or unit contains" in page and "Export CSV" in page
 
 
 def test_call_outcomes_read_as_words_on_the_list_and_the_detail(world, client_for):
