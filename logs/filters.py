@@ -26,7 +26,8 @@ from tenants.scope import GRANT_BUILDING_FIELDS, door_choices_of, doors_visible_
 
 from .models import AccessLogEntry, CallRecord, ReleaseMethod
 
-RELEASE_TYPES = [("Tenant", "Resident"), ("Visitor", "Visitor"), ("Delivery", "Delivery")]
+# Labelled as the table writes them (ButterflyMX's own words), so a filter and its column agree.
+RELEASE_TYPES = [("Tenant", "Tenant"), ("Visitor", "Visitor"), ("Delivery", "Delivery")]
 RELEASE_STATUSES = [("Unlocked", "Unlocked"), ("Locked", "Locked")]
 CALL_STATUSES = [
     ("opened_door", "Opened the door"),
@@ -37,6 +38,7 @@ CALL_STATUSES = [
     ("initializing", "Ringing"),
     ("connecting_sip", "Connecting"),
 ]
+CALL_OUTCOMES = dict(CALL_STATUSES)  # the calls table and detail page say the outcome in these words
 CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -147,6 +149,22 @@ class _FieldsOwnedByTheForm(dict):
         return self
 
 
+class RangeForm(forms.Form):
+    """The filter form of the log pages: a range that ends before it starts is an error, not an empty list."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", "“Until” must be later than “From”.")
+        return cleaned
+
+
+def call_outcome(status: str) -> str:
+    """A call's outcome in words ("opened_door" -> "Opened the door"); an unknown code stays readable."""
+    return CALL_OUTCOMES.get(status) or status.replace("_", " ").capitalize()
+
+
 class _Zoned:
     """The start/end filters, applied in each building's own zone."""
 
@@ -218,14 +236,16 @@ class AccessLogFilter(_Zoned, df.FilterSet):
     building = _ModelChoiceFilter(queryset=None, label="Building")
     door = _ModelChoiceFilter(queryset=None, label="Door")
     unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
-    q = df.CharFilter(method="filter_prefix", label="Person or unit starts with")
-    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Release method", distinct=False)
-    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Release type")
+    q = df.CharFilter(method="filter_contains", label="Person or unit contains")
+    # Labelled as the table's columns ("Method", "Type"), so a filter names what it narrows.
+    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Method", distinct=False)
+    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type")
     status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status")
 
     class Meta:
         model = AccessLogEntry
         fields: list[str] = []
+        form = RangeForm
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -240,11 +260,14 @@ class AccessLogFilter(_Zoned, df.FilterSet):
             self.form.fields["door"].preload(partial(door_choices_of, user))
             self.form.fields["door"].group_by = "building_name"
 
-    def filter_prefix(self, queryset, name, value):
+    def filter_contains(self, queryset, name, value):
+        # Any part of a name or unit. On PostgreSQL, migration 0007's trigram indexes on UPPER(column)
+        # serve exactly the ``UPPER(col::text) LIKE UPPER('%value%')`` Django writes for icontains;
+        # SQLite scans (its LIKE is already case-insensitive for ASCII).
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(person_name__istartswith=value) | Q(unit_label__istartswith=value))
+        return queryset.filter(Q(person_name__icontains=value) | Q(unit_label__icontains=value))
 
 
 @lightly_copied_filters
@@ -255,11 +278,12 @@ class CallFilter(_Zoned, df.FilterSet):
     door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
     status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome")
     type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type")
-    q = df.CharFilter(method="filter_prefix", label="Unit starts with")
+    q = df.CharFilter(method="filter_contains", label="Unit contains")
 
     class Meta:
         model = CallRecord
         fields: list[str] = []
+        form = RangeForm
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -268,6 +292,6 @@ class CallFilter(_Zoned, df.FilterSet):
         self.filters["door"].queryset = Device.objects.filter(building_id__in=ids).only("id", "name")
         _preload_buildings(self, request)
 
-    def filter_prefix(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(unit_label__istartswith=value) if value else queryset
+    def filter_contains(self, queryset, name, value):
+        value = value.strip()  # as AccessLogFilter.filter_contains (a trigram index on PostgreSQL)
+        return queryset.filter(unit_label__icontains=value) if value else queryset

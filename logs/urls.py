@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.csv", views.entry_csv, name="export"),
     path("calls/", views.call_list, name="calls"),
     path("calls/export.csv", views.call_csv, name="calls_export"),
+    path("calls/<int:pk>/", views.call_detail, name="call_detail"),
     path("calls/<int:pk>/snapshot", views.snapshot, {"kind": "calls"}, name="call_snapshot"),
     path("charts/", views.charts, name="charts"),
     path("charts/data/", views.charts_data, name="charts_data"),

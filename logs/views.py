@@ -37,7 +37,7 @@ from tenants.models import AccessPoint, Role
 from tenants.scope import buildings_where, get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
-from .filters import AccessLogFilter, CallFilter
+from .filters import AccessLogFilter, CallFilter, call_outcome
 from .health import poll_interval_s, webhook_health
 from .models import CallRecord, ReleaseMethod, Stream
 from .webhooks import MAX_BODY, is_transient, polled_only
@@ -77,12 +77,39 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     return params.urlencode()
 
 
+def _newest_first(request: HttpRequest) -> bool:
+    """The list's order: by time only, the one column every log index is ordered by (both ways)."""
+    return request.GET.get("sort") != "oldest"
+
+
+def _page(request: HttpRequest, fs, qs) -> selectors.Page:
+    """The requested page of ``qs``; none at all when a filter is invalid (never the unfiltered rows)."""
+    if fs.is_bound and not fs.is_valid():
+        return selectors.Page([], None)
+    return selectors.keyset_page(
+        qs,
+        request.GET.get("cursor"),
+        PAGE_SIZE,
+        before=request.GET.get("before"),
+        newest_first=_newest_first(request),
+    )
+
+
 def _list_context(request: HttpRequest, fs, page, rows: list, zones: dict) -> dict:
+    newest_first = _newest_first(request)
+    sort_params = request.GET.copy()
+    for name in ("cursor", "before", "sort"):
+        sort_params.pop(name, None)
+    if newest_first:
+        sort_params["sort"] = "oldest"
     return {
         "filter": fs,
         "rows": rows,
         "page": page,
-        "query": _query_without(request, "cursor"),
+        "invalid": fs.is_bound and not fs.is_valid(),
+        "query": _query_without(request, "cursor", "before"),
+        "newest_first": newest_first,
+        "sort_query": sort_params.urlencode(),
         "multi_building": len(zones) > 1,
         "is_manager": _is_manager(request),
     }
@@ -109,7 +136,7 @@ HAS_SNAPSHOT = ExpressionWrapper(~Q(snapshot_url=""), output_field=BooleanField(
 def entry_list(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "access")
     qs = fs.qs.values(*ENTRY_ROW, has_snapshot=HAS_SNAPSHOT)
-    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+    page = _page(request, fs, qs)
     zones = _zones(fs)
     names = {b.pk: b.name for b in fs.visible_buildings()}
     methods = {code: str(label) for code, label in ReleaseMethod.choices}
@@ -144,14 +171,25 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 def call_list(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "calls")
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
-    page = selectors.keyset_page(qs, request.GET.get("cursor"), PAGE_SIZE)
+    page = _page(request, fs, qs)
     zones = _zones(fs)
+    detail = reverse("logs:call_detail", args=[0])[:-2]  # "/logs/calls/": one reverse, not one per row
     # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
     # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
     rows = []
     for c in page.rows:
         local = c.logged_at.astimezone(zones.get(c.building_id))
-        rows.append((c, {"when": local.strftime("%b %-d, %H:%M:%S"), "zone": local.tzname()}))
+        rows.append(
+            (
+                c,
+                {
+                    "when": local.strftime("%b %-d, %H:%M:%S"),
+                    "zone": local.tzname(),
+                    "url": f"{detail}{c.pk}/",
+                    "outcome": call_outcome(c.status) if c.status else "",
+                },
+            )
+        )
     return render(request, "logs/call_list.html", _list_context(request, fs, page, rows, zones))
 
 
@@ -161,6 +199,20 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.entries_visible_to(request.user).select_related("building", "door", "unit"), pk=pk
     )
     return render(request, "logs/entry_detail.html", {"entry": entry})
+
+
+@login_required
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One call, in its building's zone, with its snapshot (through :func:`snapshot`: the URL stays
+    encrypted at rest and never reaches the page)."""
+    call = get_object_or_404(
+        selectors.calls_visible_to(request.user).select_related("building", "unit", "device"), pk=pk
+    )
+    # A string made here: the template's ``date`` filter would turn the time back into the default zone.
+    local = call.logged_at.astimezone(zoneinfo.ZoneInfo(call.building.time_zone))
+    when = local.strftime("%b %-d, %Y %H:%M:%S ") + (local.tzname() or "")
+    context = {"call": call, "when": when, "outcome": call_outcome(call.status) if call.status else ""}
+    return render(request, "logs/call_detail.html", context)
 
 
 @never_cache
@@ -273,7 +325,7 @@ def call_csv(request: HttpRequest) -> HttpResponse:
                 device,
                 unit,
                 ntype,
-                status,
+                call_outcome(status) if status else "",  # in words, as the page says it
                 remote_id,
             )
 
@@ -348,7 +400,10 @@ def charts_data(request: HttpRequest) -> JsonResponse:
             "per_day": {"labels": [d.isoformat() for d, _ in by_day], "values": [n for _, n in by_day]},
             "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
             "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
-            "call_outcomes": {"labels": [s or "unknown" for s, _ in outcomes], "values": [n for _, n in outcomes]},
+            "call_outcomes": {
+                "labels": [call_outcome(s) if s else "Unknown" for s, _ in outcomes],
+                "values": [n for _, n in outcomes],
+            },
         }
     )
 

@@ -138,6 +138,7 @@ MATRIX: dict[str, Entry] = {
     "logs:health_action": Entry(signed_in(405), kwargs=lambda w: {"building_id": w.building_a.pk}),
     "logs:detail": Entry(signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _entry(w).pk}),
     "logs:snapshot": Entry(signed_in(404, alice=302, staff=302, manager=302), kwargs=lambda w: {"pk": _entry(w).pk}),
+    "logs:call_detail": Entry(signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _call(w).pk}),
     "logs:call_snapshot": Entry(
         signed_in(404, alice=302, staff=302, manager=302), kwargs=lambda w: {"pk": _call(w).pk}
     ),

@@ -275,6 +275,7 @@ def _key(pass_obj) -> dict:
 OBJECTS: dict[str, Object] = {
     "logs:detail": Object("entries", lambda e: {"pk": e.pk}),
     "logs:snapshot": Object("entries", lambda e: {"pk": e.pk}, ok=302),
+    "logs:call_detail": Object("calls", lambda c: {"pk": c.pk}),
     "logs:call_snapshot": Object("calls", lambda c: {"pk": c.pk}, ok=302),
     "logs-api:entry-detail": Object("entries", lambda e: {"pk": e.pk}, anonymous=403),
     "logs-api:call-detail": Object("calls", lambda c: {"pk": c.pk}, anonymous=403),

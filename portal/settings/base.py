@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "logs",
     "csp",
 ]
+# django.contrib.postgres: its GinIndex/OpClass build the logs' trigram search indexes (logs migration
+# 0007, PostgreSQL only); the app must be installed for OpClass to work inside an index expression.
+# On SQLite it adds lookups nobody uses and nothing else.
+INSTALLED_APPS += ["django.contrib.postgres"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -161,7 +161,7 @@ def test_a_manager_connects_a_building_watches_the_backfill_and_explores_the_log
             page.reload()
         rows.first.wait_for()
         j.step("07-logs")
-        page.get_by_label("Person or unit starts with").fill("4")
+        page.get_by_label("Person or unit contains").fill("4")
         page.get_by_role("button", name="Apply filters").click()
         page.wait_for_url(re.compile(r"q=4"))
         j.step("08-logs-filtered")

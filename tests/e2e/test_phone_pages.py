@@ -71,7 +71,7 @@ def test_the_log_filters_fold_behind_a_counted_toggle_on_a_phone_and_stay_open_o
     toggle.click()
     form.wait_for(state="visible")
     assert toggle.get_attribute("aria-expanded") == "true"
-    assert page.get_by_label("Person or unit starts with").input_value() == "Max"
+    assert page.get_by_label("Person or unit contains").input_value() == "Max"
     j.step("02-phone-open")
 
     page.set_viewport_size(DESKTOP)
