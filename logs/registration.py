@@ -80,7 +80,7 @@ def registration_attempt(*, building_id: int, token: str, queue: str | None = No
         _release(building_id, token)
         return "gone"
     try:
-        webhooks_register(building=building)
+        webhooks_register(building=building, background=True)
     except BmxError as exc:
         if not is_transient(exc):
             _release(building_id, token)

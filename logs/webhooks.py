@@ -75,8 +75,11 @@ def is_transient(exc: BmxError) -> bool:
     return exc.transient and not isinstance(exc, TokenRefused) and exc.code != "not_connected"
 
 
-def webhooks_register(*, building: Building) -> WebhookEndpoint:
+def webhooks_register(*, building: Building, background: bool = False) -> WebhookEndpoint:
     """Point the building's integrations at our current address with a fresh secret.
+
+    ``background``: a worker's registration (a connecting portfolio registers hundreds at once) waits for
+    the shared request budget; a manager's "try again" button does not.
 
     One integration per resource type of :data:`RESOURCE_STREAMS`. One we registered before is updated
     in place (``PUT``, contract §4.12): a new address or secret never leaves a gap without a webhook,
@@ -91,7 +94,7 @@ def webhooks_register(*, building: Building) -> WebhookEndpoint:
     if building.admin_link is None or building.bmx_id is None:
         message = "This building is not connected to a ButterflyMX building-admin account."
         _failed(endpoint, BmxError(status=0, code="not_connected", message=message))
-    client = client_for_link(building.admin_link)
+    client = client_for_link(building.admin_link, background=background)
     secret = secrets.token_urlsafe(32)
     url = endpoint.base_url + reverse("logs_webhooks:receive", kwargs={"building_id": building.pk, "secret": secret})
     # The new secret is ours before any integration points at it: its first delivery is accepted.
