@@ -85,9 +85,10 @@ def test_the_calls_list_shows_outcome_next_to_time_on_a_phone(world, journey, li
 
     headers = [h.strip() for h in page.locator("table thead th").all_text_contents()]
     assert headers[0].startswith("Time") and headers[1] == "Outcome", headers
-    outcome = page.get_by_test_id("call-outcome").first
+    outcome = page.locator("table tbody tr").first.locator("td").nth(1)
     box = outcome.bounding_box()
-    assert outcome.is_visible() and box["x"] + box["width"] <= PHONE["width"]  # seen without scrolling sideways
+    assert outcome.text_content().strip() == "Opened the door" and outcome.is_visible()
+    assert box["x"] + box["width"] <= PHONE["width"]  # seen without scrolling sideways
     scroll, inner = page.evaluate(WIDTH)
     assert scroll <= inner
     j.step("01-calls")
