@@ -40,3 +40,12 @@ def links_needing_relink(user) -> list[BmxLink]:
     if user is None or not user.is_authenticated:
         return []
     return list(BmxLink.objects.filter(user=user, status=BmxLink.Status.NEEDS_RELINK))
+
+
+def own_building(user) -> Building | None:
+    """The building whose zone shows times that belong to no building (a person's API tokens):
+    the person's primary home, else the first building they work in (by name), else none."""
+    home = tenancies_of(user).first()
+    if home is not None:
+        return home.unit.building
+    return buildings_where(user, Role.MANAGER, Role.STAFF).order_by("name").first()

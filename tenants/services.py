@@ -205,6 +205,20 @@ class TenantLinkedElsewhere(Exception):
     """The ButterflyMX tenant account is already linked to another portal account."""
 
 
+class NoTenancy(Exception):
+    """A resident link was attempted with an account that has no home (tenancy) at ButterflyMX.
+
+    Typically a building-admin account signed in through the resident "Link" button. Storing it would
+    deactivate the person's current homes (ButterflyMX lists none for it), so nothing is stored.
+    ``administers`` names the buildings the account administers, so the page can point the person to
+    the building-admin connect instead; empty when it administers none (or that could not be read).
+    """
+
+    def __init__(self, administers: list[str]):
+        super().__init__("no tenancy")
+        self.administers = administers
+
+
 # Past this many failed attempts a revocation is left for an operator (admin: token revocations).
 REVOCATION_MAX_ATTEMPTS = 48
 
@@ -297,11 +311,14 @@ def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
     Every ButterflyMX read happens before the first write, so a failure leaves nothing half-linked.
     A re-link replaces the previous grant, which is then revoked at ButterflyMX; an account already
     linked by another portal account is refused (:class:`TenantLinkedElsewhere`) and the tokens just
-    issued for it are revoked, so nothing of it stays anywhere.
+    issued for it are revoked, so nothing of it stays anywhere. So is an account with no tenancy
+    (:class:`NoTenancy`, e.g. a building admin's): linking it would deactivate the person's homes.
     """
     client = BmxClient(tokens.access_token)
     tenancies = client.my_tenancies()
-    doors = client.access_points() if tenancies else []
+    if not tenancies:
+        _refuse_without_tenancy(client=client, tokens=tokens)
+    doors = client.access_points()
     profile = _profile(tokens)
     try:
         with transaction.atomic():
@@ -316,6 +333,18 @@ def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
         raise
     token_revocations_attempt(revocation_ids=replaced)
     return link
+
+
+def _refuse_without_tenancy(*, client: BmxClient, tokens: TokenSet) -> None:
+    """Raise :class:`NoTenancy` for an account with no home, revoking the tokens just issued for it."""
+    try:
+        administers = [b.get("name") or f"Building {b['id']}" for b in buildings_administered(client=client).managed]
+    except BmxError:
+        administers = []  # only the wording depends on it; the refusal stands either way
+    with transaction.atomic():
+        refused = token_revocations_record(tokens=[tokens.refresh_token, tokens.access_token], reason="refused")
+    token_revocations_attempt(revocation_ids=refused)
+    raise NoTenancy(administers)
 
 
 def residencies_apply(*, link: BmxLink, tenancies: list[dict], doors: list[dict]) -> list[Residency]:

@@ -33,6 +33,7 @@ from .roster import roster_sync_start
 from .scope import get_building_or_404
 from .services import (
     NotABuildingAdmin,
+    NoTenancy,
     TenantLinkedElsewhere,
     link_admin_connect,
     link_tenant_connect,
@@ -110,6 +111,9 @@ def link_callback(request: HttpRequest) -> HttpResponse:
             "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked.",
         )
         return redirect(_after_link(kind))
+    except NoTenancy as refused:
+        messages.error(request, _no_tenancy_text(request.user, refused))
+        return redirect(_after_link(kind))
     except NotABuildingAdmin as refused:
         messages.error(
             request,
@@ -137,6 +141,26 @@ def link_callback(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Your ButterflyMX account is linked.")
     return redirect(_after_link(kind))
+
+
+def _no_tenancy_text(user, refused: NoTenancy) -> str:
+    """Say what the account was, what to do instead, and that the person's home stayed as it was."""
+    if refused.administers:
+        text = (
+            f"That ButterflyMX account is a building-admin account ({', '.join(refused.administers)}), not a "
+            "resident's: it has no home in any building, so it was not linked as yours. To manage those "
+            'buildings, use "Connect a building" on the Buildings page instead.'
+        )
+    else:
+        text = (
+            "That ButterflyMX account has no home (tenancy) in any building, so it was not linked. Sign in "
+            "with the account you use in the ButterflyMX app for your unit."
+        )
+    homes = Residency.objects.filter(user=user, is_active=True).select_related("unit__building")
+    if homes:
+        kept = "; ".join(f"{r.unit.building.name}, unit {r.unit.label}" for r in homes)
+        return f"{text} Nothing was linked; your home ({kept}) and your current link are unchanged."
+    return f"{text} Nothing was linked."
 
 
 @login_required

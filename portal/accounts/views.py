@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from tenants.selectors import own_building
+
 from . import selectors, services
 from .forms import ApiTokenForm
 
@@ -66,8 +68,11 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
                 form = ApiTokenForm()
     else:
         form = ApiTokenForm()
+    building = own_building(request.user)
     context = {
         "form": form,
+        # Shown in the person's home building's zone, as every other page shows times (UTC without one).
+        "zone": building.time_zone if building else "UTC",
         "tokens": selectors.api_tokens_of(request.user),
         "new_token": new_token,
         "new_instance": new_instance,
