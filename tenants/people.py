@@ -14,7 +14,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .models import Building, Invitation, Membership, Residency, Role, TenantRecord
@@ -139,12 +139,14 @@ def building_people(building: Building):
 
 
 def building_residents(building: Building):
-    """ButterflyMX tenants of the building (roster sync), each with ``has_account``: an active portal
-    :class:`Residency` for that tenant."""
-    has_account = Residency.objects.filter(unit__building=building, bmx_tenant_id=OuterRef("bmx_id"), is_active=True)
+    """ButterflyMX tenants of the building (roster sync), each with ``residency_id``: the tenant's
+    active portal :class:`Residency` (None when the tenant has no portal account)."""
+    residency = Residency.objects.filter(
+        unit__building=building, bmx_tenant_id=OuterRef("bmx_id"), is_active=True
+    ).values("pk")[:1]
     return (
         TenantRecord.objects.filter(building=building, is_active=True)
         .select_related("unit")
-        .annotate(has_account=Exists(has_account))
+        .annotate(residency_id=Subquery(residency))
         .order_by("unit__label", "last_name", "first_name")
     )

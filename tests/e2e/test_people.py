@@ -73,6 +73,10 @@ def test_a_manager_invites_changes_and_is_kept_as_the_last_manager(live_server, 
         page.locator(f"form[action$='/people/{dana.pk}/role/'] button").click()
         page.get_by_text(re.compile("is now manager")).wait_for()
         j.step("04-role-changed")
+        # A tenant with a portal account: "New pass" opens the pass form with their tenancy chosen.
+        page.get_by_role("link", name="New pass for Rosa Resident").click()
+        page.wait_for_url(re.compile(r"/passes/new/\?residency="))
+        assert page.locator("#id_residency").input_value() == str(world.rosa_residency.pk)
 
         assert Membership.objects.get(pk=own.pk).role == "manager"
         assert Membership.objects.get(pk=dana.pk).role == "manager"

@@ -115,3 +115,5 @@ def test_managers_see_the_buildings_tenants_and_who_has_a_portal_account(world, 
     rows = re.findall(r"<tr><td>(.*?)</td><td[^>]*>(.*?)</td><td>.*?>(Yes|No)<", html)
     assert rows == [("101", "Alice Adams", "Yes"), ("102", "Dana Doe", "No")]
     assert "Eve" not in html
+    # A tenant with a portal account gets a "New pass" link to the pass form, their tenancy chosen.
+    assert html.count(">New pass</a>") == 1 and f"/passes/new/?residency={alice_res.pk}" in html
