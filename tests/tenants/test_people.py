@@ -117,3 +117,29 @@ def test_managers_see_the_buildings_tenants_and_who_has_a_portal_account(world, 
     assert "Eve" not in html
     # A tenant with a portal account gets a "New pass" link to the pass form, their tenancy chosen.
     assert html.count(">New pass</a>") == 1 and f"/passes/new/?residency={alice_res.pk}" in html
+
+
+def test_two_factor_rules_hold_for_the_people_page_and_for_a_newly_invited_person(world, client_for, settings):
+    settings.PORTAL_REQUIRE_MFA_FOR_STAFF = True
+    to_totp = "/accounts/2fa/totp/activate/"
+    people_page = client_for(world.manager).get(people_url(world.building_a))
+    assert (people_page.status_code, people_page.url) == (302, to_totp)
+
+    from tenants.people import person_invite
+
+    person_invite(
+        building=world.building_a,
+        email="newcomer@example.test",
+        role="staff",
+        invited_by=world.manager,
+        accept_url=lambda token: f"/invitations/{token}/",
+    )
+    link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
+    newcomer = f.UserFactory(email="newcomer@example.test")
+    browser = client_for(newcomer)
+    assert browser.get(link).status_code == 200  # not staff yet: no two-factor needed to read it
+    accepted = browser.post(link, follow=True)
+    # Staff from now on: the next page is two-factor set-up, before anything else.
+    # (allauth then asks a force-logged-in test user for their password before enrolling)
+    assert [url for url, _ in accepted.redirect_chain][:2] == ["/", to_totp]
+    assert Membership.objects.get(user=newcomer).role == "staff"
