@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -19,6 +20,9 @@ from django.utils import timezone
 
 from .models import Building, Invitation, Membership, Residency, Role, TenantRecord
 
+# How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
+# in someone's inbox does not give a role out of the blue.
+INVITATION_DAYS = 14
 LAST_MANAGER = "You are the last manager of {building}: make someone else a manager first."
 
 
@@ -69,25 +73,25 @@ def person_invite(*, building: Building, email: str, role: str, invited_by, acce
     return "invited"
 
 
+def open_invitations():
+    """Invitations not accepted yet and not older than :data:`INVITATION_DAYS`."""
+    since = timezone.now() - timedelta(days=INVITATION_DAYS)
+    return Invitation.objects.filter(accepted_at__isnull=True, created_at__gte=since)
+
+
 def invitation_for(token: str) -> Invitation | None:
-    """The open invitation the link's token names, or None (unknown or already used)."""
+    """The open invitation the link's token names, or None (unknown, used or expired)."""
     return (
-        Invitation.objects.select_related("building", "invited_by")
-        .filter(token_hash=_token_hash(token or ""), accepted_at__isnull=True)
-        .first()
+        open_invitations().select_related("building", "invited_by").filter(token_hash=_token_hash(token or "")).first()
     )
 
 
 def invitation_accept(*, token: str, user) -> Membership:
     """Give ``user`` the invitation's role; the invitation is addressed to their e-mail and works once."""
     with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(token_hash=_token_hash(token or ""), accepted_at__isnull=True)
-            .first()
-        )
+        invitation = open_invitations().select_for_update().filter(token_hash=_token_hash(token or "")).first()
         if invitation is None:
-            raise PeopleError("This invitation was already used or does not exist.")
+            raise PeopleError("This invitation was already used, has expired or does not exist.")
         if invitation.email.lower() != (user.email or "").lower():
             raise PeopleError(f"This invitation is for {invitation.email}; sign in with that address.")
         membership, created = Membership.objects.get_or_create(
@@ -134,7 +138,7 @@ def building_people(building: Building):
         .select_related("user")
         .order_by("role", "user__last_name", "user__first_name", "user__email")
     )
-    invitations = Invitation.objects.filter(building=building, accepted_at__isnull=True)
+    invitations = open_invitations().filter(building=building)
     return list(members), list(invitations)
 
 

@@ -4,10 +4,12 @@ removal with the last-manager rule, the residents list; 404 outside scope; CSRF.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from tenants.models import Invitation, Membership, TenantRecord
 from tests import factories as f
@@ -37,6 +39,18 @@ def test_inviting_a_new_person_mails_a_one_time_link_that_gives_the_role_on_acce
     assert client_for(newcomer).post(link).status_code == 302
     assert Membership.objects.get(user=newcomer).role == "staff"
     assert client_for(newcomer).get(link).status_code == 404  # used: the link works once
+
+
+def test_an_invitation_link_expires_after_fourteen_days(world, client_for):
+    client_for(world.manager).post(people_url(world.building_a), {"email": "late@example.test", "role": "staff"})
+    link = re.search(r"http://testserver(/invitations/[^/\s]+/)", mail.outbox[0].body).group(1)
+    Invitation.objects.update(created_at=timezone.now() - timedelta(days=14, minutes=1))
+    late = f.UserFactory(email="late@example.test")
+
+    assert client_for(late).get(link).status_code == 404
+    assert client_for(late).post(link).status_code == 404
+    assert not Membership.objects.filter(user=late).exists()
+    assert "late@example.test" not in client_for(world.manager).get(people_url(world.building_a)).content.decode()
 
 
 def test_inviting_an_existing_user_gives_the_role_at_once_with_a_notice(world, client_for):
