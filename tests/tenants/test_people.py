@@ -130,7 +130,9 @@ def test_managers_see_the_buildings_tenants_and_who_has_a_portal_account(world, 
     assert rows == [("101", "Alice Adams", "Yes"), ("102", "Dana Doe", "No")]
     assert "Eve" not in html
     # A tenant with a portal account gets a "New pass" link to the pass form, their tenancy chosen.
-    assert html.count(">New pass</a>") == 1 and f"/passes/new/?residency={alice_res.pk}" in html
+    assert html.count(">New pass</a>") == 2 and f"/passes/new/?residency={alice_res.pk}" in html
+    dana = TenantRecord.objects.get(bmx_id=9002)
+    assert f"/passes/new/tenant/{dana.pk}/" in html  # no account: the roster-tenant form
 
 
 def test_two_factor_rules_hold_for_the_people_page_and_for_a_newly_invited_person(world, client_for, settings):
