@@ -155,8 +155,8 @@ def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse
                 return redirect("passes:detail", pk=new.pk)
     else:
         tz = tenant.building.tz
-        initial = {"kind": Pass.Kind.CUSTOM, **preset_initial("hour", tz)}
-        initial.update(business_hours_initial(timezone.now().astimezone(tz)))
+        initial = business_hours_initial(timezone.now().astimezone(tz))  # the recurring fields' starting values
+        initial.update(preset_initial("hour", tz))  # a custom pass for the next hour
         form = TenantPassForm(initial=initial, tenant=tenant, actor=request.user)
     return render(request, "passes/form.html", {"form": form, "title": title})
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from passes.models import Pass
 from tenants.models import Membership, RosterSync
 from tenants.roster import roster_sync_run
 from tests.bmx_fixtures import make_bmx_world
@@ -77,6 +78,21 @@ def test_a_manager_invites_changes_and_is_kept_as_the_last_manager(live_server, 
         page.get_by_role("link", name="New pass for Rosa Resident").click()
         page.wait_for_url(re.compile(r"/passes/new/\?residency="))
         assert page.locator("#id_residency").input_value() == str(world.rosa_residency.pk)
+        # A tenant without a portal account: the roster-tenant form, made with the building-admin link.
+        page.go_back()
+        page.get_by_role("link", name="New pass for Duncan Idaho").click()
+        page.get_by_role("heading", name="New pass for Duncan Idaho").wait_for()
+        j.step("05-tenant-pass-form")
+        page.get_by_label("Name").fill("Plumber")
+        page.get_by_role("button", name=re.compile("Create")).click()
+        page.get_by_text("created for Duncan Idaho").wait_for()
+        j.step("06-tenant-pass-made")
+        made = Pass.objects.get(name="Plumber")
+        assert made.residency is None and made.link == world.crimson.admin_link and made.keys.exists()
+        assert made.kind == "custom"  # the form starts as a custom pass for the next hour
+        assert page.get_by_role("button", name=re.compile("Revoke")).is_visible()
+        assert page.get_by_role("link", name="Extend or change").count() == 0  # no tenancy to change it for
+        page.goto(f"{live_server.url}/link/buildings/{world.crimson.pk}/people/")
 
         assert Membership.objects.get(pk=own.pk).role == "manager"
         assert Membership.objects.get(pk=dana.pk).role == "manager"
