@@ -9,6 +9,7 @@ app_name = "passes"
 urlpatterns = [
     path("passes/", views.pass_list, name="list"),
     path("passes/new/", views.pass_create, name="new"),
+    path("passes/new/tenants/", views.tenant_choose, name="tenant_choose"),
     path("passes/new/tenant/<int:tenant_pk>/", views.pass_create_for_tenant, name="new_for_tenant"),
     path("passes/<int:pk>/", views.pass_detail, name="detail"),
     path("passes/<int:pk>/change/", views.pass_change, name="change"),

@@ -118,7 +118,23 @@ def pass_create(request: HttpRequest) -> HttpResponse:
         if request.GET.get("kind") == Pass.Kind.BUSINESS_HOURS:
             initial.update(business_hours_initial(timezone.now().astimezone(tz)))
         form = _creation_form(request, initial=initial)
-    return render(request, "passes/form.html", {"form": form, "title": "New pass", "presets": True})
+    staff = buildings_where(request.user, "staff", "manager").exists()
+    context = {"form": form, "title": "New pass", "presets": True, "tenant_picker": staff}
+    return render(request, "passes/form.html", context)
+
+
+@login_required
+@require_GET
+def tenant_choose(request: HttpRequest) -> HttpResponse:
+    """Staff and managers pick any ButterflyMX tenant of their buildings, by building and unit, with or
+    without a portal account, to make a pass for."""
+    buildings = list(buildings_where(request.user, "staff", "manager").order_by("name"))
+    if not buildings:
+        raise Http404("Not staff anywhere")
+    from tenants.people import building_residents
+
+    groups = [(b, list(building_residents(b).filter(unit__isnull=False))) for b in buildings]
+    return render(request, "passes/tenant_choose.html", {"groups": groups})
 
 
 @login_required

@@ -109,6 +109,7 @@ MATRIX: dict[str, Entry] = {
     # --- passes (a pass of alice's unit; its visitor's guest link)
     "passes:list": Entry(signed_in()),
     "passes:new": Entry(signed_in()),
+    "passes:tenant_choose": Entry(signed_in(404, staff=200, manager=200)),  # staff and managers only
     # A roster tenant of building A with no portal account: its building's staff and managers only.
     "passes:new_for_tenant": Entry(
         signed_in(404, staff=200, manager=200), kwargs=lambda w: {"tenant_pk": _tenant_without_account(w).pk}

@@ -309,6 +309,7 @@ NO_ACTIVITY: dict[str, str] = {
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
     "passes:new": "the creation form: the person's own tenancies (staff: their building's residents)",
+    "passes:tenant_choose": "staff and managers only: the roster tenants of their own buildings (names, units)",
     "passes:new_for_tenant": "the creation form for one roster tenant of the staff's building: their name and unit",
     "passes:guest": "a visitor's own pass by its secret link: the building, doors and their key; no use by others",
     "passes:guest_ics": "the same pass as a calendar file: building, times, the link",

@@ -87,3 +87,19 @@ def test_the_service_refuses_a_resident_acting_for_a_tenant_and_writes_nothing(b
     with pytest.raises(services.PassError, match="Only the building's staff and managers"):
         services.pass_create(actor=bmx.rosa, tenant=roster, data=data)
     assert not Pass.objects.exists() and len(sandbox.state()["keychains"]) == before
+
+
+def test_staff_pick_any_tenant_of_their_buildings_by_unit(bmx, roster, sandbox):
+    staff = f.UserFactory(email="desk@example.test")
+    Membership.objects.create(user=staff, building=bmx.crimson, role="staff")
+    desk, elsewhere = Client(), Client()
+    desk.force_login(staff)
+    elsewhere.force_login(bmx.other_manager)
+
+    html = desk.get("/passes/new/tenants/").content.decode()
+    other = elsewhere.get("/passes/new/tenants/").content.decode()
+
+    assert "Unit 1A" in html and f"/passes/new/tenant/{roster.pk}/" in html  # no account: the tenant form
+    assert f"/passes/new/?residency={bmx.rosa_residency.pk}" in html  # an account: the ordinary form
+    assert "Duncan Idaho" not in other  # Lakeshore's manager sees Lakeshore's tenants only
+    assert "For a tenant without a portal account" in desk.get("/passes/new/").content.decode()
