@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from tenants.models import AccessPoint, Building, Residency
+from tenants.models import AccessPoint, Building, Residency, TenantRecord
 
 from . import doors as door_groups
 from . import rules
@@ -172,7 +172,7 @@ class PassForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        residency: Residency | None = cleaned.get("residency")
+        residency = self._target(cleaned)
         kind = cleaned.get("kind")
         if residency is None or not kind:
             return cleaned
@@ -245,6 +245,10 @@ class PassForm(forms.Form):
         """(time field, its fold field, the choices) for the times that need a choice, for the template."""
         return [(self[name], self[f"{name}_fold"], choices) for name, choices in self.fold_choices.items()]
 
+    def _target(self, cleaned) -> Residency | None:
+        """Whom the pass is for: the chosen tenancy (a roster tenant in :class:`TenantPassForm`)."""
+        return cleaned.get("residency")
+
     def _staff_acting(self, residency: Residency) -> bool:
         return getattr(self, "actor", None) is not None and self.actor.pk != residency.user_id
 
@@ -252,6 +256,31 @@ class PassForm(forms.Form):
         for name, messages in errors.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, message)
+
+
+class TenantPassForm(PassForm):
+    """:class:`PassForm` for a ButterflyMX tenant of the roster who has no portal account (staff and
+    managers only): the tenant is fixed, the doors are the building's (entrances ticked)."""
+
+    def __init__(self, *args, tenant: TenantRecord, **kwargs):
+        self.tenant = tenant  # before PassForm's __init__, which asks _default_doors
+        super().__init__(*args, residencies=Residency.objects.none(), **kwargs)
+        del self.fields["residency"]
+        building = tenant.building
+        self.fields["doors"].queryset = door_groups.with_groups(
+            AccessPoint.objects.filter(building=building, is_active=True).select_related("building")
+        )
+        self.time_zone_note = time_zone_note([building])
+
+    def _default_doors(self, residencies) -> list[int]:
+        building_doors = AccessPoint.objects.filter(building=self.tenant.building, is_active=True)
+        return [d.pk for d in door_groups.default_doors(building_doors)]
+
+    def _target(self, cleaned) -> TenantRecord:
+        return self.tenant
+
+    def _staff_acting(self, residency) -> bool:
+        return True  # only staff and managers reach this form
 
 
 def preset_initial(preset: str, tz, now: dt.datetime | None = None) -> dict:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp, utc_timestamp
 from tenants.limits import MESSAGES, PASSES, Claim, LimitReached, abuse_claim
-from tenants.models import AccessPoint, BmxLink, Residency
+from tenants.models import AccessPoint, BmxLink, Residency, TenantRecord, Unit
 from tenants.scope import has_role
 from tenants.services import client_for_link
 
@@ -195,25 +195,59 @@ def _keychain_body(data: PassInput, tenant_id: int, doors: list[AccessPoint]) ->
     return body
 
 
+def _tenant_target(*, actor, tenant: TenantRecord, data: PassInput) -> tuple[BmxLink, int, Unit, list[AccessPoint]]:
+    """A pass for a ButterflyMX tenant without a portal account (no :class:`Residency`): only staff and
+    managers of the building make one, with the building-admin link (the document lets a building-admin
+    token name any tenant of its buildings in ``POST /v4/keychains/{kind}``). The portal does not know
+    which doors such a tenant may use, so the default is the building's entrances; ButterflyMX refuses
+    a door the tenant may not use, and that refusal is shown on the form."""
+    building = tenant.building
+    if actor is None or not has_role(actor, building, "staff", "manager"):
+        raise PassError("Only the building's staff and managers can make a pass for this tenant.")
+    if tenant.unit is None or not tenant.is_active:
+        raise PassError("ButterflyMX does not place this tenant in a unit; sync the building and try again.")
+    link = building.admin_link
+    if link is None or not link.is_active:
+        raise PassError("This building is not connected to ButterflyMX: a manager must link its admin account.")
+    doors: list[AccessPoint] = []
+    if data.kind != Pass.Kind.DELIVERY:
+        chosen = data.doors or default_doors(building.access_points.filter(is_active=True))
+        doors = sorted((d for d in chosen if d.bmx_id is not None), key=lambda d: d.bmx_id)
+        if not doors:
+            raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
+    return link, tenant.bmx_id, tenant.unit, doors
+
+
 def pass_create(
-    *, actor, residency: Residency, data: PassInput, replaces: Pass | None = None, claims: list[Claim] | None = None
+    *,
+    actor,
+    residency: Residency | None = None,
+    data: PassInput,
+    tenant: TenantRecord | None = None,
+    replaces: Pass | None = None,
+    claims: list[Claim] | None = None,
 ) -> Pass:
     """Create a pass at ButterflyMX and locally, all or nothing (see the module docstring).
 
+    For a portal resident's ``residency``, or (staff and managers) for a roster ``tenant`` who has no
+    portal account: that pass has no residency, so it cannot be changed or retried, only revoked.
     ``claims``: the pass's claims on the limits when the caller made them already (a retry claims
     before it removes the failed pass); they are given back if the pass is not made.
     """
     try:
-        link = acting_link(actor=actor, residency=residency)
-        if residency.bmx_tenant_id is None:
-            raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
-        doors = _pass_doors(data, residency)
+        if residency is None:
+            link, tenant_id, unit, doors = _tenant_target(actor=actor, tenant=tenant, data=data)
+        else:
+            link = acting_link(actor=actor, residency=residency)
+            if residency.bmx_tenant_id is None:
+                raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+            doors = _pass_doors(data, residency)
+            tenant_id, unit = residency.bmx_tenant_id, residency.unit
     except PassError:
         for claim in claims or []:
             claim.refund()
         raise
     client = client_for_link(link)
-    unit = residency.unit
     # Step 0: the abuse limits, claimed (and committed) before anything is written or sent.
     if claims is None:
         claims = _claim_pass(actor=actor or residency.user, building=unit.building, data=data)
@@ -242,12 +276,10 @@ def pass_create(
     # Step 2: the keychain. Nothing exists remotely when this fails with an answer; without an answer
     # (timeout) it may, so we look for it and delete what we find.
     try:
-        keychain = client.create_keychain(
-            Pass.BMX_KIND[data.kind], _keychain_body(data, residency.bmx_tenant_id, doors)
-        )
+        keychain = client.create_keychain(Pass.BMX_KIND[data.kind], _keychain_body(data, tenant_id, doors))
     except BmxError as exc:
         if exc.status == 0 or exc.status >= 500:
-            _delete_unacknowledged_keychains(client, pass_obj, residency.bmx_tenant_id)
+            _delete_unacknowledged_keychains(client, pass_obj, tenant_id)
         pass_obj.delete()
         for claim in claims:  # no pass, and ButterflyMX sent nobody anything
             claim.refund()

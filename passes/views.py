@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.core.clientip import client_ip
 from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
+from tenants.models import Residency, TenantRecord
 from tenants.scope import buildings_where
 
 from . import guest_limits, selectors, services, sharing
-from .forms import PassForm, ShareForm, business_hours_initial, preset_initial
+from .forms import PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
 from .models import Pass, VisitorKey
 from .tasks import pass_usage_refresh_task
 
@@ -117,7 +118,63 @@ def pass_create(request: HttpRequest) -> HttpResponse:
         if request.GET.get("kind") == Pass.Kind.BUSINESS_HOURS:
             initial.update(business_hours_initial(timezone.now().astimezone(tz)))
         form = _creation_form(request, initial=initial)
-    return render(request, "passes/form.html", {"form": form, "title": "New pass", "presets": True})
+    staff = buildings_where(request.user, "staff", "manager").exists()
+    context = {"form": form, "title": "New pass", "presets": True, "tenant_picker": staff}
+    return render(request, "passes/form.html", context)
+
+
+@login_required
+@require_GET
+def tenant_choose(request: HttpRequest) -> HttpResponse:
+    """Staff and managers pick any ButterflyMX tenant of their buildings, by building and unit, with or
+    without a portal account, to make a pass for."""
+    buildings = list(buildings_where(request.user, "staff", "manager").order_by("name"))
+    if not buildings:
+        raise Http404("Not staff anywhere")
+    from tenants.people import building_residents
+
+    groups = [(b, list(building_residents(b).filter(unit__isnull=False))) for b in buildings]
+    return render(request, "passes/tenant_choose.html", {"groups": groups})
+
+
+@login_required
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse:
+    """Staff and managers make a pass for a ButterflyMX tenant of their building who has no portal
+    account (one who has one goes to the ordinary form, their tenancy chosen)."""
+    tenant = get_object_or_404(
+        TenantRecord.objects.select_related("building", "unit"),
+        pk=tenant_pk,
+        is_active=True,
+        unit__isnull=False,
+        building__in=buildings_where(request.user, "staff", "manager"),
+    )
+    residency = Residency.objects.filter(
+        unit__building=tenant.building, bmx_tenant_id=tenant.bmx_id, is_active=True
+    ).first()
+    if residency is not None:
+        return redirect(f"{reverse('passes:new')}?residency={residency.pk}")
+    title = f"New pass for {tenant}"
+    if request.method == "POST":
+        form = TenantPassForm(request.POST, tenant=tenant, actor=request.user)
+        if form.is_valid():
+            try:
+                new = services.pass_create(actor=request.user, tenant=tenant, data=form.pass_input)
+            except services.PassError as exc:
+                if exc.pass_obj is not None:
+                    messages.error(request, exc.message)
+                    return redirect("passes:detail", pk=exc.pass_obj.pk)
+                form.add_service_errors(exc.errors)
+            else:
+                messages.success(request, f"Pass “{new.name}” created for {tenant}.")
+                return redirect("passes:detail", pk=new.pk)
+    else:
+        tz = tenant.building.tz
+        initial = business_hours_initial(timezone.now().astimezone(tz))  # the recurring fields' starting values
+        initial.update(preset_initial("hour", tz))  # a custom pass for the next hour
+        form = TenantPassForm(initial=initial, tenant=tenant, actor=request.user)
+    return render(request, "passes/form.html", {"form": form, "title": title})
 
 
 @login_required

@@ -64,3 +64,17 @@ class LinkKindForm(forms.Form):
     a NUL byte there reached PostgreSQL, which cannot hold one in text, and answered 500."""
 
     kind = forms.ChoiceField(choices=BmxLink.Kind.choices)
+
+
+STAFF_ROLE_CHOICES = [("staff", "Front-desk staff"), ("manager", "Manager")]
+
+
+class InviteForm(forms.Form):
+    """A manager invites someone to a building as staff or manager."""
+
+    email = forms.EmailField(label="E-mail", max_length=254)
+    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES, initial="staff")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES)

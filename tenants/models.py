@@ -294,3 +294,32 @@ class BuildingLimits(models.Model):
 
     def __str__(self) -> str:
         return f"limits of {self.building}"
+
+
+class Invitation(models.Model):
+    """A manager's invitation to join a building as staff or manager, sent by e-mail.
+
+    Only a hash of the one-time token is stored: the link in the e-mail is the only copy. Accepting
+    marks it used, so the link works once (``tenants.people``).
+    """
+
+    STAFF_ROLES = Membership.STAFF_ROLES
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES])
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} as {self.get_role_display()} at {self.building}"

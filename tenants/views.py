@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.butterflymx import BmxError, oauth
 from portal.core.nostore import no_store
 
+from . import people, selectors
 from . import profile as profile_services
-from . import selectors
-from .forms import BuildingLimitsForm, LinkKindForm, PinForm, ProfileForm
+from .forms import BuildingLimitsForm, InviteForm, LinkKindForm, PinForm, ProfileForm, RoleForm
 from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
-from .models import BmxLink, Residency, Role
+from .models import BmxLink, Membership, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
 from .services import (
@@ -363,3 +363,101 @@ def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
 def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
     building = get_building_or_404(request.user, pk, Role.MANAGER)
     return render(request, "tenants/_sync_status.html", {"building": building, "sync": selectors.latest_sync(building)})
+
+
+# --- People of a building (managers) ---------------------------------------------------------------
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def building_people(request: HttpRequest, pk: int) -> HttpResponse:
+    """The building's staff and managers, open invitations, residents, and the invite form."""
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = people.person_invite(
+                building=building,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+                accept_url=lambda token: request.build_absolute_uri(reverse("tenants:invitation", args=[token])),
+            )
+        except people.PeopleError as exc:
+            form.add_error("email", str(exc))
+        else:
+            email = form.cleaned_data["email"]
+            if outcome == "added":
+                messages.success(request, f"{email} has a portal account: the role is theirs now; we told them.")
+            else:
+                messages.success(request, f"Invitation sent to {email}. The link in it works once.")
+            return redirect("tenants:building_people", pk=building.pk)
+    members, invitations = people.building_people(building)
+    context = {
+        "building": building,
+        "form": form,
+        "members": members,
+        "invitations": invitations,
+        "residents": people.building_residents(building),
+        "role_choices": RoleForm.base_fields["role"].choices,
+    }
+    return render(request, "tenants/people.html", context, status=400 if form.errors else 200)
+
+
+def _membership_or_404(request: HttpRequest, pk: int, membership_pk: int):
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    return get_object_or_404(Membership.objects.select_related("user", "building"), pk=membership_pk, building=building)
+
+
+@login_required
+@require_POST
+def person_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership_or_404(request, pk, membership_pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose staff or manager.")
+    else:
+        try:
+            people.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+        except people.PeopleError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
+    return redirect("tenants:building_people", pk=pk)
+
+
+@login_required
+@require_POST
+def person_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership_or_404(request, pk, membership_pk)
+    try:
+        people.membership_remove(membership=membership)
+    except people.PeopleError as exc:
+        messages.error(request, str(exc))
+        return redirect("tenants:building_people", pk=pk)
+    messages.success(request, f"{membership.user} no longer works at {membership.building.name}.")
+    if membership.user_id == request.user.pk:
+        return redirect("home")  # they removed themself: the building's pages are no longer theirs
+    return redirect("tenants:building_people", pk=pk)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: anyone holding it sees what it is; the invited person accepts it signed in
+    with the invited address (after signing up if they have no account)."""
+    invite = people.invitation_for(token)
+    if invite is None:
+        raise Http404("No such invitation")
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.path}")
+        try:
+            people.invitation_accept(token=token, user=request.user)
+        except people.PeopleError as exc:
+            messages.error(request, str(exc))
+            return redirect(request.path)
+        messages.success(request, f"Welcome to {invite.building.name} as {invite.get_role_display().lower()}.")
+        return redirect("home")
+    return render(request, "tenants/invitation.html", {"invite": invite, "next": request.path})

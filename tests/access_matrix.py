@@ -45,6 +45,15 @@ def _alices_pass(world):
     return existing or make_pass(world.alice.residencies.get(), name="Alice's guest")
 
 
+def _tenant_without_account(world):
+    from tenants.models import TenantRecord
+
+    tenant, _ = TenantRecord.objects.get_or_create(
+        building=world.building_a, bmx_id=424242, defaults={"unit": world.unit_a1, "first_name": "Tess"}
+    )
+    return tenant
+
+
 MATRIX: dict[str, Entry] = {
     # --- portal.core
     "home": Entry(signed_in()),
@@ -100,6 +109,11 @@ MATRIX: dict[str, Entry] = {
     # --- passes (a pass of alice's unit; its visitor's guest link)
     "passes:list": Entry(signed_in()),
     "passes:new": Entry(signed_in()),
+    "passes:tenant_choose": Entry(signed_in(404, staff=200, manager=200)),  # staff and managers only
+    # A roster tenant of building A with no portal account: its building's staff and managers only.
+    "passes:new_for_tenant": Entry(
+        signed_in(404, staff=200, manager=200), kwargs=lambda w: {"tenant_pk": _tenant_without_account(w).pk}
+    ),
     "passes:detail": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes:change": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes:action": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk, "action": "revoke"}),
@@ -124,6 +138,10 @@ MATRIX: dict[str, Entry] = {
     "tenants:building_limits": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_sync": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_sync_status": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:building_people": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:person_role": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
+    "tenants:person_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
+    "tenants:invitation": Entry(everyone(404), kwargs=lambda w: {"token": "no-such-invitation"}),
     "me_api:link": Entry(everyone(200, anonymous=403)),
     "me_api:profile": Entry(everyone(200, anonymous=403)),
     "me_api:pin": Entry(everyone(404, anonymous=403)),

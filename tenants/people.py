@@ -1,0 +1,156 @@
+"""Managers manage the people of their buildings: invite staff and managers, change roles, remove.
+
+Every change that could leave a building without a manager locks the building's manager memberships
+first (``select_for_update``), so two managers demoting each other at once cannot both succeed.
+Removing someone deletes only their :class:`Membership`: passes, releases and audit rows they made
+keep pointing at the person, so history stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from .models import Building, Invitation, Membership, Residency, Role, TenantRecord
+
+# How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
+# in someone's inbox does not give a role out of the blue.
+INVITATION_DAYS = 14
+LAST_MANAGER = "You are the last manager of {building}: make someone else a manager first."
+
+
+class PeopleError(Exception):
+    """A change a manager asked for that the rules refuse; the message is for people."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _find_user(email: str):
+    return get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+
+
+def person_invite(*, building: Building, email: str, role: str, invited_by, accept_url) -> str:
+    """Invite ``email`` as ``role``. An existing portal user gets the role at once and a notice;
+    anyone else gets an e-mail with a one-time link (``accept_url(token)``). Returns what happened."""
+    email = email.strip()
+    user = _find_user(email)
+    if user is not None:
+        with transaction.atomic():
+            membership = Membership.objects.select_for_update().filter(user=user, building=building).first()
+            if membership is not None:
+                raise PeopleError(f"{email} already works at {building.name} ({membership.get_role_display()}).")
+            Membership.objects.create(user=user, building=building, role=role)
+        send_mail(
+            f"You are now {Role(role).label.lower()} at {building.name}",
+            f"{invited_by.get_full_name() or invited_by.email} gave you the role "
+            f"{Role(role).label.lower()} at {building.name} in the building portal.\n"
+            "Sign in to see it. Staff and managers need two-factor authentication.",
+            None,
+            [user.email],
+        )
+        return "added"
+    token = secrets.token_urlsafe(32)
+    Invitation.objects.create(
+        building=building, email=email, role=role, token_hash=_token_hash(token), invited_by=invited_by
+    )
+    send_mail(
+        f"Invitation to {building.name}",
+        f"{invited_by.get_full_name() or invited_by.email} invites you to {building.name} as "
+        f"{Role(role).label.lower()} in the building portal.\n\n"
+        f"Create your account and accept (this link works once):\n{accept_url(token)}\n",
+        None,
+        [email],
+    )
+    return "invited"
+
+
+def open_invitations():
+    """Invitations not accepted yet and not older than :data:`INVITATION_DAYS`."""
+    since = timezone.now() - timedelta(days=INVITATION_DAYS)
+    return Invitation.objects.filter(accepted_at__isnull=True, created_at__gte=since)
+
+
+def invitation_for(token: str) -> Invitation | None:
+    """The open invitation the link's token names, or None (unknown, used or expired)."""
+    return (
+        open_invitations().select_related("building", "invited_by").filter(token_hash=_token_hash(token or "")).first()
+    )
+
+
+def invitation_accept(*, token: str, user) -> Membership:
+    """Give ``user`` the invitation's role; the invitation is addressed to their e-mail and works once."""
+    with transaction.atomic():
+        invitation = open_invitations().select_for_update().filter(token_hash=_token_hash(token or "")).first()
+        if invitation is None:
+            raise PeopleError("This invitation was already used, has expired or does not exist.")
+        if invitation.email.lower() != (user.email or "").lower():
+            raise PeopleError(f"This invitation is for {invitation.email}; sign in with that address.")
+        membership, created = Membership.objects.get_or_create(
+            user=user, building=invitation.building, defaults={"role": invitation.role}
+        )
+        if not created and membership.role != Role.MANAGER:
+            membership.role = invitation.role  # an invitation never demotes: it can only raise staff
+            membership.save(update_fields=["role"])
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def _lock_managers(building: Building) -> list[int]:
+    """The building's managers' user ids, their rows locked until the transaction ends."""
+    rows = Membership.objects.select_for_update().filter(building=building, role=Role.MANAGER)
+    return [m.user_id for m in rows]
+
+
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    with transaction.atomic():
+        managers = _lock_managers(membership.building)
+        membership.refresh_from_db()
+        if membership.role == Role.MANAGER and role != Role.MANAGER and managers == [membership.user_id]:
+            raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    with transaction.atomic():
+        managers = _lock_managers(membership.building)
+        if membership.role == Role.MANAGER and managers == [membership.user_id]:
+            raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
+        membership.delete()
+
+
+def building_people(building: Building):
+    """The building's staff and managers (managers first: "manager" sorts before "staff"), and its open invitations."""
+    members = (
+        Membership.objects.filter(building=building)
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__first_name", "user__email")
+    )
+    invitations = open_invitations().filter(building=building)
+    return list(members), list(invitations)
+
+
+def building_residents(building: Building):
+    """ButterflyMX tenants of the building (roster sync), each with ``residency_id``: the tenant's
+    active portal :class:`Residency` (None when the tenant has no portal account)."""
+    residency = Residency.objects.filter(
+        unit__building=building, bmx_tenant_id=OuterRef("bmx_id"), is_active=True
+    ).values("pk")[:1]
+    return (
+        TenantRecord.objects.filter(building=building, is_active=True)
+        .select_related("unit")
+        .annotate(residency_id=Subquery(residency))
+        .order_by("unit__label", "last_name", "first_name")
+    )
