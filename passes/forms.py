@@ -166,7 +166,10 @@ class PassForm(forms.Form):
     def _default_doors(self, residencies) -> list[int]:
         """The entrances of the resident the form starts with (passes/doors.py), ticked."""
         wanted = str(self.initial.get("residency") or "")
-        chosen = self.fixed_residency or (residencies.filter(pk=wanted).first() if wanted.isdigit() else None)
+        # isascii: "²" and other Unicode digits pass isdigit() but are no primary key.
+        chosen = self.fixed_residency or (
+            residencies.filter(pk=wanted).first() if wanted.isascii() and wanted.isdigit() else None
+        )
         chosen = chosen or residencies.first()
         return [d.pk for d in door_groups.default_doors(chosen.doors.all())] if chosen else []
 

@@ -44,7 +44,7 @@ def _is_repeated_block(code: str) -> bool:
 
 def is_weak(code: str) -> bool:
     """Sequences, repeated digits or blocks, or two distinct digits or fewer ("additional rules")."""
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):  # "²" is a Unicode digit, not a keypad one
         return True
     return _is_run(code) or _is_repeated_block(code) or len(set(code)) <= 2
 

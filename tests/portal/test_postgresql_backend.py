@@ -7,7 +7,7 @@ from __future__ import annotations
 import environ
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from portal.core.postgresql.base import RECENT_S, DatabaseWrapper
 
@@ -25,9 +25,13 @@ def wrapper(db, django_db_blocker, monkeypatch):
     real_is_usable = wrapped.is_usable
     monkeypatch.setattr(wrapped, "is_usable", lambda: checks.append(1) or real_is_usable())
     wrapped.checks = checks
+    # Registered under its alias while the test runs: django.contrib.postgres's connection_created
+    # handler looks the new connection up by alias (connections[alias]) to register its type handlers.
+    connections[wrapped.alias] = wrapped
     with django_db_blocker.unblock():  # a connection of its own, outside the test's transaction
         yield wrapped
         wrapped.close()
+    del connections[wrapped.alias]
 
 
 def request(db) -> int:
