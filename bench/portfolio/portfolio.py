@@ -131,6 +131,11 @@ def purge_queue() -> None:
 
     client = redis.Redis.from_url(REDIS)
     client.delete(QUEUE, "unacked", "unacked_index")
+    # The purged tasks' claims would keep their cursors out of the next tick until they go stale
+    # (LOGS_SYNC_CLAIM_STALE_S): they are given back with the messages.
+    from logs.models import SyncCursor
+
+    SyncCursor.objects.update(sync_requested_at=None, history_queued_at=None)
 
 
 def portal_env(sandbox, var_dir: Path, budget: float) -> dict[str, str]:
