@@ -86,6 +86,22 @@ def _creation_form(request: HttpRequest, data=None, initial=None, fixed=None) ->
     return PassForm(data, residencies=residencies, actor=request.user, initial=initial or {}, fixed_residency=fixed)
 
 
+def _create_or_form_errors(request: HttpRequest, form, create, success) -> HttpResponse | None:
+    """Run ``create`` (a pass service call): the new pass's page on success, with ``success(new)`` as
+    the message; the kept pass's page when the service kept a half-made one; else None, with the
+    service's errors put on ``form`` for the page to show again."""
+    try:
+        new = create()
+    except services.PassError as exc:
+        if exc.pass_obj is not None:
+            messages.error(request, exc.message)
+            return redirect("passes:detail", pk=exc.pass_obj.pk)
+        form.add_service_errors(exc.errors)
+        return None
+    messages.success(request, success(new))
+    return redirect("passes:detail", pk=new.pk)
+
+
 @login_required
 @transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
@@ -96,18 +112,16 @@ def pass_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = _creation_form(request, request.POST)
         if form.is_valid():
-            try:
-                new = services.pass_create(
+            created = _create_or_form_errors(
+                request,
+                form,
+                lambda: services.pass_create(
                     actor=request.user, residency=form.cleaned_data["residency"], data=form.pass_input
-                )
-            except services.PassError as exc:
-                if exc.pass_obj is not None:
-                    messages.error(request, exc.message)
-                    return redirect("passes:detail", pk=exc.pass_obj.pk)
-                form.add_service_errors(exc.errors)
-            else:
-                messages.success(request, f"Pass “{new.name}” created.")
-                return redirect("passes:detail", pk=new.pk)
+                ),
+                lambda new: f"Pass “{new.name}” created.",
+            )
+            if created is not None:
+                return created
     else:
         first = residencies.first()
         tz = first.unit.building.tz
@@ -159,16 +173,14 @@ def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse
     if request.method == "POST":
         form = TenantPassForm(request.POST, tenant=tenant, actor=request.user)
         if form.is_valid():
-            try:
-                new = services.pass_create(actor=request.user, tenant=tenant, data=form.pass_input)
-            except services.PassError as exc:
-                if exc.pass_obj is not None:
-                    messages.error(request, exc.message)
-                    return redirect("passes:detail", pk=exc.pass_obj.pk)
-                form.add_service_errors(exc.errors)
-            else:
-                messages.success(request, f"Pass “{new.name}” created for {tenant}.")
-                return redirect("passes:detail", pk=new.pk)
+            created = _create_or_form_errors(
+                request,
+                form,
+                lambda: services.pass_create(actor=request.user, tenant=tenant, data=form.pass_input),
+                lambda new: f"Pass “{new.name}” created for {tenant}.",
+            )
+            if created is not None:
+                return created
     else:
         tz = tenant.building.tz
         initial = business_hours_initial(timezone.now().astimezone(tz))  # the recurring fields' starting values
