@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 def chromium():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
+            pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium package")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
