@@ -191,6 +191,25 @@ ACCESS_TOOLS = [
 ]
 
 
+# (id, keychain, building, name, email, sms, pin, uses, protected)
+VIRTUAL_KEYS = [
+    (1035801, 254301, CRIMSON, "Walker", "walker@example.com", None, "286417", 3, False),
+    (1035802, 254302, CRIMSON, "Guest (e-mail)", "guest@example.com", None, "319574", 0, False),
+    (1035803, 254302, CRIMSON, "Guest (text)", None, "+12125550123", "402758", 0, False),
+    (1035804, 254303, CRIMSON, "Plumber", None, "+12125550188", "538162", 1, False),
+    (1035805, 254304, CRIMSON, "DoorDash", None, None, "641937", 0, False),
+    (1035806, 254306, CRIMSON, "Board member", "board@example.com", None, "864215", 0, True),
+    (1035807, 254305, PACIFIC, "Cleaner", "clean@example.com", None, "759204", 1, False),
+]
+
+
+def seeded_pins() -> list[str]:
+    """Every PIN the seed gives out (residents' access tools and visitors' keys): secrets the portal's
+    logs must never carry (tests/plugins/log_secrets.py searches a test run's logs for them)."""
+    tools = [code for _id, _tenant, _building, kind, code, _protected in ACCESS_TOOLS if kind == "pin"]
+    return tools + [row[6] for row in VIRTUAL_KEYS]
+
+
 def demo() -> dict[str, Any]:
     """What ``make sandbox-demo`` prints and ``GET /_sandbox/demo`` answers: logins, client, ids."""
     tenancies: dict[int, list[int]] = {}
@@ -248,6 +267,7 @@ def demo() -> dict[str, Any]:
         },
         "virtual_keys": {"resident_custom_pin": "319574", "protected_id": 1035806},
         "protected_access_tool_id": 843207,
+        "seeded_pins": seeded_pins(),
     }
 
 
@@ -388,16 +408,6 @@ def _keychains(now: dt.datetime) -> tuple[list[Keychain], list[VirtualKey]]:
         )
         for r in rows
     ]
-    # (id, keychain, building, name, email, sms, pin, uses, protected)
-    key_rows = [
-        (1035801, 254301, CRIMSON, "Walker", "walker@example.com", None, "286417", 3, False),
-        (1035802, 254302, CRIMSON, "Guest (e-mail)", "guest@example.com", None, "319574", 0, False),
-        (1035803, 254302, CRIMSON, "Guest (text)", None, "+12125550123", "402758", 0, False),
-        (1035804, 254303, CRIMSON, "Plumber", None, "+12125550188", "538162", 1, False),
-        (1035805, 254304, CRIMSON, "DoorDash", None, None, "641937", 0, False),
-        (1035806, 254306, CRIMSON, "Board member", "board@example.com", None, "864215", 0, True),
-        (1035807, 254305, PACIFIC, "Cleaner", "clean@example.com", None, "759204", 1, False),
-    ]
     keys = [
         VirtualKey(
             id=i,
@@ -416,7 +426,7 @@ def _keychains(now: dt.datetime) -> tuple[list[Keychain], list[VirtualKey]]:
             created_at=now - dt.timedelta(days=3),
             updated_at=now - dt.timedelta(days=1),
         )
-        for i, k, b, n, e, sms, pin, uses, prot in key_rows
+        for i, k, b, n, e, sms, pin, uses, prot in VIRTUAL_KEYS
     ]
     return keychains, keys
 

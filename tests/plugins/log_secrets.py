@@ -7,18 +7,26 @@ How it works (and why it is honest):
   would print. Worker subprocesses' output is appended by ``tests.plugins.workers.celery_worker``.
 - Every value the portal encrypts at rest (``portal.core.crypto.encrypt``: OAuth tokens, pass PINs, QR
   and instruction links, share tokens, snapshot URLs) and every webhook secret (``logs.webhooks.secret_hash``)
-  seen in this process is registered as a secret, as are the sandbox's seeded PINs.
-- When the session ends, the captured log is searched for every registered secret; any hit fails the run
-  (exit status 1) and names the secret's kind and the line.
+  seen in this process is registered as a secret, as are the PINs the sandbox seeds (asked of the sandbox
+  itself: ``python -m sandbox demo-json``).
+- Snapshot URLs are found by their shape instead: the bulk encryptor of a log sync
+  (``crypto.fast_encryptor``) is bound inside ``logs.sync`` before this plugin runs, and a webhook or an
+  error message may carry a snapshot URL that was never encrypted at all. ButterflyMX's snapshot URLs
+  (and the sandbox's) are ``.../uploads/store/<name>.png``: no log line may hold one.
+- When the session ends, the captured log is searched for every registered secret and snapshot URL; any
+  hit fails the run (exit status 1) and names the secret's kind and the line.
 
 ``tests/portal/test_log_secrets.py`` proves the capture sees log lines and that the search finds a leak.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,8 +34,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "var" / "test-logs"
 RUN_LOG = LOG_DIR / f"run-{os.getpid()}.log"
-# Seeded in the sandbox (sandbox/seed.py): the demo residents' PINs.
-SANDBOX_PINS = ("483920", "572913", "615283")
+# A snapshot URL of ButterflyMX's (OpenAPI examples: http://user.butterflymx.localhost/uploads/store/<hex>.png)
+# or of the sandbox's: its path is the secret part, so the path alone is searched for.
+SNAPSHOT_URL = re.compile(r"/uploads/store/[^\s\"'<>]+\.png")
 MIN_LENGTH = 6  # shorter values (4-digit PINs) collide with ports and counts; they are covered by the filter
 
 SECRETS: dict[str, str] = {}  # value -> kind
@@ -38,9 +47,17 @@ def register_secret(value: str, kind: str) -> None:
         SECRETS.setdefault(value, kind)
 
 
+def sandbox_pins() -> list[str]:
+    """The PINs the sandbox seeds, as the sandbox itself lists them (its demo JSON)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "sandbox", "demo-json"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)["seeded_pins"]
+
+
 def find_leaks(text: str, secrets: dict[str, str]) -> list[str]:
-    """Each secret that occurs in ``text``, with the first line that holds it."""
-    leaks = []
+    """Each secret that occurs in ``text``, and each snapshot URL, with the first line that holds it."""
+    leaks = [f"snapshot URL in: {line[:300]}" for line in text.splitlines() if SNAPSHOT_URL.search(line)][:5]
     for value, kind in secrets.items():
         if value.isdigit():
             # A PIN is a secret only as a number of its own: "853830" inside a Celery timing such as
@@ -103,7 +120,7 @@ def pytest_sessionstart(session):
     django.setup()
     session.config._log_capture = _install_capture()
     _register_on_encrypt()
-    for pin in SANDBOX_PINS:
+    for pin in sandbox_pins():
         register_secret(pin, "sandbox PIN")
 
 

@@ -48,3 +48,19 @@ def test_a_pin_is_found_as_a_number_of_its_own_not_inside_a_longer_one():
     assert log_secrets.find_leaks("task succeeded in 0.0204853830s", secrets) == []
     assert log_secrets.find_leaks("pin set to 853830 for unit 4", secrets) != []
     assert log_secrets.find_leaks("PIN=853830", secrets) != []
+
+
+def test_a_snapshot_url_is_found_by_its_shape_whether_or_not_it_was_ever_encrypted():
+    logged = "webhook stored: image_url=http://127.0.0.1:8001/uploads/store/5f3a9c0e11b2.png for unit 4B"
+
+    leaks = log_secrets.find_leaks(logged, {})
+
+    assert len(leaks) == 1 and leaks[0].startswith("snapshot URL in: ") and "unit 4B" in leaks[0]
+    assert log_secrets.find_leaks("GET /logs/calls/812/snapshot 200", {}) == []  # the portal's own proxy path
+
+
+def test_the_sandbox_pins_come_from_the_sandbox_itself():
+    pins = log_secrets.sandbox_pins()
+
+    assert "483920" in pins and "286417" in pins  # a resident's access-tool PIN and a visitor key's PIN
+    assert all(log_secrets.SECRETS.get(pin) == "sandbox PIN" for pin in pins if len(pin) >= log_secrets.MIN_LENGTH)
