@@ -32,9 +32,16 @@ def test_the_guest_downloads_a_calendar_file_that_starts_on_an_allowed_day(live_
         actor=bmx.rosa,
         residency=bmx.rosa_residency,
         data=pass_input(
-            "recurring", tz=NY, name="Dog walker", visitors=["Sam"], start_date=today,
-            end_date=today + dt.timedelta(days=30), weekdays=allowed, time_from=dt.time(18), time_to=dt.time(19, 30),
-        ),  # fmt: skip
+            "recurring",
+            tz=NY,
+            name="Dog walker",
+            visitors=["Sam"],
+            start_date=today,
+            end_date=today + dt.timedelta(days=30),
+            weekdays=allowed,
+            time_from=dt.time(18),
+            time_to=dt.time(19, 30),
+        ),
     )
     j = Journey(chromium, "calendar16")
     page = j.page
@@ -45,7 +52,7 @@ def test_the_guest_downloads_a_calendar_file_that_starts_on_an_allowed_day(live_
             page.get_by_role("link", name="Add to calendar").click()
         download = downloading.value
         assert download.suggested_filename == "visitor-pass.ics"
-        raw = open(download.path(), "rb").read()
+        raw = download.path().read_bytes()
 
         cal = icalendar.Calendar.from_ical(raw)
         (event,) = cal.walk("VEVENT")

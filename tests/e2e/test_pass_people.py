@@ -1,7 +1,7 @@
 """Issue 16, "Passes", in Chromium at 390 and 1280 px, under the real CSP, with axe, against the sandbox:
 the delivery kind says what a delivery pass really is; one list of people, each with an optional
-contact, makes one key per person named as typed; names with bidirectional-override characters are
-cleaned (the pass's and the people's).
+contact, makes one key per person named as typed, and the doors left as ticked open the entrance only;
+names with bidirectional-override characters are cleaned (the pass's and the people's).
 
 Screenshots: var/screenshots/journey-people16-<step>-<phone|desktop>.png.
 """
@@ -64,6 +64,10 @@ def test_one_list_of_people_with_optional_contacts_and_bidi_overrides_cleaned(li
 
         created = Pass.objects.get()
         assert created.name == "Dinner gpj.exe"
+        # The doors left as the form ticked them: the entrance only, at ButterflyMX too
+        assert [d.name for d in created.doors.all()] == ["Front door"]
+        keychain = {k["id"]: k for k in sandbox.state()["keychains"]}[created.bmx_keychain_id]
+        assert keychain["access_point_ids"] == [bmx.doors[3901].bmx_id]
         keys = {(k.name, k.contact) for k in created.keys.all()}
         assert keys == {("Sam Lee", ""), ("Kim Park", "kim@example.com"), ("+12125550100", "+12125550100")}
         assert page.get_by_role("heading", name="Dinner gpj.exe").is_visible()
