@@ -4,7 +4,9 @@ ButterflyMX has no "entrance" or "amenity" category for a door, so the portal re
 devices (``GET /v4/devices`` ``type``): a door with a panel, keypad or intercom is where visitors come in
 (an entrance); a door whose devices are all ``remote_lock`` is a resident's own apartment door (a unit
 door, :func:`tenants.scope.unit_door_q`); every other door (package room, rooftop, garage, gym,
-elevator) is an amenity. Unit doors and amenities are opt-in: a pass opens them only when ticked.
+elevator) is an amenity. Unit doors and amenities are opt-in: a pass opens them only when ticked. A door
+with no devices recorded yet (before the roster sync has read them) is of a kind not yet known: the form
+says so instead of calling it an amenity it then ticks (:func:`default_doors`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ from tenants.scope import unit_door_q
 
 ENTRANCE_DEVICE_KINDS = frozenset({"panel", "keypad", "virtual_intercom"})
 
-ENTRANCE, UNIT_DOOR, AMENITY = "entrance", "unit_door", "amenity"
+ENTRANCE, UNIT_DOOR, AMENITY, UNKNOWN = "entrance", "unit_door", "amenity", "unknown"
 # How the form names each group next to a door (the help text says what ticked by default means).
-GROUP_LABELS = {ENTRANCE: "entrance", UNIT_DOOR: "resident's own door, opt-in", AMENITY: "amenity, opt-in"}
+GROUP_LABELS = {
+    ENTRANCE: "entrance",
+    UNIT_DOOR: "resident's own door, opt-in",
+    AMENITY: "amenity, opt-in",
+    UNKNOWN: "kind of door not known yet",
+}
 
 
 def entrance_q() -> Q:
@@ -27,15 +34,22 @@ def entrance_q() -> Q:
 
 
 def with_groups(doors: QuerySet[AccessPoint]) -> QuerySet[AccessPoint]:
-    """``doors`` annotated with ``is_entrance`` and ``is_unit_door`` (one query, no per-door lookups)."""
-    return doors.annotate(is_entrance=entrance_q(), is_unit_lock=unit_door_q())
+    """``doors`` annotated with ``is_entrance``, ``is_unit_lock`` and ``has_devices`` (one query, no
+    per-door lookups)."""
+    return doors.annotate(
+        is_entrance=entrance_q(),
+        is_unit_lock=unit_door_q(),
+        has_devices=Exists(Device.objects.filter(access_points=OuterRef("pk"))),
+    )
 
 
 def group_of(door: AccessPoint) -> str:
     """The group of a door from :func:`with_groups`."""
     if door.is_unit_lock:
         return UNIT_DOOR
-    return ENTRANCE if door.is_entrance else AMENITY
+    if door.is_entrance:
+        return ENTRANCE
+    return AMENITY if door.has_devices else UNKNOWN
 
 
 def default_doors(doors: QuerySet[AccessPoint]) -> list[AccessPoint]:
@@ -48,6 +62,6 @@ def default_doors(doors: QuerySet[AccessPoint]) -> list[AccessPoint]:
     entrances = [d for d in grouped if group_of(d) == ENTRANCE]
     if entrances:
         return entrances
-    if not Device.objects.filter(access_points__in=[d.pk for d in grouped]).exists():
+    if not any(d.has_devices for d in grouped):
         return [d for d in grouped if not d.is_unit_lock]
     return []
