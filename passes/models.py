@@ -202,3 +202,12 @@ class VisitorKey(models.Model):
     @property
     def contact(self) -> str:
         return self.email or self.phone
+
+    @property
+    def contact_note(self) -> str:
+        """What the pass page says after the visitor's name: the contact, unless it is the name itself (a
+        visitor given only as a phone number or an e-mail address), and whether ButterflyMX sent the pass."""
+        parts = [self.contact] if self.contact and self.contact != self.name else []
+        if self.sent_at:
+            parts.append("notified by ButterflyMX")
+        return ", ".join(parts)
