@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
-from tenants.models import AccessPoint, BmxLink, Building, Residency, Unit
+from tenants.models import AccessPoint, BmxLink, Building, Residency, TenantRecord, Unit
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # After the first use, ButterflyMX lets a one-time key be used again for 15 minutes, a delivery pass for 5.
@@ -74,6 +74,9 @@ class Pass(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="passes")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="passes")
     residency = models.ForeignKey(Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    # The ButterflyMX tenant a pass was made for by staff when that tenant has no portal account (no
+    # residency): the pass's pages name them.
+    tenant = models.ForeignKey(TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes_created"
     )
