@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from tenants.models import AccessPoint, Building, Residency, TenantRecord
@@ -13,7 +14,7 @@ from tenants.models import AccessPoint, Building, Residency, TenantRecord
 from . import doors as door_groups
 from . import rules
 from .models import WEEKDAYS, Pass
-from .services import PassInput
+from .services import SMS_OFF, PassInput
 
 WEEKDAY_CHOICES = list(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
@@ -320,10 +321,23 @@ def business_hours_initial(now: dt.datetime) -> dict:
 
 
 class ShareForm(forms.Form):
+    """Where to send a guest link: an e-mail address, or a phone number while text messages are on
+    (``PASSES_SMS_ENABLED``). With them off the form asks for an e-mail address only and says why, so
+    nobody types a number that is then refused."""
+
     to = forms.CharField(label="E-mail address or phone number", max_length=254)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sms = settings.PASSES_SMS_ENABLED
+        if not self.sms:
+            self.fields["to"].label = "E-mail address"
+
     def clean_to(self):
+        value = self.cleaned_data["to"]
+        if not self.sms and "@" not in value:
+            raise forms.ValidationError(SMS_OFF)
         try:
-            return rules.normalise_recipient(self.cleaned_data["to"])
+            return rules.normalise_recipient(value)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
