@@ -2,6 +2,8 @@
 
     release_overhead_ms  median of (server time of the release POST) - (time waiting for the sandbox)
     board_200_ms         median server time of the door board of a building with 200 doors
+    board_200_all_released_ms   the same, every door with a last release (160 of them hours to days old)
+    board_200_fragment_queries  queries of the board's htmx fragment, every door released
 
 Run: ``python bench/bench_doors.py`` (``BENCH_SCALE=small`` for fewer repetitions).
 """
@@ -91,6 +93,36 @@ def main() -> None:
             if i >= 3:
                 samples.append(elapsed)
         figure("board_200_ms", median_ms(samples), "ms")
+
+        # --- the same board when every door has a last release, most of them old (issue 16: the board
+        # shows each door's last release in its state however old, so each one's confirmation is read)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        DoorRelease.objects.bulk_create(
+            [
+                DoorRelease(
+                    building=crimson.building,
+                    door=door,
+                    requested_by=crimson.staff,
+                    requested_by_role="staff",
+                    status=DoorRelease.Status.FAILED if i % 7 == 0 else DoorRelease.Status.SUCCEEDED,
+                    requested_at=now - timedelta(minutes=37 * i + 11),
+                    completed_at=now - timedelta(minutes=37 * i + 11),
+                    bmx_tenant_id=1,
+                )
+                for i, door in enumerate(board_doors[40:], start=1)
+            ]
+        )
+        samples = []
+        for i in range(scaled(40, 10) + 3):
+            elapsed = timed(lambda: client.get(url))
+            if i >= 3:
+                samples.append(elapsed)
+        figure("board_200_all_released_ms", median_ms(samples), "ms")
+        with CaptureQueriesContext(connection) as queries:
+            client.get(f"/dashboard/{crimson.building.pk}/doors/")
+        figure("board_200_fragment_queries", len(queries), "queries")
 
 
 if __name__ == "__main__":
