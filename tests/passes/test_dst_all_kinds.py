@@ -131,3 +131,15 @@ def test_a_preset_that_lands_in_a_gap_says_so_when_the_form_opens(world):
         and f"02:00 on {SPRING:%a %-d %b %Y} does not exist" in words
         and "Choose 01:59 or 03:00." in words
     )
+
+
+def test_the_api_refuses_such_daily_times_unless_kept_on_purpose(world, client_for):
+    data = recurring(world, around=SPRING, time_from="02:30", time_to="06:00")
+    data["weekdays"] = ["sat", "sun"]
+
+    refused = client_for(world.alice).post("/api/passes/", data, content_type="application/json")
+
+    assert refused.status_code == 400 and not Pass.objects.exists()
+    [words] = refused.json()["errors"]["time_from"]
+    assert f"02:30 on {SPRING:%a %-d %b %Y} does not exist in America/New_York" in words
+    assert "keep_clock_changes: true keeps them." in words
