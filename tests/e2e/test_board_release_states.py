@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.dashboard.models import DoorRelease
 from tests.dashboard.conftest import GARAGE, PACKAGE_ROOM, ROOFTOP, crimson  # noqa: F401 - the fixture
 from tests.dashboard.test_release_states import board_clock, entry_at, release_at
-from tests.e2e.journeys import DESKTOP, PHONE
+from tests.e2e.journeys import assert_fits
 from tests.e2e.test_journeys import journey, sign_in  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
@@ -53,10 +53,7 @@ def test_old_releases_keep_their_state_and_pending_turns_not_confirmed(crimson, 
     badge("Garage").filter(has_text=f"{garage} · not confirmed").wait_for(timeout=30_000)
     assert "no access-log entry followed within 8 s" in page.get_by_role("article", name="Garage").inner_text()
     j.step("02-not-confirmed")
-    for viewport in (PHONE, DESKTOP):
-        page.set_viewport_size(viewport)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= viewport["width"], f"the board is {wide} px wide at {viewport['width']} px"
+    assert_fits(page)
 
     page.goto(f"{live_server.url}/dashboard/audit/")
     words = {

@@ -12,18 +12,11 @@ import pytest
 
 from passes.models import Pass
 from tests.dashboard.conftest import crimson  # noqa: F401 - the fixture
-from tests.e2e.journeys import DESKTOP, PHONE
+from tests.e2e.journeys import assert_fits
 from tests.e2e.test_journeys import journey, sign_in  # noqa: F401 - the fixture
 from tests.passes.test_time_zone_form import AUTUMN, SPRING
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
-
-
-def _fits(page) -> None:
-    for viewport in (PHONE, DESKTOP):
-        page.set_viewport_size(viewport)
-        wide = page.evaluate("document.documentElement.scrollWidth")
-        assert wide <= viewport["width"], f"{page.url} is {wide} px wide at {viewport['width']} px"
 
 
 def test_a_recurring_pass_across_the_spring_change_is_asked_about(crimson, sandbox, live_server, journey):  # noqa: F811
@@ -45,7 +38,7 @@ def test_a_recurring_pass_across_the_spring_change_is_asked_about(crimson, sandb
     assert f"02:30 on {SPRING:%a %-d %b %Y} does not exist in America/New_York" in error.inner_text()
     assert "The daily window starts at 02:30, which does not exist that Sunday" in error.inner_text()
     j.step("01-asked")
-    _fits(page)
+    assert_fits(page)
     assert not Pass.objects.exists()
 
     page.get_by_label("Keep these times: I know they move on those days").check()
@@ -68,7 +61,7 @@ def test_the_logs_from_and_until_across_the_changes(crimson, live_server, journe
     assert "Choose 01:59 or 03:00." in error.inner_text()
     assert page.get_by_test_id("invalid-filters").is_visible()
     j.step("01-from-in-gap")
-    _fits(page)
+    assert_fits(page)
 
     page.goto(f"{live_server.url}/logs/?end={AUTUMN}T01:30")
     # The manager's buildings are in two zones, and both repeat that hour: each zone says so.
@@ -78,5 +71,5 @@ def test_the_logs_from_and_until_across_the_changes(crimson, live_server, journe
     assert "“Until”: 01:30 on" in note.inner_text() and "happens twice in America/New_York" in note.inner_text()
     assert "The list runs to the second 01:30, so it includes both." in note.inner_text()
     j.step("02-until-in-overlap")
-    _fits(page)
+    assert_fits(page)
     j.assert_clean()

@@ -10,7 +10,7 @@ import pytest
 
 from tenants.models import Invitation
 from tests import factories as f
-from tests.e2e.journeys import DESKTOP, PHONE, Journey
+from tests.e2e.journeys import PHONE, Journey, assert_fits
 from tests.e2e.test_pins_and_limits import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
@@ -51,10 +51,7 @@ def test_a_manager_resends_and_cancels_pending_invitations(live_server, chromium
         assert invitations.locator("li").count() == 1
         assert Invitation.objects.filter(cancelled_by=manager).count() == 2  # the resent one and this one
         j.step("03-cancelled")
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= viewport["width"], f"the page is {wide} px wide at {viewport['width']} px"
+        assert_fits(page)
 
         # The old link is gone; the new one shows the invitation.
         guest = j.context.browser.new_context(viewport=PHONE).new_page()

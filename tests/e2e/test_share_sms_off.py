@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from passes import sms
-from tests.e2e.journeys import DESKTOP, PHONE, Journey
+from tests.e2e.journeys import Journey, assert_fits
 from tests.e2e.test_pins_and_limits import sign_in
 from tests.passes.conftest import make_pass
 
@@ -60,10 +60,7 @@ def test_the_share_box_offers_email_only_when_texts_are_off_and_both_when_on(liv
         page.get_by_text("was sent to +12125550199").wait_for()
         assert [m.to for m in sms.outbox] == ["+12125550199"]
         j.step("03-sms-on-sent")
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= viewport["width"], f"the page is {wide} px wide at {viewport['width']} px"
+        assert_fits(page)
         j.assert_clean()
     finally:
         j.close()

@@ -11,7 +11,7 @@ from logs.models import Stream, SyncCursor
 from logs.sync import walk_run
 from logs.tasks import sync_stream_task
 from tests import factories as f
-from tests.e2e.journeys import DESKTOP, PHONE, Journey
+from tests.e2e.journeys import Journey, assert_fits
 from tests.e2e.test_pins_and_limits import sign_in
 from tests.logs.conftest import CRIMSON, connect_building
 from tests.logs.test_sync_sched import second_building
@@ -56,10 +56,7 @@ def test_sync_health_says_when_a_backing_off_stream_retries_and_why(live_server,
         waiting = crimson_card.get_by_test_id("sync-waiting").inner_text().strip()
         assert waiting.startswith(f"Waiting out ButterflyMX's rate limit until {until} (ButterflyMX asked")
         j.step("sync-waits")
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= viewport["width"], f"the page is {wide} px wide at {viewport['width']} px"
+        assert_fits(page)
         j.assert_clean()
     finally:
         j.close()
