@@ -12,7 +12,7 @@ import pytest
 
 from passes.models import Pass
 from tests.dashboard.conftest import crimson  # noqa: F401 - the fixture
-from tests.e2e.journeys import assert_fits
+from tests.e2e.journeys import PHONE, assert_fits
 from tests.e2e.test_journeys import journey, sign_in  # noqa: F401 - the fixture
 from tests.passes.test_time_zone_form import AUTUMN, SPRING
 
@@ -68,6 +68,8 @@ def test_the_logs_from_and_until_across_the_changes(crimson, live_server, journe
     notes = page.locator("[data-clock-note]")
     assert notes.count() == 2 and notes.filter(has_text="America/Los_Angeles").count() == 1
     note = notes.filter(has_text="America/New_York")
+    page.set_viewport_size(PHONE)
+    assert note.is_visible()  # not folded away with the filters on a phone
     assert "“Until”: 01:30 on" in note.inner_text() and "happens twice in America/New_York" in note.inner_text()
     assert "The list runs to the second 01:30, so it includes both." in note.inner_text()
     j.step("02-until-in-overlap")
