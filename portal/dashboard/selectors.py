@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
@@ -126,15 +127,21 @@ class DoorState:
 
     @property
     def last_event_local(self) -> str:
+        if self.last_entry is None:
+            return ""
         local = self.last_entry.logged_at.astimezone(self.door.building.tz)
         return local.strftime("%b %-d, %H:%M:%S")
 
     @property
     def last_event_ago(self) -> str:
+        if self.last_entry is None:
+            return ""
         return ago(self.last_entry.logged_at, self.now or timezone.now())
 
     @property
     def last_release_ago(self) -> str:
+        if self.last_release is None:
+            return ""
         return ago(self.last_release.requested_at, self.now or timezone.now())
 
 
@@ -143,7 +150,7 @@ def board_buildings(user) -> QuerySet[Building]:
 
 
 def door_state(
-    release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | bool = False
+    release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | Literal[False] = False
 ) -> tuple[str, AccessLogEntry | None]:
     """What the board says about a door, given its last release through the portal: that release's state
     (:func:`.confirmation.release_kind`) while the board remembers it (``DOOR_STATE_MEMORY_S``).
