@@ -376,10 +376,6 @@ def normalise_recipient(value: str) -> str:
     return digits
 
 
-def parse_lines(text: str) -> list[str]:
-    return [line.strip() for line in re.split(r"[\n,;]", text or "") if line.strip()]
-
-
 def clean_recipients(values: list[str]) -> list[str]:
     errors, out = [], []
     for value in values:
@@ -410,12 +406,6 @@ def clean_name(value: str, *, field_name: str = "name") -> str:
     if not any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in cleaned):
         raise PassRuleError({field_name: ["Enter a name with visible letters or digits."]})
     return cleaned
-
-
-def clean_visitor_names(values: list[str]) -> list[str]:
-    """Visitors' names without contacts (the API's ``visitors``): blank ones skipped, each cleaned."""
-    entries = [(f"Visitor {n}", value, "") for n, value in enumerate(values, start=1) if (value or "").strip()]
-    return people_from(entries).visitors
 
 
 @dataclass
