@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from django.conf import settings
 from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
@@ -151,7 +150,7 @@ def board_buildings(user) -> QuerySet[Building]:
 
 
 def door_state(
-    release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | Literal[False] = False
+    release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | bool = False
 ) -> tuple[str, AccessLogEntry | None]:
     """What the board says about a door, given its last release through the portal: that release's state
     (:func:`.confirmation.release_kind`) while the board remembers it (``DOOR_STATE_MEMORY_S``).
@@ -161,7 +160,7 @@ def door_state(
     """
     if release is None or now - release.requested_at > timedelta(seconds=settings.DOOR_STATE_MEMORY_S):
         return DoorStateKind.IDLE, None
-    entry = confirming_entry(release) if confirmed is False else confirmed
+    entry = confirming_entry(release) if isinstance(confirmed, bool) else confirmed
     kind = release_kind(release, entry, now)
     return kind, entry if kind == DoorStateKind.CONFIRMED else None
 
