@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
+from portal.core.wallclock import local_moment
 from tenants.models import Building, Device
 from tenants.scope import GRANT_BUILDING_FIELDS, door_choices_of, doors_visible_to, request_grants, request_roles
 
@@ -150,14 +151,40 @@ class _FieldsOwnedByTheForm(dict):
 
 
 class RangeForm(forms.Form):
-    """The filter form of the log pages: a range that ends before it starts is an error, not an empty list."""
+    """The filter form of the log pages: a range that ends before it starts is an error, not an empty list.
+
+    From and Until are wall-clock times in each building's zone (the chosen building's, else those of
+    every building the person may filter by). A time a clock change skips there is an error that says
+    which times to use; a time it repeats is read so that the list keeps both occurrences (From: the
+    first, Until: the second, :func:`zone_moment`) and ``clock_notes`` says so on the page.
+    """
+
+    clock_notes: list[str] | tuple = ()  # filled by clean()
 
     def clean(self):
         cleaned = super().clean()
+        self.clock_notes = []
         start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end <= start:
+        for name, label, repeated in (("start", "From", "first"), ("end", "Until", "second")):
+            if cleaned.get(name) is not None:
+                self._check_clock(name, label, cleaned[name], repeated, cleaned.get("building"))
+        if start and end and end <= start and not self.has_error("end"):
             self.add_error("end", "“Until” must be later than “From”.")
         return cleaned
+
+    def _check_clock(self, name: str, label: str, value: datetime, repeated: str, building) -> None:
+        buildings = [building] if building else self.fields["building"].objects()
+        for zone_name in sorted({b.time_zone for b in buildings}):
+            _, issue = zone_moment(value, zoneinfo.ZoneInfo(zone_name), repeated=repeated)
+            if issue is None:
+                continue
+            if issue.kind == "gap":
+                self.add_error(name, f"“{label}”: {issue.message}")
+                return
+            reading = "starts at the first" if repeated == "first" else "runs to the second"
+            self.clock_notes.append(
+                f"“{label}”: {issue.summary} The list {reading} {_naive(value):%H:%M}, so it includes both."
+            )
 
 
 def call_outcome(status: str) -> str:
@@ -203,9 +230,9 @@ class _Zoned:
             zone = zoneinfo.ZoneInfo(zone_name)
             part = Q(building_id__in=ids) if len(zones) > 1 else Q()
             if start:
-                part &= Q(logged_at__gte=_in_zone(start, zone))
+                part &= Q(logged_at__gte=zone_moment(start, zone, repeated="first")[0])
             if end:
-                part &= Q(logged_at__lt=_in_zone(end, zone))
+                part &= Q(logged_at__lt=zone_moment(end, zone, repeated="second")[0])
             q |= part
         return queryset.filter(q)
 
@@ -223,10 +250,15 @@ def _preload_buildings(filterset, request) -> None:
         filterset.form.fields["building"].preload(request_grants(request).buildings)
 
 
-def _in_zone(value: datetime, zone) -> datetime:
-    """A wall-clock time typed by a person, read in ``zone`` (the form gives it in the default zone)."""
-    naive = timezone.make_naive(value) if timezone.is_aware(value) else value
-    return naive.replace(tzinfo=zone)
+def _naive(value: datetime) -> datetime:
+    """What the person typed: the form gives it aware, in the default zone."""
+    return timezone.make_naive(value) if timezone.is_aware(value) else value
+
+
+def zone_moment(value: datetime, zone, *, repeated: str):
+    """A wall-clock time typed by a person, read in ``zone`` (:func:`portal.core.wallclock.local_moment`),
+    and its daylight-saving issue there, if any."""
+    return local_moment(_naive(value), zone, repeated=repeated)
 
 
 @lightly_copied_filters

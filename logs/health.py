@@ -52,6 +52,28 @@ def polled_without_webhooks() -> list[tuple[str, str]]:
     return out
 
 
+# --- A stream backing off (issue 16) -----------------------------------------------------------------
+
+
+def sync_wait(cursor: SyncCursor | None, tz, now: datetime) -> str:
+    """What a stream that :mod:`logs.sync` has put off is waiting for, in words, with the time of its next
+    try in the building's zone ``tz``; "" when it is not waiting.
+
+    ``logs.sync._failed`` sets ``next_attempt_at`` two ways: after errors it counts them in
+    ``error_streak`` and doubles the wait; for a long ``Retry-After`` (a rate limit) it waits that long
+    and leaves the streak alone. So a wait with no error counted is a rate limit being waited out.
+    """
+    if cursor is None or cursor.next_attempt_at is None or cursor.next_attempt_at <= now:
+        return ""
+    local = cursor.next_attempt_at.astimezone(tz)
+    at = f"{local:%H:%M}" if local.date() == now.astimezone(tz).date() else f"{local:%a %-d %b %H:%M}"
+    words = cursor.last_error.strip() or "no details"
+    if cursor.error_streak:
+        errors = "error" if cursor.error_streak == 1 else "errors"
+        return f"Retrying at {at} (after {cursor.error_streak} {errors}: {words})"
+    return f"Waiting out ButterflyMX's rate limit until {at} ({words})"
+
+
 # --- Webhooks: registered, verified, arriving (issue 16) ---------------------------------------------
 
 # Found-by-polling entries are counted over this window at most: enough to tell "quiet" from "fine", and

@@ -38,7 +38,7 @@ from tenants.scope import buildings_where, get_building_or_404, request_grants, 
 
 from . import selectors, services
 from .filters import AccessLogFilter, CallFilter, call_outcome
-from .health import poll_interval_s, webhook_health
+from .health import poll_interval_s, sync_wait, webhook_health
 from .models import CallRecord, ReleaseMethod, Stream
 from .webhooks import MAX_BODY, is_transient, polled_only
 
@@ -442,6 +442,7 @@ def health(request: HttpRequest) -> HttpResponse:
                     "lag": lag,
                     "stale": lag is None or lag > stale_after,
                     "webhook_refused": polled.get(stream),
+                    "waiting": sync_wait(c, b.tz, now),
                     "poll_s": poll_interval_s(stream),
                 }
             )

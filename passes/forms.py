@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
+from portal.core.wallclock import wall_clock_issue
 from tenants.models import AccessPoint, Building, Residency, TenantRecord
 
 from . import doors as door_groups
 from . import rules
 from .models import WEEKDAYS, Pass
-from .services import PassInput
+from .services import SMS_OFF, PassInput
 
 WEEKDAY_CHOICES = list(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
@@ -114,6 +116,9 @@ class PassForm(forms.Form):
     ends_at_fold = forms.TypedChoiceField(
         required=False, choices=FOLD_CHOICES, coerce=int, empty_value=None, widget=forms.RadioSelect
     )
+    # Ticked to keep daily times that a clock change moves on some day of a recurring pass (shown, with
+    # those days in words, only when there are such days: rules.clock_notes).
+    clock_ok = forms.BooleanField(required=False, label="Keep these times: I know they move on those days")
     doors = DoorChoiceField(
         queryset=AccessPoint.objects.none(),
         required=False,
@@ -162,6 +167,7 @@ class PassForm(forms.Form):
         self.kind_help = KIND_HELP
         self.time_zone_note = time_zone_note(Building.objects.filter(pk__in=buildings).only("name", "time_zone"))
         self.fold_choices: dict[str, tuple[tuple[int, str], ...]] = {}
+        self.clock_notes: list[tuple[str, str]] = []
 
     def _default_doors(self, residencies) -> list[int]:
         """The entrances of the resident the form starts with (passes/doors.py), ticked."""
@@ -214,6 +220,11 @@ class PassForm(forms.Form):
                 for message in messages:
                     self.add_error(name if name in self.fields else None, message)
             return cleaned
+        if window.clock_notes and not cleaned.get("clock_ok"):
+            # Daily times a clock change moves: asked about, never passed over (the box keeps them).
+            self.clock_notes = window.clock_notes
+            for name, message in window.clock_notes:
+                self.add_error(name, message)
         if self._errors or "name" not in cleaned:
             # A field already failed (a name with a NUL, too long, ...): say so; build nothing half-valid.
             return cleaned
@@ -238,11 +249,35 @@ class PassForm(forms.Form):
         """A time in the autumn's repeated hour, read as the occurrence the person chose (aware, so the
         rules honour it); without a choice it stays naive and the rules ask for one. The choices are
         offered whenever the time is in that hour."""
-        issue = rules.wall_clock_issue(value, tz)
+        issue = wall_clock_issue(value, tz)
         if issue is None or issue.kind != "overlap":
             return value
         self.fold_choices[name] = issue.choices
         return value if fold is None else value.replace(tzinfo=tz, fold=fold)
+
+    def initial_clock_issues(self) -> list[tuple[str, str]]:
+        """(field label, words) for the start and end a preset or the pass being changed filled in that a
+        clock change skips or repeats: said when the form opens, not only after "Create"."""
+        if self.is_bound:
+            return []
+        tz = self._initial_zone()
+        out = []
+        for name in ("starts_at", "ends_at"):
+            value = self.initial.get(name)
+            if tz is None or not isinstance(value, dt.datetime) or value.tzinfo is not None:
+                continue
+            issue = wall_clock_issue(value, tz)
+            if issue is not None:
+                out.append((self.fields[name].label, issue.message))
+        return out
+
+    def _initial_zone(self):
+        residency = self.fixed_residency
+        if residency is None:
+            wanted = str(self.initial.get("residency") or "")
+            queryset = self.fields["residency"].queryset
+            residency = queryset.filter(pk=wanted).first() if wanted.isascii() and wanted.isdigit() else None
+        return residency.unit.building.tz if residency is not None else None
 
     def fold_fields(self):
         """(time field, its fold field, the choices) for the times that need a choice, for the template."""
@@ -282,6 +317,9 @@ class TenantPassForm(PassForm):
     def _target(self, cleaned) -> TenantRecord:
         return self.tenant
 
+    def _initial_zone(self):
+        return self.tenant.building.tz
+
     def _staff_acting(self, residency) -> bool:
         return True  # only staff and managers reach this form
 
@@ -320,10 +358,23 @@ def business_hours_initial(now: dt.datetime) -> dict:
 
 
 class ShareForm(forms.Form):
+    """Where to send a guest link: an e-mail address, or a phone number while text messages are on
+    (``PASSES_SMS_ENABLED``). With them off the form asks for an e-mail address only and says why, so
+    nobody types a number that is then refused."""
+
     to = forms.CharField(label="E-mail address or phone number", max_length=254)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sms = settings.PASSES_SMS_ENABLED
+        if not self.sms:
+            self.fields["to"].label = "E-mail address"
+
     def clean_to(self):
+        value = self.cleaned_data["to"]
+        if not self.sms and "@" not in value:
+            raise forms.ValidationError(SMS_OFF)
         try:
-            return rules.normalise_recipient(self.cleaned_data["to"])
+            return rules.normalise_recipient(value)
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None

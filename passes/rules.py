@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from portal.core.wallclock import daily_time_issues, wall_clock_issue
+
 from .models import WEEKDAYS, Pass
 
 ONE_YEAR_DAYS = 365
@@ -62,11 +64,37 @@ class Window:
     time_from: dt.time | None = None
     time_to: dt.time | None = None
     weekdays: list[str] = field(default_factory=list)
+    # (field, words): daily times a clock change moves on some day of the pass (:func:`clock_notes`);
+    # not errors, since no other time may suit, but never passed over in silence (the form asks).
+    clock_notes: list[tuple[str, str]] = field(default_factory=list)
 
 
-def local_instant(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
-    """A building-local wall-clock time as an aware UTC instant (fold=0 on the repeated autumn hour)."""
-    return dt.datetime.combine(day, time, tzinfo=tz).astimezone(dt.UTC)
+def local_instant(day: dt.date, time: dt.time, tz: ZoneInfo, *, fold: int = 0) -> dt.datetime:
+    """A building-local wall-clock time as an aware UTC instant. On the repeated autumn hour ``fold``
+    picks the occurrence: 0 (the first) for a start, 1 (the second) for an end, so a window never
+    loses the repeated hour."""
+    return dt.datetime.combine(day, time, tzinfo=tz).replace(fold=fold).astimezone(dt.UTC)
+
+
+def clock_notes(
+    start_date: dt.date, end_date: dt.date, days: list[str], time_from: dt.time, time_to: dt.time, tz: ZoneInfo
+) -> list[tuple[str, str]]:
+    """(field, words) for each day of a recurring pass on which its daily start or end time falls in a
+    daylight-saving gap or overlap of ``tz`` (:func:`portal.core.wallclock.daily_time_issues`)."""
+    weekdays = {WEEKDAYS.index(d) for d in days}
+    notes = []
+    for name, time, verb in (("time_from", time_from, "starts"), ("time_to", time_to, "ends")):
+        for day, issue in daily_time_issues(time, start_date, end_date, weekdays, tz):
+            effect = "does not exist" if issue.kind == "gap" else "happens twice"
+            notes.append(
+                (
+                    name,
+                    f"{issue.summary} The daily window {verb} at {time:%H:%M}, which {effect} that "
+                    f"{day:%A}: ButterflyMX may {verb[:-1]} it an hour off. Choose another time, or keep these "
+                    "times on purpose.",
+                )
+            )
+    return notes
 
 
 def one_year_after(day: dt.date) -> dt.date:
@@ -80,89 +108,6 @@ def _aware(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     """``value`` as a UTC instant: naive values are building-local, already checked by
     :func:`wall_clock_issue`; aware ones (an offset given, or a fold chosen) are honoured."""
     return (value.replace(tzinfo=tz) if value.tzinfo is None else value).astimezone(dt.UTC)
-
-
-# --- Wall-clock times that daylight saving makes missing or double (zoneinfo's ``fold``, PEP 495) ------
-
-
-@dataclass(frozen=True)
-class WallClockIssue:
-    """A local time in a daylight-saving gap (it does not exist) or overlap (it happens twice)."""
-
-    kind: str  # "gap" | "overlap"
-    message: str
-    # overlap: (fold, label) of each occurrence, fold 0 the first (zoneinfo's documented meaning)
-    choices: tuple[tuple[int, str], ...] = ()
-
-
-def _offset(value: dt.datetime) -> dt.timedelta:
-    """The UTC offset of an aware ``value`` (``utcoffset()`` is None only for a naive one)."""
-    offset = value.utcoffset()
-    if offset is None:
-        raise ValueError(f"{value!r} has no time zone")
-    return offset
-
-
-def _offset_text(offset: dt.timedelta) -> str:
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "−"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _transition(earlier: dt.datetime, later: dt.datetime, tz: ZoneInfo) -> dt.datetime:
-    """The UTC instant, between ``earlier`` and ``later`` (UTC, offsets differing), where ``tz``'s
-    offset changes: bisection on whole seconds, as every zone's transitions are."""
-    low, high = earlier, later
-    before = low.astimezone(tz).utcoffset()
-    while (high - low) > dt.timedelta(seconds=1):
-        middle = low + dt.timedelta(seconds=int((high - low).total_seconds()) // 2)
-        if middle.astimezone(tz).utcoffset() == before:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
-    """None when the naive local ``value`` names exactly one instant in ``tz``.
-
-    zoneinfo resolves such a time by its ``fold``: in a gap, fold=0 reads it with the offset before the
-    change and fold=1 with the one after (two different instants, neither of which shows ``value`` on a
-    clock); in an overlap, fold=0 is the first occurrence and fold=1 the second. So the two folds giving
-    different offsets is the sign of both, and the round trip through UTC tells them apart.
-    """
-    first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return None
-    day = value.strftime("%a %-d %b %Y")
-    at = value.strftime("%H:%M")
-    zone = tz.key
-    shown = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
-    if shown != value:  # not on any clock: a gap (the clocks jump forward)
-        before, after = _offset(first), _offset(second)
-        change = _transition(second.astimezone(dt.UTC), first.astimezone(dt.UTC), tz)
-        gap_end = change.astimezone(tz)
-        gap_start = gap_end.replace(tzinfo=None) - (after - before)
-        last_before = gap_start - dt.timedelta(minutes=1)
-        fmt = "%H:%M" if gap_start.date() == gap_end.date() else "%a %-d %b %H:%M"
-        message = (
-            f"{at} on {day} does not exist in {zone}: the clocks jump from {gap_start:{fmt}} to "
-            f"{gap_end:{fmt}} ({first.tzname()} to {second.tzname()}). "
-            f"Choose {last_before:{fmt}} or {gap_end:{fmt}}."
-        )
-        return WallClockIssue("gap", message)
-    labels = tuple(
-        (fold, f"the {'first' if fold == 0 else 'second'} {at} ({occ.tzname()}, {_offset_text(_offset(occ))})")
-        for fold, occ in ((0, first), (1, second))
-    )
-    change = _transition(first.astimezone(dt.UTC), second.astimezone(dt.UTC), tz)
-    back_to = change.astimezone(tz).replace(tzinfo=None)
-    back_from = back_to + (_offset(first) - _offset(second))
-    message = (
-        f"{at} on {day} happens twice in {zone}: the clocks go back from {back_from:%H:%M} to "
-        f"{back_to:%H:%M} ({first.tzname()} to {second.tzname()}). Say which: {labels[0][1]} or {labels[1][1]}."
-    )
-    return WallClockIssue("overlap", message, labels)
 
 
 @dataclass(frozen=True)
@@ -239,7 +184,7 @@ def _day_window(entered: _Entered) -> Window:
     if day > one_year_after(entered.today):
         raise PassRuleError({"day": ["Choose a day at most one year from today."]})
     start = max(now, local_instant(day, dt.time(0, 0), tz))
-    end = local_instant(day, END_OF_DAY, tz)
+    end = local_instant(day, END_OF_DAY, tz, fold=1)  # a day whose last hour repeats keeps both
     if end <= start:
         raise PassRuleError({"day": ["That day is over in the building's time zone; choose another day."]})
     return Window(starts_at=start.replace(microsecond=0), ends_at=end)
@@ -294,7 +239,7 @@ def _recurring_window(entered: _Entered) -> Window:
     time_from = time_from.replace(second=0, microsecond=0)
     time_to = time_to.replace(second=0, microsecond=0)
     start = local_instant(start_date, time_from, entered.tz)
-    end = local_instant(end_date, time_to, entered.tz)
+    end = local_instant(end_date, time_to, entered.tz, fold=1)
     if end <= entered.now:
         raise PassRuleError({"end_date": ["The pass would already be over; choose a later last day."]})
     return Window(
@@ -305,6 +250,7 @@ def _recurring_window(entered: _Entered) -> Window:
         time_from=time_from,
         time_to=time_to,
         weekdays=days,
+        clock_notes=clock_notes(start_date, end_date, days, time_from, time_to, entered.tz),
     )
 
 

@@ -451,6 +451,10 @@ def _carry_guest_links(old: Pass, new: Pass) -> list[str]:
 
 # --- Share --------------------------------------------------------------------------------------
 
+# What a person is told who tries a phone number while text messages are off (the share form says it
+# before anyone types one; this is the same rule for any other caller).
+SMS_OFF = "Text messages are not available in this portal: enter an e-mail address."
+
 
 def key_share(*, actor, key: VisitorKey, to: str, url: str) -> None:
     """Send a visitor's guest link to ``to`` (an e-mail address, else a phone number), within limits.
@@ -461,7 +465,7 @@ def key_share(*, actor, key: VisitorKey, to: str, url: str) -> None:
     """
     by_email = "@" in to
     if not by_email and not settings.PASSES_SMS_ENABLED:
-        raise ShareFailed("Sending by text message is off in this portal: enter an e-mail address.")
+        raise ShareFailed(SMS_OFF)
     try:
         claim = abuse_claim(user=actor, building=key.pass_obj.building, kind=MESSAGES)
     except LimitReached as limited:

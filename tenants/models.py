@@ -7,6 +7,7 @@ history when something disappears there (``is_active`` goes false, nothing is de
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -293,11 +294,17 @@ class BuildingLimits(models.Model):
         return f"limits of {self.building}"
 
 
+# How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
+# in someone's inbox does not give a role out of the blue.
+INVITATION_DAYS = 14
+
+
 class Invitation(models.Model):
     """A manager's invitation to join a building as staff or manager, sent by e-mail.
 
     Only a hash of the one-time token is stored: the link in the e-mail is the only copy. Accepting
-    marks it used, so the link works once (``tenants.people``).
+    marks it used, so the link works once; cancelling or re-sending it ends the old link too
+    (``tenants.people``).
     """
 
     STAFF_ROLES = Membership.STAFF_ROLES
@@ -314,9 +321,22 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Cancelled by a manager, or replaced by a re-sent invitation (``replaced_by``): the row stays, so who
+    # invited whom, and who took it back, remains on record.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"invitation of {self.email} as {self.get_role_display()} at {self.building}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(days=INVITATION_DAYS)

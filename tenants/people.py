@@ -3,12 +3,15 @@
 Every change that could leave a building without a manager locks the building's manager memberships
 first (``select_for_update``), so two managers demoting each other at once cannot both succeed.
 Removing someone deletes only their :class:`Membership`: passes, releases and audit rows they made
-keep pointing at the person, so history stays.
+keep pointing at the person, so history stays. A cancelled or re-sent invitation keeps its row (who
+cancelled it, when, which invitation replaced it). Every change is also written to the ``tenants.people``
+log by :func:`_audit` (who did what to whom, at which building), the one place these lines are made.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -18,16 +21,31 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from .models import Building, Invitation, Membership, Residency, Role, TenantRecord
+from .models import INVITATION_DAYS, Building, Invitation, Membership, Residency, Role, TenantRecord
 
-# How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
-# in someone's inbox does not give a role out of the blue.
-INVITATION_DAYS = 14
 LAST_MANAGER = "You are the last manager of {building}: make someone else a manager first."
+
+
+logger = logging.getLogger(__name__)
 
 
 class PeopleError(Exception):
     """A change a manager asked for that the rules refuse; the message is for people."""
+
+
+def _audit(action: str, *, actor, building: Building, subject: str, **detail) -> None:
+    """One line per change to who works at a building: the action, who made it, at which building, to
+    whom. Ids, not names, identify the actor and building (e-mail addresses of the subject are what the
+    manager typed and what the e-mail went to)."""
+    extra = "".join(f" {key}={value}" for key, value in detail.items())
+    logger.info(
+        "people %s by user=%s building=%s subject=%s%s",
+        action,
+        getattr(actor, "pk", None),
+        building.pk,
+        subject,
+        extra,
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -49,6 +67,7 @@ def person_invite(*, building: Building, email: str, role: str, invited_by, acce
             if membership is not None:
                 raise PeopleError(f"{email} already works at {building.name} ({membership.get_role_display()}).")
             Membership.objects.create(user=user, building=building, role=role)
+        _audit("added", actor=invited_by, building=building, subject=email, role=role)
         send_mail(
             f"You are now {Role(role).label.lower()} at {building.name}",
             f"{invited_by.get_full_name() or invited_by.email} gave you the role "
@@ -59,24 +78,82 @@ def person_invite(*, building: Building, email: str, role: str, invited_by, acce
         )
         return "added"
     token = secrets.token_urlsafe(32)
-    Invitation.objects.create(
+    invitation = Invitation.objects.create(
         building=building, email=email, role=role, token_hash=_token_hash(token), invited_by=invited_by
     )
-    send_mail(
-        f"Invitation to {building.name}",
-        f"{invited_by.get_full_name() or invited_by.email} invites you to {building.name} as "
-        f"{Role(role).label.lower()} in the building portal.\n\n"
-        f"Create your account and accept (this link works once):\n{accept_url(token)}\n",
-        None,
-        [email],
-    )
+    _audit("invited", actor=invited_by, building=building, subject=email, role=role, invitation=invitation.pk)
+    _send_invitation(invitation, token, accept_url)
     return "invited"
 
 
+def _send_invitation(invitation: Invitation, token: str, accept_url) -> None:
+    inviter = invitation.invited_by  # None only once the inviter's account is gone (SET_NULL)
+    who = (inviter.get_full_name() or inviter.email) if inviter else "The building's manager"
+    send_mail(
+        f"Invitation to {invitation.building.name}",
+        f"{who} invites you to {invitation.building.name} as "
+        f"{Role(invitation.role).label.lower()} in the building portal.\n\n"
+        f"Create your account and accept (this link works once, for {INVITATION_DAYS} days):\n"
+        f"{accept_url(token)}\n",
+        None,
+        [invitation.email],
+    )
+
+
+def invitation_resend(*, invitation: Invitation, actor, accept_url) -> Invitation:
+    """Send the invitation again with a new link (the old link stops working: only a hash of it was
+    kept, so it cannot be sent again) and a fresh :data:`INVITATION_DAYS`. The new invitation is from
+    ``actor``; the old row is kept, cancelled and pointing at its replacement."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        old = _lock_open(invitation)
+        new = Invitation.objects.create(
+            building=old.building, email=old.email, role=old.role, token_hash=_token_hash(token), invited_by=actor
+        )
+        old.cancelled_at, old.cancelled_by, old.replaced_by = timezone.now(), actor, new
+        old.save(update_fields=["cancelled_at", "cancelled_by", "replaced_by"])
+        _audit(
+            "invitation_resent",
+            actor=actor,
+            building=old.building,
+            subject=old.email,
+            invitation=new.pk,
+            replaces=old.pk,
+        )
+    _send_invitation(new, token, accept_url)
+    return new
+
+
+def invitation_cancel(*, invitation: Invitation, actor) -> Invitation:
+    """Take an open invitation back: its link stops working at once."""
+    with transaction.atomic():
+        invitation = _lock_open(invitation)
+        invitation.cancelled_at, invitation.cancelled_by = timezone.now(), actor
+        invitation.save(update_fields=["cancelled_at", "cancelled_by"])
+        _audit(
+            "invitation_cancelled",
+            actor=actor,
+            building=invitation.building,
+            subject=invitation.email,
+            invitation=invitation.pk,
+        )
+    return invitation
+
+
+def _lock_open(invitation: Invitation) -> Invitation:
+    """The invitation, locked, if it is still open (two managers, or a double click, act on it once)."""
+    locked = (
+        open_invitations().select_for_update(of=("self",)).select_related("building").filter(pk=invitation.pk).first()
+    )
+    if locked is None:
+        raise PeopleError(f"The invitation of {invitation.email} was already accepted, cancelled or has expired.")
+    return locked
+
+
 def open_invitations():
-    """Invitations not accepted yet and not older than :data:`INVITATION_DAYS`."""
+    """Invitations not accepted, not cancelled and not older than :data:`INVITATION_DAYS`."""
     since = timezone.now() - timedelta(days=INVITATION_DAYS)
-    return Invitation.objects.filter(accepted_at__isnull=True, created_at__gte=since)
+    return Invitation.objects.filter(accepted_at__isnull=True, cancelled_at__isnull=True, created_at__gte=since)
 
 
 def invitation_for(token: str) -> Invitation | None:
@@ -103,6 +180,13 @@ def invitation_accept(*, token: str, user) -> Membership:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        _audit(
+            "invitation_accepted",
+            actor=user,
+            building=invitation.building,
+            subject=invitation.email,
+            role=membership.role,
+        )
     return membership
 
 
@@ -112,23 +196,34 @@ def _lock_managers(building: Building) -> list[int]:
     return [m.user_id for m in rows]
 
 
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, role: str, actor) -> Membership:
     with transaction.atomic():
         managers = _lock_managers(membership.building)
         membership.refresh_from_db()
         if membership.role == Role.MANAGER and role != Role.MANAGER and managers == [membership.user_id]:
             raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
+        before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        _audit(
+            "role_changed",
+            actor=actor,
+            building=membership.building,
+            subject=membership.user.email,
+            role=f"{before}->{role}",
+        )
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, actor) -> None:
     with transaction.atomic():
         managers = _lock_managers(membership.building)
         if membership.role == Role.MANAGER and managers == [membership.user_id]:
             raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
         membership.delete()
+        _audit(
+            "removed", actor=actor, building=membership.building, subject=membership.user.email, role=membership.role
+        )
 
 
 def building_people(building: Building):

@@ -16,6 +16,16 @@ urlpatterns = [
     path("link/buildings/<int:pk>/people/", views.building_people, name="building_people"),
     path("link/buildings/<int:pk>/people/<int:membership_pk>/role/", views.person_role, name="person_role"),
     path("link/buildings/<int:pk>/people/<int:membership_pk>/remove/", views.person_remove, name="person_remove"),
+    path(
+        "link/buildings/<int:pk>/invitations/<int:invitation_pk>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "link/buildings/<int:pk>/invitations/<int:invitation_pk>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("profile/", views.profile, name="profile"),
     path("profile/tenancy/", views.tenancy_choose, name="tenancy_choose"),

@@ -28,7 +28,7 @@ from . import people, selectors
 from . import profile as profile_services
 from .forms import BuildingLimitsForm, InviteForm, LinkKindForm, PinForm, ProfileForm, RoleForm
 from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
-from .models import BmxLink, Membership, Residency, Role
+from .models import BmxLink, Invitation, Membership, Residency, Role
 from .roster import roster_sync_start
 from .scope import get_building_or_404
 from .services import (
@@ -382,7 +382,7 @@ def building_people(request: HttpRequest, pk: int) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
-                accept_url=lambda token: request.build_absolute_uri(reverse("tenants:invitation", args=[token])),
+                accept_url=_accept_url(request),
             )
         except people.PeopleError as exc:
             form.add_error("email", str(exc))
@@ -405,6 +405,10 @@ def building_people(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tenants/people.html", context, status=400 if form.errors else 200)
 
 
+def _accept_url(request: HttpRequest):
+    return lambda token: request.build_absolute_uri(reverse("tenants:invitation", args=[token]))
+
+
 def _membership_or_404(request: HttpRequest, pk: int, membership_pk: int):
     building = get_building_or_404(request.user, pk, Role.MANAGER)
     return get_object_or_404(Membership.objects.select_related("user", "building"), pk=membership_pk, building=building)
@@ -419,7 +423,7 @@ def person_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
         messages.error(request, "Choose staff or manager.")
     else:
         try:
-            people.membership_set_role(membership=membership, role=form.cleaned_data["role"])
+            people.membership_set_role(membership=membership, role=form.cleaned_data["role"], actor=request.user)
         except people.PeopleError as exc:
             messages.error(request, str(exc))
         else:
@@ -432,13 +436,50 @@ def person_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
 def person_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
     membership = _membership_or_404(request, pk, membership_pk)
     try:
-        people.membership_remove(membership=membership)
+        people.membership_remove(membership=membership, actor=request.user)
     except people.PeopleError as exc:
         messages.error(request, str(exc))
         return redirect("tenants:building_people", pk=pk)
     messages.success(request, f"{membership.user} no longer works at {membership.building.name}.")
     if membership.user_id == request.user.pk:
         return redirect("home")  # they removed themself: the building's pages are no longer theirs
+    return redirect("tenants:building_people", pk=pk)
+
+
+def _invitation_or_404(request: HttpRequest, pk: int, invitation_pk: int) -> Invitation:
+    """An open invitation of a building the person manages; 404 for any other (another building's, or
+    one already accepted, cancelled or expired: the page no longer lists it)."""
+    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    return get_object_or_404(people.open_invitations().select_related("building"), pk=invitation_pk, building=building)
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    invite = _invitation_or_404(request, pk, invitation_pk)
+    try:
+        people.invitation_resend(invitation=invite, actor=request.user, accept_url=_accept_url(request))
+    except people.PeopleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Invitation sent again to {invite.email}, with a new link for {people.INVITATION_DAYS} days; "
+            "the old link no longer works.",
+        )
+    return redirect("tenants:building_people", pk=pk)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    invite = _invitation_or_404(request, pk, invitation_pk)
+    try:
+        people.invitation_cancel(invitation=invite, actor=request.user)
+    except people.PeopleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invitation of {invite.email} cancelled: its link no longer works.")
     return redirect("tenants:building_people", pk=pk)
 
 

@@ -141,6 +141,8 @@ MATRIX: dict[str, Entry] = {
     "tenants:building_people": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:person_role": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
     "tenants:person_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
+    "tenants:invitation_resend": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "invitation_pk": 1}),
+    "tenants:invitation_cancel": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "invitation_pk": 1}),
     "tenants:invitation": Entry(everyone(404), kwargs=lambda w: {"token": "no-such-invitation"}),
     "me_api:link": Entry(everyone(200, anonymous=403)),
     "me_api:profile": Entry(everyone(200, anonymous=403)),

@@ -329,6 +329,8 @@ NO_ACTIVITY: dict[str, str] = {
     "tenants:building_people": "managers only: the building's staff, invitations and tenants (names, e-mails)",
     "tenants:person_role": "POST only: a manager changes a role at their building",
     "tenants:person_remove": "POST only: a manager ends a membership at their building",
+    "tenants:invitation_resend": "POST only: a manager re-sends an open invitation of their building",
+    "tenants:invitation_cancel": "POST only: a manager cancels an open invitation of their building",
     "tenants:invitation": "one invitation, only to whoever holds its one-time link",
     "me_api:link": "the caller's own link status",
     "me_api:profile": "the caller's own profile",

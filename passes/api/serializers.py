@@ -81,6 +81,12 @@ class PassCreateSerializer(serializers.Serializer):
     recipients = serializers.ListField(child=serializers.CharField(), required=False)
     visitors = serializers.ListField(child=serializers.CharField(max_length=120), required=False)
     people = PersonSerializer(many=True, required=False)  # one list of people (visitors and recipients)
+    keep_clock_changes = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A recurring pass whose daily time_from or time_to a daylight-saving change skips or "
+        "repeats on one of its days is refused with those days in words, unless this is true.",
+    )
 
     FIELDS = {
         "custom": ("starts_at", "ends_at"),
@@ -133,6 +139,11 @@ class PassCreateSerializer(serializers.Serializer):
                 if fields.get(name) is not None and timezone.is_aware(fields[name]):
                     fields[name] = fields[name].astimezone(building.tz)
             window = rules.window_for(kind, tz=building.tz, now=timezone.now(), **fields)
+            if window.clock_notes and not attrs.get("keep_clock_changes"):  # as the form asks
+                notes: dict[str | None, list[str]] = {}
+                for name, message in window.clock_notes:
+                    notes.setdefault(name, []).append(f"{message} (keep_clock_changes: true keeps them.)")
+                raise rules.PassRuleError(notes)
         except rules.PassRuleError as exc:
             for name, messages in exc.errors.items():
                 errors.setdefault(name or "non_field_errors", []).extend(messages)

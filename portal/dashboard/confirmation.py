@@ -19,9 +19,11 @@ A failed release (ButterflyMX refused it) is never confirmed and never claims an
 that confirms a release is its confirmation.
 
 A release's state follows from its status, its confirmation and the window, and from nothing else (no
-display timer): Released (accepted, waiting for the entry), No answer (timed out, waiting for the entry),
-Confirmed open, Not confirmed (accepted, and the window passed with no entry) and Failed (refused, or no
-answer and no entry within the window).
+display timer): Pending confirmation (accepted, waiting for the entry), No answer (timed out, waiting for
+the entry), Confirmed open, Not confirmed (accepted, and the window passed with no entry) and Failed
+(refused, or no answer and no entry within the window). The board shows a door's last release in that
+state for as long as it is the door's last release (:func:`release_headline`), in the words of the audit
+trail (:data:`RELEASE_LABELS`).
 """
 
 from __future__ import annotations
@@ -64,10 +66,11 @@ class ReleaseKind:
     FAILED = "failed"
 
 
+# The words of each state, on the audit trail (page and CSV), the board and the doors API alike.
 RELEASE_LABELS = {
     ReleaseKind.SENDING: "Sending…",
-    ReleaseKind.RELEASED: "Released · waiting for the log",
-    ReleaseKind.UNKNOWN: "No answer · checking the log",
+    ReleaseKind.RELEASED: "Pending confirmation",
+    ReleaseKind.UNKNOWN: "No answer, checking the log",
     ReleaseKind.CONFIRMED: "Confirmed open",
     ReleaseKind.NOT_CONFIRMED: "Not confirmed",
     ReleaseKind.FAILED: "Failed",
@@ -183,6 +186,29 @@ class ReleaseState:
     @property
     def confirmed(self) -> bool:
         return self.kind == ReleaseKind.CONFIRMED
+
+
+def clock(moment: datetime, tz, now: datetime) -> str:
+    """``moment`` on the building's clock as a front desk reads it: "14:21" today, "Sat 28 Nov 14:21"
+    within the year, "28 Nov 2025 14:21" before."""
+    local, today = moment.astimezone(tz), now.astimezone(tz)
+    if local.date() == today.date():
+        return f"{local:%H:%M}"
+    if (today - local) < timedelta(days=300):
+        return f"{local:%a %-d %b %H:%M}"
+    return f"{local:%-d %b %Y %H:%M}"
+
+
+def release_headline(release: DoorRelease, kind: str, tz, now: datetime) -> str:
+    """A release and its state in one line, with when it was requested: "Released 14:21 · confirmed
+    open", "Released 14:21 · pending confirmation", "Release failed 09:02". True for as long as it is
+    shown, however old: the state's words are :data:`RELEASE_LABELS`'."""
+    at = clock(release.requested_at, tz, now)
+    if kind == ReleaseKind.FAILED:
+        return f"Release failed {at}"
+    if kind == ReleaseKind.SENDING:
+        return f"Releasing {at} · sending…"
+    return f"Released {at} · {RELEASE_LABELS[kind].lower()}"
 
 
 def explanation(release: DoorRelease, kind: str, entry: AccessLogEntry | None, tz) -> str:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from .confirmation import (
     confirming_entries,
     confirming_entry,
     explanation,
+    release_headline,
     release_kind,
 )
 from .models import DoorRelease
@@ -72,12 +72,12 @@ class DoorState:
 
     @property
     def badge(self) -> str:
-        """The state as the card's badge: "Confirmed open" carries the time the door opened, so it stays
-        true for as long as the board shows it (the door itself locks again after seconds)."""
-        if self.kind == DoorStateKind.CONFIRMED and self.confirmed_entry is not None:
-            local = self.confirmed_entry.logged_at.astimezone(self.door.building.tz)
-            return f"{self.label} {local:%H:%M:%S}"
-        return self.label
+        """The card's badge: the last release with its time and state ("Released 14:21 · confirmed open",
+        "Release failed 09:02"). It carries its own time, so it stays true for as long as the board shows
+        it: until the door's next release (the door itself locks again after seconds)."""
+        if self.last_release is None or self.kind == DoorStateKind.IDLE:
+            return ""
+        return release_headline(self.last_release, self.kind, self.door.building.tz, self.now or timezone.now())
 
     @property
     def state_note(self) -> str:
@@ -153,12 +153,13 @@ def door_state(
     release: DoorRelease | None, now: datetime, confirmed: AccessLogEntry | None | bool = False
 ) -> tuple[str, AccessLogEntry | None]:
     """What the board says about a door, given its last release through the portal: that release's state
-    (:func:`.confirmation.release_kind`) while the board remembers it (``DOOR_STATE_MEMORY_S``).
+    (:func:`.confirmation.release_kind`), however long ago it was: it stays the door's last release, and
+    its state stays true, until the next one. Idle: never released through the portal.
 
     ``confirmed`` is the confirming entry when the caller already looked it up (None: there is none);
     left at False, it is looked up here.
     """
-    if release is None or now - release.requested_at > timedelta(seconds=settings.DOOR_STATE_MEMORY_S):
+    if release is None:
         return DoorStateKind.IDLE, None
     entry = confirming_entry(release) if isinstance(confirmed, bool) else confirmed
     kind = release_kind(release, entry, now)
@@ -191,8 +192,8 @@ def door_states(
     releases = DoorRelease.objects.select_related("requested_by").in_bulk(
         [r.last_release_id for r in rows if r.last_release_id]
     )
-    memory = timedelta(seconds=settings.DOOR_STATE_MEMORY_S)
-    confirmations = confirming_entries([r for r in releases.values() if now - r.requested_at <= memory])
+    # Every last release, however old: two queries for all of them (one range per door, merged).
+    confirmations = confirming_entries(releases.values())
     staff_buildings = set(grants.memberships)
     viewer_id = getattr(viewer, "pk", None)
     states = []

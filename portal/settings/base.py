@@ -425,11 +425,9 @@ DOOR_RELEASE_COOLDOWN_S = env_setting(env.float, "DOOR_RELEASE_COOLDOWN_S", defa
 DOOR_RELEASE_USER_LIMIT = env_setting(env.int, "DOOR_RELEASE_USER_LIMIT", default=10)  # per minute
 DOOR_RELEASE_DOOR_LIMIT = env_setting(env.int, "DOOR_RELEASE_DOOR_LIMIT", default=30)  # per minute
 DOOR_RELEASE_TIMEOUT_S = env_setting(env.float, "DOOR_RELEASE_TIMEOUT_S", default=5.0)
-# The board shows "released" this long (ButterflyMX owns the strike time), waits this long for the
-# access-log entry that confirms it, and remembers a release's outcome this long.
-DOOR_RELEASED_DISPLAY_S = env_setting(env.float, "DOOR_RELEASED_DISPLAY_S", default=5.0)
+# How long after a release its access-log entry may confirm it; past it, "pending confirmation" turns
+# "not confirmed". The board keeps each door's last release, in its state, until the next one (no timer).
 DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=60.0)
-DOOR_STATE_MEMORY_S = env_setting(env.float, "DOOR_STATE_MEMORY_S", default=600.0)
 DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 # A resident's "Refresh" of their doors from ButterflyMX: this many per person per window.
 DOORS_REFRESH_LIMIT = env_setting(env.int, "DOORS_REFRESH_LIMIT", default=5)

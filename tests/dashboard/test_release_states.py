@@ -190,6 +190,12 @@ def test_one_entry_never_confirms_two_releases_and_each_gets_its_own(crimson):
 # --- the same state everywhere ------------------------------------------------------------------------
 
 
+def board_clock(moment, tz) -> str:
+    """A release time as the board writes it: the time today, with the day before that (this year)."""
+    local, today = moment.astimezone(tz), timezone.now().astimezone(tz)
+    return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%a %-d %b %H:%M}"
+
+
 def _states_everywhere(crimson, client, door):
     """The state of ``door``'s last release as the board fragment, the API and the audit CSV say it."""
     client.force_login(crimson.manager)
@@ -205,12 +211,16 @@ def _states_everywhere(crimson, client, door):
 @pytest.mark.parametrize(
     ("status", "seconds_ago", "with_entry", "kind", "label", "confirmed"),
     [
-        ("succeeded", 5, False, "released", "Released · waiting for the log", "no"),
+        ("succeeded", 5, False, "released", "Pending confirmation", "no"),
         ("succeeded", 20, True, "confirmed", "Confirmed open", "yes"),
         ("succeeded", 120, False, "not_confirmed", "Not confirmed", "no"),
         ("failed", 5, True, "failed", "Failed", "no"),
-        ("unknown", 5, False, "unknown", "No answer · checking the log", "no"),
+        ("unknown", 5, False, "unknown", "No answer, checking the log", "no"),
         ("unknown", 120, False, "failed", "Failed", "no"),
+        # However long ago: a door's last release keeps its state on the board (no display timer).
+        ("succeeded", 3 * 3600, True, "confirmed", "Confirmed open", "yes"),
+        ("succeeded", 2 * 86400, False, "not_confirmed", "Not confirmed", "no"),
+        ("failed", 40 * 86400, False, "failed", "Failed", "no"),
     ],
 )
 def test_board_api_and_audit_say_the_same(crimson, client, status, seconds_ago, with_entry, kind, label, confirmed):
@@ -222,7 +232,9 @@ def test_board_api_and_audit_say_the_same(crimson, client, status, seconds_ago, 
 
     card, api, audit = _states_everywhere(crimson, client, door)
 
-    assert f"door-{kind}" in card and label in card
+    clock = board_clock(at, crimson.building.tz)
+    headline = f"Release failed {clock}" if kind == "failed" else f"Released {clock} · {label.lower()}"
+    assert f"door-{kind}" in card and f'role="status">{headline}</span>' in card
     assert (api["state"], api["state_label"]) == (kind, label)
     assert (api["confirmed_at"] is not None) == (kind == "confirmed")
     assert (audit["state"], audit["confirmed"]) == (label, confirmed)

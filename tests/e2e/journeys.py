@@ -23,6 +23,14 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
+def assert_fits(page) -> None:
+    """No page wider than the screen: at 390 px and at 1280 px the document scrolls only downwards."""
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= viewport["width"], f"{page.url} is {wide} px wide at {viewport['width']} px"
+
+
 class Journey:
     def __init__(self, chromium, person: str):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

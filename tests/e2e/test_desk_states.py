@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from logs.models import CallRecord
 from passes.models import Pass
+from portal.dashboard.models import DoorRelease
 from tests.dashboard.conftest import GARAGE, PACKAGE_ROOM, ROOFTOP, crimson  # noqa: F401 - the fixture
-from tests.dashboard.test_release_states import entry_at, release_at
+from tests.dashboard.test_release_states import board_clock, entry_at, release_at
 from tests.e2e.test_journeys import journey, sign_in  # noqa: F401 - the fixture
 from tests.passes.test_time_zone_form import AUTUMN, SPRING
 
@@ -41,12 +42,15 @@ def test_the_board_and_the_audit_show_each_state(crimson, live_server, journey, 
     def badge(name):
         return page.get_by_role("article", name=name).get_by_role("status").inner_text()
 
-    opened_at = (opened.requested_at + dt.timedelta(seconds=1)).astimezone(crimson.building.tz)
-    assert badge("Front door") == f"Confirmed open {opened_at:%H:%M:%S}"
-    assert re.fullmatch(r"Released · waiting for the log", badge("Garage"))
-    assert badge("Package room") == "Not confirmed"
-    assert badge("Rooftop") == "Failed"
-    assert badge("Elevator") == "Failed"  # no answer, and nothing logged in the window
+    def clock(release_obj):
+        return board_clock(release_obj.requested_at, crimson.building.tz)
+
+    releases = {r.reason: r for r in DoorRelease.objects.all()}
+    assert badge("Front door") == f"Released {clock(opened)} · confirmed open"
+    assert badge("Garage") == f"Released {clock(releases['waiting one'])} · pending confirmation"
+    assert badge("Package room") == f"Released {clock(releases['no-entry-one'])} · not confirmed"
+    assert badge("Rooftop") == f"Release failed {clock(releases['refused one'])}"
+    assert badge("Elevator") == f"Release failed {clock(releases['silent one'])}"  # no answer, nothing logged
     assert "ButterflyMX logged the door opening at" in page.get_by_role("article", name="Front door").inner_text()
     j.step("board-states")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.e2e.journeys import DESKTOP, PHONE, Journey
+from tests.e2e.journeys import Journey, assert_fits
 from tests.logs.test_webhook_health import _building_with_figures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,10 +44,7 @@ def test_sync_health_shows_webhook_figures_and_warnings_on_phone_and_desktop(liv
         assert maple.get_by_test_id("webhook-last").inner_text() == "none yet"
 
         j.step("sync-health-webhooks")  # screenshots at both sizes, axe, CSP
-        for viewport in (PHONE, DESKTOP):
-            page.set_viewport_size(viewport)
-            wide = page.evaluate("document.documentElement.scrollWidth")
-            assert wide <= viewport["width"], f"the page is {wide} px wide at {viewport['width']} px"
+        assert_fits(page)
         j.assert_clean()
     finally:
         j.close()

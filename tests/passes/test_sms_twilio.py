@@ -199,7 +199,7 @@ def test_with_texts_off_a_phone_number_is_refused_and_nothing_is_sent(world, cli
 
     response = client_for(world.alice).post(f"/passes/keys/{key.pk}/share/", {"to": "+12125550199"}, follow=True)
 
-    assert "Sending by text message is off" in response.content.decode()
+    assert "Text messages are not available in this portal: enter an e-mail address." in response.content.decode()
     assert twilio.requests == []
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from passes import rules
 from passes.models import Pass
+from portal.core.wallclock import wall_clock_issue
 
 NY = ZoneInfo("America/New_York")
 
@@ -118,7 +119,7 @@ def test_a_start_in_the_first_and_an_end_in_the_second_occurrence_is_a_valid_hal
     [("02:00", "gap"), ("02:59", "gap"), ("03:00", None), ("01:59", None)],
 )
 def test_the_gap_is_exactly_the_missing_hour(local, kind):
-    issue = rules.wall_clock_issue(dt.datetime.fromisoformat(f"{SPRING}T{local}"), NY)
+    issue = wall_clock_issue(dt.datetime.fromisoformat(f"{SPRING}T{local}"), NY)
 
     assert (issue.kind if issue else None) == kind
 
@@ -128,13 +129,13 @@ def test_the_gap_is_exactly_the_missing_hour(local, kind):
     [("00:59", None), ("01:00", "overlap"), ("01:59", "overlap"), ("02:00", None)],
 )
 def test_the_overlap_is_exactly_the_repeated_hour(local, kind):
-    issue = rules.wall_clock_issue(dt.datetime.fromisoformat(f"{AUTUMN}T{local}"), NY)
+    issue = wall_clock_issue(dt.datetime.fromisoformat(f"{AUTUMN}T{local}"), NY)
 
     assert (issue.kind if issue else None) == kind
 
 
 def test_a_zone_that_skipped_a_whole_day_names_the_dates():
-    issue = rules.wall_clock_issue(dt.datetime(2011, 12, 30, 12, 0), ZoneInfo("Pacific/Apia"))
+    issue = wall_clock_issue(dt.datetime(2011, 12, 30, 12, 0), ZoneInfo("Pacific/Apia"))
 
     assert issue.kind == "gap" and "Choose Thu 29 Dec 23:59 or Sat 31 Dec 00:00." in issue.message
 

@@ -51,8 +51,9 @@ class DoorStateSerializer(serializers.Serializer):
     devices = serializers.SerializerMethodField()
     state = serializers.CharField(
         source="kind",
-        help_text="The last release's state: idle, sending, released (waiting for the log), unknown (no answer, "
-        "waiting for the log), confirmed, not_confirmed or failed (portal.dashboard.confirmation).",
+        help_text="The last release's state, for as long as it is the door's last release: idle (never "
+        "released through the portal), sending, released (pending confirmation), unknown (no answer, waiting "
+        "for the log), confirmed, not_confirmed or failed (portal.dashboard.confirmation).",
     )
     state_label = serializers.CharField(source="label")
     confirmed_at = serializers.DateTimeField(
