@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
-from tenants.models import AccessPoint, BmxLink, Building, Residency, Unit
+from tenants.models import AccessPoint, BmxLink, Building, Residency, TenantRecord, Unit
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # After the first use, ButterflyMX lets a one-time key be used again for 15 minutes, a delivery pass for 5.
@@ -74,6 +74,9 @@ class Pass(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="passes")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="passes")
     residency = models.ForeignKey(Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    # The ButterflyMX tenant a pass was made for by staff when that tenant has no portal account (no
+    # residency): the pass's pages name them.
+    tenant = models.ForeignKey(TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes_created"
     )
@@ -202,3 +205,12 @@ class VisitorKey(models.Model):
     @property
     def contact(self) -> str:
         return self.email or self.phone
+
+    @property
+    def contact_note(self) -> str:
+        """What the pass page says after the visitor's name: the contact, unless it is the name itself (a
+        visitor given only as a phone number or an e-mail address), and whether ButterflyMX sent the pass."""
+        parts = [self.contact] if self.contact and self.contact != self.name else []
+        if self.sent_at:
+            parts.append("notified by ButterflyMX")
+        return ", ".join(parts)

@@ -48,7 +48,7 @@ def filter_state(qs: QuerySet[Pass], state: str, now: dt.datetime | None = None)
 
 
 def pass_list(user, state: str = "active") -> QuerySet[Pass]:
-    qs = filter_state(passes_visible_to(user), state).select_related("building", "unit", "residency__user")
+    qs = filter_state(passes_visible_to(user), state).select_related("building", "unit", "residency__user", "tenant")
     order = ["starts_at", "id"] if state in ("upcoming", "active") else ["-ends_at", "-id"]
     return qs.prefetch_related("doors").order_by(*order)
 

@@ -272,6 +272,7 @@ def pass_create(
             building=unit.building,
             unit=unit,
             residency=residency,
+            tenant=tenant if residency is None else None,
             created_by=actor,
             link=link,
             starts_at=data.window.starts_at,

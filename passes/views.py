@@ -45,7 +45,7 @@ TABS = [
 
 def _get_pass(request: HttpRequest, pk: int) -> Pass:
     return get_object_or_404(
-        selectors.passes_visible_to(request.user).select_related("building", "unit", "residency__user"), pk=pk
+        selectors.passes_visible_to(request.user).select_related("building", "unit", "residency__user", "tenant"), pk=pk
     )
 
 

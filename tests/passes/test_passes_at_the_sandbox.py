@@ -143,6 +143,20 @@ def test_recipients_get_their_own_keys_from_butterflymx_and_named_visitors_their
     assert len({k.pin for k in keys.values()}) == 3
 
 
+def test_the_pass_page_names_a_recipient_given_only_as_a_number_once(bmx, sandbox, client):
+    data = pass_input("custom", tz=NY, name="Party", recipients=["+12125550100"], visitors=["Bo"],
+                      **window_for_kind("custom", NY))  # fmt: skip
+    created = services.pass_create(actor=bmx.rosa, residency=bmx.rosa_residency, data=data)
+    client.force_login(bmx.rosa)
+
+    page = client.get(f"/passes/{created.pk}/").content.decode()
+
+    headings = [part.split("</h3>", 1)[0] for part in page.split('id="key-')[1:]]
+    heading = next(h for h in headings if "+12125550100" in h)
+    assert heading.count("+12125550100") == 1  # not "+12125550100 · +12125550100, notified by ButterflyMX"
+    assert heading.endswith("· notified by ButterflyMX</span>")
+
+
 def test_chosen_doors_are_the_only_doors_the_pass_opens(bmx, sandbox):
     data = pass_input("custom", tz=NY, name="Garage only", doors=[bmx.doors[3902]], **window_for_kind("custom", NY))
     created = services.pass_create(actor=bmx.rosa, residency=bmx.rosa_residency, data=data)

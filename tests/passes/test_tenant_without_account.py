@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from passes import services
+from passes import services, sharing
 from passes.models import Pass
 from passes.sharing import qr_payload
 from tenants.models import Membership, RosterSync, TenantRecord
@@ -52,7 +52,10 @@ def test_staff_make_a_pass_for_a_tenant_without_an_account_and_it_opens_the_entr
     sandbox.set_clock((dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)).isoformat())
     assert sandbox.use_key(access_point_id=FRONT_DOOR, qr=qr_payload(made.keys.get()))["granted"]
     # The tenant's pass shows to the building's staff, and can be revoked.
-    assert client.get(f"/passes/{made.pk}/").status_code == 200
+    page = client.get(f"/passes/{made.pk}/")
+    assert page.status_code == 200 and "· Duncan Idaho <span" in page.content.decode()  # the pass names its tenant
+    assert made.tenant == roster and sharing.inviter_name(made) == "Duncan Idaho"  # the guest's host, not staff
+    assert "Duncan Idaho" in client.get("/passes/?state=upcoming").content.decode()  # the list's "Resident" column
     services.pass_revoke(pass_obj=made, actor=staff)
     assert made.bmx_keychain_id not in {k["id"] for k in sandbox.state()["keychains"]}
 
