@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 help:
 	@echo "make dev      start web, worker, beat and the ButterflyMX sandbox with demo data"
 	@echo "make test     run the whole test suite"
-	@echo "make lint     ruff and makemigrations --check"
+	@echo "make lint     ruff, mypy and makemigrations --check"
 	@echo "make bench    run every benchmark in bench/ (BENCH_SCALE=small for a quick run)"
 	@echo "make sandbox  run the local ButterflyMX sandbox alone; make sandbox-demo prints its demo JSON"
 
@@ -62,6 +62,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # bench_load.py drives gunicorn with wrk (Debian's package), installed here as .ci/run installs chromium.

@@ -552,7 +552,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 - Django may not be set up yet
+        except Exception:  # Django may not be set up yet
             pass
         if os.environ.get("BENCH_KEEP_DB") != "1":
             recreate_database(drop_only=True)

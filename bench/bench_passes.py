@@ -43,7 +43,7 @@ def seed() -> object:
     building = Building.objects.create(name="Bench Tower", time_zone="America/New_York", bmx_id=1)
     unit = Unit.objects.create(building=building, label="4B", bmx_id=2)
     doors = [AccessPoint.objects.create(building=building, name=f"Door {i}", bmx_id=10 + i) for i in range(4)]
-    user = get_user_model().objects.create_user(email="bench@example.test", password="x")  # noqa: S106
+    user = get_user_model().objects.create_user(email="bench@example.test", password="x")
     residency = Residency.objects.create(user=user, unit=unit, bmx_tenant_id=3)
     residency.doors.set(doors)
     now = timezone.now()

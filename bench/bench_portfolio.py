@@ -50,7 +50,7 @@ def run_one(name: str, scale: str) -> None:
     try:
         figures = module.run(scale)
         error = None
-    except Exception as exc:  # noqa: BLE001 - reported by the parent, with the figures measured so far
+    except Exception as exc:  # reported by the parent, with the figures measured so far
         traceback.print_exc()
         figures = getattr(exc, "figures", None) or {}
         error = f"{type(exc).__name__}: {exc}"

@@ -47,7 +47,7 @@ def postgres_url() -> str | None:
 
 def _psql(url: str, sql: str) -> None:
     """Run SQL against the server's ``postgres`` database (to create or drop ``sandbox_bench``)."""
-    import psycopg  # noqa: PLC0415 - only needed for the PostgreSQL run
+    import psycopg  # only needed for the PostgreSQL run
 
     admin = urlunparse(urlparse(url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -92,10 +92,6 @@ class AccessLogEntry(models.Model):
 class CallRecord(models.Model):
     """One intercom call at a building (§4.11)."""
 
-    class RecipientType(models.TextChoices):
-        TENANT = "Tenant", _("Resident")
-        ATTENDANT = "Attendant", _("Front desk")
-
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="call_records")
     remote_id = models.BigIntegerField()
     logged_at = models.DateTimeField()

@@ -4,6 +4,8 @@ from . import views
 
 app_name = "logs"
 
+# A record's pages sit under its list's URL ("calls/" -> "calls/<pk>/", "" -> "<pk>/"): the list
+# views build their row links from the list's URL with one reverse() a page (logs.views.entry_list).
 urlpatterns = [
     path("", views.entry_list, name="list"),
     path("export.csv", views.entry_csv, name="export"),

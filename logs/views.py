@@ -140,7 +140,10 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     zones = _zones(fs)
     names = {b.pk: b.name for b in fs.visible_buildings()}
     methods = {code: str(label) for code, label in ReleaseMethod.choices}
-    detail = reverse("logs:detail", args=[0])[:-2]  # "/logs/": one reverse, not three per row
+    # Each entry's pages are "<list URL><pk>/" and "<list URL><pk>/snapshot" (logs/urls.py keeps them
+    # so; tests/logs/test_row_links.py checks every link against reverse()): one reverse a page instead
+    # of two per row, which at ~50 µs each would be ~5 ms of a 50-row page.
+    detail = reverse("logs:list")
     # Plain strings for the template: 50 rows of attribute lookups and lazy translations add up.
     rows = []
     for e in page.rows:
@@ -173,7 +176,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
     page = _page(request, fs, qs)
     zones = _zones(fs)
-    detail = reverse("logs:call_detail", args=[0])[:-2]  # "/logs/calls/": one reverse, not one per row
+    detail = reverse("logs:calls")  # each call's page is "<calls URL><pk>/", as for entries above
     # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
     # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
     rows = []

@@ -1,22 +1,21 @@
 """Which doors a new pass opens unless someone ticks more: the building's entrances.
 
 ButterflyMX has no "entrance" or "amenity" category for a door, so the portal reads it from the door's
-devices (``GET /v4/devices`` ``type``): a door with a panel, keypad or intercom is where visitors come in
-(an entrance); a door whose devices are all ``remote_lock`` is a resident's own apartment door (a unit
-door, :func:`tenants.scope.unit_door_q`); every other door (package room, rooftop, garage, gym,
-elevator) is an amenity. Unit doors and amenities are opt-in: a pass opens them only when ticked. A door
-with no devices recorded yet (before the roster sync has read them) is of a kind not yet known: the form
-says so instead of calling it an amenity it then ticks (:func:`default_doors`).
+devices (``GET /v4/devices`` ``type``, by the rule of :mod:`tenants.door_kinds`, which the door board
+uses too): a door with a panel, keypad, intercom or front desk station is where visitors come in (an
+entrance); a door whose devices are all ``remote_lock`` is a resident's own apartment door (a unit
+door); every other door (package room, rooftop, garage, gym, elevator) is an amenity. Unit doors and
+amenities are opt-in: a pass opens them only when ticked. A door with no devices recorded yet (before
+the roster sync has read them) is of a kind not yet known: the form says so instead of calling it an
+amenity it then ticks (:func:`default_doors`).
 """
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
+from tenants.door_kinds import entrance_q, unit_door_q
 from tenants.models import AccessPoint, Device
-from tenants.scope import unit_door_q
-
-ENTRANCE_DEVICE_KINDS = frozenset({"panel", "keypad", "virtual_intercom"})
 
 ENTRANCE, UNIT_DOOR, AMENITY, UNKNOWN = "entrance", "unit_door", "amenity", "unknown"
 # How the form names each group next to a door (the help text says what ticked by default means).
@@ -26,11 +25,6 @@ GROUP_LABELS = {
     AMENITY: "amenity, opt-in",
     UNKNOWN: "kind of door not known yet",
 }
-
-
-def entrance_q() -> Q:
-    devices = Device.objects.filter(access_points=OuterRef("pk"), kind__in=ENTRANCE_DEVICE_KINDS)
-    return Q(Exists(devices))
 
 
 def with_groups(doors: QuerySet[AccessPoint]) -> QuerySet[AccessPoint]:

@@ -60,7 +60,7 @@ class Pass(models.Model):
         REVOKED = "revoked", _("Revoked")
 
     # The ButterflyMX keychain type each kind is created as.
-    BMX_KIND = {
+    BMX_KIND: dict[str, str] = {  # by kind (a Kind is a str)
         Kind.CUSTOM: "custom",
         Kind.FULL_DAY: "custom",
         Kind.RECURRING: "recurring",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -109,6 +110,161 @@ def _aware(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return (value.replace(tzinfo=tz) if value.tzinfo is None else value).astimezone(dt.UTC)
 
 
+@dataclass(frozen=True)
+class _Entered:
+    """What a person entered for a pass, as :func:`window_for` takes it (unused fields stay None)."""
+
+    tz: ZoneInfo
+    now: dt.datetime
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    day: dt.date | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    time_from: dt.time | None = None
+    time_to: dt.time | None = None
+    weekdays: list[str] | None = None
+    all_day: bool = False
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.tz).date()
+
+
+class _Errors(dict[str | None, list[str]]):
+    """Field errors collected in the order found, so a person sees every problem at once."""
+
+    def add(self, name: str | None, message: str) -> None:
+        self.setdefault(name, []).append(message)
+
+    def raise_any(self) -> None:
+        if self:
+            raise PassRuleError(dict(self))
+
+
+def _delivery_window(entered: _Entered) -> Window:
+    return Window(starts_at=entered.now, ends_at=entered.now + DELIVERY_LIFETIME)
+
+
+def _custom_window(entered: _Entered) -> Window:
+    """Any start and end within a year; a naive time in a daylight-saving gap or overlap is refused with
+    words rather than shifted (:func:`wall_clock_issue`)."""
+    tz, now = entered.tz, entered.now
+    starts_at, ends_at = entered.starts_at, entered.ends_at
+    errors = _Errors()
+    if starts_at is None:
+        errors.add("starts_at", "Enter when the pass starts.")
+    if ends_at is None:
+        errors.add("ends_at", "Enter when the pass ends.")
+    if starts_at is None or ends_at is None:
+        raise PassRuleError(dict(errors))
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        issue = wall_clock_issue(value, tz) if value.tzinfo is None else None
+        if issue is not None:  # never shifted silently: the person says which time they mean
+            errors.add(name, issue.message)
+    errors.raise_any()
+    start, end = _aware(starts_at, tz), _aware(ends_at, tz)
+    if end <= start:
+        errors.add("ends_at", "The end must be after the start.")
+    elif end <= now:
+        errors.add("ends_at", "The end is in the past; choose a later time.")
+    if end > now + dt.timedelta(days=ONE_YEAR_DAYS):
+        errors.add("ends_at", "A pass can end at most one year from now.")
+    errors.raise_any()
+    return Window(starts_at=start, ends_at=end)
+
+
+def _day_window(entered: _Entered) -> Window:
+    """One day (full-day and one-time passes): from now or the day's start to its end, building time."""
+    tz, now, day = entered.tz, entered.now, entered.day
+    if day is None:
+        raise PassRuleError({"day": ["Choose the day of the visit."]})
+    if day < entered.today:
+        raise PassRuleError({"day": ["That day is in the past."]})
+    if day > one_year_after(entered.today):
+        raise PassRuleError({"day": ["Choose a day at most one year from today."]})
+    start = max(now, local_instant(day, dt.time(0, 0), tz))
+    end = local_instant(day, END_OF_DAY, tz, fold=1)  # a day whose last hour repeats keeps both
+    if end <= start:
+        raise PassRuleError({"day": ["That day is over in the building's time zone; choose another day."]})
+    return Window(starts_at=start.replace(microsecond=0), ends_at=end)
+
+
+def _daily_times(entered: _Entered, days: list[str], errors: _Errors) -> tuple[dt.time | None, dt.time | None]:
+    """The daily window of a recurring pass (the whole day when ``all_day``); problems go to ``errors``."""
+    if entered.all_day:
+        return dt.time(0, 0), END_OF_DAY
+    time_from, time_to = entered.time_from, entered.time_to
+    if time_from is None:
+        errors.add("time_from", "Enter the daily start time.")
+    if time_to is None:
+        errors.add("time_to", "Enter the daily end time.")
+    if time_from is not None and time_to is not None and time_from > time_to:
+        errors.add("time_to", overnight_advice(time_from, time_to, days))
+    elif time_from is not None and time_to is not None and time_from == time_to:
+        errors.add("time_to", "The daily end time must be after the daily start time.")
+    return time_from, time_to
+
+
+def _check_date_range(entered: _Entered, start_date: dt.date, end_date: dt.date, errors: _Errors) -> None:
+    """A recurring pass's first and last day: in order, not over, at most a year."""
+    if end_date < start_date:
+        errors.add("end_date", "The last day must be on or after the first day.")
+    elif end_date < entered.today:
+        errors.add("end_date", "The last day is in the past.")
+    if end_date > one_year_after(entered.today) or (end_date - start_date).days > ONE_YEAR_DAYS:
+        errors.add("end_date", "A recurring pass can last at most one year.")
+
+
+def _recurring_window(entered: _Entered) -> Window:
+    """Chosen weekdays between a first and last day (at most a year), in a daily window."""
+    start_date, end_date = entered.start_date, entered.end_date
+    errors = _Errors()
+    if start_date is None:
+        errors.add("start_date", "Choose the first day.")
+    if end_date is None:
+        errors.add("end_date", "Choose the last day.")
+    days = [d for d in WEEKDAYS if d in (entered.weekdays or [])]
+    if not days:
+        errors.add("weekdays", "Choose at least one day of the week.")
+    if set(entered.weekdays or []) - set(WEEKDAYS):
+        errors.add("weekdays", "Unknown day of the week.")
+    time_from, time_to = _daily_times(entered, days, errors)
+    if start_date is not None and end_date is not None:
+        _check_date_range(entered, start_date, end_date, errors)
+    errors.raise_any()
+    # Each None above added an error, so past raise_any() none is left (the check tells mypy so too).
+    if start_date is None or end_date is None or time_from is None or time_to is None:
+        raise PassRuleError(dict(errors))
+    time_from = time_from.replace(second=0, microsecond=0)
+    time_to = time_to.replace(second=0, microsecond=0)
+    start = local_instant(start_date, time_from, entered.tz)
+    end = local_instant(end_date, time_to, entered.tz, fold=1)
+    if end <= entered.now:
+        raise PassRuleError({"end_date": ["The pass would already be over; choose a later last day."]})
+    return Window(
+        starts_at=start,
+        ends_at=end,
+        start_date=start_date,
+        end_date=end_date,
+        time_from=time_from,
+        time_to=time_to,
+        weekdays=days,
+        clock_notes=clock_notes(start_date, end_date, days, time_from, time_to, entered.tz),
+    )
+
+
+# One rule per kind of pass; kinds that share a rule share its function.
+_WINDOW_RULES: dict[str, Callable[[_Entered], Window]] = {
+    Pass.Kind.DELIVERY: _delivery_window,
+    Pass.Kind.CUSTOM: _custom_window,
+    Pass.Kind.FULL_DAY: _day_window,
+    Pass.Kind.ONE_TIME: _day_window,
+    Pass.Kind.RECURRING: _recurring_window,
+    Pass.Kind.BUSINESS_HOURS: _recurring_window,
+}
+
+
 def window_for(
     kind: str,
     *,
@@ -128,101 +284,23 @@ def window_for(
 
     Naive datetimes are building-local (what a ``datetime-local`` input gives).
     """
-    errors: dict[str | None, list[str]] = {}
-
-    def err(name: str | None, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    today = now.astimezone(tz).date()
-    latest_day = one_year_after(today)
-
-    if kind == Pass.Kind.DELIVERY:
-        return Window(starts_at=now, ends_at=now + DELIVERY_LIFETIME)
-
-    if kind == Pass.Kind.CUSTOM:
-        if starts_at is None:
-            err("starts_at", "Enter when the pass starts.")
-        if ends_at is None:
-            err("ends_at", "Enter when the pass ends.")
-        if errors:
-            raise PassRuleError(errors)
-        for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-            issue = wall_clock_issue(value, tz) if value.tzinfo is None else None
-            if issue is not None:  # never shifted silently: the person says which time they mean
-                err(name, issue.message)
-        if errors:
-            raise PassRuleError(errors)
-        start, end = _aware(starts_at, tz), _aware(ends_at, tz)
-        if end <= start:
-            err("ends_at", "The end must be after the start.")
-        elif end <= now:
-            err("ends_at", "The end is in the past; choose a later time.")
-        if end > now + dt.timedelta(days=ONE_YEAR_DAYS):
-            err("ends_at", "A pass can end at most one year from now.")
-        if errors:
-            raise PassRuleError(errors)
-        return Window(starts_at=start, ends_at=end)
-
-    if kind in (Pass.Kind.FULL_DAY, Pass.Kind.ONE_TIME):
-        if day is None:
-            raise PassRuleError({"day": ["Choose the day of the visit."]})
-        if day < today:
-            raise PassRuleError({"day": ["That day is in the past."]})
-        if day > latest_day:
-            raise PassRuleError({"day": ["Choose a day at most one year from today."]})
-        start = max(now, local_instant(day, dt.time(0, 0), tz))
-        end = local_instant(day, END_OF_DAY, tz, fold=1)  # a day whose last hour repeats keeps both
-        if end <= start:
-            raise PassRuleError({"day": ["That day is over in the building's time zone; choose another day."]})
-        return Window(starts_at=start.replace(microsecond=0), ends_at=end)
-
-    if kind in (Pass.Kind.RECURRING, Pass.Kind.BUSINESS_HOURS):
-        if start_date is None:
-            err("start_date", "Choose the first day.")
-        if end_date is None:
-            err("end_date", "Choose the last day.")
-        days = [d for d in WEEKDAYS if d in (weekdays or [])]
-        if not days:
-            err("weekdays", "Choose at least one day of the week.")
-        if set(weekdays or []) - set(WEEKDAYS):
-            err("weekdays", "Unknown day of the week.")
-        if all_day:
-            time_from, time_to = dt.time(0, 0), END_OF_DAY
-        else:
-            if time_from is None:
-                err("time_from", "Enter the daily start time.")
-            if time_to is None:
-                err("time_to", "Enter the daily end time.")
-            if time_from is not None and time_to is not None and time_from > time_to:
-                err("time_to", overnight_advice(time_from, time_to, days))
-            elif time_from is not None and time_to is not None and time_from == time_to:
-                err("time_to", "The daily end time must be after the daily start time.")
-        if start_date is not None and end_date is not None:
-            if end_date < start_date:
-                err("end_date", "The last day must be on or after the first day.")
-            elif end_date < today:
-                err("end_date", "The last day is in the past.")
-            if end_date > latest_day or (end_date - start_date).days > ONE_YEAR_DAYS:
-                err("end_date", "A recurring pass can last at most one year.")
-        if errors:
-            raise PassRuleError(errors)
-        time_from = time_from.replace(second=0, microsecond=0)
-        time_to = time_to.replace(second=0, microsecond=0)
-        start = local_instant(start_date, time_from, tz)
-        end = local_instant(end_date, time_to, tz, fold=1)
-        if end <= now:
-            raise PassRuleError({"end_date": ["The pass would already be over; choose a later last day."]})
-        return Window(
-            starts_at=start,
-            ends_at=end,
-            start_date=start_date,
-            end_date=end_date,
-            time_from=time_from,
-            time_to=time_to,
-            weekdays=days,
-            clock_notes=clock_notes(start_date, end_date, days, time_from, time_to, tz),
-        )
-    raise PassRuleError({"kind": ["Choose a kind of pass."]})
+    rule = _WINDOW_RULES.get(kind)
+    if rule is None:
+        raise PassRuleError({"kind": ["Choose a kind of pass."]})
+    entered = _Entered(
+        tz=tz,
+        now=now,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        day=day,
+        start_date=start_date,
+        end_date=end_date,
+        time_from=time_from,
+        time_to=time_to,
+        weekdays=weekdays,
+        all_day=all_day,
+    )
+    return rule(entered)
 
 
 def normalise_recipient(value: str) -> str:
@@ -242,10 +320,6 @@ def normalise_recipient(value: str) -> str:
     if not _E164.match(digits):
         raise ValueError(f"“{value}” is neither an e-mail address nor a phone number like +12125550123.")
     return digits
-
-
-def parse_lines(text: str) -> list[str]:
-    return [line.strip() for line in re.split(r"[\n,;]", text or "") if line.strip()]
 
 
 def clean_recipients(values: list[str]) -> list[str]:
@@ -278,12 +352,6 @@ def clean_name(value: str, *, field_name: str = "name") -> str:
     if not any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in cleaned):
         raise PassRuleError({field_name: ["Enter a name with visible letters or digits."]})
     return cleaned
-
-
-def clean_visitor_names(values: list[str]) -> list[str]:
-    """Visitors' names without contacts (the API's ``visitors``): blank ones skipped, each cleaned."""
-    entries = [(f"Visitor {n}", value, "") for n, value in enumerate(values, start=1) if (value or "").strip()]
-    return people_from(entries).visitors
 
 
 @dataclass

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
@@ -167,10 +168,16 @@ def _pass_doors(data: PassInput, residency: Residency) -> list[AccessPoint]:
         chosen = default_doors(residency.doors.all())
         if not chosen:
             raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
-    doors = [d for d in chosen if d.bmx_id is not None]
+    doors = _known_doors(chosen)
     if not doors:
         raise PassError(NO_DOORS_KNOWN, {"doors": [NO_DOORS_KNOWN]})
-    return sorted(doors, key=lambda d: d.bmx_id)
+    return doors
+
+
+def _known_doors(chosen: Iterable[AccessPoint]) -> list[AccessPoint]:
+    """The doors ButterflyMX knows (those with an id), in ButterflyMX id order."""
+    known = [(d.bmx_id, d) for d in chosen if d.bmx_id is not None]
+    return [d for _, d in sorted(known, key=lambda pair: pair[0])]
 
 
 def _keychain_body(data: PassInput, tenant_id: int, doors: list[AccessPoint]) -> dict:
@@ -180,6 +187,8 @@ def _keychain_body(data: PassInput, tenant_id: int, doors: list[AccessPoint]) ->
         return body  # a name only: ButterflyMX picks the window, the doors and the one key
     w = data.window
     if data.kind in (Pass.Kind.RECURRING, Pass.Kind.BUSINESS_HOURS):
+        if w.start_date is None or w.end_date is None or w.time_from is None or w.time_to is None:
+            raise ValueError("a recurring window has dates and daily times (passes.rules.window_for)")
         # Building-local dates and wall-clock times: they mean the same hours across DST changes.
         body.update(
             start_date=w.start_date.isoformat(),
@@ -212,7 +221,7 @@ def _tenant_target(*, actor, tenant: TenantRecord, data: PassInput) -> tuple[Bmx
     doors: list[AccessPoint] = []
     if data.kind != Pass.Kind.DELIVERY:
         chosen = data.doors or default_doors(building.access_points.filter(is_active=True))
-        doors = sorted((d for d in chosen if d.bmx_id is not None), key=lambda d: d.bmx_id)
+        doors = _known_doors(chosen)
         if not doors:
             raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
     return link, tenant.bmx_id, tenant.unit, doors
@@ -236,8 +245,12 @@ def pass_create(
     """
     try:
         if residency is None:
+            if tenant is None:
+                raise TypeError("pass_create needs a residency or a tenant")
             link, tenant_id, unit, doors = _tenant_target(actor=actor, tenant=tenant, data=data)
+            claimant = actor  # _tenant_target refuses a pass without one
         else:
+            claimant = actor or residency.user
             link = acting_link(actor=actor, residency=residency)
             if residency.bmx_tenant_id is None:
                 raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
@@ -250,7 +263,7 @@ def pass_create(
     client = client_for_link(link)
     # Step 0: the abuse limits, claimed (and committed) before anything is written or sent.
     if claims is None:
-        claims = _claim_pass(actor=actor or residency.user, building=unit.building, data=data)
+        claims = _claim_pass(actor=claimant, building=unit.building, data=data)
     # Step 1: the local row, committed before any remote call.
     with transaction.atomic():
         pass_obj = Pass.objects.create(
@@ -290,8 +303,8 @@ def pass_create(
     pass_obj.starts_at = parse_timestamp(keychain.get("starts_at")) or pass_obj.starts_at
     pass_obj.ends_at = parse_timestamp(keychain.get("ends_at")) or pass_obj.ends_at
     pass_obj.save(update_fields=["bmx_keychain_id", "starts_at", "ends_at", "updated_at"])
-    doors = AccessPoint.objects.filter(building=unit.building, bmx_id__in=keychain.get("access_point_ids") or [])
-    pass_obj.doors.set(doors)
+    opened = AccessPoint.objects.filter(building=unit.building, bmx_id__in=keychain.get("access_point_ids") or [])
+    pass_obj.doors.set(opened)
     # Steps 3-4: the keys. Any failure from here on undoes the keychain.
     try:
         visitors = list(data.visitors)
@@ -352,7 +365,8 @@ def visitor_key_fill_from_bmx(key: VisitorKey, item: dict) -> None:
 def _undo_keychain(client: BmxClient, pass_obj: Pass, cause: BmxError) -> None:
     """Step 5: delete the keychain; if that fails too, keep the pass as ``failed`` for a retry."""
     try:
-        client.delete_keychain(pass_obj.bmx_keychain_id)
+        if pass_obj.bmx_keychain_id is not None:  # set in step 2, before any step that can undo it
+            client.delete_keychain(pass_obj.bmx_keychain_id)
     except BmxError as exc:
         if exc.status != 404:
             logger.warning(
@@ -552,6 +566,8 @@ def failed_passes_cleanup() -> int:
     for pass_obj in Pass.objects.filter(status=Pass.Status.FAILED, bmx_keychain_id__isnull=False).select_related(
         "building__admin_link", "link"
     ):
+        if pass_obj.bmx_keychain_id is None:  # excluded by the query; the check tells mypy so
+            continue
         try:
             client = _client_for_pass(pass_obj)
             client.delete_keychain(pass_obj.bmx_keychain_id)

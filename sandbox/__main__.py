@@ -20,22 +20,22 @@ def _setup(state_dir: str | None) -> None:
         os.environ["SANDBOX_STATE_DIR"] = str(path if path.is_absolute() else ROOT / path)
     os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
     if not os.environ.get("SANDBOX_DATABASE_URL"):
-        from sandbox.settings import STATE_DIR  # noqa: PLC0415 - after the environment is set
+        from sandbox.settings import STATE_DIR  # after the environment is set
 
         Path(os.environ.get("SANDBOX_STATE_DIR", STATE_DIR)).mkdir(parents=True, exist_ok=True)
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()
 
 
 def _migrate() -> None:
-    from django.core.management import call_command  # noqa: PLC0415
+    from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
 
 
 def _seed_if_empty() -> None:
-    from sandbox import seed  # noqa: PLC0415
+    from sandbox import seed
 
     if seed.is_empty():
         seed.load()
@@ -45,15 +45,15 @@ def serve(args: argparse.Namespace) -> None:
     _setup(args.state_dir)
     _migrate()
     _seed_if_empty()
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer  # noqa: PLC0415
-    from django.core.wsgi import get_wsgi_application  # noqa: PLC0415
+    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
+    from django.core.wsgi import get_wsgi_application
 
-    from sandbox import webhooks  # noqa: PLC0415
+    from sandbox import webhooks
 
     webhooks.ORIGIN = f"http://{args.host}:{args.port}"
 
     class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format, *a):  # noqa: A002 - the stdlib's signature
+        def log_message(self, format, *a):  # the stdlib's signature
             if args.verbose:
                 super().log_message(format, *a)
 
@@ -87,7 +87,7 @@ CONTROL_ROUTES = [
 
 def _banner(origin: str) -> None:
     """What ``make dev`` shows: where the sandbox is, the demo logins, the client, the control routes."""
-    from sandbox.seed import demo  # noqa: PLC0415
+    from sandbox.seed import demo
 
     info = demo()
     lines = [
@@ -104,9 +104,9 @@ def _run(args: argparse.Namespace, app, handler) -> None:
     """Serve from a fixed pool of worker threads, so each keeps its database connection between requests
     (a thread per request would open a new PostgreSQL connection every time), while a slow or
     fault-delayed request occupies one worker and the others proceed."""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
-    from django.core.servers.basehttp import WSGIServer  # noqa: PLC0415
+    from django.core.servers.basehttp import WSGIServer
 
     pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sandbox-http")
 
@@ -133,10 +133,10 @@ def _run(args: argparse.Namespace, app, handler) -> None:
 
 def demo_json(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "sandbox.settings"
-    import django  # noqa: PLC0415
+    import django
 
     django.setup()  # imports the models; the demo object itself is pure data and touches no database
-    from sandbox.seed import demo  # noqa: PLC0415
+    from sandbox.seed import demo
 
     print(json.dumps(demo(), indent=None if args.compact else 2))
 
@@ -144,7 +144,7 @@ def demo_json(args: argparse.Namespace) -> None:
 def reseed(args: argparse.Namespace) -> None:
     _setup(args.state_dir)
     _migrate()
-    from sandbox import seed  # noqa: PLC0415
+    from sandbox import seed
 
     if args.command == "reset" or seed.is_empty():
         seed.load()
@@ -170,7 +170,7 @@ def portfolio(args: argparse.Namespace) -> None:
     if args.seed is not None:
         spec["seed"] = args.seed
     if args.url:
-        import requests  # noqa: PLC0415 - only this path talks HTTP
+        import requests  # only this path talks HTTP
 
         response = requests.post(f"{args.url.rstrip('/')}/_sandbox/portfolio", json=spec, timeout=3600)
         if response.status_code >= 400:
@@ -180,7 +180,7 @@ def portfolio(args: argparse.Namespace) -> None:
         _setup(args.state_dir)
         _migrate()
         _seed_if_empty()
-        from sandbox import portfolio as portfolio_module  # noqa: PLC0415
+        from sandbox import portfolio as portfolio_module
 
         try:
             result = portfolio_module.create(spec)

@@ -71,15 +71,15 @@ def set_limit(value: Any) -> None:
 
 def _current_limit() -> dict[str, Any] | None:
     if not _loaded:  # first request after a start: the persisted config decides
-        from sandbox import config  # noqa: PLC0415 - config imports this module
+        from sandbox import config  # config imports this module
 
         set_limit(config.get("rate_limit"))
     return _limit
 
 
 def _client_key(request: HttpRequest, per: str) -> str:
-    from sandbox.api.auth import bearer_token  # noqa: PLC0415 - the API package imports Django models
-    from sandbox.models import OAuthToken  # noqa: PLC0415
+    from sandbox.api.auth import bearer_token  # the API package imports Django models
+    from sandbox.models import OAuthToken
 
     raw = bearer_token(request)
     if raw is None:

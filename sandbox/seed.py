@@ -33,9 +33,9 @@ from sandbox.models import (
 )
 from sandbox.passwords import hash_password
 
-PASSWORD = "sandbox-pass"  # noqa: S105 - a published demo password
+PASSWORD = "sandbox-pass"  # a published demo password
 CLIENT_ID = "portal-dev-client"
-CLIENT_SECRET = "portal-dev-secret"  # noqa: S105 - a published demo secret
+CLIENT_SECRET = "portal-dev-secret"  # a published demo secret
 REDIRECT_URI = "http://127.0.0.1:8000/link/butterflymx/callback/"
 PUBLIC_CLIENT_ID = "sandbox-public-client"
 OOB = "urn:ietf:wg:oauth:2.0:oob"

@@ -11,7 +11,7 @@ from urllib.parse import unquote, urlparse
 ROOT_DIR = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("SANDBOX_STATE_DIR", ROOT_DIR / "var" / "sandbox"))
 
-SECRET_KEY = "sandbox-not-a-secret"  # noqa: S105 - the sandbox holds no real secrets
+SECRET_KEY = "sandbox-not-a-secret"  # the sandbox holds no real secrets
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True

@@ -150,9 +150,6 @@ class AccessPoint(models.Model):
 class Device(models.Model):
     """A panel, keypad or reader. Releasing a device releases all its access points."""
 
-    # A door whose devices are all of these kinds is a resident's own apartment door (a "unit door").
-    UNIT_LOCK_KINDS = frozenset({"remote_lock"})
-
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="devices")
     bmx_id = models.BigIntegerField(null=True, blank=True)
     name = models.CharField(max_length=200)

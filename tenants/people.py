@@ -87,10 +87,11 @@ def person_invite(*, building: Building, email: str, role: str, invited_by, acce
 
 
 def _send_invitation(invitation: Invitation, token: str, accept_url) -> None:
-    inviter = invitation.invited_by
+    inviter = invitation.invited_by  # None only once the inviter's account is gone (SET_NULL)
+    who = (inviter.get_full_name() or inviter.email) if inviter else "The building's manager"
     send_mail(
         f"Invitation to {invitation.building.name}",
-        f"{inviter.get_full_name() or inviter.email} invites you to {invitation.building.name} as "
+        f"{who} invites you to {invitation.building.name} as "
         f"{Role(invitation.role).label.lower()} in the building portal.\n\n"
         f"Create your account and accept (this link works once, for {INVITATION_DAYS} days):\n"
         f"{accept_url(token)}\n",

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import CharField, Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 
 from portal.core.prepared import PreparedQuery
 
-from .models import AccessPoint, Building, Device, Membership, Residency, Role, Unit
+from .door_kinds import unit_door_q
+from .models import AccessPoint, Building, Membership, Residency, Role, Unit
 
 ROLE_RANK = {Role.RESIDENT: 1, Role.STAFF: 2, Role.MANAGER: 3}
 
@@ -100,15 +101,6 @@ def doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint
     if grants.units:
         q |= Q(pk__in=_assigned_door_ids(user))
     return AccessPoint.objects.filter(q)
-
-
-def unit_door_q() -> Q:
-    """Doors that are a resident's own apartment door: every device of the door is a unit lock
-    (the board's "Unit doors" group, as a database filter)."""
-    devices = Device.objects.filter(access_points=OuterRef("pk"))
-    return Q(Exists(devices.filter(kind__in=Device.UNIT_LOCK_KINDS))) & ~Q(
-        Exists(devices.exclude(kind__in=Device.UNIT_LOCK_KINDS))
-    )
 
 
 def hidden_unit_door_q() -> Q:

@@ -131,6 +131,7 @@ class LinkTokenProvider:
         self._sent = threading.local()
 
     def __call__(self, force_refresh: bool) -> str:
+        token: str | None
         if force_refresh:
             token = link_access_token(link_id=self.link_id, rejected_token=getattr(self._sent, "token", None))
         else:

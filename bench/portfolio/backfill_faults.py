@@ -205,7 +205,7 @@ class _Worker:
         return self.log_path.read_text(errors="replace")
 
 
-class _worker:  # noqa: N801 - used as a context manager, like a function
+class _worker:  # used as a context manager, like a function
     """A real Celery worker (prefork, 2 processes) on this run's own queue, database and budget."""
 
     def __init__(self, sandbox, var_dir: Path):
@@ -240,7 +240,7 @@ class _worker:  # noqa: N801 - used as a context manager, like a function
             "BMX_CLIENT_SECRET": self.sandbox.demo["client_secret"],
         }
         log_path = self.var_dir / "worker.log"
-        self.log_file = open(log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self.log_file = open(log_path, "wb")  # closed in __exit__
         cmd = [sys.executable, "-m", "celery", "-A", "portal", "worker", "-Q", queue, "--loglevel=INFO"]
         cmd += ["--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle", "--without-heartbeat"]
         cmd += ["-n", f"{queue}@%h"]

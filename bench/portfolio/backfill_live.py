@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note, percentile  # noqa: E402
+from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note, percentile
 
 NAME = "backfill_live"
 SIZES = {"full": {"entries": 200_000}, "small": {"entries": 20_000}}

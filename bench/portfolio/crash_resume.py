@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note  # noqa: E402
+from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note
 
 NAME = "crash_resume"
 SIZES = {"full": {"entries": 200_000, "kills": 5}, "small": {"entries": 40_000, "kills": 3}}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note  # noqa: E402
+from bench.portfolio._sync_rig import CRIMSON, Beat, MismatchError, Rig, main, note
 
 NAME = "late_entries"
 SIZES = {"full": {"access": 3000, "calls": 300, "per_age": 20}, "small": {"access": 3000, "calls": 300, "per_age": 5}}

@@ -373,7 +373,9 @@ class BmxClient:
         """Open a door once. Never retried; a 404 means the endpoint differs for this contract."""
         if (access_point_id is None) == (device_id is None):
             raise ValueError("give exactly one of access_point_id or device_id")
-        target = {"access_point_id": access_point_id} if access_point_id is not None else {"device_id": device_id}
+        target: dict[str, int | None] = (
+            {"access_point_id": access_point_id} if access_point_id is not None else {"device_id": device_id}
+        )
         try:
             return self.data(
                 "POST", "/v4/door_release_requests", json={"door_release_request": {"tenant_id": tenant_id, **target}}

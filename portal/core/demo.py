@@ -21,7 +21,7 @@ from tenants.services import NotABuildingAdmin, link_admin_connect, link_tenant_
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_PASSWORD = "sandbox-pass"  # noqa: S105 - the sandbox's published demo password
+SANDBOX_PASSWORD = "sandbox-pass"  # the sandbox's published demo password
 # portal demo login -> (sandbox account, kind)
 DEMO_LINKS = [
     ("manager@demo.test", "admin@sandbox.test", BmxLink.Kind.BUILDING_ADMIN),

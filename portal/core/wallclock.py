@@ -24,6 +24,14 @@ class WallClockIssue:
     choices: tuple[tuple[int, str], ...] = ()
 
 
+def _offset(value: dt.datetime) -> dt.timedelta:
+    """The UTC offset of an aware ``value`` (``utcoffset()`` is None only for a naive one)."""
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return offset
+
+
 def _offset_text(offset: dt.timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "−"
@@ -60,7 +68,7 @@ def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
     zone = tz.key
     shown = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
     if shown != value:  # not on any clock: a gap (the clocks jump forward)
-        before, after = first.utcoffset(), second.utcoffset()
+        before, after = _offset(first), _offset(second)
         change = _transition(second.astimezone(dt.UTC), first.astimezone(dt.UTC), tz)
         gap_end = change.astimezone(tz)
         gap_start = gap_end.replace(tzinfo=None) - (after - before)
@@ -72,12 +80,12 @@ def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
         )
         return WallClockIssue("gap", f"{summary} Choose {last_before:{fmt}} or {gap_end:{fmt}}.", summary)
     labels = tuple(
-        (fold, f"the {'first' if fold == 0 else 'second'} {at} ({occ.tzname()}, {_offset_text(occ.utcoffset())})")
+        (fold, f"the {'first' if fold == 0 else 'second'} {at} ({occ.tzname()}, {_offset_text(_offset(occ))})")
         for fold, occ in ((0, first), (1, second))
     )
     change = _transition(first.astimezone(dt.UTC), second.astimezone(dt.UTC), tz)
     back_to = change.astimezone(tz).replace(tzinfo=None)
-    back_from = back_to + (first.utcoffset() - second.utcoffset())
+    back_from = back_to + (_offset(first) - _offset(second))
     summary = (
         f"{at} on {day} happens twice in {zone}: the clocks go back from {back_from:%H:%M} to "
         f"{back_to:%H:%M} ({first.tzname()} to {second.tzname()})."

@@ -9,8 +9,9 @@ from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, ReleaseMethod
-from tenants.models import AccessPoint, Building, Device, Role
-from tenants.scope import Grants, buildings_where, grants_of, grants_q, staff_building_ids, unit_door_q
+from tenants.door_kinds import is_entrance, is_unit_door, unit_door_q
+from tenants.models import AccessPoint, Building, Role
+from tenants.scope import Grants, buildings_where, grants_of, grants_q, staff_building_ids
 
 from .confirmation import (
     RELEASE_LABELS,
@@ -126,15 +127,21 @@ class DoorState:
 
     @property
     def last_event_local(self) -> str:
+        if self.last_entry is None:
+            return ""
         local = self.last_entry.logged_at.astimezone(self.door.building.tz)
         return local.strftime("%b %-d, %H:%M:%S")
 
     @property
     def last_event_ago(self) -> str:
+        if self.last_entry is None:
+            return ""
         return ago(self.last_entry.logged_at, self.now or timezone.now())
 
     @property
     def last_release_ago(self) -> str:
+        if self.last_release is None:
+            return ""
         return ago(self.last_release.requested_at, self.now or timezone.now())
 
 
@@ -154,7 +161,7 @@ def door_state(
     """
     if release is None:
         return DoorStateKind.IDLE, None
-    entry = confirming_entry(release) if confirmed is False else confirmed
+    entry = confirming_entry(release) if isinstance(confirmed, bool) else confirmed
     kind = release_kind(release, entry, now)
     return kind, entry if kind == DoorStateKind.CONFIRMED else None
 
@@ -244,15 +251,12 @@ def board_groups(
     return [(name, members) for name, members in groups.items() if members]
 
 
-ENTRANCE_DEVICE_KINDS = {"panel", "virtual_intercom", "keypad", "front_desk_station"}
-UNIT_DEVICE_KINDS = Device.UNIT_LOCK_KINDS  # tenants.scope.unit_door_q is the same rule, in SQL
-
-
 def _group_of(door: AccessPoint) -> str:
+    """The board group of a door, by :mod:`tenants.door_kinds` on its prefetched devices."""
     kinds = {device.kind for device in door.devices.all()}
-    if kinds & ENTRANCE_DEVICE_KINDS:
+    if is_entrance(kinds):
         return "Entrances"
-    if kinds and kinds <= UNIT_DEVICE_KINDS:
+    if is_unit_door(kinds):
         return "Unit doors"
     return "Common areas"
 

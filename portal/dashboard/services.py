@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
+from tenants.door_kinds import unit_door_q
 from tenants.models import AccessPoint, Building, Residency, Role, TenantRecord
-from tenants.scope import board_doors_visible_to, role_at, unit_door_q
+from tenants.scope import board_doors_visible_to, role_at
 from tenants.services import client_for_link
 
 from .limits import cooldown_claim

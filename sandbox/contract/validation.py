@@ -153,7 +153,7 @@ class Verdict:
         return self.status in (404, 405) and self.operation is None
 
     def response(self) -> JsonResponse:
-        from sandbox.api.errors import error_response  # noqa: PLC0415 - the API imports this module
+        from sandbox.api.errors import error_response  # the API imports this module
 
         response = error_response(self.status or 422, self.errors)
         if self.allow:

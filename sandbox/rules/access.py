@@ -5,7 +5,6 @@ answers why, because a refused PIN at a real keypad releases no door and leaves 
 """
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -193,7 +192,3 @@ def open_hours(access_point: AccessPoint, action: str) -> int:
 def release(tenant: Tenant, targets: list[AccessPoint]) -> list[int]:
     """``POST /v4/door_release_requests``: every addressed door opens, each logged with entry method API."""
     return [events.log_entry(ap, "api", tenant=tenant).id for ap in targets]
-
-
-def entry_method_value(raw: str | None) -> Any:
-    return json.loads(raw) if raw is not None else None

@@ -92,7 +92,7 @@ def test_the_pass_form_names_its_zone_refuses_a_skipped_time_and_asks_for_a_repe
     sandbox,
     live_server,
     journey,  # noqa: F811
-):  # noqa: F811
+):
     j = journey("desk-pass-dst")
     page = j.page
     sign_in(page, live_server, crimson.rosa.email)

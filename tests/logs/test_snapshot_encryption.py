@@ -22,7 +22,7 @@ URL = "https://bucket.s3.example/uploads/store/secret-snapshot.png"
 def stored_snapshot(pk: int) -> str:
     table = AccessLogEntry._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT snapshot_url FROM {table} WHERE id = %s", [pk])  # noqa: S608 - our table
+        cursor.execute(f"SELECT snapshot_url FROM {table} WHERE id = %s", [pk])  # our table
         return cursor.fetchone()[0]
 
 

@@ -27,7 +27,7 @@ from tests.passes.conftest import make_pass
 from tests.plugins.log_secrets import register_secret
 
 ACCOUNT = "AC" + "0123456789abcdef" * 2
-TOKEN = "fake-auth-token-7f3a9c"  # noqa: S105 - the stand-in's own credential
+TOKEN = "fake-auth-token-7f3a9c"  # the stand-in's own credential
 KEY_SID, KEY_SECRET = "SK" + "fedcba9876543210" * 2, "fake-api-key-secret-2b8d"
 FROM = "+12125550100"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -172,7 +172,7 @@ def test_an_api_key_and_a_messaging_service_are_used_when_configured(world, twil
 
 
 def test_a_refusal_by_twilio_sends_nothing_counts_nothing_and_says_so(world, client_for, twilio, settings):
-    settings.TWILIO_AUTH_TOKEN = "wrong-token"  # noqa: S105
+    settings.TWILIO_AUTH_TOKEN = "wrong-token"
     key = make_pass(world.alice.residencies.get()).keys.get()
 
     response = client_for(world.alice).post(f"/passes/keys/{key.pk}/share/", {"to": "+12125550199"}, follow=True)

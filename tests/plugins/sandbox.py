@@ -320,7 +320,7 @@ def sandbox(sandbox_server, request) -> SandboxClient:
             settings.BMX_ACCOUNTS_BASE = client.url
             settings.BMX_CLIENT_ID = client.demo["client_id"]
             settings.BMX_CLIENT_SECRET = client.demo["client_secret"]
-            from portal.butterflymx.budget import shared_budget  # noqa: PLC0415 - Django is configured here
+            from portal.butterflymx.budget import shared_budget  # Django is configured here
 
             shared_budget().reset()  # a reset sandbox is a new ButterflyMX: no pause or slot of the last test
     before = client.contract_stats(details=False)["refused_unexpected"]
@@ -343,7 +343,7 @@ def _attribute_refusals(request, client: SandboxClient, before: int) -> None:
 
 def _django_configured() -> bool:
     try:
-        from django.conf import settings  # noqa: PLC0415 - optional dependency of this plugin
+        from django.conf import settings  # optional dependency of this plugin
     except ImportError:
         return False
     try:

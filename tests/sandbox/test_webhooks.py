@@ -17,7 +17,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
+            def do_POST(self):  # the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append({"body": json.loads(body), "headers": dict(self.headers)})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

@@ -148,7 +148,7 @@ def test_ransack_refuses_naive_datetimes():
 class LoopingPages(BaseHTTPRequestHandler):
     """A broken server whose ``next_page`` never advances (no sandbox can be made to do this)."""
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):  # the http.server API
         body = json.dumps({"data": [{"id": 1}], "page_info": {"current_page": 1, "next_page": 1}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
