@@ -54,7 +54,7 @@ from tenants.services import client_for_link
 
 from . import parsing
 from .models import AccessLogEntry, ReleaseMethod, Stream, SyncCursor
-from .upsert import rows_upsert
+from .upsert import rows_upsert, unchanged_remote_ids
 
 logger = logging.getLogger(__name__)
 
@@ -234,15 +234,38 @@ class Context:
     cursor: SyncCursor
     owner: str
     client: object
-    doors: dict[int, int]
-    devices: dict[int, int]
-    units: dict[int, tuple[int, str]]
     encrypt: object
     rows: int = 0
     skipped: int = 0
     # (tenant id, keychain id, logged_at) of new visitor-pass entries: their passes' use counts follow.
     visitor_uses: list = field(default_factory=list)
     heartbeat: Heartbeat | None = None
+    _lookups: tuple | None = None
+
+    @property
+    def lookups(self) -> tuple[dict, dict, dict]:
+        """(doors, devices, units) of the building, read on first use: a walk whose every record is
+        stored unchanged (:meth:`fresh`) parses nothing and needs none."""
+        if self._lookups is None:
+            self._lookups = lookups(self.building, self.stream)
+        return self._lookups
+
+    def fresh(self, records: list) -> tuple[list, datetime | None]:
+        """The records that are new or changed (the rest is stored as it would be written again), and
+        the newest ``logged_at`` among those left out (the walk's high-water mark counts them too)."""
+        same = unchanged_remote_ids(stream=self.stream, building_id=self.building.pk, records=records)
+        if not same:
+            return records, None
+        newest = None
+        kept = []
+        for record in records:
+            if isinstance(record, dict) and record.get("id") in same:
+                logged_at = parsing.parse_time(record.get("logged_at"))
+                if logged_at is not None and (newest is None or logged_at > newest):
+                    newest = logged_at
+            else:
+                kept.append(record)
+        return kept, newest
 
     def alive(self) -> None:
         """Raise :class:`LeaseLost` if our lease was taken over (checked between pages and batches)."""
@@ -250,7 +273,10 @@ class Context:
             self.heartbeat.check()
 
     def parse(self, records: list[dict]) -> list[tuple]:
+        if not records:
+            return []
         now = timezone.now()
+        doors, devices, units = self.lookups
         out = []
         for record in records:
             if not isinstance(record, dict):
@@ -261,8 +287,8 @@ class Context:
                     row = parsing.access_log_row(
                         record,
                         building_id=self.building.pk,
-                        doors=self.doors,
-                        units=self.units,
+                        doors=doors,
+                        units=units,
                         synced_at=now,
                         encrypt=self.encrypt,
                     )
@@ -272,8 +298,8 @@ class Context:
                         parsing.call_row(
                             record,
                             building_id=self.building.pk,
-                            devices=self.devices,
-                            units=self.units,
+                            devices=devices,
+                            units=units,
                             synced_at=now,
                             encrypt=self.encrypt,
                         )
@@ -307,9 +333,14 @@ class Context:
         return method(self.building.bmx_id, since=since, until=until, per=per)
 
 
-def lookups(building: Building) -> tuple[dict, dict, dict]:
-    doors = dict(AccessPoint.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
-    devices = dict(Device.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
+def lookups(building: Building, stream: str | None = None) -> tuple[dict, dict, dict]:
+    """(doors, devices, units) by ButterflyMX id; with ``stream``, only what its rows link (access rows
+    name doors, calls devices), the other left empty."""
+    doors, devices = {}, {}
+    if stream in (None, Stream.ACCESS):
+        doors = dict(AccessPoint.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
+    if stream in (None, Stream.CALLS):
+        devices = dict(Device.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
     units = {
         bmx: (pk, label)
         for bmx, pk, label in Unit.objects.filter(building=building, bmx_id__isnull=False).values_list(
@@ -396,8 +427,7 @@ def _walk_again_requested(cursor_id: int) -> bool:
 
 def _context(building: Building, cursor: SyncCursor, owner: str) -> Context:
     client = client_for_link(building.admin_link, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
-    doors, devices, units = lookups(building)
-    return Context(building, cursor.stream, cursor, owner, client, doors, devices, units, encryptor())
+    return Context(building, cursor.stream, cursor, owner, client, encryptor())
 
 
 def _connected(building: Building) -> bool:
@@ -473,6 +503,9 @@ def _incremental(ctx: Context) -> None:
     newest = mark
     run_rows = 0
     for records, _info in ctx.pages(since=since):
+        records, newest_unchanged = ctx.fresh(records)  # the overlap re-reads stored entries
+        if newest_unchanged is not None and (newest is None or newest_unchanged > newest):
+            newest = newest_unchanged
         rows = ctx.parse(records)
         run_rows += rows_upsert(stream=ctx.stream, rows=rows)
         for row in rows:
