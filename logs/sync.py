@@ -94,6 +94,7 @@ class SyncOutcome:
     retry_after: float | None = None
     error: str = ""
     details: dict = field(default_factory=dict)
+    cursor: SyncCursor | None = None  # a finished walk's cursor as it left it (the task reads history fields)
 
 
 WALK, HISTORY = "walk", "history"
@@ -551,7 +552,7 @@ def _walk(building: Building, cursor: SyncCursor, owner: str) -> SyncOutcome:
     except BmxError as exc:
         return _bmx_failed(cursor, exc, ctx.rows)
     details = {"skipped": ctx.skipped, "passes_recounted": _recount_passes(ctx)}
-    return SyncOutcome("done", rows=ctx.rows, details=details)
+    return SyncOutcome("done", rows=ctx.rows, details=details, cursor=cursor)
 
 
 def _recount_passes(ctx: Context) -> int:

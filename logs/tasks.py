@@ -103,7 +103,7 @@ def _walk_task(task, building_id: int, stream: str) -> str:
         return "gone"
     _follow_up(task, building_id, stream, WALK, outcome)
     if outcome.status == "done":
-        cursor = SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+        cursor = outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
             enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk)
     return outcome.status
