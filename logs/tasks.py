@@ -179,7 +179,7 @@ def sync_all_task(self, stream: str) -> int:
     # each, so they still run side by side on every worker process.
     size = max(1, min(settings.LOGS_SYNC_WALK_BATCH, len(due) // WALK_BATCH_SPREAD))
     queued = 0
-    pace = _tick_pace_s()
+    pace = _tick_pace_s(stream, len(due))
     for start in range(0, len(due), size):
         # Spread over the tick at the budget's pace instead of all at once: the walks could not run
         # faster than the budget anyway, and a herd of thousands of tasks only makes the workers and
@@ -188,13 +188,17 @@ def sync_all_task(self, stream: str) -> int:
     return queued
 
 
-def _tick_pace_s() -> float:
+def _tick_pace_s(stream: str, walks: int) -> float:
     """Seconds between the walks one beat tick queues: one request slot of the shared budget at the rate
-    in force (lower for a while after a 429)."""
+    in force (lower for a while after a 429), but the tick's walks all due within half its interval, so
+    a slow budget never pushes a claimed walk past the next ticks."""
     from portal.butterflymx.budget import shared_budget
 
     rps = shared_budget().rate()  # the budget degrades to its file store by itself when Redis fails
-    return 1.0 / rps if rps > 0 else 0.0
+    if rps <= 0 or walks == 0:
+        return 0.0
+    interval = settings.LOGS_SYNC_ACCESS_INTERVAL_S if stream == "access" else settings.LOGS_SYNC_CALLS_INTERVAL_S
+    return min(1.0 / rps, interval / 2 / walks)
 
 
 @shared_task(bind=True, ignore_result=True)

@@ -301,3 +301,23 @@ def test_a_portfolio_tick_queues_its_walks_in_batches_spread_at_the_budgets_pace
     assert outcome == ["error", "done"]
     walked = SyncCursor.objects.filter(building__in=[annex, crimson.building])
     assert all(c.last_attempt_at is not None and c.sync_requested_at is None for c in walked)
+
+
+def test_a_slow_budget_never_spreads_a_tick_past_half_its_interval(crimson, settings, monkeypatch):
+    import logs.tasks as tasks
+    from portal.butterflymx.budget import shared_budget
+
+    # given a budget of one request every ten seconds, a tick every 6 s and three buildings
+    settings.LOGS_SYNC_WALK_BATCH, settings.BMX_REQUEST_BUDGET_RPS = 1, 0.1
+    settings.LOGS_SYNC_ACCESS_INTERVAL_S = 6
+    monkeypatch.setattr(tasks, "WALK_BATCH_SPREAD", 1)
+    shared_budget().reset()
+    second_building(crimson)
+    Building.objects.create(bmx_id=999002, name="Wing", admin_link=crimson.link)
+
+    # when beat ticks
+    assert sync_all_task.apply(args=("access",)).get() == 3
+
+    # then the walks are spread, but all due within half the interval (not 11 s apart, the budget's pace)
+    due = sorted(SyncCursor.objects.values_list("sync_requested_at", flat=True))
+    assert 1.5 < (due[2] - due[0]).total_seconds() <= 3.0
