@@ -61,39 +61,11 @@ def pg_cpu(databases: list[str]) -> float:
 
 
 def connect(sandbox, created) -> list[int]:
-    from portal.butterflymx import oauth
-    from tenants.models import AccessPoint, BmxLink, Building, Device, Unit
-    from tests import factories as f
+    """Each building of the portfolio connected to its admin account (as the logs tests connect one)."""
+    from tests.logs.conftest import connect_building
 
-    tokens = oauth.password_grant(created["admin"]["email"], created["admin"]["password"])
-    manager = f.UserFactory(email="walk-cost@example.test")
-    link = BmxLink.objects.create(
-        user=manager,
-        kind=BmxLink.Kind.BUILDING_ADMIN,
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_at=tokens.expires_at,
-        scope=tokens.scope,
-    )
-    state = sandbox.state()
-    ids = set(created["building_ids"])
-    out = []
-    for remote in state["buildings"]:
-        bmx_id = int(remote["id"])
-        if bmx_id not in ids:
-            continue
-        b = Building.objects.create(bmx_id=bmx_id, name=remote["name"], time_zone="UTC", admin_link=link)
-        for u in state["units"]:
-            if int(u.get("building_id") or 0) == bmx_id:
-                Unit.objects.create(building=b, bmx_id=int(u["id"]), label=u["label"])
-        for a in state["access_points"]:
-            if int(a.get("building_id") or 0) == bmx_id:
-                AccessPoint.objects.create(building=b, bmx_id=int(a["id"]), name=a["name"])
-        for d in state["devices"]:
-            if int(d.get("building_id") or 0) == bmx_id:
-                Device.objects.create(building=b, bmx_id=int(d["id"]), name=d["name"])
-        out.append(b.pk)
-    return out
+    email = created["admin"]["email"]
+    return [connect_building(sandbox, bmx_id, email=email).building.pk for bmx_id in created["building_ids"]]
 
 
 def main() -> None:
