@@ -468,7 +468,6 @@ def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> Sync
             if cursor is None:
                 return SyncOutcome("busy")
         cursor_id = cursor.pk
-        released = False
         try:
             outcome = _walk(cursor.building, cursor, owner)
         finally:
