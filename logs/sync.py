@@ -54,7 +54,7 @@ from tenants.services import client_for_link
 
 from . import parsing
 from .models import AccessLogEntry, ReleaseMethod, Stream, SyncCursor
-from .upsert import rows_upsert
+from .upsert import rows_upsert, unchanged_remote_ids
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class SyncOutcome:
     retry_after: float | None = None
     error: str = ""
     details: dict = field(default_factory=dict)
+    cursor: SyncCursor | None = None  # a finished walk's cursor as it left it (the task reads history fields)
 
 
 WALK, HISTORY = "walk", "history"
@@ -146,10 +147,12 @@ def heartbeat_interval_s() -> float:
 
 
 class Heartbeat:
-    """Keeps a lease alive while the run works: a thread renews it every :func:`heartbeat_interval_s`.
+    """Keeps a lease alive while the run works: renewed every :func:`heartbeat_interval_s` by the
+    process's one renewer thread (:class:`_Renewer`), on that thread's own database connection.
 
-    The thread uses a database connection of its own (closed when it stops), so renewals go through
-    while the run waits on ButterflyMX or writes a big batch. Inside an atomic block (a caller's
+    Most runs (a walk finding a few new entries) end long before their first renewal is due: they only
+    register and unregister here, without starting a thread or opening a connection. A run that lasts
+    is renewed while it waits on ButterflyMX or writes a big batch. Inside an atomic block (a caller's
     transaction, as in tests) another connection could not see the cursor row, so there the run
     renews inline instead, at each :meth:`check`. :meth:`check` raises :class:`LeaseLost` once a
     renewal found the lease taken over.
@@ -158,39 +161,100 @@ class Heartbeat:
     def __init__(self, *, cursor_id: int, owner: str, kind: str):
         self.cursor_id, self.owner, self.kind = cursor_id, owner, kind
         self.lost = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.renewed_at = time.monotonic()  # the lease was taken (or renewed) just before the run
         self._inline = not transaction.get_autocommit()  # inside a caller's transaction
 
     def __enter__(self) -> Heartbeat:
         if not self._inline:
-            self._thread = threading.Thread(target=self._beat, name=f"lease-{self.kind}-{self.cursor_id}", daemon=True)
-            self._thread.start()
+            _renewer().add(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=settings.LOGS_SYNC_LEASE_S)
+        if not self._inline:
+            _renewer().remove(self)
 
-    def _beat(self) -> None:
+    def renew(self) -> None:
+        """One renewal (the renewer thread's call); sets :attr:`lost` when the lease was taken over."""
         try:
-            while not self._stop.wait(heartbeat_interval_s()):
-                try:
-                    lease_renew(cursor_id=self.cursor_id, owner=self.owner, kind=self.kind)
-                except LeaseLost:
-                    self.lost = True
-                    return
-                except DatabaseError as exc:  # a blip: the next beat tries again before the lease runs out
-                    logger.warning("lease renewal of cursor %s failed: %s", self.cursor_id, type(exc).__name__)
-        finally:
-            connections.close_all()  # this thread's own connection
+            lease_renew(cursor_id=self.cursor_id, owner=self.owner, kind=self.kind)
+            self.renewed_at = time.monotonic()
+        except LeaseLost:
+            self.lost = True
+        except DatabaseError as exc:  # a blip: the next beat tries again before the lease runs out
+            logger.warning("lease renewal of cursor %s failed: %s", self.cursor_id, type(exc).__name__)
 
     def check(self) -> None:
         if self._inline:
             lease_renew(cursor_id=self.cursor_id, owner=self.owner, kind=self.kind)
         elif self.lost:
             raise LeaseLost()
+
+
+class _Renewer:
+    """The process's lease renewer: one daemon thread, started by the first run that registers, which
+    renews each registered lease once its interval has passed, and sleeps while none is registered.
+    Its database connection is closed whenever it falls idle, so an idle worker holds none."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._beats: dict[int, Heartbeat] = {}
+        self._changed = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, beat: Heartbeat) -> None:
+        with self._lock:
+            self._beats[id(beat)] = beat
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lease-renewer", daemon=True)
+                self._thread.start()
+        self._changed.set()
+
+    def remove(self, beat: Heartbeat) -> None:
+        with self._lock:
+            self._beats.pop(id(beat), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                beats = list(self._beats.values())
+            if not beats:
+                connections.close_all()  # this thread's own connection, if a renewal opened one
+                self._changed.wait()
+                self._changed.clear()
+                continue
+            interval = heartbeat_interval_s()
+            now = time.monotonic()
+            for beat in beats:
+                if not beat.lost and now - beat.renewed_at >= interval:
+                    with self._lock:
+                        current = id(beat) in self._beats
+                    if current:
+                        beat.renew()
+            waits = [interval - (time.monotonic() - beat.renewed_at) for beat in beats if not beat.lost]
+            self._changed.wait(max(0.05, min(waits, default=interval)))
+            self._changed.clear()
+
+
+_renewer_instance: _Renewer | None = None
+_renewer_lock = threading.Lock()
+
+
+def _renewer() -> _Renewer:
+    global _renewer_instance
+    with _renewer_lock:
+        if _renewer_instance is None:
+            _renewer_instance = _Renewer()
+        return _renewer_instance
+
+
+def _forget_renewer_after_fork() -> None:
+    """A forked child (a Celery pool process) has no renewer thread: it starts its own when needed."""
+    global _renewer_instance, _renewer_lock
+    _renewer_instance = None
+    _renewer_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_renewer_after_fork)
 
 
 def claim(*, cursor_id: int, kind: str, countdown: float = 0.0) -> bool:
@@ -234,15 +298,38 @@ class Context:
     cursor: SyncCursor
     owner: str
     client: object
-    doors: dict[int, int]
-    devices: dict[int, int]
-    units: dict[int, tuple[int, str]]
     encrypt: object
     rows: int = 0
     skipped: int = 0
     # (tenant id, keychain id, logged_at) of new visitor-pass entries: their passes' use counts follow.
     visitor_uses: list = field(default_factory=list)
     heartbeat: Heartbeat | None = None
+    _lookups: tuple | None = None
+
+    @property
+    def lookups(self) -> tuple[dict, dict, dict]:
+        """(doors, devices, units) of the building, read on first use: a walk whose every record is
+        stored unchanged (:meth:`fresh`) parses nothing and needs none."""
+        if self._lookups is None:
+            self._lookups = lookups(self.building, self.stream)
+        return self._lookups
+
+    def fresh(self, records: list) -> tuple[list, datetime | None]:
+        """The records that are new or changed (the rest is stored as it would be written again), and
+        the newest ``logged_at`` among those left out (the walk's high-water mark counts them too)."""
+        same = unchanged_remote_ids(stream=self.stream, building_id=self.building.pk, records=records)
+        if not same:
+            return records, None
+        newest = None
+        kept = []
+        for record in records:
+            if isinstance(record, dict) and record.get("id") in same:
+                logged_at = parsing.parse_time(record.get("logged_at"))
+                if logged_at is not None and (newest is None or logged_at > newest):
+                    newest = logged_at
+            else:
+                kept.append(record)
+        return kept, newest
 
     def alive(self) -> None:
         """Raise :class:`LeaseLost` if our lease was taken over (checked between pages and batches)."""
@@ -250,7 +337,10 @@ class Context:
             self.heartbeat.check()
 
     def parse(self, records: list[dict]) -> list[tuple]:
+        if not records:
+            return []
         now = timezone.now()
+        doors, devices, units = self.lookups
         out = []
         for record in records:
             if not isinstance(record, dict):
@@ -261,8 +351,8 @@ class Context:
                     row = parsing.access_log_row(
                         record,
                         building_id=self.building.pk,
-                        doors=self.doors,
-                        units=self.units,
+                        doors=doors,
+                        units=units,
                         synced_at=now,
                         encrypt=self.encrypt,
                     )
@@ -272,8 +362,8 @@ class Context:
                         parsing.call_row(
                             record,
                             building_id=self.building.pk,
-                            devices=self.devices,
-                            units=self.units,
+                            devices=devices,
+                            units=units,
                             synced_at=now,
                             encrypt=self.encrypt,
                         )
@@ -307,9 +397,14 @@ class Context:
         return method(self.building.bmx_id, since=since, until=until, per=per)
 
 
-def lookups(building: Building) -> tuple[dict, dict, dict]:
-    doors = dict(AccessPoint.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
-    devices = dict(Device.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
+def lookups(building: Building, stream: str | None = None) -> tuple[dict, dict, dict]:
+    """(doors, devices, units) by ButterflyMX id; with ``stream``, only what its rows link (access rows
+    name doors, calls devices), the other left empty."""
+    doors, devices = {}, {}
+    if stream in (None, Stream.ACCESS):
+        doors = dict(AccessPoint.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
+    if stream in (None, Stream.CALLS):
+        devices = dict(Device.objects.filter(building=building, bmx_id__isnull=False).values_list("bmx_id", "id"))
     units = {
         bmx: (pk, label)
         for bmx, pk, label in Unit.objects.filter(building=building, bmx_id__isnull=False).values_list(
@@ -359,28 +454,63 @@ def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> Sync
     past that ``details["requeue"]`` asks the task to queue one more at the back of the queue).
     """
     owner = owner or new_owner()
-    building = Building.objects.select_related("admin_link").get(pk=building_id)
-    cursor = cursor_for(building, stream)
+    cursor_id = None
     outcome = SyncOutcome("busy")
     for _ in range(settings.LOGS_SYNC_REWALKS + 1):
-        if not lease_acquire(cursor_id=cursor.pk, owner=owner):
-            if _ask_holder_to_walk_again(cursor.pk, owner):
+        cursor = _walk_take(building_id, stream, owner)
+        if cursor is None and cursor_id is None:  # no cursor yet (a first walk), or another holds the lease
+            cursor_id = cursor_for(Building.objects.get(pk=building_id), stream).pk  # DoesNotExist: gone
+            cursor = _walk_take(building_id, stream, owner)
+        if cursor is None:
+            if _ask_holder_to_walk_again(cursor_id, owner):
                 return outcome if outcome.status != "busy" else SyncOutcome("busy")
-            if not lease_acquire(cursor_id=cursor.pk, owner=owner):  # freed just now: it is ours to take
+            cursor = _walk_take(building_id, stream, owner)  # freed just now: it is ours to take
+            if cursor is None:
                 return SyncOutcome("busy")
+        cursor_id = cursor.pk
         try:
-            # This walk reads everything logged so far: requests made until now are served by it.
-            SyncCursor.objects.filter(pk=cursor.pk).update(
-                last_attempt_at=timezone.now(), sync_requested_at=None, walk_again=False
-            )
-            cursor.refresh_from_db()
-            outcome = _walk(building, cursor, owner)
+            outcome = _walk(cursor.building, cursor, owner)
         finally:
-            lease_release(cursor_id=cursor.pk, owner=owner)
-        if outcome.status != "done" or not _walk_again_requested(cursor.pk):
+            released = _walk_release_if_done(cursor_id, owner)
+            if not released:
+                lease_release(cursor_id=cursor_id, owner=owner)
+        if released or outcome.status != "done" or not _walk_again_requested(cursor_id):
             return outcome
     outcome.details["requeue"] = True
     return outcome
+
+
+def _walk_take(building_id: int, stream: str, owner: str) -> SyncCursor | None:
+    """Take the walk lease and start an attempt, in one UPDATE (as :func:`lease_acquire` decides), then
+    read the cursor with its building and link in one query. None when another holds the lease (or the
+    stream has no cursor yet).
+
+    The attempt clears the walk's claim and ``walk_again``: this walk reads everything logged so far, so
+    requests made until now are served by it.
+    """
+    now = timezone.now()
+    free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner)
+    taken = SyncCursor.objects.filter(free, building_id=building_id, stream=stream).update(
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=settings.LOGS_SYNC_LEASE_S),
+        last_attempt_at=now,
+        sync_requested_at=None,
+        walk_again=False,
+    )
+    if not taken:
+        return None
+    return SyncCursor.objects.select_related("building__admin_link").get(building_id=building_id, stream=stream)
+
+
+def _walk_release_if_done(cursor_id: int, owner: str) -> bool:
+    """Release the walk lease unless a walk was asked for meanwhile (one UPDATE for the usual case).
+    False when ``walk_again`` is set (or the lease was lost): the caller releases and looks."""
+    return (
+        SyncCursor.objects.filter(pk=cursor_id, lease_owner=owner, walk_again=False).update(
+            lease_owner="", lease_expires_at=None
+        )
+        == 1
+    )
 
 
 def _ask_holder_to_walk_again(cursor_id: int, owner: str) -> bool:
@@ -396,8 +526,7 @@ def _walk_again_requested(cursor_id: int) -> bool:
 
 def _context(building: Building, cursor: SyncCursor, owner: str) -> Context:
     client = client_for_link(building.admin_link, max_wait=settings.LOGS_SYNC_MAX_WAIT_S, background=True)
-    doors, devices, units = lookups(building)
-    return Context(building, cursor.stream, cursor, owner, client, doors, devices, units, encryptor())
+    return Context(building, cursor.stream, cursor, owner, client, encryptor())
 
 
 def _connected(building: Building) -> bool:
@@ -421,9 +550,8 @@ def _walk(building: Building, cursor: SyncCursor, owner: str) -> SyncOutcome:
         return SyncOutcome("busy", rows=ctx.rows)
     except BmxError as exc:
         return _bmx_failed(cursor, exc, ctx.rows)
-    _succeeded(cursor)
     details = {"skipped": ctx.skipped, "passes_recounted": _recount_passes(ctx)}
-    return SyncOutcome("done", rows=ctx.rows, details=details)
+    return SyncOutcome("done", rows=ctx.rows, details=details, cursor=cursor)
 
 
 def _recount_passes(ctx: Context) -> int:
@@ -473,6 +601,9 @@ def _incremental(ctx: Context) -> None:
     newest = mark
     run_rows = 0
     for records, _info in ctx.pages(since=since):
+        records, newest_unchanged = ctx.fresh(records)  # the overlap re-reads stored entries
+        if newest_unchanged is not None and (newest is None or newest_unchanged > newest):
+            newest = newest_unchanged
         rows = ctx.parse(records)
         run_rows += rows_upsert(stream=ctx.stream, rows=rows)
         for row in rows:
@@ -489,6 +620,7 @@ def _incremental(ctx: Context) -> None:
         last_success_at=timezone.now(),
         last_run_rows=run_rows,
         rows_synced=F("rows_synced") + run_rows,
+        **SUCCEEDED,  # in the same statement: one round trip less per walk
     )
     cursor.high_water = high_water
 
@@ -664,10 +796,12 @@ def _history_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, i
 # --- outcomes ---------------------------------------------------------------------------------------
 
 
+# What a success resets: the error shown, the streak and the backoff.
+SUCCEEDED = {"last_error": "", "last_error_at": None, "error_streak": 0, "next_attempt_at": None}
+
+
 def _succeeded(cursor: SyncCursor) -> None:
-    SyncCursor.objects.filter(pk=cursor.pk).update(
-        last_error="", last_error_at=None, error_streak=0, next_attempt_at=None
-    )
+    SyncCursor.objects.filter(pk=cursor.pk).update(**SUCCEEDED)
 
 
 def _failed(

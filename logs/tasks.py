@@ -84,16 +84,48 @@ def _follow_up(task, building_id: int, stream: str, kind: str, outcome: SyncOutc
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def sync_stream_task(self, building_id: int, stream: str) -> str:
     """The incremental walk of one building stream; then its history work, queued if any is pending."""
+    return _walk_task(self, building_id, stream)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def sync_streams_task(self, streams: list) -> list[str]:
+    """The walks of several building streams in a row (``[[building_id, stream], ...]``, each claimed
+    by :func:`enqueue_walks`): what beat queues for a portfolio, so the cost of a task (a message, a
+    database connection) is paid once per batch rather than once per walk. Each walk is on its own:
+    a failing one backs off alone and the next goes on."""
+    return [_walk_task(self, building_id, stream) for building_id, stream in streams]
+
+
+def _walk_task(task, building_id: int, stream: str) -> str:
     try:
         outcome = walk_run(building_id=building_id, stream=stream)
     except Building.DoesNotExist:
         return "gone"
-    _follow_up(self, building_id, stream, WALK, outcome)
+    _follow_up(task, building_id, stream, WALK, outcome)
     if outcome.status == "done":
-        cursor = SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+        cursor = outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
-            enqueue(building_id, stream, HISTORY, queue=_queue(self), cursor_id=cursor.pk)
+            enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk)
     return outcome.status
+
+
+def enqueue_walks(pairs: list[tuple[int, int]], stream: str, *, countdown: float, queue: str | None) -> int:
+    """Queue one task walking each ``(cursor_id, building_id)`` whose walk claim this takes (the others
+    have a walk pending already). How many were queued; on a send failure the claims are given back."""
+    claimed = [(c, b) for c, b in pairs if claim(cursor_id=c, kind=WALK, countdown=countdown)]
+    if not claimed:
+        return 0
+    try:
+        if len(claimed) == 1:
+            sync_stream_task.apply_async((claimed[0][1], stream), countdown=countdown or None, queue=queue)
+        else:
+            batch = [[building_id, stream] for _, building_id in claimed]
+            sync_streams_task.apply_async((batch,), countdown=countdown or None, queue=queue)
+    except Exception:
+        for cursor_id, _ in claimed:
+            claim_release(cursor_id=cursor_id, kind=WALK)
+        raise
+    return len(claimed)
 
 
 def _history_running(cursor: SyncCursor) -> bool:
@@ -113,6 +145,10 @@ def sync_history_task(self, building_id: int, stream: str) -> str:
         return "gone"
     _follow_up(self, building_id, stream, HISTORY, outcome)
     return outcome.status
+
+
+# Batches only once a tick has this many walks per batch to hand out (below, one walk per task).
+WALK_BATCH_SPREAD = 16
 
 
 def _connected_buildings():
@@ -138,10 +174,31 @@ def sync_all_task(self, stream: str) -> int:
         .order_by(F("last_attempt_at").asc(nulls_first=True))
         .values_list("pk", "building_id")
     )
+    due = list(due)
+    # A portfolio's walks go in batches (one task per few buildings); a handful of buildings get a task
+    # each, so they still run side by side on every worker process.
+    size = max(1, min(settings.LOGS_SYNC_WALK_BATCH, len(due) // WALK_BATCH_SPREAD))
     queued = 0
-    for cursor_id, building_id in due:
-        queued += enqueue(building_id, stream, WALK, queue=_queue(self), cursor_id=cursor_id)
+    pace = _tick_pace_s(stream, len(due))
+    for start in range(0, len(due), size):
+        # Spread over the tick at the budget's pace instead of all at once: the walks could not run
+        # faster than the budget anyway, and a herd of thousands of tasks only makes the workers and
+        # the database contend (and bunches the requests at the start of every tick).
+        queued += enqueue_walks(due[start : start + size], stream, countdown=start * pace, queue=_queue(self))
     return queued
+
+
+def _tick_pace_s(stream: str, walks: int) -> float:
+    """Seconds between the walks one beat tick queues: one request slot of the shared budget at the rate
+    in force (lower for a while after a 429), but the tick's walks all due within half its interval, so
+    a slow budget never pushes a claimed walk past the next ticks."""
+    from portal.butterflymx.budget import shared_budget
+
+    rps = shared_budget().rate()  # the budget degrades to its file store by itself when Redis fails
+    if rps <= 0 or walks == 0:
+        return 0.0
+    interval = settings.LOGS_SYNC_ACCESS_INTERVAL_S if stream == "access" else settings.LOGS_SYNC_CALLS_INTERVAL_S
+    return min(1.0 / rps, interval / 2 / walks)
 
 
 @shared_task(bind=True, ignore_result=True)

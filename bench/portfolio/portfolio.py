@@ -31,7 +31,8 @@ Phases and figures:
 3. an account-wide 429 period: the fault rule ``/v4/*`` -> 429 ``Retry-After: 30`` for ``PERIOD_S``, then a
    minute without it; ``ratelimit_amplification`` = the highest 10-second mean request rate during the
    period and the minute after, over the mean rate of the minute before (target <= 1);
-4. cycle time with 4, 2 and 1 worker processes (beat off, the queue emptied and a fresh worker each time):
+4. cycle time with 4, 2 and 1 worker processes (beat off, the queue emptied, the request budget back at its
+   configured rate and a fresh worker each time):
    after one unmeasured warm-up cycle, both streams of every building sent at once, until every cursor
    has been attempted since and no lease is held: ``portfolio_cycle_s_4w``, ``_2w``, ``_1w``;
    ``portfolio_cycle_requests`` is what the sandbox saw in the 4-worker cycle;
@@ -136,6 +137,11 @@ def purge_queue() -> None:
     from logs.models import SyncCursor
 
     SyncCursor.objects.update(sync_requested_at=None, history_queued_at=None)
+    # And the cycles measure the configured budget, not the reduced rate still climbing back after the
+    # 429 period (portal/butterflymx/budget.py: AIMD).
+    from portal.butterflymx.budget import shared_budget
+
+    shared_budget().reset()
 
 
 def portal_env(sandbox, var_dir: Path, budget: float) -> dict[str, str]:

@@ -538,6 +538,8 @@ LOGS_SYNC_CLAIM_STALE_S = env_setting(env.float, "LOGS_SYNC_CLAIM_STALE_S", defa
 # Per-building error backoff: the first wait, doubling with each failure in a row, up to the cap.
 LOGS_SYNC_BACKOFF_BASE_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_BASE_S", default=10.0)
 LOGS_SYNC_BACKOFF_MAX_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_MAX_S", default=900.0)
+# Walks per Celery task when beat queues a portfolio (a task costs a message and a database connection).
+LOGS_SYNC_WALK_BATCH = env_setting(env.int, "LOGS_SYNC_WALK_BATCH", default=8)
 LOGS_SYNC_REWALKS = env_setting(env.int, "LOGS_SYNC_REWALKS", default=3)  # walks in a row for mid-walk nudges
 LOGS_HISTORY_SLICE_S = env_setting(env.float, "LOGS_HISTORY_SLICE_S", default=5.0)  # backfill/re-scan slice
 # The high-water mark never passes now + this (an entry dated in the future must not hide later ones).

@@ -5,6 +5,7 @@ backoff. (Real workers: test_sync_resume.py.)"""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -237,3 +238,86 @@ def test_the_heartbeat_keeps_the_lease_alive_and_notices_a_takeover(crimson, set
         with pytest.raises(LeaseLost):
             beat.check()
     assert SyncCursor.objects.get(pk=cursor.pk).lease_owner == "someone-else"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_renewer_thread_keeps_every_long_run_alive_in_a_process(crimson, settings):
+
+    from logs.sync import Heartbeat
+    from tests.plugins.workers import wait_for
+
+    # given two runs of the same process holding leases of one second (renewed every 0.2 s)
+    settings.LOGS_SYNC_LEASE_S, settings.LOGS_SYNC_HEARTBEAT_S = 1.0, 0.2
+    cursors = [SyncCursor.objects.create(building=crimson.building, stream=s) for s in (Stream.ACCESS, Stream.CALLS)]
+    for cursor in cursors:
+        assert lease_acquire(cursor_id=cursor.pk, owner="me")
+    first = {c.pk: SyncCursor.objects.get(pk=c.pk).lease_expires_at for c in cursors}
+
+    # when both work for a while
+    with (
+        Heartbeat(cursor_id=cursors[0].pk, owner="me", kind="walk"),
+        Heartbeat(cursor_id=cursors[1].pk, owner="me", kind="walk"),
+    ):
+        # then both leases keep moving ahead, renewed by one thread of the process (not one per run)
+        wait_for(
+            lambda: all(
+                SyncCursor.objects.get(pk=pk).lease_expires_at > expiry + timedelta(seconds=2)
+                for pk, expiry in first.items()
+            ),
+            message="both leases to be renewed",
+        )
+        assert [t.name for t in threading.enumerate()].count("lease-renewer") == 1
+    # and once the runs are over nothing renews their leases any more (a renewal in flight aside)
+    time.sleep(0.1)
+    settled = {c.pk: SyncCursor.objects.get(pk=c.pk).lease_expires_at for c in cursors}
+    time.sleep(0.6)  # three renewal intervals
+    assert {c.pk: SyncCursor.objects.get(pk=c.pk).lease_expires_at for c in cursors} == settled
+
+
+def test_a_portfolio_tick_queues_its_walks_in_batches_spread_at_the_budgets_pace(crimson, settings, monkeypatch):
+    import logs.tasks as tasks
+    from logs.tasks import sync_streams_task
+    from portal.butterflymx.budget import shared_budget
+
+    # given three connected buildings, batches of two, and a budget of 10 requests a second
+    settings.LOGS_SYNC_WALK_BATCH, settings.BMX_REQUEST_BUDGET_RPS = 2, 10
+    monkeypatch.setattr(tasks, "WALK_BATCH_SPREAD", 1)
+    shared_budget().reset()
+    annex = second_building(crimson)
+    Building.objects.create(bmx_id=999002, name="Wing", admin_link=crimson.link)
+
+    # when beat ticks
+    assert sync_all_task.apply(args=("access",)).get() == 3
+
+    # then the walks were claimed in two batches, the second due one budget slot per walk later
+    # (2 walks / 9 a second: the budget paces at 90%), not all at once
+    due = sorted(SyncCursor.objects.values_list("sync_requested_at", flat=True))
+    assert (due[1] - due[0]).total_seconds() < 0.1
+    assert 0.2 < (due[2] - due[0]).total_seconds() < 1.0
+
+    # and a batch walks each of its buildings on its own: one failing (the annex is unknown at
+    # ButterflyMX) does not stop the next
+    outcome = sync_streams_task.apply(args=([[annex.pk, "access"], [crimson.building.pk, "access"]],)).get()
+    assert outcome == ["error", "done"]
+    walked = SyncCursor.objects.filter(building__in=[annex, crimson.building])
+    assert all(c.last_attempt_at is not None and c.sync_requested_at is None for c in walked)
+
+
+def test_a_slow_budget_never_spreads_a_tick_past_half_its_interval(crimson, settings, monkeypatch):
+    import logs.tasks as tasks
+    from portal.butterflymx.budget import shared_budget
+
+    # given a budget of one request every ten seconds, a tick every 6 s and three buildings
+    settings.LOGS_SYNC_WALK_BATCH, settings.BMX_REQUEST_BUDGET_RPS = 1, 0.1
+    settings.LOGS_SYNC_ACCESS_INTERVAL_S = 6
+    monkeypatch.setattr(tasks, "WALK_BATCH_SPREAD", 1)
+    shared_budget().reset()
+    second_building(crimson)
+    Building.objects.create(bmx_id=999002, name="Wing", admin_link=crimson.link)
+
+    # when beat ticks
+    assert sync_all_task.apply(args=("access",)).get() == 3
+
+    # then the walks are spread, but all due within half the interval (not 11 s apart, the budget's pace)
+    due = sorted(SyncCursor.objects.values_list("sync_requested_at", flat=True))
+    assert 1.5 < (due[2] - due[0]).total_seconds() <= 3.0

@@ -1,0 +1,121 @@
+"""The request budget after a 429 (portal/butterflymx/budget.py): AIMD and the pacing headroom.
+
+Checked on both stores (Redis and the embedded flock'ed file), which implement the same rules. The
+assertions read the slots the budget hands out (their computed delays), not how long anything took.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from portal.butterflymx.budget import HEADROOM, Budget, FileStore, RedisStore, shared_budget
+from tests.plugins.workers import redis_url_for_tests
+
+
+@pytest.fixture(params=["redis", "file"])
+def budget(request, tmp_path):
+    """A budget of 100 req/s (burst 1) on one store, under a key of its own."""
+    key = f"portal:test-budget:{uuid.uuid4().hex}"
+    store = RedisStore(redis_url_for_tests()) if request.param == "redis" else FileStore(tmp_path)
+    made = Budget(rps=100, burst=1, key=key, store=store)
+    yield made
+    made.reset()
+
+
+def use(budget: Budget, requests: int) -> None:
+    """``requests`` interactive calls now: counted as the rate used, never delayed."""
+    for _ in range(requests):
+        assert budget.acquire(background=False).delay == 0
+
+
+def gaps(budget: Budget, slots: int) -> list[float]:
+    delays = [budget.acquire(background=True).delay for _ in range(slots)]
+    return [b - a for a, b in zip(delays, delays[1:], strict=False)]
+
+
+def set_state(budget: Budget, **fields: float) -> None:
+    if isinstance(budget.store, RedisStore):
+        budget.store.client.hset(budget.key, mapping=fields)
+    else:
+        path = budget.store.directory / f"{budget.key}.json"
+        state = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**state, **fields}))
+
+
+def test_after_a_429_traffic_resumes_at_half_the_rate_used_before_it(budget):
+    # given 300 requests in the last minute (5 a second), far below the budget of 100 a second
+    use(budget, 300)
+    assert all(gap < 0.02 for gap in gaps(budget, 3))  # slots 1/100 s apart before
+
+    # when ButterflyMX answers 429 with a short Retry-After
+    budget.pause(0.3)
+
+    # then the slots after the pause are 1/2.5 s apart (half the 5 a second used), not 1/100 s
+    after = gaps(budget, 4)
+    assert all(0.35 < gap < 0.45 for gap in after), after
+    assert 2.4 < budget.rate() < 2.6
+
+
+def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget):
+    # given the reduced rate after a 429 (5 a second used before it: 2.5 a second after)
+    use(budget, 300)
+    budget.pause(0.01)
+    slope = max(5 / 240, 100 / 3600)
+
+    # when the pause ended two minutes ago, then an hour ago
+    set_state(budget, limit_at=time.time() - 120)
+    two_minutes = budget.rate()
+    set_state(budget, limit_at=time.time() - 3600)
+    an_hour = budget.rate()
+
+    # then it climbed linearly (back above the 5 a second used before), and later to the whole budget
+    assert 2.5 + slope * 119 < two_minutes < 2.5 + slope * 121
+    assert two_minutes > 5
+    assert an_hour == 100
+    # and once back at the budget the reduction is forgotten: slots are 1/100 s apart again
+    budget.acquire(background=True)
+    assert all(gap < 0.02 for gap in gaps(budget, 3))
+
+
+def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(budget):
+    use(budget, 300)
+    budget.pause(0.3)
+    first = budget.rate()
+
+    # when requests that were in flight meet 429s while the pause runs
+    budget.pause(0.3)
+    budget.pause(0.1)
+    assert budget.rate() == pytest.approx(first, abs=0.01)
+
+    # when the pause is over and the limit is still on: the next 429 halves the rate again
+    time.sleep(0.4)
+    budget.pause(0.1)
+    assert budget.rate() == pytest.approx(first / 2, abs=0.05)
+
+
+def test_a_429_never_cuts_the_rate_below_the_floor(budget):
+    # given almost no traffic before the 429
+    use(budget, 3)
+    budget.pause(0.01)
+    assert budget.rate() >= 1.0
+
+
+def test_the_portal_paces_below_its_budget_so_no_second_sees_more(settings, tmp_path):
+    # given a budget of 20 requests a second
+    settings.BMX_REQUEST_BUDGET_RPS, settings.BMX_REQUEST_BUDGET_BURST = 20, 1
+    settings.REDIS_URL, settings.BMX_BUDGET_DIR = "", tmp_path
+    shared = shared_budget()
+    shared.reset()
+
+    # when 60 background requests take their slots back to back
+    slots = [shared.acquire(background=True).delay + time.time() for _ in range(60)]  # when each may go
+
+    # then no second ButterflyMX counts holds more than 20, even when some are sent up to 40 ms later
+    # than their slot and others on time (slots exactly 1/20 s apart would put 21 in such a second)
+    assert shared.rps == pytest.approx(20 * HEADROOM)
+    most = max(sum(1 for s in slots if start <= s < start + 1.04) for start in slots)
+    assert most <= 20
