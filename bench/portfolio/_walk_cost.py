@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.portfolio._sync_rig import Rig, note  # noqa: E402
+from bench.portfolio._sync_rig import Rig, note
 
 
 def proc_cpu(pid: int) -> float:

@@ -289,7 +289,8 @@ class RedisStore:
         return float(self._pause(keys=[key], args=[seconds, tau, KEY_TTL_S, rps]))
 
     def state(self, key: str) -> dict:
-        return {k.decode(): float(v) for k, v in self.client.hgetall(key).items()}
+        # The client answers bytes (no decode_responses); str() of a str key is that key.
+        return {k.decode() if isinstance(k, bytes) else str(k): float(v) for k, v in self.client.hgetall(key).items()}
 
     def reset(self, key: str) -> None:
         self.client.delete(key)
