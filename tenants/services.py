@@ -185,18 +185,26 @@ class AdminDecision:
     refused: list[tuple[dict, int]] = field(default_factory=list)  # (building, HTTP status)
 
 
-def buildings_administered(*, client: BmxClient) -> AdminDecision:
+def buildings_administered(*, client: BmxClient, enough: int | None = None) -> AdminDecision:
     """The buildings ``client``'s account administers, and those where ButterflyMX said it does not.
 
     ButterflyMX's document offers no role signal, so each listed building is probed with an admin-only
     read (:meth:`BmxClient.building_admin_answer`): 200 is an admin; 401, 403 and 404 alike are "not an
     admin here", never "the link needs re-linking" (only a refused token refresh says that).
+
+    ``enough``: stop probing once that many administered buildings are found. A manager connecting
+    waits for this answer, and the probes are interactive calls (never delayed by the request budget):
+    a portfolio of 1,000 buildings probed in full would be a burst of 1,000 requests over the budget
+    (a rate limit met before the first sync). Connecting needs one; the roster sync, a background job
+    paced by the budget, probes them all.
     """
     decision = AdminDecision()
     for building in client.buildings():
         status = client.building_admin_answer(building["id"])
         if status == 200:
             decision.managed.append(building)
+            if enough is not None and len(decision.managed) >= enough:
+                break
         else:
             decision.refused.append((building, status))
     return decision
@@ -449,7 +457,7 @@ def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
     The account must administer at least one building; otherwise nothing is stored.
     """
     client = BmxClient(tokens.access_token)
-    decision = buildings_administered(client=client)
+    decision = buildings_administered(client=client, enough=1)  # the roster sync probes the rest
     if not decision.managed:
         raise NotABuildingAdmin([(b.get("name") or f"Building {b['id']}", status) for b, status in decision.refused])
     profile = _profile(tokens)

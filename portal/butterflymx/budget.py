@@ -19,9 +19,13 @@ algorithm": a token bucket kept as one timestamp, the *theoretical arrival time*
 - **AIMD after a 429** (additive increase, multiplicative decrease, as TCP does after a loss): a 429
   means the portal's rate was too high for ButterflyMX *now*, whatever its budget says. So the rate
   after the pause is half the rate actually used in the minute before it (or of the reduced rate in
-  force, if lower; never below :data:`FLOOR_RPS`), and from the pause's end it climbs back linearly:
-  to the rate used before the rate limit in :data:`RECOVER_S`, then on at the same pace up to the
-  budget (at least ``budget / 3600`` a second, so the whole budget is back within the hour). Without
+  force, if lower; never below :func:`floor_rps`, a tenth of the budget), and from the pause's end it
+  climbs back linearly: to the rate used before the rate limit in :data:`RECOVER_S`, then on at the
+  same pace up to the budget (at least ``budget / RAMP_S`` a second, so even from the floor the whole
+  budget is back within five minutes). The floor and the ramp keep a few 429s in a row (a gateway's
+  short burst limit, each with a one-second ``Retry-After``) from halving the rate down to nothing
+  and holding it there for an hour: below a tenth of the budget the ``Retry-After`` pauses pace the
+  traffic well enough on their own. Without
   it the work held back during the pause (one walk per building and stream) drained at the whole
   budget when the limit lifted: a rate limit made the portal hit ButterflyMX harder than before it.
   Another 429 while the pause runs (requests that were in flight) does not halve again; one after it
@@ -62,6 +66,8 @@ HEADROOM = 0.9  # the share of BMX_REQUEST_BUDGET_RPS the bucket paces at (modul
 USED_WINDOW_S = 60.0  # "the rate used before a 429": requests counted over about this long
 RECOVER_S = 120.0  # after a 429, the rate is back to what was used before it in this long
 FLOOR_RPS = 1.0  # a 429 never cuts the rate below this (nor above the budget, when the budget is lower)
+FLOOR_SHARE = 0.1  # ... nor below this share of the budget
+RAMP_S = 300.0  # after a 429 the rate climbs at least budget / RAMP_S a second
 
 # The state of a budget (a Redis hash, or the file store's JSON object), all times in seconds:
 #   tat, paused_until: the bucket and the pause;
@@ -154,9 +160,9 @@ if budget > 0 then
     local rate = rate_now(state, now, budget)
     if not limit or rate >= budget then
       table.insert(updates, 'slope')
-      table.insert(updates, fmt(math.max(used / (2 * {RECOVER_S}), budget / 3600)))
+      table.insert(updates, fmt(math.max(used / (2 * {RECOVER_S}), budget / {RAMP_S})))
     end
-    limit = math.max(math.min({FLOOR_RPS}, budget), math.min(rate, used) / 2)
+    limit = math.max(math.min(math.max({FLOOR_RPS}, {FLOOR_SHARE} * budget), budget), math.min(rate, used) / 2)
   end
   if limit then
     table.insert(updates, 'limit'); table.insert(updates, fmt(limit))
@@ -168,6 +174,11 @@ redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), math.ceil(paused - now
 return fmt(paused - now)
 """
 )
+
+
+def floor_rps(budget: float) -> float:
+    """The lowest rate a 429 cuts the budget to (module docstring: AIMD); the Lua script says the same."""
+    return min(max(FLOOR_RPS, FLOOR_SHARE * budget), budget)
 
 
 def _rate_now(state: dict, now: float, budget: float) -> float:
@@ -256,8 +267,8 @@ class FileStore:
                 if before <= now:
                     used, rate = _used_rate(state, now), _rate_now(state, now, rps)
                     if limit is None or rate >= rps:
-                        state["slope"] = max(used / (2 * RECOVER_S), rps / 3600)
-                    limit = max(min(FLOOR_RPS, rps), min(rate, used) / 2)
+                        state["slope"] = max(used / (2 * RECOVER_S), rps / RAMP_S)
+                    limit = max(floor_rps(rps), min(rate, used) / 2)
                 if limit is not None:
                     state.update(limit=limit, limit_at=paused)
             return paused - now, state

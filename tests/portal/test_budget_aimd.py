@@ -32,6 +32,13 @@ def use(budget: Budget, requests: int) -> None:
         assert budget.acquire(background=False).delay == 0
 
 
+def used_lately(budget: Budget, per_second: int) -> None:
+    """As if ``per_second`` requests a second had been sent over the last minute (the budget's own
+    count of the rate used), without moving the bucket on as that many real calls would."""
+    budget.acquire(background=False)  # the state exists
+    set_state(budget, w_start=time.time(), w_count=per_second * 60)
+
+
 def gaps(budget: Budget, slots: int) -> list[float]:
     delays = [budget.acquire(background=True).delay for _ in range(slots)]
     return [b - a for a, b in zip(delays, delays[1:], strict=False)]
@@ -47,24 +54,24 @@ def set_state(budget: Budget, **fields: float) -> None:
 
 
 def test_after_a_429_traffic_resumes_at_half_the_rate_used_before_it(budget):
-    # given 300 requests in the last minute (5 a second), far below the budget of 100 a second
-    use(budget, 300)
+    # given 50 requests a second over the last minute, half the budget of 100 a second
+    used_lately(budget, 50)
     assert all(gap < 0.02 for gap in gaps(budget, 3))  # slots 1/100 s apart before
 
     # when ButterflyMX answers 429 with a short Retry-After
     budget.pause(0.3)
 
-    # then the slots after the pause are 1/2.5 s apart (half the 5 a second used), not 1/100 s
+    # then the slots after the pause are 1/25 s apart (half the 50 a second used), not 1/100 s
     after = gaps(budget, 4)
-    assert all(0.35 < gap < 0.45 for gap in after), after
-    assert 2.4 < budget.rate() < 2.6
+    assert all(0.038 < gap < 0.042 for gap in after), after
+    assert 24.9 < budget.rate() < 25.2
 
 
 def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget):
-    # given the reduced rate after a 429 (5 a second used before it: 2.5 a second after)
-    use(budget, 300)
+    # given the reduced rate after a 429 (50 a second used before it: 25 a second after)
+    used_lately(budget, 50)
     budget.pause(0.01)
-    slope = max(5 / 240, 100 / 3600)
+    slope = max(50 / 240, 100 / 300)
 
     # when the pause ended two minutes ago, then an hour ago
     set_state(budget, limit_at=time.time() - 120)
@@ -73,8 +80,8 @@ def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget
     an_hour = budget.rate()
 
     # then it climbed linearly (back above the 5 a second used before), and later to the whole budget
-    assert 2.5 + slope * 119 < two_minutes < 2.5 + slope * 121
-    assert two_minutes > 5
+    assert 25 + slope * 119 < two_minutes < 25 + slope * 121
+    assert two_minutes > 50
     assert an_hour == 100
     # and once back at the budget the reduction is forgotten: slots are 1/100 s apart again
     budget.acquire(background=True)
@@ -82,7 +89,7 @@ def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget
 
 
 def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(budget):
-    use(budget, 300)
+    used_lately(budget, 50)
     budget.pause(0.3)
     first = budget.rate()
 
@@ -97,11 +104,25 @@ def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(budge
     assert budget.rate() == pytest.approx(first / 2, abs=0.05)
 
 
-def test_a_429_never_cuts_the_rate_below_the_floor(budget):
+def test_a_429_never_cuts_the_rate_below_a_tenth_of_the_budget(budget):
     # given almost no traffic before the 429
     use(budget, 3)
     budget.pause(0.01)
-    assert budget.rate() >= 1.0
+    assert budget.rate() == pytest.approx(10.0, abs=0.05)
+
+
+def test_429s_in_a_row_stop_halving_at_the_floor_and_the_budget_is_back_within_five_minutes(budget):
+    # given 50 a second used, then a gateway's burst limit answering 429 (Retry-After 1 s) five times
+    used_lately(budget, 50)
+    for _ in range(5):
+        budget.pause(0.05)
+        time.sleep(0.06)  # each 429 after the previous pause ended: each may halve
+
+    # then the rate stopped at a tenth of the budget instead of 50 / 32
+    assert budget.rate() == pytest.approx(10.0, abs=0.1)
+    # and climbs at least budget / 300 a second: the whole budget five minutes after the last pause
+    set_state(budget, limit_at=time.time() - 300)
+    assert budget.rate() == 100
 
 
 def test_the_portal_paces_below_its_budget_so_no_second_sees_more(settings, tmp_path):

@@ -94,3 +94,14 @@ def test_the_decision_lists_managed_and_refused_buildings(sandbox):
     assert [b["id"] for b in decision.managed] == [CRIMSON]
     assert [(b["id"], status) for b, status in decision.refused] == [(PACIFIC, 404)]
     assert "HTTP 404" in NotABuildingAdmin([("Pacific", 404)]).explanation
+
+
+def test_connecting_stops_probing_at_the_first_administered_building(sandbox):
+    # Pacific would be refused if it were probed: with enough=1 it is not, the roster sync probes it later
+    sandbox.fault(f"/v4/buildings/{PACIFIC}/integrations", "GET", status=404)
+    client = BmxClient(sandbox.password_token("admin@sandbox.test"), base_url=sandbox.url)
+
+    decision = buildings_administered(client=client, enough=1)
+
+    assert [b["id"] for b in decision.managed] == [CRIMSON]
+    assert decision.refused == []
