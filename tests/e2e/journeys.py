@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.test import Client
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 PHONE = {"width": 390, "height": 844}
@@ -47,6 +49,13 @@ class Journey:
         )
         self.axe_findings: list[str] = []
         self.steps: list[str] = []
+
+    def sign_in_as(self, user, base_url: str) -> None:
+        """Start this browser signed in as ``user`` (a session made by Django's test client, handed over
+        as the session cookie), for journeys whose subject is not the sign-in form itself."""
+        client = Client()
+        client.force_login(user)
+        self.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
 
     def step(self, name: str) -> None:
         """Screenshot the current page at both sizes, run axe on it and collect CSP violations."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from tests.e2e.journeys import PHONE, Journey
@@ -35,9 +34,7 @@ def test_a_residents_home_shows_their_units_passes_entries_and_calls_and_nothing
         ends=now + dt.timedelta(days=2, hours=3),
     )
     j = Journey(chromium, "home-now")
-    client = Client()
-    client.force_login(world.alice)
-    j.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    j.sign_in_as(world.alice, live_server.url)
     page = j.page
     try:
         page.goto(f"{live_server.url}/")
@@ -71,9 +68,7 @@ def test_a_residents_home_shows_their_units_passes_entries_and_calls_and_nothing
 
 def test_a_resident_with_nothing_going_on_is_told_so_with_the_ways_to_start(world, chromium, live_server):
     j = Journey(chromium, "home-empty")
-    client = Client()
-    client.force_login(world.bob)
-    j.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    j.sign_in_as(world.bob, live_server.url)
     page = j.page
     try:
         page.goto(f"{live_server.url}/")

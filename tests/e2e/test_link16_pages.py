@@ -12,7 +12,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 
 from portal.accounts.models import ApiToken
 from portal.accounts.services import api_token_create
@@ -30,11 +29,7 @@ def journey(chromium, live_server):
 
     def start(name: str, user) -> Journey:
         j = Journey(chromium, name)
-        client = Client()
-        client.force_login(user)
-        j.context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-        )
+        j.sign_in_as(user, live_server.url)
         made.append(j)
         return j
 

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from tests.e2e.journeys import DESKTOP, PHONE, Journey
@@ -22,9 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pyte
 
 def signed_in(chromium, live_server, user, name: str) -> Journey:
     j = Journey(chromium, name)
-    client = Client()
-    client.force_login(user)
-    j.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    j.sign_in_as(user, live_server.url)
     return j
 
 

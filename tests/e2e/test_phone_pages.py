@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.views.defaults import server_error
 
 from tests.e2e.journeys import DESKTOP, PHONE, Journey
@@ -33,11 +33,7 @@ def journey(chromium, live_server):
     def start(name: str, user=None) -> Journey:
         j = Journey(chromium, name)
         if user is not None:
-            client = Client()
-            client.force_login(user)
-            j.context.add_cookies(
-                [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-            )
+            j.sign_in_as(user, live_server.url)
         made.append(j)
         return j
 
