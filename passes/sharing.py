@@ -100,8 +100,9 @@ def ics_for(key: VisitorKey, url: str) -> bytes:
 def inviter_name(p: Pass) -> str:
     """Who invited the guest, as the guest knows them: the resident's name (never their e-mail address),
     or the ButterflyMX tenant's a member of staff made the pass for."""
-    if p.residency is None and p.tenant is not None and f"{p.tenant.first_name} {p.tenant.last_name}".strip():
-        return f"{p.tenant.first_name} {p.tenant.last_name}".strip()
+    tenant_name = f"{p.tenant.first_name} {p.tenant.last_name}".strip() if p.tenant is not None else ""
+    if p.residency is None and tenant_name:
+        return tenant_name
     for user in (p.residency.user if p.residency else None, p.created_by):
         if user is not None and user.get_full_name():
             return user.get_full_name()
