@@ -7,14 +7,15 @@ Set-up, all real processes on loopback:
 - the sandbox on PostgreSQL (database ``sandbox_bench_portfolio``) holding a portfolio (``POST
   /_sandbox/portfolio``): N buildings with a few thousand entries and a few hundred calls each over 7 days,
   plus one large building, all administered by one sandbox account; its gateway rate limit on
-  (``BMX_REQUEST_BUDGET_RPS`` requests per second for the account, burst as large); webhooks off (every
+  (``BMX_REQUEST_BUDGET_RPS`` requests per second for the account, 100 unless set, burst as large); webhooks off (every
   delivery dropped by the sandbox's webhook faults), so polling alone carries the data;
 - the portal on PostgreSQL (its own database ``portal_bench_portfolio``, re-created) and Redis (index 1, as
   broker and for the request budget; flushed before and after);
 - a real Celery worker (prefork, 4 processes unless measuring 1 or 2) on this run's queue;
 - "beat": this script sends ``logs.tasks.sync_all_task`` for each stream every
-  ``LOGS_SYNC_ACCESS_INTERVAL_S`` / ``LOGS_SYNC_CALLS_INTERVAL_S`` (the portal's settings; set them in the
-  environment to try other intervals), as the beat schedule does;
+  ``LOGS_SYNC_ACCESS_INTERVAL_S`` / ``LOGS_SYNC_CALLS_INTERVAL_S`` (30 s each here, with a budget of 100 req/s:
+  the sizing docs/operations.md gives for 1,000 buildings fresh within a minute; set either in the
+  environment to try others), as the beat schedule does;
 - the buildings are connected by the portal's own services: a password grant at the sandbox (the OAuth
   flow the tests use), ``tenants.services.link_admin_connect``, whose roster sync (in the worker) mirrors
   every building and starts its webhooks registration and its backfill; "beat" starts once that initial
@@ -92,7 +93,11 @@ SANDBOX_DB = "sandbox_bench_portfolio"
 REDIS = os.environ.get("BENCH_PORTFOLIO_REDIS", "redis://127.0.0.1:6379/1")
 QUEUE = "bench-portfolio"
 INITIAL_TICK_S = 300.0  # beat's interval while the portfolio connects and backfills
-DEFAULT_BUDGET_RPS = 50.0  # the sandbox's limit when the portal has no budget setting of its own
+# The portfolio's sizing, by docs/operations.md "Sizing a portfolio" for a freshness target F = 60 s with
+# B = 1,001 buildings at one page per stream (2,002 requests a cycle): I <= F - 2,002 / R. With R = 100 req/s
+# that is I <= 40 s; 30 s leaves a third of a cycle for the queue. The environment overrides either.
+DEFAULT_BUDGET_RPS = 100.0
+DEFAULT_INTERVAL_S = 30.0
 
 
 class ExactnessError(AssertionError):
@@ -157,6 +162,8 @@ def portal_env(sandbox, var_dir: Path, budget: float) -> dict[str, str]:
         "BMX_CLIENT_ID": sandbox.demo["client_id"],
         "BMX_CLIENT_SECRET": sandbox.demo["client_secret"],
         "BMX_REQUEST_BUDGET_RPS": str(budget),
+        "LOGS_SYNC_ACCESS_INTERVAL_S": os.environ.get("LOGS_SYNC_ACCESS_INTERVAL_S", str(DEFAULT_INTERVAL_S)),
+        "LOGS_SYNC_CALLS_INTERVAL_S": os.environ.get("LOGS_SYNC_CALLS_INTERVAL_S", str(DEFAULT_INTERVAL_S)),
         "PORTAL_LOG_LEVEL": "WARNING",
     }
 
