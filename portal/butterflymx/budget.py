@@ -29,7 +29,12 @@ algorithm": a token bucket kept as one timestamp, the *theoretical arrival time*
   it the work held back during the pause (one walk per building and stream) drained at the whole
   budget when the limit lifted: a rate limit made the portal hit ButterflyMX harder than before it.
   Another 429 while the pause runs (requests that were in flight) does not halve again; one after it
-  (the limit still on) does;
+  (the limit still on) does. **Only a rate limit halves, not a short burst**: a 429 cuts the rate when its
+  ``Retry-After`` is long (at least :data:`LONG_RETRY_AFTER_S`) or when 429s have kept coming for
+  :data:`SUSTAINED_S` (each within :data:`QUIET_S` of the previous pause's end: one *episode*). A
+  gateway's short burst window (429s with a one-second ``Retry-After`` for a second or two, then quiet)
+  only pauses: the bucket is emptied, so nothing is sent faster than before it, and a backfill that
+  meets a burst every ten seconds keeps its pace instead of being halved down to the floor;
 - **headroom**: the bucket paces at :data:`HEADROOM` of ``BMX_REQUEST_BUDGET_RPS`` (see
   :func:`shared_budget`). Slots one interval apart can still land R + 1 in one clock second at the
   far end (a slot sent a few milliseconds late next to one sent on time, an interactive call taking
@@ -68,10 +73,14 @@ RECOVER_S = 120.0  # after a 429, the rate is back to what was used before it in
 FLOOR_RPS = 1.0  # a 429 never cuts the rate below this (nor above the budget, when the budget is lower)
 FLOOR_SHARE = 0.1  # ... nor below this share of the budget
 RAMP_S = 300.0  # after a 429 the rate climbs at least budget / RAMP_S a second
+LONG_RETRY_AFTER_S = 5.0  # a 429 asking this long a wait is a rate limit: it cuts the rate at once
+SUSTAINED_S = 5.0  # 429s of one episode this long after its first: a rate limit, not a burst
+QUIET_S = 5.0  # a 429 this long after the previous pause ended starts a new episode
 
 # The state of a budget (a Redis hash, or the file store's JSON object), all times in seconds:
 #   tat, paused_until: the bucket and the pause;
 #   limit, limit_at, slope: after a 429, the reduced rate, from when it climbs, and how fast (req/s/s);
+#   episode_at: when the current run of 429s (an episode) began;
 #   w_start, w_count, w_prev: requests counted in the current and the previous USED_WINDOW_S.
 # The Lua scripts and FileStore below implement the same rules; tests/tenants/test_budget.py runs both.
 
@@ -140,8 +149,9 @@ return {{'1', fmt(slot - now)}}
 """
 )
 
-# KEYS[1]; ARGV: seconds to pause, tau (s), ttl, budget (req/s). Extends (never shortens) the pause,
-# empties the bucket and, for a new rate limit, halves the rate (module docstring: AIMD).
+# KEYS[1]; ARGV: seconds to pause, tau (s), ttl, budget (req/s), long Retry-After (s), sustained (s),
+# quiet (s). Extends (never shortens) the pause, empties the bucket and, for a rate limit (not a short
+# burst), halves the rate (module docstring: AIMD).
 PAUSE_LUA = (
     _LUA_RULES
     + f"""
@@ -155,7 +165,14 @@ local tat = math.max(tonumber(state.tat) or now, paused + tonumber(ARGV[2]))
 local updates = {{'tat', fmt(tat), 'paused_until', fmt(paused)}}
 if budget > 0 then
   local limit = tonumber(state.limit)
+  local cut = false
   if before <= now then
+    local episode = tonumber(state.episode_at)
+    if not episode or now - before > tonumber(ARGV[7]) then episode = now end
+    table.insert(updates, 'episode_at'); table.insert(updates, fmt(episode))
+    cut = tonumber(ARGV[1]) >= tonumber(ARGV[5]) or now - episode >= tonumber(ARGV[6])
+  end
+  if cut then
     local used = used_rate(state, now)
     local rate = rate_now(state, now, budget)
     if not limit or rate >= budget then
@@ -164,7 +181,7 @@ if budget > 0 then
     end
     limit = math.max(math.min(math.max({FLOOR_RPS}, {FLOOR_SHARE} * budget), budget), math.min(rate, used) / 2)
   end
-  if limit then
+  if limit and (cut or before > now) then
     table.insert(updates, 'limit'); table.insert(updates, fmt(limit))
     table.insert(updates, 'limit_at'); table.insert(updates, fmt(paused))
   end
@@ -264,12 +281,18 @@ class FileStore:
             state = {**state, "tat": max(state.get("tat", now), paused + tau), "paused_until": paused}
             if rps > 0:
                 limit = state.get("limit")
+                cut = False
                 if before <= now:
+                    episode = state.get("episode_at")
+                    if episode is None or now - before > QUIET_S:
+                        episode = state["episode_at"] = now
+                    cut = seconds >= LONG_RETRY_AFTER_S or now - episode >= SUSTAINED_S
+                if cut:
                     used, rate = _used_rate(state, now), _rate_now(state, now, rps)
                     if limit is None or rate >= rps:
                         state["slope"] = max(used / (2 * RECOVER_S), rps / RAMP_S)
                     limit = max(floor_rps(rps), min(rate, used) / 2)
-                if limit is not None:
+                if limit is not None and (cut or before > now):  # a burst leaves the climb as it is
                     state.update(limit=limit, limit_at=paused)
             return paused - now, state
 
@@ -297,7 +320,8 @@ class RedisStore:
         return Decision(granted in (b"1", "1"), float(delay))
 
     def pause(self, key: str, seconds: float, tau: float, rps: float) -> float:
-        return float(self._pause(keys=[key], args=[seconds, tau, KEY_TTL_S, rps]))
+        rules = [LONG_RETRY_AFTER_S, SUSTAINED_S, QUIET_S]
+        return float(self._pause(keys=[key], args=[seconds, tau, KEY_TTL_S, rps, *rules]))
 
     def state(self, key: str) -> dict:
         # The client answers bytes (no decode_responses); str() of a str key is that key.

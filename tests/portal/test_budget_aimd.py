@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 
+from portal.butterflymx import budget as budget_module
 from portal.butterflymx.budget import HEADROOM, Budget, FileStore, RedisStore, shared_budget
 from tests.plugins.workers import redis_url_for_tests
 
@@ -24,6 +25,14 @@ def budget(request, tmp_path):
     made = Budget(rps=100, burst=1, key=key, store=store)
     yield made
     made.reset()
+
+
+@pytest.fixture
+def limited(budget, monkeypatch):
+    """The same budget where every 429 reads as a rate limit, as one with a long ``Retry-After`` does, so
+    the AIMD tests below can pause for fractions of a second."""
+    monkeypatch.setattr(budget_module, "LONG_RETRY_AFTER_S", 0.0)
+    return budget
 
 
 def use(budget: Budget, requests: int) -> None:
@@ -53,7 +62,8 @@ def set_state(budget: Budget, **fields: float) -> None:
         path.write_text(json.dumps({**state, **fields}))
 
 
-def test_after_a_429_traffic_resumes_at_half_the_rate_used_before_it(budget):
+def test_after_a_rate_limit_traffic_resumes_at_half_the_rate_used_before_it(limited):
+    budget = limited
     # given 50 requests a second over the last minute, half the budget of 100 a second
     used_lately(budget, 50)
     assert all(gap < 0.02 for gap in gaps(budget, 3))  # slots 1/100 s apart before
@@ -67,7 +77,8 @@ def test_after_a_429_traffic_resumes_at_half_the_rate_used_before_it(budget):
     assert 24.9 < budget.rate() < 25.2
 
 
-def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget):
+def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(limited):
+    budget = limited
     # given the reduced rate after a 429 (50 a second used before it: 25 a second after)
     used_lately(budget, 50)
     budget.pause(0.01)
@@ -88,7 +99,8 @@ def test_the_reduced_rate_climbs_back_to_the_rate_used_then_to_the_budget(budget
     assert all(gap < 0.02 for gap in gaps(budget, 3))
 
 
-def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(budget):
+def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(limited):
+    budget = limited
     used_lately(budget, 50)
     budget.pause(0.3)
     first = budget.rate()
@@ -104,14 +116,16 @@ def test_a_429_during_the_pause_does_not_halve_again_but_one_after_it_does(budge
     assert budget.rate() == pytest.approx(first / 2, abs=0.05)
 
 
-def test_a_429_never_cuts_the_rate_below_a_tenth_of_the_budget(budget):
+def test_a_429_never_cuts_the_rate_below_a_tenth_of_the_budget(limited):
+    budget = limited
     # given almost no traffic before the 429
     use(budget, 3)
     budget.pause(0.01)
     assert budget.rate() == pytest.approx(10.0, abs=0.05)
 
 
-def test_429s_in_a_row_stop_halving_at_the_floor_and_the_budget_is_back_within_five_minutes(budget):
+def test_429s_in_a_row_stop_halving_at_the_floor_and_the_budget_is_back_within_five_minutes(limited):
+    budget = limited
     # given 50 a second used, then a gateway's burst limit answering 429 (Retry-After 1 s) five times
     used_lately(budget, 50)
     for _ in range(5):
@@ -123,6 +137,62 @@ def test_429s_in_a_row_stop_halving_at_the_floor_and_the_budget_is_back_within_f
     # and climbs at least budget / 300 a second: the whole budget five minutes after the last pause
     set_state(budget, limit_at=time.time() - 300)
     assert budget.rate() == 100
+
+
+def test_a_long_retry_after_is_a_rate_limit_and_halves_at_once(budget):
+    # given 50 requests a second used over the last minute
+    used_lately(budget, 50)
+
+    # when ButterflyMX answers 429 asking for a wait of LONG_RETRY_AFTER_S (an account's rate limit)
+    budget.pause(budget_module.LONG_RETRY_AFTER_S)
+
+    # then the rate after the pause is half the rate used
+    assert 24.9 < budget.rate() < 25.2
+
+
+def test_a_short_burst_of_429s_pauses_without_cutting_the_rate(budget):
+    # given 50 requests a second used, and a gateway's burst window: two 429s with a short Retry-After
+    used_lately(budget, 50)
+    budget.pause(0.05)
+    time.sleep(0.06)
+    budget.pause(0.05)
+    time.sleep(0.06)
+
+    # then nothing was cut: the slots are 1/100 s apart as before (the pause emptied the bucket: no burst)
+    assert budget.rate() == 100
+    assert all(gap < 0.02 for gap in gaps(budget, 3))
+
+
+def test_bursts_apart_from_each_other_are_each_an_episode_of_their_own(budget, monkeypatch):
+    # given episodes that end 0.2 s after a pause and are a rate limit after 0.5 s
+    monkeypatch.setattr(budget_module, "QUIET_S", 0.2)
+    monkeypatch.setattr(budget_module, "SUSTAINED_S", 0.5)
+    used_lately(budget, 50)
+
+    # when short 429s come as bursts 0.4 s apart, over longer than SUSTAINED_S in all
+    for _ in range(3):
+        budget.pause(0.05)
+        time.sleep(0.45)
+
+    # then none of them cut the rate (as a backfill meeting a burst every ten seconds keeps its pace)
+    assert budget.rate() == 100
+
+
+def test_short_429s_that_keep_coming_are_a_rate_limit_and_halve(budget, monkeypatch):
+    # given episodes that are a rate limit once they last 0.3 s
+    monkeypatch.setattr(budget_module, "QUIET_S", 1.0)
+    monkeypatch.setattr(budget_module, "SUSTAINED_S", 0.3)
+    used_lately(budget, 50)
+
+    # when 429s with a short Retry-After keep coming, each right after the previous pause, for 0.4 s
+    started = time.monotonic()
+    while time.monotonic() - started < 0.4:
+        budget.pause(0.05)
+        time.sleep(0.06)
+    budget.pause(0.05)
+
+    # then the rate was cut below the 50 a second used (and never below the floor, a tenth of 100)
+    assert 10 <= budget.rate() <= 25.2
 
 
 def test_the_portal_paces_below_its_budget_so_no_second_sees_more(settings, tmp_path):
