@@ -122,8 +122,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 else:
-    # Django's backend, health-checking persistent connections only after they sat idle (see there).
-    DATABASES["default"]["ENGINE"] = "portal.core.postgresql"
+    # Persistent connections, checked by Django before each request's first query (one ``SELECT 1``),
+    # so a database restart or a proxy's idle timeout costs no request an error.
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
