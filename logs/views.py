@@ -25,8 +25,10 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -166,7 +168,12 @@ def entry_list(request: HttpRequest) -> HttpResponse:
                 "snapshot": e["has_snapshot"],
             }
         )
-    return render(request, "logs/entry_list.html", _list_context(request, fs, page, rows, zones))
+    context = _list_context(request, fs, page, rows, zones)
+    # The rows by Jinja2 (logs/jinja2/logs/_entry_rows.html), which escapes every value: the page's
+    # largest part, several times cheaper there than in Django's template language.
+    rows_html = render_to_string("logs/_entry_rows.html", context, using="jinja2")
+    context["rows_html"] = mark_safe(rows_html)  # the output of an autoescaping template
+    return render(request, "logs/entry_list.html", context)
 
 
 @read_only

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django.forms
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -102,6 +103,15 @@ TEMPLATES = [
                 "tenants.context_processors.bmx_links",
             ],
         },
+    },
+    # Jinja2 for the hot parts of the log list (its filter form's widgets, its rows): see
+    # portal/core/jinja2env.py. Its templates live in each app's jinja2/ folder, Django's widget
+    # templates for Jinja2 in django/forms/jinja2.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [Path(django.forms.__file__).parent / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "portal.core.jinja2env.environment"},
     },
 ]
 
