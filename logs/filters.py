@@ -21,6 +21,7 @@ from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from portal.core.jinja2env import Jinja2FormRenderer
 from portal.core.wallclock import local_moment
+from portal.core.widgets import ListedSelect, ListedSelectMultiple
 from tenants.models import Building, Device
 from tenants.scope import GRANT_BUILDING_FIELDS, door_choices_of, doors_visible_to, request_grants, request_roles
 
@@ -225,14 +226,16 @@ def zone_moment(value: datetime, zone, *, repeated: str):
 class AccessLogFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building")
-    door = _ModelChoiceFilter(queryset=None, label="Door")
+    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
+    door = _ModelChoiceFilter(queryset=None, label="Door", widget=ListedSelect)
     unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
     q = df.CharFilter(method="filter_contains", label="Person or unit contains")
     # Labelled as the table's columns ("Method", "Type"), so a filter names what it narrows.
-    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Method", distinct=False)
-    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type")
-    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status")
+    release_method = df.MultipleChoiceFilter(
+        choices=ReleaseMethod.choices, label="Method", distinct=False, widget=ListedSelectMultiple
+    )
+    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type", widget=ListedSelect)
+    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status", widget=ListedSelect)
 
     class Meta:
         model = AccessLogEntry
@@ -265,10 +268,10 @@ class AccessLogFilter(_Zoned, df.FilterSet):
 class CallFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building")
-    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
-    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome")
-    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type")
+    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
+    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel", widget=ListedSelect)
+    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome", widget=ListedSelect)
+    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type", widget=ListedSelect)
     q = df.CharFilter(method="filter_contains", label="Unit contains")
 
     class Meta:

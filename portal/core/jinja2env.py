@@ -11,19 +11,28 @@ Escaping is on (the backend's default), as in Django's templates.
 
 from __future__ import annotations
 
+import html
+
 from django.forms.renderers import BaseRenderer
 from django.template import engines
-from django.utils.html import conditional_escape
 from jinja2 import Environment
+from markupsafe import Markup
 
 from portal.core.templatetags.ui import bs_widget, is_check
 
 
+def escape(value) -> Markup:
+    """Jinja2's ``finalize``: every ``{{ value }}`` escaped as Django's ``escape`` does (``html.escape``:
+    ``&quot;``, ``&#x27;``) instead of markupsafe's (``&#34;``, ``&#39;``), so both engines write the same
+    bytes. Safe HTML (a rendered widget, a ``SafeString``) passes unchanged, as Jinja2 itself passes it.
+    Not ``conditional_escape``: its lazy-string checks cost more than the escaping, ~1,000 values a page."""
+    if hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(str(value)))
+
+
 def environment(**options) -> Environment:
-    # Every {{ value }} escaped by Django's escape (``&quot;``, ``&#x27;``) instead of markupsafe's
-    # (``&#34;``, ``&#39;``): the same bytes as the Django templates write. A value that is already
-    # safe HTML (a widget, a SafeString) passes unchanged, as Jinja2's own escaping would pass it.
-    env = Environment(**options, finalize=conditional_escape)
+    env = Environment(**options, finalize=escape)
     # The helpers the Django templates load with {% load ui %}, as functions.
     env.globals.update(bs_widget=bs_widget, is_check=is_check)
     return env

@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from portal.core.jinja2env import Jinja2FormRenderer
 from portal.core.templatetags.ui import bs_widget
+from portal.core.widgets import ListedSelect, ListedSelectMultiple
 from tenants.models import Building
 from tests import factories as f
 
@@ -30,6 +31,16 @@ class Everything(forms.Form):
         choices=[("", "---"), ("Crimson & Co", [("1", "Front"), ("2", "Garage")]), ("Pacific", [("3", "Front")])],
         required=False,
     )
+
+
+class ListedEverything(Everything):
+    """Everything's fields with portal.core.widgets' selects, as the log filters use them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            listed = ListedSelectMultiple if name == "many" else ListedSelect
+            field.widget = listed(choices=field.choices)
 
 
 class Inputs(forms.Form):
@@ -51,14 +62,15 @@ class Mixed(forms.Form):
 
     def clean_agree(self):
         if not self.cleaned_data["agree"]:
-            raise forms.ValidationError(["Please agree.", "Really <please>.", 'A "quoted" \'one\'.'])
+            raise forms.ValidationError(["Please agree.", "Really <please>.", "A \"quoted\" 'one'."])
         return True
 
 
-def both_renderings(form_class, data) -> list[tuple[str, str]]:
+def both_renderings(form_class, data, jinja_class=None) -> list[tuple[str, str]]:
     """Each field of the form through templates/includes/field.html (Django's templates, Django's
-    widget renderer) and through ``as_field_group`` with the Jinja2 renderer."""
-    django_form, jinja_form = form_class(data), form_class(data, renderer=Jinja2FormRenderer())
+    widget renderer) and through ``as_field_group`` with the Jinja2 renderer (of ``jinja_class``)."""
+    django_form = form_class(data)
+    jinja_form = (jinja_class or form_class)(data, renderer=Jinja2FormRenderer())
     if data:
         django_form.is_valid(), jinja_form.is_valid()
     include = engines["django"].from_string('{% include "includes/field.html" %}')
@@ -90,6 +102,22 @@ def test_the_jinja2_field_group_writes_what_the_field_include_writes(form_class,
         assert normalised(jinja_html) == normalised(django_html)
     if form_class is Inputs and data:
         assert all("pw" not in jinja for _, jinja in both_renderings(Inputs, data))  # never written back
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [None, {"one": "a", "many": ["x", "z"], "door": "2"}, {"one": "zz", "many": ["q"]}])
+def test_the_listed_selects_write_what_djangos_selects_write(data):
+    f.BuildingFactory(name="Crimson & <Co>")
+    f.BuildingFactory(name="Pacific")
+    for django_html, jinja_html in both_renderings(Everything, data, jinja_class=ListedEverything):
+        assert "<option" in jinja_html
+        assert normalised(jinja_html) == normalised(django_html)
+
+
+def test_a_single_listed_select_marks_only_the_first_match_as_django_does():
+    widget = ListedSelect(choices=[("a", "A"), ("a", "A again"), ("b", "B")])
+    groups = widget.get_context("x", "a", {})["widget"]["groups"]
+    assert [selected for _, options in groups for _, _, selected in options] == [True, False, False]
 
 
 def test_escaping_is_djangos_own():

@@ -1,7 +1,7 @@
 """Small template helpers for rendering Django form fields with Bootstrap classes."""
 
 from django import template
-from django.forms import BoundField
+from django.forms import BoundField, Select
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ def bs_widget(field: BoundField) -> str:
     input_type = getattr(widget, "input_type", None)
     if input_type in _CHECK_TYPES:
         css = "form-check-input"
-    elif widget.__class__.__name__ in ("Select", "SelectMultiple", "NullBooleanSelect"):
+    elif isinstance(widget, Select):  # SelectMultiple, NullBooleanSelect, portal.core.widgets' too
         css = "form-select"
     else:
         css = "form-control"
