@@ -10,6 +10,7 @@ from django import forms
 from django.template import engines
 from django.utils.safestring import mark_safe
 
+from portal.core import jinja2env
 from portal.core.jinja2env import Jinja2FormRenderer
 from portal.core.templatetags.ui import bs_widget
 from portal.core.widgets import ListedSelect, ListedSelectMultiple
@@ -121,9 +122,16 @@ def test_a_single_listed_select_marks_only_the_first_match_as_django_does():
 
 
 def test_escaping_is_djangos_own():
-    """The same entities as the Django templates (``&quot;``, ``&#x27;``), not markupsafe's."""
-    template = engines["jinja2"].from_string("{{ text }}|{{ html }}")
-    assert template.render({"text": "<\"'&>", "html": mark_safe("<b>")}) == "&lt;&quot;&#x27;&amp;&gt;|<b>"
+    """The same entities as the Django templates (``&quot;``, ``&#x27;``), not markupsafe's; safe HTML as is,
+    and text that looks like an entity stays text."""
+    engines["jinja2"].from_string("{{ text }}|{{ html }}|{{ entity }}")  # the engine is configured
+    context = {"text": "<\"'&>", "html": mark_safe("<b>"), "entity": "&#34; &#39;"}
+    with_template = jinja2env.django_entities(
+        engines["jinja2"].from_string("{{ text }}|{{ html }}|{{ entity }}").render(context)
+    )
+    assert with_template == "&lt;&quot;&#x27;&amp;&gt;|<b>|&amp;#34; &amp;#39;"
+    django = engines["django"].from_string("{{ text }}|{{ html }}|{{ entity }}").render(context)
+    assert with_template == django
 
 
 @pytest.mark.parametrize("data", [None, {"name": "", "email": "x"}])
