@@ -131,6 +131,11 @@ class RangeForm(forms.Form):
     # than the rest of the page in Django's template language (portal/core/jinja2env.py).
     default_renderer = JINJA2_FORMS
 
+    def fields_html(self):
+        """Every field in its column, in one Jinja2 render (logs/jinja2/logs/_filter_fields.html,
+        ``Form.render`` with that template) rather than one render per field group."""
+        return self.render(template_name="logs/_filter_fields.html", context={"form": self})
+
     def clean(self):
         cleaned = super().clean()
         self.clock_notes = []
