@@ -16,7 +16,8 @@ and Redis run in their own processes and are not counted (their round trips are)
 
 Needs PostgreSQL and Redis (``PG``/``BENCH_DB``, default ``portal_instructions``; ``REDIS_URL``, default
 db 12) and valgrind. The database is created and seeded once (20,000 rows, 30 days) and kept with its
-keys in ``/tmp/<db>-state.json`` for the next run (``BENCH_FRESH=1`` rebuilds it).
+keys in ``/tmp/<db>-state.json`` for the next run (``BENCH_FRESH=1`` rebuilds it). ``BENCH_CALLGRIND_DIR``
+keeps callgrind's output files (``callgrind_annotate`` shows where the instructions went, by C function).
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ def _serve(requests: int) -> None:
         body = get()
     rows = body.count(b"<tr><td")
     assert rows == 50, f"expected a full page of 50 rows, got {rows}"
+    assert b'<select name="release_method"' in body and b'name="start"' in body, "the filter form is missing"
     for _ in range(requests):
         get()
     print(f"# page: {len(body)} bytes, {rows} rows", file=sys.stderr)
@@ -202,9 +204,12 @@ def main() -> None:
     state = json.loads(STATE.read_text()) if STATE.exists() and os.environ.get("BENCH_FRESH") != "1" else None
     if state is None:
         state = build_database(code)
-    with tempfile.TemporaryDirectory(prefix="log-page-instr-") as out_dir:
-        base = instructions(code, state, 0, Path(out_dir))
-        full = instructions(code, state, MEASURED, Path(out_dir))
+    keep = os.environ.get("BENCH_CALLGRIND_DIR")  # keeps callgrind's files there, for callgrind_annotate
+    with tempfile.TemporaryDirectory(prefix="log-page-instr-") as scratch:
+        out_dir = Path(keep or scratch)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        base = instructions(code, state, 0, out_dir)
+        full = instructions(code, state, MEASURED, out_dir)
     per_page = (full - base) / MEASURED
     print(f"# start-up and {WARMUP} warm-up requests: {base / 1e6:.1f} Minstr ({code})", file=sys.stderr)
     print(f"loglist_instructions_per_page: {per_page / 1e6:.1f} Minstr", flush=True)
