@@ -6,9 +6,7 @@ buildings in several zones gets each building's rows filtered in that building's
 
 from __future__ import annotations
 
-import copy
 import zoneinfo
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -21,7 +19,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
+from portal.core.jinja2env import Jinja2FormRenderer
 from portal.core.wallclock import local_moment
+from portal.core.widgets import ListedSelect, ListedSelectMultiple
 from tenants.models import Building, Device
 from tenants.scope import GRANT_BUILDING_FIELDS, door_choices_of, doors_visible_to, request_grants, request_roles
 
@@ -41,6 +41,7 @@ CALL_STATUSES = [
 ]
 CALL_OUTCOMES = dict(CALL_STATUSES)  # the calls table and detail page say the outcome in these words
 CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
+JINJA2_FORMS = Jinja2FormRenderer()
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -116,40 +117,6 @@ class _ModelChoiceFilter(df.ModelChoiceFilter):
     field_class = _ChoiceField
 
 
-class _LightlyCopiedFilters(OrderedDict):
-    """A FilterSet's declared filters, copied per FilterSet without deep copies.
-
-    django-filter deep-copies every declared filter for each FilterSet (their widgets, choices and
-    querysets, recursively): ~5% of a log page. A filter's own state is its attributes and its
-    ``extra`` dict; its field (made from ``extra``) is built per copy, and Django's fields copy the
-    widget they are given. So a shallow copy with its own ``extra``, its own ``filter`` method bound to
-    the copy and no inherited field is a copy that shares nothing another FilterSet could change.
-    """
-
-    def __deepcopy__(self, memo):
-        copies = OrderedDict()
-        for name, original in self.items():
-            filter_ = copy.copy(original)
-            filter_.__dict__.pop("_field", None)
-            filter_.extra = dict(original.extra)
-            filter_.method = original.method  # rebinds FilterMethod to the copy
-            copies[name] = filter_
-        return copies
-
-
-def lightly_copied_filters(filterset_class):
-    """Class decorator: the FilterSet's filters are copied per instance by :class:`_LightlyCopiedFilters`."""
-    filterset_class.base_filters = _LightlyCopiedFilters(filterset_class.base_filters)
-    return filterset_class
-
-
-class _FieldsOwnedByTheForm(dict):
-    """A form class's fields that only one form will use: its copy of them is the dict itself."""
-
-    def __deepcopy__(self, memo):
-        return self
-
-
 class RangeForm(forms.Form):
     """The filter form of the log pages: a range that ends before it starts is an error, not an empty list.
 
@@ -160,6 +127,14 @@ class RangeForm(forms.Form):
     """
 
     clock_notes: list[str] | tuple = ()  # filled by clean()
+    # Its widgets and field groups through Jinja2: the selects of the log pages' filters cost more
+    # than the rest of the page in Django's template language (portal/core/jinja2env.py).
+    default_renderer = JINJA2_FORMS
+
+    def fields_html(self):
+        """Every field in its column, in one Jinja2 render (logs/jinja2/logs/_filter_fields.html,
+        ``Form.render`` with that template) rather than one render per field group."""
+        return self.render(template_name="logs/_filter_fields.html", context={"form": self})
 
     def clean(self):
         cleaned = super().clean()
@@ -194,14 +169,6 @@ def call_outcome(status: str) -> str:
 
 class _Zoned:
     """The start/end filters, applied in each building's own zone."""
-
-    def get_form_class(self):
-        # django-filter builds a form class per FilterSet from fields each filter made for this
-        # FilterSet alone (from its own deep copy of the filter); Django's form would deep-copy all
-        # of them (widgets, choices, querysets) once more. The FilterSet makes one form of it.
-        form_class = super().get_form_class()
-        form_class.base_fields = _FieldsOwnedByTheForm(form_class.base_fields)
-        return form_class
 
     def _zones(self) -> dict[str, list[int]]:
         building = self.form.cleaned_data.get("building") if hasattr(self.form, "cleaned_data") else None
@@ -261,18 +228,19 @@ def zone_moment(value: datetime, zone, *, repeated: str):
     return local_moment(_naive(value), zone, repeated=repeated)
 
 
-@lightly_copied_filters
 class AccessLogFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building")
-    door = _ModelChoiceFilter(queryset=None, label="Door")
+    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
+    door = _ModelChoiceFilter(queryset=None, label="Door", widget=ListedSelect)
     unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
     q = df.CharFilter(method="filter_contains", label="Person or unit contains")
     # Labelled as the table's columns ("Method", "Type"), so a filter names what it narrows.
-    release_method = df.MultipleChoiceFilter(choices=ReleaseMethod.choices, label="Method", distinct=False)
-    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type")
-    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status")
+    release_method = df.MultipleChoiceFilter(
+        choices=ReleaseMethod.choices, label="Method", distinct=False, widget=ListedSelectMultiple
+    )
+    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type", widget=ListedSelect)
+    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status", widget=ListedSelect)
 
     class Meta:
         model = AccessLogEntry
@@ -302,14 +270,13 @@ class AccessLogFilter(_Zoned, df.FilterSet):
         return queryset.filter(Q(person_name__icontains=value) | Q(unit_label__icontains=value))
 
 
-@lightly_copied_filters
 class CallFilter(_Zoned, df.FilterSet):
     start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
     end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building")
-    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel")
-    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome")
-    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type")
+    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
+    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel", widget=ListedSelect)
+    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome", widget=ListedSelect)
+    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type", widget=ListedSelect)
     q = df.CharFilter(method="filter_contains", label="Unit contains")
 
     class Meta:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 
-from portal.core.links import fixed_url
 from tenants.models import Role
 
 
@@ -39,7 +38,7 @@ def items_for(user, roles: set[Role]) -> list[dict]:
         if item.roles is not None and not roles.intersection(item.roles):
             continue
         try:
-            url = fixed_url(item.url_name)
+            url = reverse(item.url_name)
         except NoReverseMatch:  # an app whose URLs are not mounted in this configuration
             continue
         shown.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import django.forms
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -103,6 +104,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Jinja2 for the hot parts of the log list (its filter form's widgets, its rows): see
+    # portal/core/jinja2env.py. Its templates live in each app's jinja2/ folder, Django's widget
+    # templates for Jinja2 in django/forms/jinja2.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [Path(django.forms.__file__).parent / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "portal.core.jinja2env.environment"},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------------------------
@@ -122,8 +132,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
 else:
-    # Django's backend, health-checking persistent connections only after they sat idle (see there).
-    DATABASES["default"]["ENGINE"] = "portal.core.postgresql"
+    # Persistent connections, checked by Django before each request's first query (one ``SELECT 1``),
+    # so a database restart or a proxy's idle timeout costs no request an error.
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

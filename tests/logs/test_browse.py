@@ -239,7 +239,8 @@ def test_door_choices_are_grouped_by_building_for_someone_who_sees_several(entri
 
     def door_select(client, query=""):
         html = client.get(reverse("logs:list") + query).content.decode()
-        return re.search(r'<select name="door".*?</select>', html, re.S).group(0)
+        select = re.search(r'<select name="door".*?</select>', html, re.S).group(0)
+        return re.sub(r">\s+<", "><", select)  # Django's widget templates put each option on a line
 
     flat = door_select(client_for(world.manager))
     assert "<optgroup" not in flat and "A Front Door" in flat and "B Lobby" not in flat

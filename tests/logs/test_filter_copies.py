@@ -1,6 +1,5 @@
-"""Each log FilterSet works on its own filters and form fields, although they are not deep-copied
-(logs/filters.py ``_LightlyCopiedFilters``, ``_FieldsOwnedByTheForm``): nothing one request sets on
-them (querysets, preloaded choices, bound methods) reaches another's."""
+"""Each log FilterSet works on its own filters and form fields (django-filter's and Django's own copies):
+nothing one request sets on them (querysets, preloaded choices, bound methods) reaches another's."""
 
 from __future__ import annotations
 
@@ -40,15 +39,3 @@ def test_a_filtered_query_still_uses_its_own_method(world):
     resident = AccessLogFilter({"q": "Bo"}, queryset=AccessLogEntry.objects.all(), request=_request(world.alice))
     assert "Ali" in str(manager.qs.query) and "Bo" not in str(manager.qs.query)
     assert "Bo" in str(resident.qs.query) and "Ali" not in str(resident.qs.query)
-
-
-def test_a_field_cached_on_a_declared_filter_is_not_inherited(world):
-    # Something (the API schema, say) may build a field on the class's own filter; copies make their own.
-    declared = AccessLogFilter.base_filters["door"]
-    declared.field  # noqa: B018 - builds and caches the declared filter's field
-    try:
-        fs = AccessLogFilter({}, queryset=AccessLogEntry.objects.all(), request=_request(world.manager))
-        assert fs.filters["door"].field is not declared.field
-        assert [d.name for d in fs.form.fields["door"].objects()] == ["A Front Door", "A Garage"]
-    finally:
-        del declared._field
