@@ -293,8 +293,18 @@ def test_no_two_parts_of_the_portal_import_each_other_in_a_circle():
         edges[_unit(i.source)].add(_unit(i.target))
         evidence[_unit(i.source), _unit(i.target)].append(str(i))
     circles = _circles(edges)
+
+    def upward_first(pair: tuple[str, str]) -> int:  # the edges against the layers are the likely culprits
+        source, target = (LAYERS.index(unit.rpartition("[")[2].rstrip("]")) for unit in pair)
+        return source - target
+
     detail = [
-        f"{circle}: " + "; ".join(e for a in circle for b in circle for e in evidence.get((a, b), [])[:2])
+        f"{circle}: "
+        + "; ".join(
+            e
+            for pair in sorted(((a, b) for a in circle for b in circle if (a, b) in evidence), key=upward_first)
+            for e in evidence[pair][:2]
+        )
         for circle in circles
     ]
     assert circles == [], (
@@ -342,7 +352,7 @@ def test_every_task_named_in_the_code_is_a_registered_task():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and TASK_NAME.match(node.value):
                 named[node.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
-    assert "logs.tasks.building_connected_task" in named  # the scan sees the names it must check
+    assert len(named) >= 10, f"The scan found only {sorted(named)}: does TASK_NAME still match the task names?"
     missing = []
     for task_name, where in sorted(named.items()):
         module, _, attribute = task_name.rpartition(".")
