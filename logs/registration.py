@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
+from portal.celery import send_task
 from tenants.models import Building
 
 from .models import WebhookEndpoint
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 # A queued attempt not started this long after it was due is presumed lost (a broker wiped, a worker
 # killed without acks_late redelivery): beat may then claim another.
 PENDING_MARGIN_S = 600
+# The task that runs one attempt (logs.tasks imports this module, so it is named, not imported).
+WEBHOOKS_REGISTER_TASK = "logs.tasks.webhooks_register_task"
 
 
 def backoff_s(attempts: int, retry_after: float | None = None) -> float:
@@ -149,10 +152,8 @@ def _release(building_id: int, token: str) -> None:
 
 
 def _enqueue(building_id: int, token: str, countdown: float, queue: str | None) -> None:
-    from .tasks import webhooks_register_task
-
     def enqueue_registration() -> None:  # named: robust on_commit logs failures by __qualname__
-        webhooks_register_task.apply_async((building_id, token), countdown=countdown, queue=queue)
+        send_task(WEBHOOKS_REGISTER_TASK, building_id, token, countdown=countdown, queue=queue)
 
     # robust: a broker hiccup leaves the claim to expire, and beat claims again after PENDING_MARGIN_S.
     transaction.on_commit(enqueue_registration, robust=True)

@@ -14,10 +14,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.butterflymx import BmxError
 from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
+from .dispatch import enqueue
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
+from .registration import registration_attempt, registration_claim
 from .sync import WALK, backoff_remaining_s, claim, cursor_for, stream_sync
 from .webhooks import (
     UnknownPayload,
@@ -58,14 +61,12 @@ def forget_sync_requests() -> None:
 def sync_request(*, building_id: int, stream: str) -> bool:
     """Ask for a walk soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
-    The walk's claim (:func:`logs.tasks.enqueue`) is one conditional UPDATE (atomic across processes);
+    The walk's claim (:func:`logs.dispatch.enqueue`) is one conditional UPDATE (atomic across processes);
     the task is sent after commit and runs after the debounce window (or when the building's error
     backoff ends, if later), so a burst of deliveries is read in one walk. The walk clears the claim
     when it starts, so a nudge arriving during a walk queues the next one, and a walk task that finds
     the walk running asks the holder to walk again: a nudge is never dropped. True when enqueued.
     """
-    from .tasks import enqueue
-
     now = timezone.now()
     key = (building_id, stream)
     covered = _covered_until.get(key)
@@ -215,9 +216,6 @@ def building_connected(*, building_id: int, queue: str | None = None) -> None:
     health page shows it, with a button to try again). The syncs start anyway, since the data comes
     from the API and webhooks only hurry it up.
     """
-    from .registration import registration_attempt, registration_claim
-    from .tasks import enqueue
-
     token = registration_claim(building_id=building_id)
     if token is not None:  # else an attempt is already pending (beat's, or a retry)
         registration_attempt(building_id=building_id, token=token, queue=queue)
@@ -227,8 +225,6 @@ def building_connected(*, building_id: int, queue: str | None = None) -> None:
 
 def building_disconnected(*, building: Building) -> None:
     """The building's admin link is going away: remove our integrations at ButterflyMX first."""
-    from portal.butterflymx import BmxError
-
     try:
         webhooks_unregister(building=building)
     except BmxError as exc:  # ButterflyMX unreachable: the secret is forgotten with the endpoint anyway

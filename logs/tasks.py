@@ -1,8 +1,9 @@
-"""Celery tasks of the logs app: thin, by id, calling :mod:`logs.sync`.
+"""Celery tasks of the logs app: thin, by id, calling :mod:`logs.sync` and the services.
 
 One pending task per building, stream and kind of work (walk or history), never a growing queue:
 whoever enqueues (beat, a webhook nudge, the watchdog, a task rescheduling itself) first takes that
-kind's claim on the cursor (:func:`logs.sync.claim`), and the task clears it when it starts. So a
+kind's claim on the cursor (:func:`logs.sync.claim`, through :mod:`logs.dispatch`), and the task
+clears it when it starts. So a
 rate limit or an outage never piles up retries: a long ``Retry-After`` reschedules the task once,
 through the claim, and other errors back the building off (``next_attempt_at``) while beat carries on
 with the others.
@@ -19,17 +20,20 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal.butterflymx.budget import shared_budget
 from tenants.models import Building
 
+from .dispatch import enqueue, enqueue_walks
 from .models import SyncCursor
+from .registration import registration_attempt, registrations_maintain
+from .retention import logs_prune
+from .services import building_connected, webhook_deliveries_prune
 from .sync import (
     CLAIM_FIELDS,
     HISTORY,
     LEASE_FIELDS,
     WALK,
     SyncOutcome,
-    claim,
-    claim_release,
     cursor_for,
     history_pending,
     history_run,
@@ -43,33 +47,6 @@ def _queue(task) -> str | None:
     """The queue this task came from, so follow-ups go to the same workers."""
     info = getattr(task.request, "delivery_info", None) or {}
     return info.get("routing_key") or None
-
-
-def enqueue(
-    building_id: int,
-    stream: str,
-    kind: str = WALK,
-    *,
-    countdown: float = 0.0,
-    queue: str | None = None,
-    cursor_id: int | None = None,
-    claimed: bool = False,
-) -> bool:
-    """Queue a walk or a history slice of a building stream unless one is pending. True when queued.
-
-    Takes the claim first (unless the caller took it: ``claimed``); when sending fails (broker down)
-    the claim is given back, so the next tick can try again, and the error is raised.
-    """
-    cursor_id = cursor_id or cursor_for(building_id, stream).pk
-    if not claimed and not claim(cursor_id=cursor_id, kind=kind, countdown=countdown):
-        return False
-    task = sync_stream_task if kind == WALK else sync_history_task
-    try:
-        task.apply_async((building_id, stream), countdown=countdown or None, queue=queue)
-    except Exception:
-        claim_release(cursor_id=cursor_id, kind=kind)
-        raise
-    return True
 
 
 def _follow_up(task, building_id: int, stream: str, kind: str, outcome: SyncOutcome) -> None:
@@ -107,25 +84,6 @@ def _walk_task(task, building_id: int, stream: str) -> str:
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
             enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk)
     return outcome.status
-
-
-def enqueue_walks(pairs: list[tuple[int, int]], stream: str, *, countdown: float, queue: str | None) -> int:
-    """Queue one task walking each ``(cursor_id, building_id)`` whose walk claim this takes (the others
-    have a walk pending already). How many were queued; on a send failure the claims are given back."""
-    claimed = [(c, b) for c, b in pairs if claim(cursor_id=c, kind=WALK, countdown=countdown)]
-    if not claimed:
-        return 0
-    try:
-        if len(claimed) == 1:
-            sync_stream_task.apply_async((claimed[0][1], stream), countdown=countdown or None, queue=queue)
-        else:
-            batch = [[building_id, stream] for _, building_id in claimed]
-            sync_streams_task.apply_async((batch,), countdown=countdown or None, queue=queue)
-    except Exception:
-        for cursor_id, _ in claimed:
-            claim_release(cursor_id=cursor_id, kind=WALK)
-        raise
-    return len(claimed)
 
 
 def _history_running(cursor: SyncCursor) -> bool:
@@ -192,8 +150,6 @@ def _tick_pace_s(stream: str, walks: int) -> float:
     """Seconds between the walks one beat tick queues: one request slot of the shared budget at the rate
     in force (lower for a while after a 429), but the tick's walks all due within half its interval, so
     a slow budget never pushes a claimed walk past the next ticks."""
-    from portal.butterflymx.budget import shared_budget
-
     rps = shared_budget().rate()  # the budget degrades to its file store by itself when Redis fails
     if rps <= 0 or walks == 0:
         return 0.0
@@ -221,16 +177,12 @@ def sync_watchdog_task(self) -> int:
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def building_connected_task(self, building_id: int) -> None:
     """Register a newly connected building's webhooks and start its first sync (the backfill)."""
-    from .services import building_connected
-
     building_connected(building_id=building_id, queue=_queue(self))
 
 
 @shared_task(ignore_result=True)
 def webhook_deliveries_prune_task() -> int:
     """Beat, hourly: delete webhook deliveries older than ``LOGS_WEBHOOK_RETENTION_DAYS``."""
-    from .services import webhook_deliveries_prune
-
     return webhook_deliveries_prune(older_than=timedelta(days=settings.LOGS_WEBHOOK_RETENTION_DAYS))
 
 
@@ -238,8 +190,6 @@ def webhook_deliveries_prune_task() -> int:
 def webhooks_register_task(self, building_id: int, token: str) -> str:
     """One pending webhook registration attempt of a building (logs.registration): retried with backoff
     on transient failures by queueing itself again with the same token; a stale token does nothing."""
-    from .registration import registration_attempt
-
     return registration_attempt(building_id=building_id, token=token, queue=_queue(self))
 
 
@@ -247,8 +197,6 @@ def webhooks_register_task(self, building_id: int, token: str) -> str:
 def webhooks_maintain_task(self) -> int:
     """Beat: request a registration for buildings whose webhooks are missing, failed transiently, or
     point at an address the portal no longer has."""
-    from .registration import registrations_maintain
-
     return registrations_maintain(queue=_queue(self))
 
 
@@ -256,8 +204,6 @@ def webhooks_maintain_task(self) -> int:
 def logs_prune_task(self) -> int:
     """Beat, hourly: delete access and call rows older than their retention (``logs.retention``). When
     the time budget runs out (the first prune of a big table), continue in a follow-up task."""
-    from .retention import logs_prune
-
     result = logs_prune()
     if not result.finished:
         logs_prune_task.apply_async(countdown=5, queue=_queue(self))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import services
+from .reconcile import buildings_to_reconcile, passes_reconcile
 
 
 @shared_task(ignore_result=True)
@@ -20,16 +21,12 @@ def failed_passes_cleanup_task() -> int:
 @shared_task(ignore_result=True)
 def passes_reconcile_task(building_id: int) -> dict:
     """One building's passes against ButterflyMX's keychains (passes/reconcile.py)."""
-    from .reconcile import passes_reconcile
-
     return passes_reconcile(building_id=building_id)
 
 
 @shared_task(bind=True, ignore_result=True)
 def passes_reconcile_all_task(self) -> int:
     """Beat's entry: one task per building, so a failing building never holds up the others."""
-    from .reconcile import buildings_to_reconcile
-
     queue = ((getattr(self.request, "delivery_info", None) or {}).get("routing_key")) or None
     ids = buildings_to_reconcile()
     for building_id in ids:

@@ -24,6 +24,7 @@ from portal.core.clientip import client_ip
 from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
 from tenants.models import Residency, TenantRecord
+from tenants.people import building_residents
 from tenants.scope import buildings_where
 
 from . import guest_limits, selectors, services, sharing
@@ -145,8 +146,6 @@ def tenant_choose(request: HttpRequest) -> HttpResponse:
     buildings = list(buildings_where(request.user, "staff", "manager").order_by("name"))
     if not buildings:
         raise Http404("Not staff anywhere")
-    from tenants.people import building_residents
-
     groups = [(b, list(building_residents(b).filter(unit__isnull=False))) for b in buildings]
     return render(request, "passes/tenant_choose.html", {"groups": groups})
 

@@ -1,9 +1,13 @@
 """The Celery application: JSON only, settings under CELERY_*, tasks found in every app."""
 
 import os
+from functools import partial
 
 from celery import Celery
+from celery.result import AsyncResult
 from celery.signals import beat_init, setup_logging, worker_init
+
+from portal.core.celerytask import published
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 
@@ -11,6 +15,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
 app = Celery("portal", task_cls="portal.core.celerytask:PortalTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def send_task(name: str, *args, countdown: float | None = None, queue: str | None = None) -> AsyncResult | None:
+    """Queue the task registered as ``name`` with ``args``, as ``task.apply_async`` would.
+
+    For services below the task modules (docs/architecture.md, "Layers"): a task module imports the
+    services it runs, so a service that must queue a task names it instead of importing it back.
+    Celery's public ``send_task`` is what ``apply_async`` itself ends in; the same broker breaker
+    applies (a publish that fails outside a task is logged, not raised: portal/core/celerytask.py).
+    ``tests/test_boundaries.py`` checks that every task name in the code is a registered task.
+    """
+    send = partial(app.send_task, name, args=args, countdown=countdown, queue=queue, ignore_result=True)
+    return published(name, app, send)
 
 
 @setup_logging.connect

@@ -10,41 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
 from functools import partial
 
-from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxError
 
 from .models import AccessPoint, BmxLink, Building, Device, Membership, Role, RosterSync, TenantRecord, Unit
-from .services import building_upsert, buildings_administered, client_for_link, residency_doors_refresh
+from .services import (
+    building_upsert,
+    buildings_administered,
+    client_for_link,
+    residency_doors_refresh,
+    roster_sync_start,
+)
 
 logger = logging.getLogger(__name__)
-
-# A queued or running sync younger than this blocks a new one for the same link (no pile-ups from
-# beat plus impatient clicks); an older one is presumed dead (worker killed) and does not.
-STALE_AFTER = timedelta(minutes=30)
-
-
-def roster_sync_start(*, link: BmxLink, requested_by=None) -> RosterSync:
-    """Queue a sync of ``link`` (or return the one already queued or running) after commit."""
-    from .tasks import roster_sync_task
-
-    with transaction.atomic():
-        BmxLink.objects.select_for_update().filter(pk=link.pk).first()  # one starter at a time per link
-        pending = (
-            RosterSync.objects.filter(link=link, status__in=[RosterSync.Status.QUEUED, RosterSync.Status.RUNNING])
-            .filter(created_at__gte=timezone.now() - STALE_AFTER)
-            .first()
-        )
-        if pending is not None:
-            return pending
-        sync = RosterSync.objects.create(link=link, requested_by=requested_by)
-        transaction.on_commit(partial(roster_sync_task.delay, sync.pk))
-    return sync
 
 
 def roster_sync_all() -> int:
@@ -53,8 +36,17 @@ def roster_sync_all() -> int:
     return sum(1 for link in links if roster_sync_start(link=link).status == RosterSync.Status.QUEUED)
 
 
-def roster_sync_run(*, sync_id: int) -> RosterSync:
-    """Run one queued sync. Claimed with a conditional UPDATE, so a duplicate delivery does nothing."""
+# Told about each building a sync connects (gives a working admin link), once that write is made.
+OnConnected = Callable[[Building], None]
+
+
+def roster_sync_run(*, sync_id: int, on_building_connected: OnConnected | None = None) -> RosterSync:
+    """Run one queued sync. Claimed with a conditional UPDATE, so a duplicate delivery does nothing.
+
+    ``on_building_connected`` is called for each building this sync newly connects: what follows a
+    connection is another app's business (the logs' webhooks and backfill), so the caller that knows
+    both passes it (:func:`portal.building_connections.roster_sync_and_connect`, what the task runs).
+    """
     claimed = RosterSync.objects.filter(pk=sync_id, status=RosterSync.Status.QUEUED).update(
         status=RosterSync.Status.RUNNING, started_at=timezone.now(), step="Reading buildings"
     )
@@ -63,7 +55,7 @@ def roster_sync_run(*, sync_id: int) -> RosterSync:
         return sync
     counters: Counter = Counter()
     try:
-        _run(sync, counters)
+        _run(sync, counters, on_building_connected)
     except BmxError as exc:
         logger.warning("roster sync %s failed: HTTP %s %s", sync_id, exc.status, exc.code)
         _finish(sync, counters, RosterSync.Status.FAILED, exc.human_message)
@@ -94,7 +86,7 @@ def _progress(sync: RosterSync, done: int, total: int, step: str, counters: Coun
     sync.save(update_fields=["progress", "step", "counters"])
 
 
-def _run(sync: RosterSync, counters: Counter) -> None:
+def _run(sync: RosterSync, counters: Counter, on_building_connected: OnConnected | None) -> None:
     link = sync.link
     client = client_for_link(link, background=True)
     decision = buildings_administered(client=client)
@@ -120,7 +112,8 @@ def _run(sync: RosterSync, counters: Counter) -> None:
             capabilities=capabilities,
         )
         _count(counters, "buildings", existed is None, before != _snapshot(building, list(before or {})))
-        _attach(building, link, counters)
+        if _attach(building, link, counters) and on_building_connected is not None:
+            on_building_connected(building)
         seen_buildings.append(building.pk)
         done += 1
 
@@ -186,24 +179,25 @@ def _count(counters: Counter, noun: str, created: bool, changed: bool) -> None:
         counters[f"{noun}_updated"] += 1
 
 
-def _attach(building: Building, link: BmxLink, counters: Counter) -> None:
+def _attach(building: Building, link: BmxLink, counters: Counter) -> bool:
     """Make ``link`` the building's admin link when it has none that works, and give the person who
     connected it the manager role when the building has no portal manager yet (the first building
-    admin to connect claims it; later managers are granted by an operator or that manager)."""
+    admin to connect claims it; later managers are granted by an operator or that manager).
+
+    True when the building was newly connected (it had no working admin link before)."""
+    connected = False
     if building.admin_link_id != link.pk and (building.admin_link is None or not building.admin_link.is_active):
         building.admin_link = link
         building.save(update_fields=["admin_link", "updated_at"])
         counters["admin_links_set"] += 1
-        # Newly connected: webhooks and the history backfill start once this sync's writes are committed.
-        from logs.tasks import building_connected_task
-
-        transaction.on_commit(partial(building_connected_task.delay, building.pk))
+        connected = True
     if not Membership.objects.filter(building=building, role=Role.MANAGER).exists():
         _, created = Membership.objects.get_or_create(
             user=link.user, building=building, defaults={"role": Role.MANAGER}
         )
         if created:
             counters["managers_granted"] += 1
+    return connected
 
 
 def _mirror(model: type[Model], building: Building, items: list[dict], counters: Counter, noun: str, fields) -> dict:

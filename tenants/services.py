@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,8 +16,10 @@ from django.utils import timezone
 from portal.butterflymx import BmxClient, BmxError, oauth
 from portal.butterflymx.errors import TokenRefused
 from portal.butterflymx.oauth import TokenSet
+from portal.celery import send_task
 
-from .models import AccessPoint, BmxLink, Building, Residency, TokenRevocation, Unit
+from .models import AccessPoint, BmxLink, Building, Residency, RosterSync, TokenRevocation, Unit
+from .notifications import notify_link_needs_relink
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +77,6 @@ def link_access_token(*, link_id: int, rejected_token: str | None = None, margin
             link.save()
     if failure is not None:
         logger.warning("ButterflyMX refused the refresh of link %s (%s); it needs re-linking", link_id, failure.code)
-        from .notifications import notify_link_needs_relink
-
         notify_link_needs_relink(link=link)
         raise _needs_relink_error(link)
     return link.access_token
@@ -461,8 +462,6 @@ def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
     if not decision.managed:
         raise NotABuildingAdmin([(b.get("name") or f"Building {b['id']}", status) for b, status in decision.refused])
     profile = _profile(tokens)
-    from .roster import roster_sync_start
-
     with transaction.atomic():
         replaced = _replaced_tokens(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens)
         link = _store_link(user=user, kind=BmxLink.Kind.BUILDING_ADMIN, tokens=tokens, profile=profile)
@@ -472,17 +471,14 @@ def link_admin_connect(*, user, tokens: TokenSet, sync: bool = True) -> BmxLink:
     return link
 
 
-def link_unlink(*, link: BmxLink) -> None:
+def link_revoke(*, link: BmxLink) -> None:
     """Revoke the link's tokens at ButterflyMX, then forget them here.
 
     When ButterflyMX cannot be reached the link is kept (raising), so the person can try again rather
     than leave a live token behind at ButterflyMX. A token ButterflyMX no longer knows is fine.
+    Unlinking a building-admin account disconnects its buildings first: a person unlinks through
+    :func:`portal.building_connections.link_unlink`, which does both.
     """
-    if link.kind == BmxLink.Kind.BUILDING_ADMIN:
-        from logs.services import building_disconnected
-
-        for building in Building.objects.filter(admin_link=link):
-            building_disconnected(building=building)
     for token in (link.refresh_token, link.access_token):
         if not token:
             continue
@@ -494,3 +490,29 @@ def link_unlink(*, link: BmxLink) -> None:
     with transaction.atomic():
         Residency.objects.filter(link=link).update(is_active=False, is_primary=False, link=None)
         link.delete()
+
+
+# A queued or running sync younger than this blocks a new one for the same link (no pile-ups from
+# beat plus impatient clicks); an older one is presumed dead (worker killed) and does not.
+STALE_AFTER = timedelta(minutes=30)
+# The task that runs a queued sync (tenants.tasks imports the roster, so it is named, not imported).
+ROSTER_SYNC_TASK = "tenants.tasks.roster_sync_task"
+
+
+def roster_sync_start(*, link: BmxLink, requested_by=None) -> RosterSync:
+    """Queue a roster sync of ``link`` (or return the one already queued or running) after commit.
+
+    The sync itself is :mod:`tenants.roster`; it is queued here, where linking an account starts it.
+    """
+    with transaction.atomic():
+        BmxLink.objects.select_for_update().filter(pk=link.pk).first()  # one starter at a time per link
+        pending = (
+            RosterSync.objects.filter(link=link, status__in=[RosterSync.Status.QUEUED, RosterSync.Status.RUNNING])
+            .filter(created_at__gte=timezone.now() - STALE_AFTER)
+            .first()
+        )
+        if pending is not None:
+            return pending
+        sync = RosterSync.objects.create(link=link, requested_by=requested_by)
+        transaction.on_commit(partial(send_task, ROSTER_SYNC_TASK, sync.pk))
+    return sync

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from portal.building_connections import roster_sync_and_connect
+
 from . import roster
+from .services import links_refresh_expiring, token_revocations_attempt
 
 
 @shared_task(ignore_result=True)
 def roster_sync_task(sync_id: int) -> None:
-    roster.roster_sync_run(sync_id=sync_id)
+    """One queued roster sync; the buildings it connects start their logs (webhooks, backfill)."""
+    roster_sync_and_connect(sync_id=sync_id)
 
 
 @shared_task(ignore_result=True)
@@ -19,14 +23,10 @@ def roster_sync_all_task() -> int:
 
 @shared_task(ignore_result=True)
 def links_refresh_expiring_task() -> int:
-    from .services import links_refresh_expiring
-
     return links_refresh_expiring()
 
 
 @shared_task(ignore_result=True)
 def token_revocations_retry_task() -> int:
     """Beat: revoke at ButterflyMX the replaced or refused tokens it could not revoke at once."""
-    from .services import token_revocations_attempt
-
     return token_revocations_attempt()

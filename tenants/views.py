@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.building_connections import link_unlink
 from portal.butterflymx import BmxError, oauth
 from portal.core.nostore import no_store
 
@@ -29,7 +30,6 @@ from . import profile as profile_services
 from .forms import BuildingLimitsForm, InviteForm, LinkKindForm, PinForm, ProfileForm, RoleForm
 from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
 from .models import BmxLink, Invitation, Membership, Residency, Role
-from .roster import roster_sync_start
 from .scope import get_building_or_404
 from .services import (
     NotABuildingAdmin,
@@ -37,9 +37,9 @@ from .services import (
     TenantLinkedElsewhere,
     link_admin_connect,
     link_tenant_connect,
-    link_unlink,
     residency_doors_refresh,
     residency_make_primary,
+    roster_sync_start,
 )
 
 logger = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ from tenants.models import AccessPoint, Residency
 from .. import rules
 from ..models import WEEKDAYS, Pass, VisitorKey
 from ..services import PassInput
+from ..sharing import share_url
 
 
 class VisitorKeySerializer(serializers.ModelSerializer):
@@ -20,8 +21,6 @@ class VisitorKeySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "phone", "pin", "usage_count", "first_used_at", "last_used_at", "share_url"]
 
     def get_share_url(self, key: VisitorKey) -> str:
-        from ..sharing import share_url
-
         return share_url(key, self.context.get("request"))
 
 

@@ -19,11 +19,10 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef
 
 from portal.core.prepared import PreparedQuery
+from tenants.models import BmxLink
 
 
 def _user_with_flags(user_id):
-    from tenants.models import BmxLink
-
     User = get_user_model()
     needs_relink = BmxLink.objects.filter(user=OuterRef("pk"), status=BmxLink.Status.NEEDS_RELINK)
     return (

@@ -18,9 +18,11 @@ import re
 from collections.abc import Callable
 
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from portal.core import crypto
+from tenants.scope import staff_building_ids
 
 MFA_REQUIRED_MESSAGE = (
     "Two-factor authentication is required for staff, managers and operators. Set it up in the portal "
@@ -40,14 +42,10 @@ def role_requires_mfa(user, *, memberships: dict | None = None) -> bool:
         return True
     if memberships is not None:
         return bool(memberships)
-    from tenants.scope import staff_building_ids
-
     return staff_building_ids(user).exists()
 
 
 def has_totp(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
     return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
 
 

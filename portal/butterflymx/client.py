@@ -35,6 +35,7 @@ from django.conf import settings
 from . import transport
 from .budget import Budget, shared_budget
 from .errors import RELEASE_404, BmxError, TokenRefused, parse_error_body
+from .transport import transport_errors
 
 logger = logging.getLogger(__name__)
 
@@ -211,14 +212,10 @@ class BmxClient:
     def _send(self, method, path, *, params, json, force_refresh: bool) -> requests.Response:
         headers = {"Authorization": f"Bearer {self._token(force_refresh)}", "Accept": "application/json"}
         url = f"{self.base_url}{path}"
-        try:
+        with transport_errors():
             return self.session.request(
                 method, url, params=params, json=json, headers=headers, timeout=self.timeout, allow_redirects=False
             )
-        except requests.Timeout as exc:
-            raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from exc
-        except requests.RequestException as exc:
-            raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from exc
 
     def _wait(self, attempt: int, retry_after: float | None) -> None:
         if retry_after is not None:

@@ -105,27 +105,24 @@ def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenS
     session.register_compliance_hook("access_token_response", _refuse_unusable_answers)
     token_url = _accounts("/oauth/token")
     try:
-        body = session.fetch_token(
-            token_url,
-            code=code,
-            client_secret=settings.BMX_CLIENT_SECRET,
-            include_client_id=True,
-            code_verifier=code_verifier,
-            timeout=settings.BMX_TIMEOUT_S,
-        )
+        with transport.transport_errors():
+            body = session.fetch_token(
+                token_url,
+                code=code,
+                client_secret=settings.BMX_CLIENT_SECRET,
+                include_client_id=True,
+                code_verifier=code_verifier,
+                timeout=settings.BMX_TIMEOUT_S,
+            )
     except OAuth2Error as exc:
         raise BmxError(
             status=exc.status_code or 400, code=exc.error or "invalid_grant", message=exc.description or ""
         ) from None
-    except requests.Timeout:
-        raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from None
-    except requests.RequestException as exc:
-        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
     return TokenSet.from_response(dict(body))
 
 
 def _token_post(data: dict) -> dict:
-    try:
+    with transport.transport_errors():
         response = transport.session().post(
             _accounts("/oauth/token"),
             data={**data, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
@@ -133,10 +130,6 @@ def _token_post(data: dict) -> dict:
             timeout=settings.BMX_TIMEOUT_S,
             allow_redirects=False,
         )
-    except requests.Timeout:
-        raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from None
-    except requests.RequestException as exc:
-        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
     try:
         body = response.json()
     except ValueError:
@@ -165,29 +158,25 @@ def revoke(token: str) -> None:
 
     Revoking the refresh token ends its access token too (Doorkeeper revokes the whole grant row).
     """
-    try:
+    with transport.transport_errors():
         response = transport.session().post(
             _accounts("/oauth/revoke"),
             data={"token": token, "client_id": settings.BMX_CLIENT_ID, "client_secret": settings.BMX_CLIENT_SECRET},
             timeout=settings.BMX_TIMEOUT_S,
             allow_redirects=False,
         )
-    except requests.RequestException as exc:
-        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
     if response.status_code >= 400:
         raise parse_error_body(response.status_code, _json_or_none(response))
 
 
 def userinfo(access_token: str) -> dict:
-    try:
+    with transport.transport_errors():
         response = transport.session().get(
             _accounts("/oauth/userinfo"),
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
             timeout=settings.BMX_TIMEOUT_S,
             allow_redirects=False,
         )
-    except requests.RequestException as exc:
-        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from None
     if response.status_code != 200:
         raise parse_error_body(response.status_code, _json_or_none(response))
     return response.json()

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+
+from .errors import BmxError
 
 _session: requests.Session | None = None
 _adapter: HTTPAdapter | None = None
@@ -54,3 +58,19 @@ def reset() -> None:
 
 
 os.register_at_fork(after_in_child=reset)
+
+
+@contextmanager
+def transport_errors() -> Iterator[None]:
+    """Turn a request that got no HTTP answer into a :class:`BmxError` with status 0.
+
+    The one place for it: every call to ButterflyMX (the API client and each OAuth call) sends inside
+    this block, so a timeout is always ``code="timeout"`` (``timed_out``, "did not answer in time") and
+    any other transport failure (refused, reset, DNS) ``code="unreachable"``. Both are transient.
+    """
+    try:
+        yield
+    except requests.Timeout as exc:
+        raise BmxError(status=0, code="timeout", message="timed out", timed_out=True) from exc
+    except requests.RequestException as exc:
+        raise BmxError(status=0, code="unreachable", message=type(exc).__name__) from exc

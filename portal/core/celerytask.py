@@ -1,5 +1,7 @@
 """The base class of every Celery task of the portal: publishing never breaks a web request.
 
+The same rule covers a task queued by name (:func:`portal.celery.send_task`, through :func:`published`).
+
 A web request publishes tasks (a webhook delivery's nudge, "Sync now", a connected building's first
 sync, a pass-usage refresh). With the broker on Redis and Redis down or frozen, ``apply_async`` raises
 ``kombu.exceptions.OperationalError`` once its bounded retries are spent (settings: "Redis outages").
@@ -17,10 +19,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 from celery import Task, current_task
 from django.conf import settings
 from kombu.exceptions import OperationalError
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -30,18 +37,23 @@ logger = logging.getLogger(__name__)
 _paused_until: dict[str, float] = {}
 
 
+def published(name: str, app, publish: Callable[[], T]) -> T | None:
+    """``publish()``, unless the broker failed a moment ago; a failure outside a task is logged, not raised."""
+    broker = str(app.conf.broker_url)
+    in_task = bool(current_task)  # publishing from a task: Celery's own failure handling applies
+    if not in_task and time.monotonic() < _paused_until.get(broker, 0.0):
+        logger.info("broker unreachable a moment ago, %s not queued (beat catches up)", name)
+        return None
+    try:
+        return publish()
+    except OperationalError as exc:
+        if in_task:
+            raise
+        _paused_until[broker] = time.monotonic() + settings.REDIS_BREAKER_S
+        logger.warning("broker unreachable, %s not queued (beat catches up): %s", name, exc)
+        return None
+
+
 class PortalTask(Task):
     def apply_async(self, *args, **kwargs):
-        broker = str(self.app.conf.broker_url)
-        in_task = bool(current_task)  # publishing from a task: Celery's own failure handling applies
-        if not in_task and time.monotonic() < _paused_until.get(broker, 0.0):
-            logger.info("broker unreachable a moment ago, %s not queued (beat catches up)", self.name)
-            return None
-        try:
-            return super().apply_async(*args, **kwargs)
-        except OperationalError as exc:
-            if in_task:
-                raise
-            _paused_until[broker] = time.monotonic() + settings.REDIS_BREAKER_S
-            logger.warning("broker unreachable, %s not queued (beat catches up): %s", self.name, exc)
-            return None
+        return published(self.name, self.app, partial(super().apply_async, *args, **kwargs))

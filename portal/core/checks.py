@@ -46,14 +46,15 @@ def _refused(thing: str, msg: str, hint: str, number: int) -> list[checks.CheckM
     return [checks.Error(msg, hint=f"{hint} Or set {override} to accept it knowingly.", id=f"portal.E{number:03}")]
 
 
-def _production() -> bool:
+def in_production() -> bool:
+    """Whether production's refusals apply (``PORTAL_REFUSE_UNSAFE``, set by portal.settings.production)."""
     return bool(getattr(settings, "PORTAL_REFUSE_UNSAFE", False))
 
 
 @checks.register(checks.Tags.security, TAG)
 def check_email_backend(app_configs=None, **kwargs):
     backend = settings.EMAIL_BACKEND
-    if not _production() or backend not in LEAKY_EMAIL_BACKENDS:
+    if not in_production() or backend not in LEAKY_EMAIL_BACKENDS:
         return []
     return _refused(
         "EMAIL_BACKEND",
@@ -68,7 +69,7 @@ def check_email_backend(app_configs=None, **kwargs):
 def check_sms_backend(app_configs=None, **kwargs):
     backend = settings.PASSES_SMS_BACKEND
     # With SMS sharing off nothing is ever texted, so no provider is needed.
-    if not _production() or not settings.PASSES_SMS_ENABLED or backend not in LEAKY_SMS_BACKENDS:
+    if not in_production() or not settings.PASSES_SMS_ENABLED or backend not in LEAKY_SMS_BACKENDS:
         return []
     return _refused(
         "SMS_BACKEND",
@@ -81,33 +82,11 @@ def check_sms_backend(app_configs=None, **kwargs):
     )
 
 
-@checks.register(TAG)
-def check_twilio_settings(app_configs=None, **kwargs):
-    """The Twilio backend without its account, credentials or sender would fail at the first share:
-    say so at start-up instead. No override: there is nothing unsafe to accept, only a message lost."""
-    if not _production() or not settings.PASSES_SMS_ENABLED:
-        return []
-    if settings.PASSES_SMS_BACKEND != "passes.sms.TwilioBackend":
-        return []
-    from passes.sms import twilio_missing
-
-    missing = twilio_missing()
-    if not missing:
-        return []
-    return [
-        checks.Error(
-            f"PASSES_SMS_BACKEND is the Twilio backend, but {', '.join(missing)} is not set: no text could be sent.",
-            hint='Set them from your Twilio console (docs/operations.md, "Text messages (SMS)").',
-            id="portal.E111",
-        )
-    ]
-
-
 @checks.register(checks.Tags.database, TAG)
 def check_database(app_configs=None, **kwargs):
     engines = {alias: db["ENGINE"] for alias, db in settings.DATABASES.items()}
     sqlite = [alias for alias, engine in engines.items() if engine.endswith("sqlite3")]
-    if not _production() or not sqlite:
+    if not in_production() or not sqlite:
         return []
     return _refused(
         "SQLITE",
@@ -123,7 +102,7 @@ def check_cache(app_configs=None, **kwargs):
     filebased = [
         alias for alias, cache in settings.CACHES.items() if cache["BACKEND"].endswith("filebased.FileBasedCache")
     ]
-    if not _production() or not filebased:
+    if not in_production() or not filebased:
         return []
     return _refused(
         "FILE_CACHE",
@@ -137,7 +116,7 @@ def check_cache(app_configs=None, **kwargs):
 @checks.register(TAG)
 def check_broker(app_configs=None, **kwargs):
     broker = getattr(settings, "CELERY_BROKER_URL", "") or ""
-    if not _production() or not broker.startswith("filesystem://"):
+    if not in_production() or not broker.startswith("filesystem://"):
         return []
     return _refused(
         "FILE_BROKER",
@@ -150,7 +129,7 @@ def check_broker(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.security, TAG)
 def check_token_encryption_keys(app_configs=None, **kwargs):
-    if not _production():
+    if not in_production():
         return []
     keys = list(settings.TOKEN_ENCRYPTION_KEYS)
     bad = []
@@ -179,7 +158,7 @@ def check_site_url(app_configs=None, **kwargs):
     """PORTAL_SITE_URL is required in production: ButterflyMX delivers webhooks to it and e-mails link to
     it. Without it the development default (http://127.0.0.1:<port>) would be registered at ButterflyMX,
     every delivery would fail, and nothing would say so. No override: there is no safe guess."""
-    if not _production():
+    if not in_production():
         return []
     problems = []
     addresses = {"PORTAL_SITE_URL": settings.SITE_URL}

@@ -12,11 +12,11 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from portal.building_connections import roster_sync_and_connect
 from portal.butterflymx import BmxError, oauth
 from portal.dashboard.models import FrontDesk
 from portal.dashboard.services import front_desk_set
 from tenants.models import BmxLink, Building, Membership, Role, RosterSync, TenantRecord
-from tenants.roster import roster_sync_run
 from tenants.services import NotABuildingAdmin, link_admin_connect, link_tenant_connect
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def demo_link_to_sandbox(placeholder_names: list[str]) -> bool:
             if kind == BmxLink.Kind.BUILDING_ADMIN:
                 link = link_admin_connect(user=user, tokens=tokens)
                 sync = RosterSync.objects.filter(link=link).first() or RosterSync.objects.create(link=link)
-                roster_sync_run(sync_id=sync.pk)
+                roster_sync_and_connect(sync_id=sync.pk)
             else:
                 link_tenant_connect(user=user, tokens=tokens)
     except BmxError as exc:

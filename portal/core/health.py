@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.utils import timezone
+
+from logs.health import polled_without_webhooks, stale_buildings, webhook_health
+from portal.celery import app
+from tenants.models import Building
+
+from .models import Heartbeat
 
 
 @dataclass
@@ -44,8 +51,6 @@ def check_database() -> Check:
 def check_cache() -> Check:
     """A value written to the cache reads back. The cache swallows Redis errors (a miss, a skipped
     write: settings, "Cache"), so a round trip is how an outage shows."""
-    from django.core.cache import cache
-
     token = secrets.token_hex(8)
     try:
         cache.set("healthz:cache", token, 30)
@@ -58,8 +63,6 @@ def check_cache() -> Check:
 
 
 def check_broker() -> Check:
-    from portal.celery import app
-
     try:
         with app.connection_for_write() as conn:
             # one attempt, no pause before giving up (kombu's default waits 2 s between attempts)
@@ -73,8 +76,6 @@ def check_broker() -> Check:
 
 
 def check_beat() -> Check:
-    from .models import Heartbeat
-
     beat = Heartbeat.objects.filter(name="beat").first()
     if beat is None:
         return Check("beat", False, "no tick yet: is celery beat running?")
@@ -93,8 +94,6 @@ def check_log_sync() -> Check:
     must not take the whole portal out of a load balancer. The detail names the stale buildings,
     and the status line says "stale", for monitoring to alert on.
     """
-    from logs.health import polled_without_webhooks, stale_buildings
-
     stale = stale_buildings()
     # Streams whose webhook ButterflyMX refused are still current (polling carries them); said, not alarmed.
     polled_only = polled_without_webhooks()
@@ -109,9 +108,6 @@ def check_webhooks() -> Check:
     """Connected buildings whose webhooks are not working: not registered, refused, retrying, pointing at
     an old address, not arriving or gone quiet (logs.health.webhook_health). A warning, like log_sync:
     polling still carries the data, only later."""
-    from logs.health import webhook_health
-    from tenants.models import Building
-
     connected = Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False)
     try:
         names = dict(connected.values_list("id", "name"))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+from .demo import demo_link_to_sandbox
 from .limits import rate_counters_prune
 from .services import heartbeat_record
 
@@ -18,8 +19,6 @@ def heartbeat_task() -> None:
 @shared_task(bind=True, ignore_result=True, max_retries=360)
 def demo_link_task(self, placeholder_names: list[str]) -> None:
     """`make dev`: link the demo to the sandbox once it answers (it starts after the seed runs)."""
-    from .demo import demo_link_to_sandbox
-
     if not demo_link_to_sandbox(placeholder_names):
         raise self.retry(countdown=5)
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from portal.butterflymx import BmxClient, BmxError
+from portal.butterflymx import BmxClient, BmxError, oauth
 from portal.butterflymx.client import ransack
 
 
@@ -112,6 +112,31 @@ def test_an_unreachable_butterflymx_says_so():
         client.buildings()
 
     assert raised.value.status == 0 and "could not be reached" in raised.value.human_message
+
+
+OAUTH_CALLS = {
+    "/oauth/token": lambda: oauth.refresh("any-refresh-token"),
+    "/oauth/revoke": lambda: oauth.revoke("any-token"),
+    "/oauth/userinfo": lambda: oauth.userinfo("any-token"),
+}
+
+
+@pytest.mark.parametrize("path", OAUTH_CALLS)
+def test_every_oauth_call_reports_no_answer_as_the_client_does(sandbox, settings, path):
+    """One conversion (portal.butterflymx.transport.transport_errors) for the client and each OAuth call."""
+    settings.BMX_TIMEOUT_S = 0.5
+    sandbox.fault(path, latency_ms=1500, count=1)
+    with pytest.raises(BmxError) as slow:
+        OAUTH_CALLS[path]()
+
+    settings.BMX_ACCOUNTS_BASE = "http://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(BmxError) as unreachable:
+        OAUTH_CALLS[path]()
+
+    assert (slow.value.status, slow.value.code, slow.value.timed_out) == (0, "timeout", True)
+    assert "did not answer in time" in slow.value.human_message and slow.value.transient
+    assert (unreachable.value.status, unreachable.value.code) == (0, "unreachable")
+    assert "could not be reached" in unreachable.value.human_message and unreachable.value.transient
 
 
 def test_pagination_walks_every_page_until_next_page_is_null(sandbox, admin):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tenants.roster import roster_sync_run, roster_sync_start
-from tenants.services import residency_doors_refresh
+from tenants.roster import roster_sync_run
+from tenants.services import residency_doors_refresh, roster_sync_start
 from tests.bmx_fixtures import ROSA_DOORS, make_bmx_world
 
 ROOFTOP_GROUP, ROOFTOP = 7702, 3904

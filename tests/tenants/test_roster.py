@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from tenants.models import AccessPoint, BmxLink, Building, Device, Membership, RosterSync, TenantRecord, Unit
-from tenants.roster import roster_sync_run, roster_sync_start
+from tenants.roster import roster_sync_run
+from tenants.services import roster_sync_start
 from tenants.tasks import roster_sync_task
 from tests import factories as f
 from tests.plugins.workers import celery_worker, redis_url_for_tests, wait_for

@@ -8,6 +8,7 @@ at the same moment is never overwritten with an older token.
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -45,8 +46,6 @@ class Command(BaseCommand):
 
     def _rotate_authenticators(self) -> int:
         """allauth's JSON ``data`` is not an EncryptedTextField: its secret members are rotated one by one."""
-        from allauth.mfa.models import Authenticator
-
         count = 0
         secret_types = (Authenticator.Type.TOTP, Authenticator.Type.RECOVERY_CODES)
         for pk in Authenticator.objects.filter(type__in=secret_types).values_list("pk", flat=True).iterator():
