@@ -17,7 +17,7 @@ from django.template import engines
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment
 
-from portal.core.templatetags.ui import bs_widget, is_check
+from portal.core.fields import bs_widget, is_check
 
 # markupsafe (Jinja2's escaping) writes " and ' as &#34; and &#39;, Django's escape as &quot; and &#x27;.
 _ENTITIES = (("&#34;", "&quot;"), ("&#39;", "&#x27;"))
