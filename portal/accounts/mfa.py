@@ -40,9 +40,9 @@ def role_requires_mfa(user, *, memberships: dict | None = None) -> bool:
         return True
     if memberships is not None:
         return bool(memberships)
-    from tenants.scope import staff_building_ids
+    from tenants.scope import grants_of
 
-    return staff_building_ids(user).exists()
+    return bool(grants_of(user).memberships)
 
 
 def has_totp(user) -> bool:
