@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tenants.models import Residency
-from tenants.scope import Grants
+from tenants.scope import Grants, grants_of
 
 from .models import GRACE, Pass, VisitorKey, hash_share_token
 
@@ -51,10 +51,10 @@ def pass_list(grants: Grants, state: str = "active") -> QuerySet[Pass]:
     return qs.prefetch_related("doors").order_by(*order)
 
 
-def residencies_for_creation(user, grants: Grants) -> QuerySet[Residency]:
-    """Tenancies ``user`` (holding ``grants``) may create a pass for: their own, and every resident of
-    the buildings they staff or manage."""
-    staffed = sorted(grants.memberships)
+def residencies_for_creation(user, grants: Grants | None = None) -> QuerySet[Residency]:
+    """Tenancies ``user`` may create a pass for: their own, and every resident of the buildings they
+    staff or manage. Pass the request's grants to spare their query."""
+    staffed = sorted((grants if grants is not None else grants_of(user)).memberships)
     return (
         Residency.objects.filter(Q(user=user) | Q(unit__building_id__in=staffed), is_active=True)
         .select_related("user", "unit__building", "link")
