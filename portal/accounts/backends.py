@@ -16,11 +16,11 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
+from tenants.models import BmxLink
+
 
 class _UserWithFlags:
     def get_user(self, user_id):
-        from tenants.models import BmxLink
-
         User = get_user_model()
         needs_relink = BmxLink.objects.filter(user=OuterRef("pk"), status=BmxLink.Status.NEEDS_RELINK)
         try:

@@ -21,6 +21,7 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 
 from portal.core import crypto
+from tenants.scope import grants_of
 
 MFA_REQUIRED_MESSAGE = (
     "Two-factor authentication is required for staff, managers and operators. Set it up in the portal "
@@ -40,8 +41,6 @@ def role_requires_mfa(user, *, memberships: dict | None = None) -> bool:
         return True
     if memberships is not None:
         return bool(memberships)
-    from tenants.scope import grants_of
-
     return bool(grants_of(user).memberships)
 
 
