@@ -9,21 +9,20 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 from itertools import groupby
 
 import django_filters as df
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from portal.core.jinja2env import Jinja2FormRenderer
 from portal.core.wallclock import local_moment
 from portal.core.widgets import ListedSelect, ListedSelectMultiple
-from tenants.models import Building, Device
-from tenants.scope import GRANT_BUILDING_FIELDS, door_choices_of, doors_visible_to, request_grants, request_roles
+from tenants.models import AccessPoint, Building, Device
+from tenants.scope import GRANT_BUILDING_FIELDS, NO_GRANTS, Grants, request_grants
 
 from .models import AccessLogEntry, CallRecord, ReleaseMethod
 
@@ -57,7 +56,7 @@ class _ListedChoices(ModelChoiceIterator):
         group = self.field.group_by
         if group and len({getattr(obj, group, None) for obj in objects} - {None}) > 1:
             # Several buildings' doors: "Front Door" twice means nothing without its building.
-            # The objects come ordered by that group (tenants.scope.door_choices_of).
+            # The objects come ordered by that group (:func:`door_choices`).
             for name, members in groupby(objects, key=lambda obj: getattr(obj, group, None)):
                 yield (name, [self.choice(obj) for obj in members])
             return
@@ -204,11 +203,20 @@ class _Zoned:
         return queryset.filter(q)
 
 
+def _grants(request) -> Grants:
+    return request_grants(request) if request is not None else NO_GRANTS
+
+
 def _buildings_of(request) -> QuerySet[Building]:
-    """Buildings where the person making ``request`` holds any role (the same set as
-    :func:`tenants.scope.buildings_visible_to`, from the ids the request already holds)."""
-    ids = list(request_roles(request)) if request is not None else []
-    return Building.objects.filter(pk__in=ids).only(*GRANT_BUILDING_FIELDS)
+    """Buildings where the person making ``request`` holds any role."""
+    return Building.objects.restrict(_grants(request)).only(*GRANT_BUILDING_FIELDS)
+
+
+def door_choices(grants: Grants) -> list[AccessPoint]:
+    """The doors a person may see, as a door filter lists them: id, name and ``building_name``, by
+    building, then name (one query)."""
+    doors = AccessPoint.objects.restrict(grants).order_by("building__name", "name", "id")
+    return list(doors.annotate(building_name=F("building__name")).only("id", "name"))
 
 
 def _preload_buildings(filterset, request) -> None:
@@ -249,15 +257,12 @@ class AccessLogFilter(_Zoned, df.FilterSet):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
-        user = request.user if request else None
+        grants = _grants(request)
         self.filters["building"].queryset = _buildings_of(request)
-        grants = request_grants(request) if request is not None else None
-        # Built from the grants: a plain id list is cheaper to build than the subqueries (it is only
-        # read when the choices are not preloaded below).
-        self.filters["door"].queryset = doors_visible_to(user, grants).only("id", "name")
+        self.filters["door"].queryset = AccessPoint.objects.restrict(grants).only("id", "name")
         _preload_buildings(self, request)
-        if request is not None:  # the same doors, by a query compiled once per process
-            self.form.fields["door"].preload(partial(door_choices_of, user))
+        if request is not None:  # the same doors, by building: read only when the form needs them
+            self.form.fields["door"].preload(lambda: door_choices(grants))
             self.form.fields["door"].group_by = "building_name"
 
     def filter_contains(self, queryset, name, value):
@@ -287,8 +292,7 @@ class CallFilter(_Zoned, df.FilterSet):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         self.filters["building"].queryset = _buildings_of(request)
-        ids = list(request_roles(request)) if request is not None else []
-        self.filters["door"].queryset = Device.objects.filter(building_id__in=ids).only("id", "name")
+        self.filters["door"].queryset = Device.objects.restrict(_grants(request)).only("id", "name")
         _preload_buildings(self, request)
 
     def filter_contains(self, queryset, name, value):

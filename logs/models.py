@@ -10,11 +10,13 @@ encrypted at rest and removed from the raw record we keep.
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
-from tenants.models import AccessPoint, Building, Device, Unit
+from tenants.models import AccessPoint, Building, Device, RestrictedQuerySet, Unit
 
 
 class ReleaseMethod(models.TextChoices):
@@ -37,6 +39,18 @@ class ReleaseMethod(models.TextChoices):
 class Stream(models.TextChoices):
     ACCESS = "access", _("Access log")
     CALLS = "calls", _("Calls")
+
+
+class LogQuerySet(RestrictedQuerySet):
+    """Entries and calls: ``restrict(grants)`` (tenants.scope's rule), and whether each has a snapshot."""
+
+    def with_has_snapshot(self) -> Self:
+        """Annotates ``has_snapshot``, the one definition of "has a snapshot": a snapshot URL was stored.
+        Computed by the database, so a list says yes or no without the (public) URL leaving it."""
+        return self.annotate(has_snapshot=HAS_SNAPSHOT)
+
+
+HAS_SNAPSHOT = models.ExpressionWrapper(~models.Q(snapshot_url=""), output_field=models.BooleanField())
 
 
 class AccessLogEntry(models.Model):
@@ -62,6 +76,8 @@ class AccessLogEntry(models.Model):
     snapshot_url = EncryptedTextField(blank=True)
     raw = models.JSONField(default=dict)  # the record as received, minus the snapshot URL
     synced_at = models.DateTimeField()
+
+    objects = LogQuerySet.as_manager()
 
     class Meta:
         verbose_name = "access-log entry"
@@ -108,6 +124,8 @@ class CallRecord(models.Model):
     snapshot_url = EncryptedTextField(blank=True)
     raw = models.JSONField(default=dict)
     synced_at = models.DateTimeField()
+
+    objects = LogQuerySet.as_manager()
 
     class Meta:
         ordering = ["-logged_at", "-id"]

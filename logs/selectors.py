@@ -1,5 +1,5 @@
-"""Reads of the logs app, always built on :mod:`tenants.scope`: managers and staff see their
-buildings' logs, residents their own units' entries and calls; nothing else exists for them."""
+"""Reads of the logs app: the one keyset pagination of every log list (pages, API, CSV) and the
+sync cursors. Scope is the models' ``restrict(grants)`` (:mod:`tenants.scope`)."""
 
 from __future__ import annotations
 
@@ -10,33 +10,29 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from tenants.scope import Grants, grants_of, grants_q
-
-from .models import AccessLogEntry, CallRecord, SyncCursor
+from .models import SyncCursor
 
 # Columns a list page needs: the raw record and the encrypted snapshot stay on disk.
 LIST_DEFERRED = ("raw", "snapshot_url")
 
-
-def entries_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessLogEntry]:
-    """Entries ``user`` may see (the rule of :func:`tenants.scope.grants_q`); pass the request's
-    :func:`~tenants.scope.request_grants` to spare the two scope queries."""
-    return AccessLogEntry.objects.filter(grants_q(grants if grants is not None else grants_of(user)))
-
-
-def calls_visible_to(user, grants: Grants | None = None) -> QuerySet[CallRecord]:
-    return CallRecord.objects.filter(grants_q(grants if grants is not None else grants_of(user)))
-
-
 # --- keyset pagination ----------------------------------------------------------------------------
 
 
+class InvalidCursor(ValueError):
+    """A page position the portal never gave out, or no longer does (the API's cursors before issue 17,
+    a damaged link): the person starts again from the first page (a 400 that says so, never a 500)."""
+
+    message = "This page position is not valid (any more): start again from the first page."
+
+
 def cursor_encode(logged_at: datetime, pk: int) -> str:
+    """The one cursor format of every log list, page and API alike: "<ISO time>|<id>", base64url."""
     return base64.urlsafe_b64encode(f"{logged_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
 
 
 def cursor_decode(token: str | None) -> tuple[datetime, int] | None:
-    """The (logged_at, id) a page starts after; None for a missing or malformed cursor (first page)."""
+    """The (logged_at, id) a page starts after; None without a cursor (the first page).
+    Raises :class:`InvalidCursor` for a token that is not one of :func:`cursor_encode`'s."""
     if not token:
         return None
     try:
@@ -44,10 +40,10 @@ def cursor_decode(token: str | None) -> tuple[datetime, int] | None:
         stamp, pk = text.split("|")
         value = datetime.fromisoformat(stamp)
         if value.tzinfo is None:
-            return None
+            raise ValueError("a cursor's time carries its zone")
         return value, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
+        raise InvalidCursor(InvalidCursor.message) from None
 
 
 def after(queryset: QuerySet, position: tuple[datetime, int] | None, *, newest_first: bool = True) -> QuerySet:
@@ -89,6 +85,7 @@ def keyset_page(
 
     ``token`` starts the page after a row; ``before`` (used instead) ends it before a row: the page is
     read in the opposite order from that row and turned around, so "Newer" costs what "Older" does.
+    Raises :class:`InvalidCursor` for a token or ``before`` that is not a cursor of this format.
     """
     back = cursor_decode(before) if before and not token else None
     if back is not None:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.http import (
     Http404,
@@ -27,6 +27,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -34,13 +35,13 @@ from django.views.decorators.http import require_POST
 from portal.butterflymx import BmxError
 from portal.core import jinja2env
 from portal.core.csvexport import csv_response
-from tenants.models import AccessPoint, Role
-from tenants.scope import buildings_where, get_building_or_404, request_grants, request_roles
+from tenants.models import AccessPoint, Building, Role
+from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
 from .filters import AccessLogFilter, CallFilter, call_outcome
 from .health import poll_interval_s, sync_wait, webhook_health
-from .models import CallRecord, ReleaseMethod, Stream
+from .models import AccessLogEntry, CallRecord, ReleaseMethod, Stream
 from .webhooks import MAX_BODY, is_transient, polled_only
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,8 @@ read_only = transaction.non_atomic_requests
 def _filtered(request: HttpRequest, kind: str):
     grants = request_grants(request)
     if kind == "calls":
-        queryset = selectors.calls_visible_to(request.user, grants)
-        return CallFilter(request.GET or None, queryset=queryset, request=request)
-    queryset = selectors.entries_visible_to(request.user, grants)
+        return CallFilter(request.GET or None, queryset=CallRecord.objects.restrict(grants), request=request)
+    queryset = AccessLogEntry.objects.restrict(grants)
     return AccessLogFilter(request.GET or None, queryset=queryset, request=request)
 
 
@@ -84,7 +84,8 @@ def _newest_first(request: HttpRequest) -> bool:
 
 
 def _page(request: HttpRequest, fs, qs) -> selectors.Page:
-    """The requested page of ``qs``; none at all when a filter is invalid (never the unfiltered rows)."""
+    """The requested page of ``qs``; none at all when a filter is invalid (never the unfiltered rows).
+    Raises :class:`~logs.selectors.InvalidCursor` for a page position that is not one of ours."""
     if fs.is_bound and not fs.is_valid():
         return selectors.Page([], None)
     return selectors.keyset_page(
@@ -129,15 +130,27 @@ ENTRY_ROW = (
     "release_type",
     "release_status",
 )
-HAS_SNAPSHOT = ExpressionWrapper(~Q(snapshot_url=""), output_field=BooleanField())
+
+
+def _start_again(request: HttpRequest) -> HttpResponse:
+    """A 400 for a page position that is not one of ours (an old or damaged link), with the way back:
+    the same list and filters from the first page."""
+    first = f"?{_query_without(request, 'cursor', 'before')}"
+    return HttpResponse(
+        format_html('<p>{} <a href="{}">Start again</a>.</p>', selectors.InvalidCursor.message, first),
+        status=400,
+    )
 
 
 @read_only
 @login_required
 def entry_list(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "access")
-    qs = fs.qs.values(*ENTRY_ROW, has_snapshot=HAS_SNAPSHOT)
-    page = _page(request, fs, qs)
+    qs = fs.qs.with_has_snapshot().values(*ENTRY_ROW, "has_snapshot")
+    try:
+        page = _page(request, fs, qs)
+    except selectors.InvalidCursor:
+        return _start_again(request)
     zones = _zones(fs)
     names = {b.pk: b.name for b in fs.visible_buildings()}
     methods = {code: str(label) for code, label in ReleaseMethod.choices}
@@ -179,7 +192,10 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 def call_list(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "calls")
     qs = fs.qs.select_related("building").defer(*selectors.LIST_DEFERRED)
-    page = _page(request, fs, qs)
+    try:
+        page = _page(request, fs, qs)
+    except selectors.InvalidCursor:
+        return _start_again(request)
     zones = _zones(fs)
     detail = reverse("logs:calls")  # each call's page is "<calls URL><pk>/", as for entries above
     # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
@@ -203,9 +219,8 @@ def call_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    entry = get_object_or_404(
-        selectors.entries_visible_to(request.user).select_related("building", "door", "unit"), pk=pk
-    )
+    entries = AccessLogEntry.objects.restrict(request_grants(request)).with_has_snapshot()
+    entry = get_object_or_404(entries.select_related("building", "door", "unit"), pk=pk)
     return render(request, "logs/entry_detail.html", {"entry": entry})
 
 
@@ -213,9 +228,8 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One call, in its building's zone, with its snapshot (through :func:`snapshot`: the URL stays
     encrypted at rest and never reaches the page)."""
-    call = get_object_or_404(
-        selectors.calls_visible_to(request.user).select_related("building", "unit", "device"), pk=pk
-    )
+    calls = CallRecord.objects.restrict(request_grants(request)).with_has_snapshot()
+    call = get_object_or_404(calls.select_related("building", "unit", "device"), pk=pk)
     # A string made here: the template's ``date`` filter would turn the time back into the default zone.
     local = call.logged_at.astimezone(zoneinfo.ZoneInfo(call.building.time_zone))
     when = local.strftime("%b %-d, %Y %H:%M:%S ") + (local.tzname() or "")
@@ -227,8 +241,9 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def snapshot(request: HttpRequest, pk: int, kind: str = "access") -> HttpResponse:
     """302 to the snapshot for people in scope only; no referrer leaks our page to S3."""
-    qs = selectors.calls_visible_to(request.user) if kind == "calls" else selectors.entries_visible_to(request.user)
-    record = get_object_or_404(qs.only("id", "snapshot_url"), pk=pk)
+    model = CallRecord if kind == "calls" else AccessLogEntry
+    record = get_object_or_404(model.objects.restrict(request_grants(request)).only("id", "snapshot_url"), pk=pk)
+    # No snapshot, or (defensively: only ButterflyMX writes it) one that is not a web address.
     if not record.snapshot_url or not record.snapshot_url.startswith(("https://", "http://")):
         raise Http404("No snapshot")
     response = HttpResponseRedirect(record.snapshot_url)
@@ -420,7 +435,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
 
 
 def _managed(request: HttpRequest):
-    buildings = buildings_where(request.user, Role.MANAGER)
+    buildings = Building.objects.restrict(request_grants(request), Role.MANAGER)
     if not buildings.exists():
         raise Http404("No building you manage")
     return buildings
@@ -459,7 +474,7 @@ def health(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
-    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), building_id, Role.MANAGER)
     action = request.POST.get("action")
     if action == "sync":
         for stream in (Stream.ACCESS, Stream.CALLS):

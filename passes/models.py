@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
-from tenants.models import AccessPoint, BmxLink, Building, Residency, TenantRecord, Unit
+from tenants.models import AccessPoint, BmxLink, Building, Residency, RestrictedQuerySet, TenantRecord, Unit
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # After the first use, ButterflyMX lets a one-time key be used again for 15 minutes, a delivery pass for 5.
@@ -113,6 +113,8 @@ class Pass(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule
 
     class Meta:
         verbose_name_plural = "passes"

@@ -1,4 +1,4 @@
-"""Reads of the passes app, all scoped through :mod:`tenants.scope`."""
+"""Reads of the passes app, all scoped by ``Pass.objects.restrict(grants)`` (:mod:`tenants.scope`)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tenants.models import Residency
-from tenants.scope import buildings_where, visible_q
+from tenants.scope import Grants, grants_of
 
 from .models import GRACE, Pass, VisitorKey, hash_share_token
 
 STATES = ("active", "upcoming", "used", "expired", "revoked", "failed", "all")
-
-
-def passes_visible_to(user) -> QuerySet[Pass]:
-    """Residents: their own units' passes; staff and managers: every pass of their buildings."""
-    return Pass.objects.filter(visible_q(user, building="building", unit="unit"))
 
 
 def _used_q(now: dt.datetime) -> Q:
@@ -47,17 +42,21 @@ def filter_state(qs: QuerySet[Pass], state: str, now: dt.datetime | None = None)
     return qs
 
 
-def pass_list(user, state: str = "active") -> QuerySet[Pass]:
-    qs = filter_state(passes_visible_to(user), state).select_related("building", "unit", "residency__user", "tenant")
+def pass_list(grants: Grants, state: str = "active") -> QuerySet[Pass]:
+    """Residents: their own units' passes; staff and managers: every pass of their buildings."""
+    qs = filter_state(Pass.objects.restrict(grants), state).select_related(
+        "building", "unit", "residency__user", "tenant"
+    )
     order = ["starts_at", "id"] if state in ("upcoming", "active") else ["-ends_at", "-id"]
     return qs.prefetch_related("doors").order_by(*order)
 
 
-def residencies_for_creation(user) -> QuerySet[Residency]:
-    """Tenancies ``user`` may create a pass for: their own, and every resident of buildings they staff."""
-    staffed = buildings_where(user, "staff", "manager").values("id")
+def residencies_for_creation(user, grants: Grants | None = None) -> QuerySet[Residency]:
+    """Tenancies ``user`` may create a pass for: their own, and every resident of the buildings they
+    staff or manage. Pass the request's grants to spare their query."""
+    staffed = sorted((grants if grants is not None else grants_of(user)).memberships)
     return (
-        Residency.objects.filter(Q(user=user) | Q(unit__building__in=staffed), is_active=True)
+        Residency.objects.filter(Q(user=user) | Q(unit__building_id__in=staffed), is_active=True)
         .select_related("user", "unit__building", "link")
         .order_by("unit__building__name", "unit__label", "user__email")
     )

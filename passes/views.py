@@ -1,6 +1,6 @@
 """Pages of the passes app: list, create, detail, revoke/retry/remove, change, share, the guest page.
 
-Every queryset starts from :func:`passes.selectors.passes_visible_to`: out of scope is a 404. Views
+Every queryset starts from ``Pass.objects.restrict(request_grants(request))``: out of scope is a 404. Views
 that call ButterflyMX run outside the request transaction so each step of the service commits on its
 own (see :mod:`passes.services`).
 """
@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from portal.core.clientip import client_ip
 from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
-from tenants.models import Residency, TenantRecord
+from tenants.models import Building, Residency, Role, TenantRecord
 from tenants.people import building_residents
-from tenants.scope import buildings_where
+from tenants.scope import request_grants
 
 from . import guest_limits, selectors, services, sharing
 from .forms import PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
@@ -46,12 +46,13 @@ TABS = [
 
 def _get_pass(request: HttpRequest, pk: int) -> Pass:
     return get_object_or_404(
-        selectors.passes_visible_to(request.user).select_related("building", "unit", "residency__user", "tenant"), pk=pk
+        Pass.objects.restrict(request_grants(request)).select_related("building", "unit", "residency__user", "tenant"),
+        pk=pk,
     )
 
 
 def _is_staff_view(request: HttpRequest) -> bool:
-    return buildings_where(request.user, "staff", "manager").exists()
+    return bool(request_grants(request).memberships)
 
 
 @login_required
@@ -60,7 +61,7 @@ def pass_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "active")
     if state not in selectors.STATES:
         state = "active"
-    page = Paginator(selectors.pass_list(request.user, state), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.pass_list(request_grants(request), state), PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     refreshing = False
     stale = selectors.stale_pass_ids(page.object_list, now)
@@ -76,14 +77,14 @@ def pass_list(request: HttpRequest) -> HttpResponse:
         "tabs": TABS,
         "staff_view": _is_staff_view(request),
         "refreshing": refreshing,
-        "failed_count": selectors.filter_state(selectors.passes_visible_to(request.user), "failed").count(),
+        "failed_count": selectors.filter_state(Pass.objects.restrict(request_grants(request)), "failed").count(),
     }
     template = "passes/_table.html" if "partial" in request.GET else "passes/list.html"
     return render(request, template, context)
 
 
 def _creation_form(request: HttpRequest, data=None, initial=None, fixed=None) -> PassForm:
-    residencies = selectors.residencies_for_creation(request.user)
+    residencies = selectors.residencies_for_creation(request.user, request_grants(request))
     return PassForm(data, residencies=residencies, actor=request.user, initial=initial or {}, fixed_residency=fixed)
 
 
@@ -107,7 +108,7 @@ def _create_or_form_errors(request: HttpRequest, form, create, success) -> HttpR
 @transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 def pass_create(request: HttpRequest) -> HttpResponse:
-    residencies = selectors.residencies_for_creation(request.user)
+    residencies = selectors.residencies_for_creation(request.user, request_grants(request))
     if not residencies.exists():
         raise Http404("No tenancy to create passes for")
     if request.method == "POST":
@@ -133,7 +134,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
         if request.GET.get("kind") == Pass.Kind.BUSINESS_HOURS:
             initial.update(business_hours_initial(timezone.now().astimezone(tz)))
         form = _creation_form(request, initial=initial)
-    staff = buildings_where(request.user, "staff", "manager").exists()
+    staff = bool(request_grants(request).memberships)
     context = {"form": form, "title": "New pass", "presets": True, "tenant_picker": staff}
     return render(request, "passes/form.html", context)
 
@@ -143,7 +144,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
 def tenant_choose(request: HttpRequest) -> HttpResponse:
     """Staff and managers pick any ButterflyMX tenant of their buildings, by building and unit, with or
     without a portal account, to make a pass for."""
-    buildings = list(buildings_where(request.user, "staff", "manager").order_by("name"))
+    buildings = list(Building.objects.restrict(request_grants(request), Role.STAFF, Role.MANAGER).order_by("name"))
     if not buildings:
         raise Http404("Not staff anywhere")
     groups = [(b, list(building_residents(b).filter(unit__isnull=False))) for b in buildings]
@@ -156,12 +157,9 @@ def tenant_choose(request: HttpRequest) -> HttpResponse:
 def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     """Staff and managers make a pass for a ButterflyMX tenant of their building who has no portal
     account (one who has one goes to the ordinary form, their tenancy chosen)."""
+    tenants = TenantRecord.objects.restrict(request_grants(request), Role.STAFF, Role.MANAGER)
     tenant = get_object_or_404(
-        TenantRecord.objects.select_related("building", "unit"),
-        pk=tenant_pk,
-        is_active=True,
-        unit__isnull=False,
-        building__in=buildings_where(request.user, "staff", "manager"),
+        tenants.select_related("building", "unit"), pk=tenant_pk, is_active=True, unit__isnull=False
     )
     residency = Residency.objects.filter(
         unit__building=tenant.building, bmx_tenant_id=tenant.bmx_id, is_active=True
@@ -335,7 +333,7 @@ def person_line(name: str, contact: str) -> str:
 def key_share(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a visitor's guest link by e-mail or text message."""
     key = get_object_or_404(
-        VisitorKey.objects.filter(pass_obj__in=selectors.passes_visible_to(request.user)).select_related(
+        VisitorKey.objects.filter(pass_obj__in=Pass.objects.restrict(request_grants(request))).select_related(
             "pass_obj__building"
         ),
         pk=pk,

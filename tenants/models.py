@@ -7,7 +7,9 @@ history when something disappears there (``is_active`` goes false, nothing is de
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +28,55 @@ class Role(models.TextChoices):
     RESIDENT = "resident", _("Resident")
     STAFF = "staff", _("Front-desk staff")
     MANAGER = "manager", _("Manager")
+
+
+class ScopeRule(Protocol):
+    """What :meth:`RestrictedQuerySet.restrict` needs of the grants it is given: the one rule, as a filter.
+    :class:`tenants.scope.Grants` is it; the models do not import scope, which is built on them."""
+
+    def visible_q(
+        self, *, building: str, unit: str | None, door: str | None, roles: Iterable[str], action: str
+    ) -> models.Q: ...
+
+
+class RestrictedQuerySet(models.QuerySet):
+    """Rows of a scoped model, restricted to what one person may see: ``restrict(grants)`` (in the
+    spirit of NetBox's ``RestrictedQuerySet.restrict(user, action)``) applies the one rule,
+    :meth:`tenants.scope.Grants.visible_q`, with this model's lookups. Pass the request's
+    ``tenants.scope.request_grants`` (outside a request, ``grants_of(user)``).
+
+    The defaults fit activity rows (entries, calls, releases, passes): a building and a unit.
+    """
+
+    building_path = "building"  # the lookup to the row's building: staff and managers match on it
+    unit_path: str | None = "unit"  # the lookup to its unit (residents' rows); None: not a unit's
+    door_path: str | None = None  # for doors, the lookup to the door's id (residents' assigned doors)
+
+    def restrict(self, grants: ScopeRule, *roles: str, action: str = "view") -> Self:
+        """What the person holding ``grants`` may see (``action`` "view") or release (doors,
+        "release"), in any of ``roles`` (every role when none given)."""
+        q = grants.visible_q(
+            building=self.building_path, unit=self.unit_path, door=self.door_path, roles=roles, action=action
+        )
+        return self.filter(q)
+
+
+class BuildingQuerySet(RestrictedQuerySet):
+    building_path = "id"
+    unit_path = None  # residents see the buildings they live in
+
+
+class UnitQuerySet(RestrictedQuerySet):
+    unit_path = "id"
+
+
+class AccessPointQuerySet(RestrictedQuerySet):
+    unit_path = None
+    door_path = "pk"
+
+
+class DeviceQuerySet(RestrictedQuerySet):
+    unit_path = None  # residents see the panels of the buildings they live in
 
 
 class BmxLink(models.Model):
@@ -100,6 +151,8 @@ class Building(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = BuildingQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -117,6 +170,8 @@ class Unit(models.Model):
     label = models.CharField(max_length=64)
     floor = models.CharField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["building", "label"]
@@ -137,6 +192,8 @@ class AccessPoint(models.Model):
     kind = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
 
+    objects = AccessPointQuerySet.as_manager()
+
     class Meta:
         ordering = ["building", "name"]
         constraints = [
@@ -156,6 +213,8 @@ class Device(models.Model):
     kind = models.CharField(max_length=64, blank=True)
     access_points = models.ManyToManyField(AccessPoint, related_name="devices", blank=True)
     is_active = models.BooleanField(default=True)
+
+    objects = DeviceQuerySet.as_manager()
 
     class Meta:
         ordering = ["building", "name"]
@@ -228,6 +287,8 @@ class TenantRecord(models.Model):
     email = models.EmailField(blank=True)
     registration_status = models.CharField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
+
+    objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule
 
     class Meta:
         ordering = ["building", "last_name", "first_name"]

@@ -1,106 +1,42 @@
-"""The one place that decides what a person may see, per building.
+"""The one rule of who sees what, and the grants it is decided from.
 
-Every view and API builds its queryset from these functions, so scope cannot drift between pages.
-Anything outside a person's scope is simply absent from their querysets, which turns into a 404 on a
-direct link: nobody learns that an object they may not see exists.
+A person's :class:`Grants` (their staff/manager memberships and the units they live in, read in one
+query, once per request by :func:`request_grants`) decide everything they may see, by one rule,
+:meth:`Grants.visible_q`:
 
 - managers and staff see everything of the buildings they hold a :class:`Membership` at;
-- residents see their own units (active :class:`Residency`) and the building those units are in, but
-  only building-wide things that residents may see (doors they are assigned, their unit's records).
+- residents see their own units' rows (active :class:`Residency`), the doors they are assigned, and
+  the buildings they live in (with their building-wide things residents may see: the panels); never a
+  neighbour's activity, even at a door they share.
+
+Every scoped model's queryset has ``restrict(grants)`` (:class:`tenants.models.RestrictedQuerySet`,
+in the spirit of NetBox's ``RestrictedQuerySet.restrict(user)``), which applies that rule with the
+model's own lookups, and every page, fragment, API, CSV, chart and task reads scoped rows through it.
+Anything outside a person's scope is simply absent from their querysets, which turns into a 404 on a
+direct link: nobody learns that an object they may not see exists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, reduce
+from operator import or_
 
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, IntegerField, Q, Value
 from django.http import Http404
 
-from portal.core.prepared import PreparedQuery
-
 from .door_kinds import unit_door_q
-from .models import AccessPoint, Building, Membership, Residency, Role, Unit
+from .models import AccessPoint, Building, Membership, Residency, Role
 
 ROLE_RANK = {Role.RESIDENT: 1, Role.STAFF: 2, Role.MANAGER: 3}
 
+# What a person does with what they see (NetBox's ``action``): look at it, or release a door.
+VIEW = "view"
+RELEASE = "release"
 
-def _anonymous(user) -> bool:
-    return user is None or not user.is_authenticated
-
-
-def staff_building_ids(user, roles: Iterable[str] = (Role.STAFF, Role.MANAGER)) -> QuerySet:
-    """Ids of buildings where ``user`` holds one of ``roles`` (staff or manager by default)."""
-    if _anonymous(user):
-        return Building.objects.none().values("id")
-    return Membership.objects.filter(user=user, role__in=list(roles)).values("building_id")
-
-
-def resident_unit_ids(user) -> QuerySet:
-    if _anonymous(user):
-        return Unit.objects.none().values("id")
-    return Residency.objects.filter(user=user, is_active=True).values("unit_id")
-
-
-def visible_q(user, *, building: str = "building", unit: str | None = "unit") -> Q:
-    """A filter for any model that belongs to a building and, optionally, a unit.
-
-    ``building``/``unit`` are the lookup paths from that model (e.g. ``"access_point__building"``).
-    Staff and managers match on the building; residents match on their own units only.
-    """
-    if _anonymous(user):
-        return Q(pk__in=[])
-    q = Q(**{f"{building}__in": staff_building_ids(user)})
-    if unit is not None:
-        q |= Q(**{f"{unit}__in": resident_unit_ids(user)})
-    return q
-
-
-def buildings_visible_to(user) -> QuerySet[Building]:
-    """Buildings where ``user`` has any role."""
-    if _anonymous(user):
-        return Building.objects.none()
-    return Building.objects.filter(Q(id__in=staff_building_ids(user)) | Q(units__in=resident_unit_ids(user))).distinct()
-
-
-def buildings_where(user, *roles: str) -> QuerySet[Building]:
-    """Buildings where ``user`` holds one of ``roles`` ("resident" included)."""
-    if _anonymous(user):
-        return Building.objects.none()
-    q = Q(id__in=staff_building_ids(user, [r for r in roles if r != Role.RESIDENT]))
-    if Role.RESIDENT in roles:
-        q |= Q(units__in=resident_unit_ids(user))
-    return Building.objects.filter(q).distinct()
-
-
-def units_visible_to(user) -> QuerySet[Unit]:
-    return Unit.objects.filter(visible_q(user, building="building", unit="id")).select_related("building")
-
-
-def _assigned_door_ids(user) -> QuerySet:
-    return AccessPoint.residencies.through.objects.filter(residency__user=user, residency__is_active=True).values(
-        "accesspoint_id"
-    )
-
-
-def doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint]:
-    """Doors of staff/manager buildings, plus the doors a resident is assigned.
-
-    With the person's :class:`Grants` (a page has them), the staff buildings are a plain id list and
-    the residents' part is asked only of someone who lives somewhere: the query a staff member's log
-    filter runs is then planned in a tenth of the time of the two subqueries.
-    """
-    if _anonymous(user):
-        return AccessPoint.objects.none()
-    if grants is None:
-        # A subquery rather than a join: no duplicate rows, so no DISTINCT over wide rows.
-        return AccessPoint.objects.filter(Q(building__in=staff_building_ids(user)) | Q(pk__in=_assigned_door_ids(user)))
-    q = Q(building_id__in=list(grants.memberships))
-    if grants.units:
-        q |= Q(pk__in=_assigned_door_ids(user))
-    return AccessPoint.objects.filter(q)
+# The columns of Building that Grants carries: enough for choices, names and zones.
+GRANT_BUILDING_FIELDS = ("id", "name", "time_zone")
 
 
 def hidden_unit_door_q() -> Q:
@@ -108,81 +44,17 @@ def hidden_unit_door_q() -> Q:
     return unit_door_q() & Q(building__unit_doors_on_board=False)
 
 
-def board_doors_visible_to(user, grants: Grants | None = None) -> QuerySet[AccessPoint]:
-    """:func:`doors_visible_to` as staff may *act* on them (board, doors API, release): without the
-    residents' unit doors their building keeps off the board, unless the person is assigned the door
-    themself. A hidden door is absent, so a direct link or API call answers 404."""
-    if _anonymous(user):
-        return AccessPoint.objects.none()
-    return doors_visible_to(user, grants).exclude(hidden_unit_door_q() & ~Q(pk__in=_assigned_door_ids(user)))
-
-
-def grants_q(grants: Grants) -> Q:
-    """What a person sees of a building's *activity* (access-log entries, calls, door releases): any
-    model with ``building_id`` and ``unit_id``. Staff and managers: their buildings; residents: their
-    own units only, never a neighbour's, even at a door they share.
-
-    :func:`visible_q` with the ids already resolved (:class:`Grants`): PostgreSQL sees
-    ``building_id IN (1)`` instead of ``building_id IN (subquery) OR unit_id IN (subquery)``: with literal
-    ids (and no OR when a person has only one kind of role) it walks the (building, logged_at) index in
-    order instead of sorting a million rows.
-    """
-    buildings, units = list(grants.memberships), list(grants.units)
-    q = Q(pk__in=[])
-    if buildings:
-        q = Q(building_id__in=buildings)
-    if units:
-        q = q | Q(unit_id__in=units) if buildings else Q(unit_id__in=units)
-    return q
-
-
-def _door_choices_query(user_id):
-    columns = ("id", "name", "building__name")
-    of_their_buildings = (
-        AccessPoint.objects.filter(
-            building__memberships__user_id=user_id, building__memberships__role__in=[Role.STAFF, Role.MANAGER]
-        )
-        .order_by()
-        .values_list(*columns)
-    )
-    assigned = (
-        AccessPoint.objects.filter(residencies__user_id=user_id, residencies__is_active=True)
-        .order_by()
-        .values_list(*columns)
-    )
-    return of_their_buildings.union(assigned).order_by("building__name", "name", "id")
-
-
-DOOR_CHOICES = PreparedQuery(_door_choices_query, "user_id")
-
-
-def door_choices_of(user) -> list[AccessPoint]:
-    """:func:`doors_visible_to` as a door choice lists them (id, name and ``building_name``; by
-    building, then name), by a query compiled once per process: the log filters ask on every page."""
-    if _anonymous(user):
-        return []
-    doors = []
-    for pk, name, building_name in DOOR_CHOICES.rows(user_id=user.pk):
-        door = AccessPoint.from_db(DEFAULT_DB_ALIAS, ("id", "name"), (pk, name))
-        door.building_name = building_name  # for grouping the choices by building
-        doors.append(door)
-    return doors
-
-
-# The columns of Building that Grants carries: enough for choices, names and zones.
-GRANT_BUILDING_FIELDS = ("id", "name", "time_zone")
-
-
 @dataclass(frozen=True)
 class Grants:
     """What one person holds, read in one query: staff/manager memberships by building, the building
-    of each unit they actively live in, and those buildings' names and zones. Everything a page needs
-    about scope derives from it, so a page asks the database once, whatever its navigation, filters
-    and body ask."""
+    of each unit they actively live in, those residencies, and those buildings' names and zones.
+    Everything a page needs about scope derives from it, so a page asks the database once, whatever
+    its navigation, filters and body ask."""
 
     memberships: dict[int, Role] = field(default_factory=dict)  # building id -> staff or manager
     units: dict[int, int] = field(default_factory=dict)  # unit id -> its building id
     building_rows: dict[int, tuple] = field(default_factory=dict)  # building id -> GRANT_BUILDING_FIELDS
+    residencies: frozenset[int] = frozenset()  # active residency ids (the doors they are assigned)
 
     def buildings(self) -> list[Building]:
         """The buildings of any role, by name, as ``Building.objects.only(*GRANT_BUILDING_FIELDS)``
@@ -200,54 +72,115 @@ class Grants:
                 roles[building_id] = role
         return roles
 
+    def visible_q(
+        self,
+        *,
+        building: str = "building",
+        unit: str | None = None,
+        door: str | None = None,
+        roles: Iterable[str] = (),
+        action: str = VIEW,
+    ) -> Q:
+        """THE rule: a filter for the rows of a model that this person may see (``action`` VIEW) or
+        act on (RELEASE, doors only), by the model's lookups:
 
-def _grants_query(user_id):
-    """Both kinds of grant as one UNION: (building id, role, unit id or NULL, building name, zone)."""
-    no_unit = Value(None, output_field=IntegerField())
-    memberships_q = (
+        - ``building``: the path to the row's building; staff and managers match on it;
+        - ``unit``: for rows that belong to a unit (entries, calls, releases, passes, units), the path
+          to it: residents match on their own units only;
+        - ``door``: for doors, the path to the door's id: residents match the doors they are assigned;
+        - neither: residents match the buildings they live in (buildings, their panels).
+
+        ``roles`` narrows the grants that count (the audit trail: managers only); none: every role.
+        Ids are literal (``building_id IN (1)``, not a subquery): PostgreSQL then walks the
+        (building, logged_at) index in order instead of sorting a million rows.
+        """
+        roles = set(roles)
+        staff = sorted(b for b, role in self.memberships.items() if not roles or role in roles)
+        parts = [Q(**{f"{building}__in": staff})] if staff else []
+        if self.units and (not roles or Role.RESIDENT in roles):
+            if unit is not None:
+                parts.append(Q(**{f"{unit}__in": sorted(self.units)}))
+            elif door is not None:
+                parts.append(self._assigned_q(door))
+            else:
+                parts.append(Q(**{f"{building}__in": sorted(set(self.units.values()))}))
+        q = reduce(or_, parts) if parts else Q(pk__in=[])
+        if action == RELEASE:
+            if door is None:
+                raise ValueError("only doors are released")
+            # A unit door its building keeps off the board is absent for staff (a direct link or API
+            # call answers 404), unless the person is assigned the door themself.
+            q &= ~(hidden_unit_door_q() & ~self._assigned_q(door))
+        return q
+
+    def _assigned_q(self, door: str) -> Q:
+        """The doors assigned to this person's active residencies. A subquery rather than a join: no
+        duplicate rows when two of their tenancies open the same door."""
+        if not self.residencies:
+            return Q(pk__in=[])
+        assigned = AccessPoint.residencies.through.objects.filter(residency_id__in=sorted(self.residencies))
+        return Q(**{f"{door}__in": assigned.values("accesspoint_id")})
+
+
+NO_GRANTS = Grants()
+
+
+def _anonymous(user) -> bool:
+    return user is None or not user.is_authenticated
+
+
+def _grant_rows(user_id: int):
+    """Both kinds of grant as one UNION: (building id, role, unit id, residency id, building name, zone);
+    a membership has no unit and no residency."""
+    none = Value(None, output_field=IntegerField())
+    memberships = (
         Membership.objects.filter(user_id=user_id)
         .order_by()
-        .values_list("building_id", "role", no_unit, "building__name", "building__time_zone")
+        .values_list("building_id", "role", none, none, "building__name", "building__time_zone")
     )
     resident = Value(Role.RESIDENT.value, output_field=CharField())
-    residencies_q = (
+    residencies = (
         Residency.objects.filter(user_id=user_id, is_active=True)
         .order_by()
-        .values_list("unit__building_id", resident, "unit_id", "unit__building__name", "unit__building__time_zone")
+        .values_list(
+            "unit__building_id", resident, "unit_id", "id", "unit__building__name", "unit__building__time_zone"
+        )
     )
-    return memberships_q.union(residencies_q, all=True)
-
-
-# Every page reads the grants: compiled once per process, not per request (portal/core/prepared.py).
-GRANTS_QUERY = PreparedQuery(_grants_query, "user_id")
+    return memberships.union(residencies, all=True)
 
 
 def grants_of(user) -> Grants:
     """Both kinds of grant in one round trip: memberships and active residencies."""
     if _anonymous(user):
-        return Grants()
+        return NO_GRANTS
     units: dict[int, int] = {}
+    residencies: set[int] = set()
     memberships: dict[int, Role] = {}
     building_rows: dict[int, tuple] = {}
-    for building_id, role, unit_id, name, time_zone in GRANTS_QUERY.rows(user_id=user.pk):
+    for building_id, role, unit_id, residency_id, name, time_zone in _grant_rows(user.pk):
         building_rows[building_id] = (building_id, name, time_zone)
         if unit_id is not None:
             units[unit_id] = building_id
+            residencies.add(residency_id)
             continue
         role = Role(role)
         current = memberships.get(building_id)
         if current is None or ROLE_RANK[role] > ROLE_RANK[current]:
             memberships[building_id] = role
-    return Grants(memberships, units, building_rows)
+    return Grants(memberships, units, building_rows, frozenset(residencies))
 
 
 def request_grants(request) -> Grants:
-    """:func:`grants_of` the person making ``request``, looked up once per request."""
-    grants = getattr(request, "_portal_grants", None)
-    if grants is None:
-        grants = grants_of(getattr(request, "user", None))
-        request._portal_grants = grants
-    return grants
+    """:func:`grants_of` the person making ``request``, read once per request and kept on it (with
+    whose they are: an API request signed in by token has its user only once DRF authenticated it,
+    after the middleware saw an anonymous one)."""
+    user = getattr(request, "user", None)
+    key = user.pk if not _anonymous(user) else None
+    kept = getattr(request, "portal_grants", None)
+    if kept is None or kept[0] != key:
+        kept = (key, grants_of(user))
+        request.portal_grants = kept
+    return kept[1]
 
 
 def roles_by_building(user) -> dict[int, Role]:
@@ -261,25 +194,19 @@ def request_roles(request) -> dict[int, Role]:
 
 
 def role_at(user, building: Building | int) -> Role | None:
-    """The strongest role ``user`` holds at one building (one query for staff and managers)."""
-    if _anonymous(user):
-        return None
+    """The strongest role ``user`` holds at one building."""
     building_id = building if isinstance(building, int) else building.pk
-    role = Membership.objects.filter(user=user, building_id=building_id).values_list("role", flat=True).first()
-    if role is not None:
-        return Role(role)  # a membership is staff or manager: stronger than any residency
-    living_there = Residency.objects.filter(user=user, is_active=True, unit__building_id=building_id).exists()
-    return Role.RESIDENT if living_there else None
+    return grants_of(user).roles.get(building_id)
 
 
 def has_role(user, building: Building | int, *roles: str) -> bool:
     return role_at(user, building) in roles
 
 
-def get_building_or_404(user, pk, *roles: str) -> Building:
-    """The building ``pk`` if ``user`` holds one of ``roles`` there (any role when none given)."""
-    qs = buildings_where(user, *roles) if roles else buildings_visible_to(user)
+def get_building_or_404(grants: Grants, pk, *roles: str) -> Building:
+    """The building ``pk`` if the person holding ``grants`` has one of ``roles`` there (any role when
+    none given); 404 otherwise, as for anything out of scope."""
     try:
-        return qs.get(pk=pk)
+        return Building.objects.restrict(grants, *roles).get(pk=pk)
     except (Building.DoesNotExist, ValueError, TypeError):
         raise Http404("No such building") from None

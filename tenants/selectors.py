@@ -1,11 +1,11 @@
-"""Reads of the tenants app, built on :mod:`tenants.scope`."""
+"""Reads of the tenants app, scoped by ``restrict(grants)`` (:mod:`tenants.scope`)."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
 from .models import BmxLink, Building, Residency, Role, RosterSync
-from .scope import buildings_where
+from .scope import Grants, grants_of
 
 
 def tenancies_of(user) -> QuerySet[Residency]:
@@ -17,8 +17,8 @@ def tenancies_of(user) -> QuerySet[Residency]:
     )
 
 
-def managed_buildings(user) -> QuerySet[Building]:
-    return buildings_where(user, Role.MANAGER).select_related("admin_link").order_by("name")
+def managed_buildings(grants: Grants) -> QuerySet[Building]:
+    return Building.objects.restrict(grants, Role.MANAGER).select_related("admin_link").order_by("name")
 
 
 def latest_sync(building: Building) -> RosterSync | None:
@@ -48,4 +48,4 @@ def own_building(user) -> Building | None:
     home = tenancies_of(user).first()
     if home is not None:
         return home.unit.building
-    return buildings_where(user, Role.MANAGER, Role.STAFF).order_by("name").first()
+    return Building.objects.restrict(grants_of(user), Role.MANAGER, Role.STAFF).order_by("name").first()

@@ -30,7 +30,7 @@ from . import profile as profile_services
 from .forms import BuildingLimitsForm, InviteForm, LinkKindForm, PinForm, ProfileForm, RoleForm
 from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
 from .models import BmxLink, Invitation, Membership, Residency, Role
-from .scope import get_building_or_404
+from .scope import get_building_or_404, request_grants
 from .services import (
     NotABuildingAdmin,
     NoTenancy,
@@ -310,9 +310,9 @@ def buildings(request: HttpRequest) -> HttpResponse:
     """The buildings the person manages, their ButterflyMX connection, and the connect button."""
     admin_link = BmxLink.objects.filter(user=request.user, kind=BmxLink.Kind.BUILDING_ADMIN).first()
     context = {
-        "buildings": selectors.managed_buildings(request.user),
+        "buildings": selectors.managed_buildings(request_grants(request)),
         "admin_link": admin_link,
-        "is_manager": selectors.managed_buildings(request.user).exists(),
+        "is_manager": selectors.managed_buildings(request_grants(request)).exists(),
     }
     return render(request, "tenants/buildings.html", context)
 
@@ -320,7 +320,7 @@ def buildings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     context = {
         "building": building,
         "sync": selectors.latest_sync(building),
@@ -335,7 +335,7 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def building_limits(request: HttpRequest, pk: int) -> HttpResponse:
     """The building's hourly abuse limits, this hour's usage, and the form that changes them (managers)."""
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     usage = limits_usage(building)
     form = BuildingLimitsForm(request.POST or None, usage=usage)
     if request.method == "POST" and form.is_valid():
@@ -348,7 +348,7 @@ def building_limits(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     if building.admin_link is None or not building.admin_link.is_active:
         messages.error(request, "Connect a working building-admin account first.")
     else:
@@ -361,7 +361,7 @@ def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @never_cache
 def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     return render(request, "tenants/_sync_status.html", {"building": building, "sync": selectors.latest_sync(building)})
 
 
@@ -373,7 +373,7 @@ def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def building_people(request: HttpRequest, pk: int) -> HttpResponse:
     """The building's staff and managers, open invitations, residents, and the invite form."""
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -410,7 +410,7 @@ def _accept_url(request: HttpRequest):
 
 
 def _membership_or_404(request: HttpRequest, pk: int, membership_pk: int):
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     return get_object_or_404(Membership.objects.select_related("user", "building"), pk=membership_pk, building=building)
 
 
@@ -449,7 +449,7 @@ def person_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
 def _invitation_or_404(request: HttpRequest, pk: int, invitation_pk: int) -> Invitation:
     """An open invitation of a building the person manages; 404 for any other (another building's, or
     one already accepted, cancelled or expired: the page no longer lists it)."""
-    building = get_building_or_404(request.user, pk, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     return get_object_or_404(people.open_invitations().select_related("building"), pk=invitation_pk, building=building)
 
 

@@ -19,8 +19,10 @@ from rest_framework.response import Response
 from portal.api.exceptions import ApiError
 from portal.api.schema import ErrorSerializer, error
 from portal.core.nostore import no_store
+from tenants.scope import request_grants
 
 from .. import selectors, services
+from ..models import Pass
 from .serializers import PassCreateSerializer, PassListSerializer, PassSerializer
 
 PAGE = OpenApiParameter("page", int, required=False, description="Page number (50 per page).")
@@ -76,7 +78,9 @@ def pass_list(request):
     """GET: passes in scope (``?state=active|upcoming|used|expired|revoked|failed|all``); POST: create one."""
     if request.method == "POST":
         serializer = PassCreateSerializer(
-            data=request.data, residencies=selectors.residencies_for_creation(request.user), actor=request.user
+            data=request.data,
+            residencies=selectors.residencies_for_creation(request.user, request_grants(request)),
+            actor=request.user,
         )
         serializer.is_valid(raise_exception=True)
         try:
@@ -105,7 +109,7 @@ def pass_list(request):
     if state not in selectors.STATES:
         state = "all"
     paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(selectors.pass_list(request.user, state), request)
+    page = paginator.paginate_queryset(selectors.pass_list(request_grants(request), state), request)
     return paginator.get_paginated_response(PassListSerializer(page, many=True, context={"request": request}).data)
 
 
@@ -113,7 +117,7 @@ def pass_list(request):
 @no_store
 @api_view(["GET"])
 def pass_detail(request, pk: int):
-    pass_obj = selectors.passes_visible_to(request.user).filter(pk=pk).first()
+    pass_obj = Pass.objects.restrict(request_grants(request)).filter(pk=pk).first()
     if pass_obj is None:
         raise NotFound
     return Response(PassSerializer(pass_obj, context={"request": request}).data)
@@ -124,7 +128,7 @@ def pass_detail(request, pk: int):
 @transaction.non_atomic_requests
 @api_view(["POST"])
 def pass_revoke(request, pk: int):
-    pass_obj = selectors.passes_visible_to(request.user).filter(pk=pk).first()
+    pass_obj = Pass.objects.restrict(request_grants(request)).filter(pk=pk).first()
     if pass_obj is None:
         raise NotFound
     try:

@@ -22,7 +22,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 
 from portal.core import crypto
-from tenants.scope import staff_building_ids
+from tenants.scope import grants_of
 
 MFA_REQUIRED_MESSAGE = (
     "Two-factor authentication is required for staff, managers and operators. Set it up in the portal "
@@ -42,7 +42,7 @@ def role_requires_mfa(user, *, memberships: dict | None = None) -> bool:
         return True
     if memberships is not None:
         return bool(memberships)
-    return staff_building_ids(user).exists()
+    return bool(grants_of(user).memberships)
 
 
 def has_totp(user) -> bool:

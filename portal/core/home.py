@@ -1,7 +1,7 @@
 """What matters now on a resident's home page: their unit's passes, entries and calls.
 
-Every read starts from the scope functions (``passes_visible_to``, ``entries_visible_to``,
-``calls_visible_to``, all built on :mod:`tenants.scope`) and is then narrowed to the resident's own
+Every read starts from the models' ``restrict(grants)`` (the one rule of :mod:`tenants.scope`, fed by
+the request's grants) and is then narrowed to the resident's own
 units of that building: a person who is also staff somewhere sees on their resident card only their
 home's activity, never the building's. Times are wall-clock strings in the building's zone, as the log
 lists make them.
@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from logs.selectors import calls_visible_to, entries_visible_to
-from passes.selectors import filter_state, passes_visible_to
+from logs.models import AccessLogEntry, CallRecord
+from passes.models import Pass
+from passes.selectors import filter_state
+from tenants.scope import Grants
 
 # A glance, not a list: the full lists are one link away.
 SHOWN = 5
@@ -37,16 +39,21 @@ def call_outcome(status: str) -> str:
     return status.replace("_", " ").capitalize() if status else "—"
 
 
-def unit_now(user, building, units) -> UnitNow:
+def unit_now(grants: Grants, building, units) -> UnitNow:
     tz, now = building.tz, timezone.now()
     mine = {"building": building, "unit__in": units}
-    passes = passes_visible_to(user).filter(**mine).select_related("building")
+    passes = Pass.objects.restrict(grants).filter(**mine).select_related("building")
     active = list(filter_state(passes, "active", now).order_by("ends_at", "id")[:SHOWN])
     upcoming = list(filter_state(passes, "upcoming", now).order_by("starts_at", "id")[: SHOWN - len(active)])
-    entries = (entries_visible_to(user).filter(**mine).select_related("door").defer("raw", "snapshot_url")).order_by(
-        "-logged_at", "-id"
-    )[:SHOWN]
-    calls = calls_visible_to(user).filter(**mine).defer("raw", "snapshot_url").order_by("-logged_at", "-id")[:SHOWN]
+    entries = (
+        AccessLogEntry.objects.restrict(grants).filter(**mine).select_related("door").defer("raw", "snapshot_url")
+    ).order_by("-logged_at", "-id")[:SHOWN]
+    calls = (
+        CallRecord.objects.restrict(grants)
+        .filter(**mine)
+        .defer("raw", "snapshot_url")
+        .order_by("-logged_at", "-id")[:SHOWN]
+    )
     return UnitNow(
         passes=[(p, "active") for p in active] + [(p, "upcoming") for p in upcoming],
         entries=[(e, _when(e.logged_at, tz)) for e in entries],

@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tenants.models import Residency, Role
-from tenants.scope import buildings_visible_to, roles_by_building
+from tenants.models import Building, Residency, Role
+from tenants.scope import request_grants
 
 from .health import health_status, run_checks
 from .home import unit_now
@@ -18,8 +18,9 @@ from .home import unit_now
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """What each person can do, building by building, by their role there."""
-    roles = roles_by_building(request.user)
-    buildings = list(buildings_visible_to(request.user).order_by("name"))
+    grants = request_grants(request)
+    roles = grants.roles
+    buildings = list(Building.objects.restrict(grants).order_by("name"))
     residencies = (
         Residency.objects.filter(user=request.user, is_active=True)
         .select_related("unit__building")
@@ -41,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
     ]
     for card in cards:
         if card["is_resident"] and card["units"]:
-            card["now"] = unit_now(request.user, card["building"], card["units"])
+            card["now"] = unit_now(grants, card["building"], card["units"])
     return render(request, "core/home.html", {"cards": cards})
 
 

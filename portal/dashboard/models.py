@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import AccessPoint, Building, Unit
+from tenants.models import AccessPoint, Building, RestrictedQuerySet, Unit
 
 
 class DoorRelease(models.Model):
@@ -41,6 +41,8 @@ class DoorRelease(models.Model):
     requested_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
     bmx_ms = models.FloatField(null=True, blank=True)  # time spent waiting for ButterflyMX
+
+    objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule
 
     class Meta:
         ordering = ["-requested_at", "-id"]

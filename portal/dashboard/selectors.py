@@ -9,9 +9,9 @@ from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, ReleaseMethod
-from tenants.door_kinds import is_entrance, is_unit_door, unit_door_q
+from tenants.door_kinds import is_entrance, is_unit_door
 from tenants.models import AccessPoint, Building, Role
-from tenants.scope import Grants, buildings_where, grants_of, grants_q, staff_building_ids
+from tenants.scope import RELEASE, Grants, grants_of
 
 from .confirmation import (
     RELEASE_LABELS,
@@ -52,7 +52,7 @@ class DoorState:
     """A door as one person's board or "My doors" shows it. Display strings are computed here, in
     Python: a board of 200 doors renders several times faster than with the equivalent template filters.
 
-    ``last_entry`` and ``last_release`` are what that person may see (:func:`tenants.scope.grants_q`:
+    ``last_entry`` and ``last_release`` are what that person may see (``restrict(grants)``, tenants.scope:
     for a resident, their own units' activity only); ``release_detail`` says whether they may also see
     who released the door, why and for whom (the building's staff and managers, and whoever released it).
     """
@@ -145,8 +145,8 @@ class DoorState:
         return ago(self.last_release.requested_at, self.now or timezone.now())
 
 
-def board_buildings(user) -> QuerySet[Building]:
-    return buildings_where(user, Role.STAFF, Role.MANAGER).order_by("name")
+def board_buildings(grants: Grants) -> QuerySet[Building]:
+    return Building.objects.restrict(grants, Role.STAFF, Role.MANAGER).order_by("name")
 
 
 def door_state(
@@ -172,7 +172,7 @@ def door_states(
     """Each door with the last event and release ``viewer`` may see, and its release state, in a constant
     number of queries. Pass the request's :func:`~tenants.scope.request_grants` to spare their query.
 
-    The last entry and release come through :func:`tenants.scope.grants_q`, the rule of the Logs pages:
+    The last entry and release come through ``restrict(grants)``, the rule of the Logs pages:
     staff and managers see their buildings' activity, a resident only their own units' (a neighbour
     through the shared front door is not theirs to see)."""
     now = now or timezone.now()
@@ -211,7 +211,7 @@ def door_states(
 
 def _last_visible(model, order: tuple[str, ...], grants: Grants):
     """The id of the newest ``model`` row (an entry or a release) at the outer door that the person may
-    see by :func:`tenants.scope.grants_q`.
+    see by ``restrict(grants)``.
 
     At a door of a building the person staffs, that rule admits every row (a row at a door belongs to the
     door's building), so there the subquery is the plain "newest at this door" of the staff board, decided
@@ -223,7 +223,7 @@ def _last_visible(model, order: tuple[str, ...], grants: Grants):
     def newest(rows):
         return Subquery(rows.order_by(*order).values("id")[:1])
 
-    scoped = newest(at_door.filter(grants_q(grants)))
+    scoped = newest(at_door.restrict(grants))
     if not grants.memberships:
         return scoped
     return Case(
@@ -233,18 +233,18 @@ def _last_visible(model, order: tuple[str, ...], grants: Grants):
     )
 
 
-def board_doors(building: Building) -> QuerySet[AccessPoint]:
-    """The doors on a building's staff board: residents' unit doors only when a manager shows them
-    (the rule of :func:`tenants.scope.board_doors_visible_to`, for one building)."""
-    doors = AccessPoint.objects.filter(building=building, is_active=True)
-    return doors if building.unit_doors_on_board else doors.exclude(unit_door_q())
+def board_doors(building: Building, grants: Grants) -> QuerySet[AccessPoint]:
+    """The doors on a building's staff board: those the person may release there (residents' unit doors
+    only when a manager shows them, or when the door is their own), as the doors API lists them."""
+    return AccessPoint.objects.restrict(grants, action=RELEASE).filter(building=building, is_active=True)
 
 
 def board_groups(
     building: Building, *, viewer, grants: Grants | None = None, now: datetime | None = None
 ) -> list[tuple[str, list[DoorState]]]:
     """The board's doors grouped the way a front desk thinks: entrances, then the rest, then unit locks."""
-    states = door_states(board_doors(building), viewer=viewer, grants=grants, now=now)
+    grants = grants if grants is not None else grants_of(viewer)
+    states = door_states(board_doors(building, grants), viewer=viewer, grants=grants, now=now)
     groups: dict[str, list[DoorState]] = {"Entrances": [], "Common areas": [], "Unit doors": []}
     for state in states:
         groups[_group_of(state.door)].append(state)
@@ -261,8 +261,6 @@ def _group_of(door: AccessPoint) -> str:
     return "Common areas"
 
 
-def releases_visible_to(user) -> QuerySet[DoorRelease]:
+def releases_audited_by(grants: Grants) -> QuerySet[DoorRelease]:
     """The audit trail: managers see their buildings' releases."""
-    return DoorRelease.objects.filter(building__in=staff_building_ids(user, [Role.MANAGER])).select_related(
-        "building", "door", "requested_by"
-    )
+    return DoorRelease.objects.restrict(grants, Role.MANAGER).select_related("building", "door", "requested_by")

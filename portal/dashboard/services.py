@@ -26,7 +26,7 @@ from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
 from tenants.door_kinds import unit_door_q
 from tenants.models import AccessPoint, Building, Residency, Role, TenantRecord
-from tenants.scope import board_doors_visible_to, role_at
+from tenants.scope import RELEASE, Grants, grants_of
 from tenants.services import client_for_link
 
 from .limits import cooldown_claim
@@ -70,10 +70,12 @@ UNIT_DOOR_REASON_REQUIRED = (
 )
 
 
-def release_target(*, user, door_id: int) -> ReleaseTarget:
-    """The door ``door_id`` if ``user`` may act on it (``AccessPoint.DoesNotExist`` otherwise)."""
+def release_target(*, user, door_id: int, grants: Grants | None = None) -> ReleaseTarget:
+    """The door ``door_id`` if ``user`` may act on it (``AccessPoint.DoesNotExist`` otherwise). Pass
+    the request's grants (``tenants.scope.request_grants``) to spare their query."""
+    grants = grants if grants is not None else grants_of(user)
     door = (
-        board_doors_visible_to(user)
+        AccessPoint.objects.restrict(grants, action=RELEASE)
         .select_related("building__front_desk", "building__admin_link")
         .annotate(is_unit_door=ExpressionWrapper(unit_door_q(), output_field=BooleanField()))
         .order_by()
@@ -83,7 +85,7 @@ def release_target(*, user, door_id: int) -> ReleaseTarget:
         desk = door.building.front_desk
     except FrontDesk.DoesNotExist:
         desk = None
-    return ReleaseTarget(door=door, role=role_at(user, door.building), front_desk=desk)
+    return ReleaseTarget(door=door, role=grants.roles.get(door.building_id), front_desk=desk)
 
 
 def door_release(

@@ -15,14 +15,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.core.csvexport import csv_response
-from tenants.models import AccessPoint, Role
-from tenants.scope import buildings_where, doors_visible_to, get_building_or_404, request_grants, role_at
+from tenants.models import AccessPoint, Building, Role
+from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from .confirmation import release_states
 from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
 from .models import DoorRelease, FrontDesk
-from .selectors import board_buildings, board_groups, door_states, releases_visible_to
+from .selectors import board_buildings, board_groups, door_states, releases_audited_by
 from .services import ReleaseRefused, board_unit_doors_set, door_release, front_desk_set, release_target
 
 AUDIT_PAGE_SIZE = 100
@@ -43,7 +43,7 @@ def _dialog_fragment(response: HttpResponse) -> HttpResponse:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Staff and managers pick a building's board (straight to it when they have one)."""
-    buildings = list(board_buildings(request.user))
+    buildings = list(board_buildings(request_grants(request)))
     if len(buildings) == 1:
         return redirect("dashboard:board", building_id=buildings[0].pk)
     if not buildings:
@@ -53,7 +53,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def board(request: HttpRequest, building_id: int) -> HttpResponse:
-    building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), building_id, Role.STAFF, Role.MANAGER)
     return render(request, "dashboard/board.html", _board_context(request, building, with_forms=True))
 
 
@@ -61,7 +61,7 @@ def board(request: HttpRequest, building_id: int) -> HttpResponse:
 @require_GET
 def board_doors(request: HttpRequest, building_id: int) -> HttpResponse:
     """The doors part of the board, polled by htmx so it updates without a reload."""
-    building = get_building_or_404(request.user, building_id, Role.STAFF, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), building_id, Role.STAFF, Role.MANAGER)
     return render(request, "dashboard/_board_doors.html", _board_context(request, building))
 
 
@@ -69,7 +69,7 @@ def board_doors(request: HttpRequest, building_id: int) -> HttpResponse:
 @require_POST
 def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
     """Managers choose the tenant that releases for nobody in particular are logged under."""
-    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), building_id, Role.MANAGER)
     form = FrontDeskForm(request.POST, building=building)
     if form.is_valid():
         front_desk_set(building=building, tenant=form.cleaned_data["tenant"])
@@ -83,7 +83,7 @@ def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
 @require_POST
 def unit_doors(request: HttpRequest, building_id: int) -> HttpResponse:
     """Managers choose whether residents' unit doors are on the staff board (and releasable by staff)."""
-    building = get_building_or_404(request.user, building_id, Role.MANAGER)
+    building = get_building_or_404(request_grants(request), building_id, Role.MANAGER)
     form = UnitDoorsForm(request.POST)
     form.is_valid()  # one optional check box: always valid
     shown = bool(form.cleaned_data.get("shown"))
@@ -97,7 +97,7 @@ def unit_doors(request: HttpRequest, building_id: int) -> HttpResponse:
 
 def _board_context(request: HttpRequest, building, with_forms: bool = False) -> dict:
     desk = FrontDesk.objects.filter(building=building).first()
-    manager = with_forms and role_at(request.user, building) == Role.MANAGER
+    manager = with_forms and request_roles(request).get(building.pk) == Role.MANAGER
     return {
         "front_desk": desk,
         "front_desk_form": FrontDeskForm(
@@ -117,11 +117,9 @@ def _board_context(request: HttpRequest, building, with_forms: bool = False) -> 
 
 def _my_door_states(request: HttpRequest):
     """The doors the person is assigned, each with only their own units' last entry and release."""
-    resident_buildings = buildings_where(request.user, Role.RESIDENT)
-    doors = doors_visible_to(request.user).filter(
-        building__in=resident_buildings, residencies__user=request.user, residencies__is_active=True
-    )
-    return door_states(doors.select_related("building"), viewer=request.user, grants=request_grants(request))
+    grants = request_grants(request)
+    doors = AccessPoint.objects.restrict(grants, Role.RESIDENT)  # as a resident: the doors assigned to them
+    return door_states(doors.select_related("building"), viewer=request.user, grants=grants)
 
 
 @login_required
@@ -142,7 +140,7 @@ def my_doors_state(request: HttpRequest) -> HttpResponse:
 def release(request: HttpRequest, door_id: int) -> HttpResponse:
     """GET: the confirmation step. POST: release the door once."""
     try:
-        target = release_target(user=request.user, door_id=door_id)
+        target = release_target(user=request.user, door_id=door_id, grants=request_grants(request))
     except AccessPoint.DoesNotExist:
         raise Http404("No such door") from None
     door, staff, desk = target.door, target.staff, target.front_desk
@@ -205,10 +203,11 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
 
 
 def _audit_queryset(request: HttpRequest):
-    buildings = buildings_where(request.user, Role.MANAGER).order_by("name")
+    grants = request_grants(request)
+    buildings = Building.objects.restrict(grants, Role.MANAGER).order_by("name")
     if not buildings.exists():
         raise Http404("The audit trail is for managers")
-    queryset = releases_visible_to(request.user)
+    queryset = releases_audited_by(grants)
     return DoorReleaseFilter(request.GET or None, queryset=queryset, buildings=buildings)
 
 

@@ -254,3 +254,44 @@ def test_the_audit_page_shows_each_releases_state_and_when_it_opened(crimson, cl
     local = (at + timedelta(seconds=2)).astimezone(crimson.building.tz)
     assert "Confirmed open" in opened and f"at {local:%H:%M:%S}" in opened
     assert "Confirmed open" not in silent and "Failed" in silent and "nothing shows the door opened" in silent
+
+
+# --- a release without a tenant (older rows; ButterflyMX logs it under whoever it names) ---------------
+
+
+@pytest.mark.parametrize("entry_tenant", [ROSA_TENANT, DESK, None])
+def test_a_release_without_a_tenant_is_confirmed_by_any_tenants_entry_on_every_surface(crimson, client, entry_tenant):
+    """One rule (portal.dashboard.confirmation): with no tenant to match, the door's next non-guest entry
+    in the window confirms it, on the board page, its fragment, the doors API (list and detail), the
+    audit page and its CSV alike."""
+    at = a_moment(600)
+    door = crimson.doors[FRONT_DOOR]
+    release_at(crimson, at, tenant=None, reason="tenantless-one")
+    opened = entry_at(crimson, at + timedelta(seconds=2), tenant=entry_tenant)
+
+    card, api, audit = _states_everywhere(crimson, client, door)
+    board = client.get(f"/dashboard/{crimson.building.pk}/").content.decode()
+    listed = {d["id"]: d for d in client.get("/api/doors/").json()}[door.pk]
+    audit_page = client.get("/dashboard/audit/").content.decode().split("tenantless-one")[1].split("</tr>")[0]
+
+    mark = board.index(f'data-door-id="{door.pk}"')
+    board_card = board[board.rindex("<article", 0, mark) : board.index("</article>", mark)]
+    assert "door-confirmed" in card and "door-confirmed" in board_card
+    assert (api["state"], listed["state"]) == ("confirmed", "confirmed")
+    assert api["confirmed_at"] == listed["confirmed_at"] is not None
+    assert (audit["state"], audit["confirmed"]) == ("Confirmed open", "yes")
+    local = opened.logged_at.astimezone(crimson.building.tz)
+    assert "Confirmed open" in audit_page and f"at {local:%H:%M:%S}" in audit_page
+
+
+def test_a_release_without_a_tenant_is_not_confirmed_by_a_guests_entry_anywhere(crimson, client):
+    at = a_moment(600)
+    door = crimson.doors[FRONT_DOOR]
+    release_at(crimson, at, tenant=None)
+    AccessLogEntry.objects.filter(pk=entry_at(crimson, at + timedelta(seconds=2)).pk).update(release_type="Visitor")
+
+    card, api, audit = _states_everywhere(crimson, client, door)
+
+    assert "door-not_confirmed" in card
+    assert api["state"] == "not_confirmed" and api["confirmed_at"] is None
+    assert (audit["state"], audit["confirmed"]) == ("Not confirmed", "no")
