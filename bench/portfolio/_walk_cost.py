@@ -73,7 +73,11 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     profile_path = sys.argv[3] if len(sys.argv) > 3 else None
     settings = {"BMX_REQUEST_BUDGET_RPS": "1000", "LOGS_BACKFILL_DAYS": "8", "PORTAL_LOG_LEVEL": "WARNING"}
-    with Rig("walkcost", int(os.environ.get("BENCH_WALKCOST_REDIS_INDEX", "5")), settings) as rig:
+    rig = Rig("walkcost", int(os.environ.get("BENCH_WALKCOST_REDIS_INDEX", "5")), settings)
+    # Databases of one's own (a helper's), so a run beside the lead's benchmark never touches its databases.
+    rig.db = os.environ.get("BENCH_WALKCOST_DB", rig.db)
+    rig.sandbox_db = os.environ.get("BENCH_WALKCOST_SANDBOX_DB", rig.sandbox_db)
+    with rig:
         sandbox = rig.sandbox
         created = sandbox.portfolio(buildings=buildings, access_logs=200, calls=20, days=7, large_access_logs=0, seed=3)
         pks = connect(sandbox, created)
