@@ -54,8 +54,11 @@ def serve(args: argparse.Namespace) -> None:
     app = get_wsgi_application()
     if args.verbose:
         app = _logged(app)
+    profile = os.environ.get("SANDBOX_PROFILE")  # a cProfile of every request, written at SIGTERM
+    if profile:
+        app, dump = _profiled(app, profile)
     # Exit at once on SIGTERM: worker threads may be sleeping in an injected fault; SQLite WAL is crash-safe.
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: (profile and dump(), os._exit(0)))
     _banner(f"http://{args.host}:{args.port}")
     _run(args, app)
 
@@ -118,6 +121,29 @@ def _run(args: argparse.Namespace, app) -> None:
         channel_timeout=120,
         ident="ButterflyMX sandbox",
     )
+
+
+def _profiled(app, path: str):
+    """``SANDBOX_PROFILE=path``: where a request's CPU goes (bench/portfolio/_walk_cost.py). Requests are
+    profiled one at a time (a lock), so use it for measuring, never for a concurrency test."""
+    import cProfile
+    import threading
+    import time
+
+    profiler = cProfile.Profile(time.thread_time)
+    lock = threading.Lock()
+
+    def profiled(environ, start_response):
+        with lock:
+            profiler.enable()
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                result.close()  # Django's request_finished, as the server would call it
+                profiler.disable()
+
+    return profiled, lambda: profiler.dump_stats(path)
 
 
 def _logged(app):
