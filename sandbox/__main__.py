@@ -109,8 +109,13 @@ def _run(args: argparse.Namespace, app) -> None:
     on all of them in one loop), so a test suite's or a portfolio's many pooled connections never
     starve the request threads; one idle for ``channel_timeout`` seconds is closed.
     """
+    import logging
+
     from waitress import serve as waitress_serve
 
+    # waitress.serve() gives the root logger a handler (logging.basicConfig); Django's loggers have their
+    # own, so without this every 4xx warning would be printed twice.
+    logging.getLogger("django").propagate = False
     host = f"[{args.host}]" if ":" in args.host else args.host
     waitress_serve(
         app,
