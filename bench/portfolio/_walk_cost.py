@@ -100,8 +100,8 @@ def main() -> None:
         profiler = cProfile.Profile(time.process_time) if profile_path else None
         for _ in range(rounds):
             sandbox.late_entries(None, "access", building_ids=bmx_ids, age_s=0)
-            s0, b0, w0 = time.process_time(), proc_cpu(rig.server.process.pid), time.monotonic()
             p0, q0 = pg_cpu([rig.db]), pg_cpu([rig.sandbox_db])  # persistent connections here: exact
+            s0, b0, w0 = time.process_time(), proc_cpu(rig.server.process.pid), time.monotonic()
             if profiler:
                 profiler.enable()
             for pk in pks:
