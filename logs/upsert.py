@@ -124,9 +124,21 @@ def unchanged_remote_ids(*, stream: str, building_id: int, records: Sequence[dic
     if not by_id:
         return set()
     fields = ["remote_id", "raw", *(name for pair in links for name in pair)]
+    # Plain SQL: the ORM spent more CPU building this one query than the database spent answering it.
+    ids = list(by_id)
+    sql = (
+        f"SELECT {', '.join(fields)} FROM {model._meta.db_table} "
+        f"WHERE building_id = %s AND remote_id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [building_id, *ids])
+        stored_rows = cursor.fetchall()
+    loads = json.loads
     same = set()
-    for stored in model.objects.filter(building_id=building_id, remote_id__in=list(by_id)).values_list(*fields):
+    for stored in stored_rows:
         remote_id, raw, link_values = stored[0], stored[1], stored[2:]
+        if isinstance(raw, (str, bytes)):  # the JSON column arrives as text (both backends, as Django reads it)
+            raw = loads(raw)
         unresolved = any(link_values[i] is None and link_values[i + 1] is not None for i in range(0, len(links) * 2, 2))
         if unresolved:
             continue

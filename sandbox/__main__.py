@@ -1,7 +1,8 @@
 """``python -m sandbox serve|demo-json|seed|reset|migrate|portfolio``: the sandbox's own command line.
 
-``serve`` migrates the sandbox database, seeds it when empty, and serves on a threaded WSGI server (Django's,
-without autoreload), so a slow or fault-delayed request never blocks the others.
+``serve`` migrates the sandbox database, seeds it when empty, and serves on waitress (a pure-Python WSGI
+server with a bounded pool of request threads), so a slow or fault-delayed request never blocks the others
+and clients keep their connections alive between requests, as they do with ButterflyMX.
 """
 
 import argparse
@@ -45,23 +46,21 @@ def serve(args: argparse.Namespace) -> None:
     _setup(args.state_dir)
     _migrate()
     _seed_if_empty()
-    from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
     from django.core.wsgi import get_wsgi_application
 
     from sandbox import webhooks
 
     webhooks.ORIGIN = f"http://{args.host}:{args.port}"
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format, *a):  # the stdlib's signature
-            if args.verbose:
-                super().log_message(format, *a)
-
-    WSGIServer.request_queue_size = 64  # many test clients connect at once
+    app = get_wsgi_application()
+    if args.verbose:
+        app = _logged(app)
+    profile = os.environ.get("SANDBOX_PROFILE")  # a cProfile of every request, written at SIGTERM
+    if profile:
+        app, dump = _profiled(app, profile)
     # Exit at once on SIGTERM: worker threads may be sleeping in an injected fault; SQLite WAL is crash-safe.
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: (profile and dump(), os._exit(0)))
     _banner(f"http://{args.host}:{args.port}")
-    _run(args, get_wsgi_application(), QuietHandler)
+    _run(args, app)
 
 
 CONTROL_ROUTES = [
@@ -100,35 +99,70 @@ def _banner(origin: str) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _run(args: argparse.Namespace, app, handler) -> None:
-    """Serve from a fixed pool of worker threads, so each keeps its database connection between requests
-    (a thread per request would open a new PostgreSQL connection every time), while a slow or
-    fault-delayed request occupies one worker and the others proceed."""
-    from concurrent.futures import ThreadPoolExecutor
+def _run(args: argparse.Namespace, app) -> None:
+    """Serve with waitress: ``SANDBOX_WORKERS`` request threads, each keeping its database connection
+    between requests (a thread per request would open a new PostgreSQL connection every time), while a
+    slow or fault-delayed request occupies one thread and the others proceed.
 
-    from django.core.servers.basehttp import WSGIServer
+    Connections are kept alive (HTTP/1.1) as ButterflyMX's own servers do: a client's pooled connection
+    costs neither side a TCP handshake per request. An idle connection holds no thread (waitress waits
+    on all of them in one loop), so a test suite's or a portfolio's many pooled connections never
+    starve the request threads; one idle for ``channel_timeout`` seconds is closed.
+    """
+    import logging
 
-    pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sandbox-http")
+    from waitress import serve as waitress_serve
 
-    class PooledWSGIServer(WSGIServer):
-        def process_request(self, request, client_address):
-            pool.submit(self._handle, request, client_address)
+    # waitress.serve() gives the root logger a handler (logging.basicConfig); Django's loggers have their
+    # own, so without this every 4xx warning would be printed twice.
+    logging.getLogger("django").propagate = False
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    waitress_serve(
+        app,
+        listen=f"{host}:{args.port}",
+        threads=WORKERS,
+        backlog=1024,  # many test clients connect at once
+        connection_limit=1000,  # open connections (most idle in clients' pools), not requests in flight
+        channel_timeout=120,
+        ident="ButterflyMX sandbox",
+    )
 
-        def _handle(self, request, client_address):
+
+def _profiled(app, path: str):
+    """``SANDBOX_PROFILE=path``: where a request's CPU goes (bench/portfolio/_walk_cost.py). Requests are
+    profiled one at a time (a lock), so use it for measuring, never for a concurrency test."""
+    import cProfile
+    import threading
+    import time
+
+    profiler = cProfile.Profile(time.thread_time)
+    lock = threading.Lock()
+
+    def profiled(environ, start_response):
+        with lock:
+            profiler.enable()
+            result = app(environ, start_response)
             try:
-                self.finish_request(request, client_address)
-            except Exception:
-                self.handle_error(request, client_address)
+                return list(result)
             finally:
-                self.shutdown_request(request)
+                result.close()  # Django's request_finished, as the server would call it
+                profiler.disable()
 
-    httpd = PooledWSGIServer((args.host, args.port), handler, ipv6=":" in args.host)
-    httpd.set_app(app)
-    try:
-        httpd.serve_forever(poll_interval=0.2)
-    finally:
-        httpd.server_close()
-        pool.shutdown(wait=False, cancel_futures=True)
+    return profiled, lambda: profiler.dump_stats(path)
+
+
+def _logged(app):
+    """``--verbose``: one line per request on stderr (method, path, status)."""
+    import sys
+
+    def logged(environ, start_response):
+        def start(status, headers, exc_info=None):
+            print(f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')} {status}", file=sys.stderr, flush=True)
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return logged
 
 
 def demo_json(args: argparse.Namespace) -> None:

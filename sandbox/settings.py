@@ -20,6 +20,9 @@ USE_I18N = False
 
 INSTALLED_APPS = ["sandbox"]
 MIDDLEWARE = [
+    # Outermost, so it measures the final body: it adds Content-Length (APPEND_SLASH is off, so it never
+    # redirects), which the server needs to keep a connection alive after the response.
+    "django.middleware.common.CommonMiddleware",
     "sandbox.gateway.TrafficMiddleware",  # counts every /v4 answer per second, whoever produced it
     "sandbox.contract.middleware.ContractMiddleware",  # checks and counts every /v4 request, even faulted ones
     "sandbox.gateway.RateLimitMiddleware",  # the per-client budget, when switched on (off by default)

@@ -107,6 +107,12 @@ class Parameter:
     name: str
     required: bool
     schema: dict[str, Any]
+    # Built once with the routes (:func:`routes` is cached), not per request: constructing a validator
+    # cost more than running it, on every query parameter of every request.
+    validator: Draft4Validator = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "validator", Draft4Validator(self.schema, format_checker=FORMATS))
 
     @property
     def is_array(self) -> bool:
@@ -290,7 +296,7 @@ def _check_query(op: Operation, request: HttpRequest) -> list[Error]:
             value: Any = [_query_value(v, param.schema.get("items", {})) for v in values]
         else:
             value = _query_value(values[-1], param.schema)  # Rails keeps the last of repeated keys
-        if not Draft4Validator(param.schema, format_checker=FORMATS).is_valid(value):
+        if not param.validator.is_valid(value):
             errors.append((name, "invalid", "is invalid"))
     return errors
 

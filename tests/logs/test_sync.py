@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from logs.models import AccessLogEntry, CallRecord, ReleaseMethod, Stream, SyncCursor
-from logs.sync import lease_acquire, stream_sync
+from logs.sync import lease_acquire, stream_sync, walk_run
+from tenants.models import BmxLink
 
 from .conftest import CRIMSON, remote_ids
 
@@ -46,6 +47,23 @@ def test_a_second_sync_reads_only_the_overlap_and_adds_new_entries(crimson, sand
     newest = AccessLogEntry.objects.order_by("-logged_at").first()
     assert newest.release_method == ReleaseMethod.SWIPE_TO_OPEN and newest.unit_label == "4B"
     assert outcome.rows < before  # an overlap window, not the whole history again
+
+
+def test_a_walk_whose_token_butterflymx_no_longer_accepts_refreshes_it_once_and_reads_on(crimson, sandbox):
+    # given a building in sync, the walk using the token it reads with its cursor
+    assert stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS).status == "done"
+    old = BmxLink.objects.get(pk=crimson.link.pk)
+    # when ButterflyMX's clock passes the token's lifetime (the portal's copy still looks valid)
+    sandbox.advance(days=1, minutes=1)
+    outcome = walk_run(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    # then the walk refreshed the token after the 401 and read on, with no error shown
+    assert outcome.status == "done"
+    link = BmxLink.objects.get(pk=crimson.link.pk)
+    assert link.is_active and link.access_token != old.access_token and link.refresh_token != old.refresh_token
+    assert SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS).last_error == ""
+    # and the next walk sends the new token as it is: no second refresh
+    assert walk_run(building_id=crimson.building.pk, stream=Stream.ACCESS).status == "done"
+    assert BmxLink.objects.get(pk=crimson.link.pk).refresh_token == link.refresh_token
 
 
 def test_a_rate_limit_longer_than_the_wait_budget_is_rescheduled_not_slept(crimson, sandbox):

@@ -1,6 +1,8 @@
 """The control surface and the API's conventions: reset, clock, faults, generation, calls, permissions,
 pagination and Ransack filters."""
 
+import json
+import socket
 import threading
 import time
 
@@ -51,6 +53,27 @@ def test_a_slow_request_does_not_block_others(sandbox):
     assert sandbox.api("GET", "/v4/buildings", token).status_code == 200
     assert slow.is_alive()  # answered while the slow request was still being held
     slow.join()
+
+
+def test_a_connection_stays_open_for_the_next_request(sandbox):
+    # as ButterflyMX's servers do: a client's pooled connection pays one TCP connect, not one per request
+    token = sandbox.password_token("admin@sandbox.test")
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    request = (
+        f"GET /v4/buildings HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        "Accept: application/json\r\n\r\n"
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=10) as conn, conn.makefile("rb") as answers:
+        for _ in range(3):  # the same socket, one request after the other
+            conn.sendall(request)
+            status = answers.readline()
+            headers = {}
+            while (line := answers.readline().decode()) not in ("\r\n", ""):
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = answers.read(int(headers["content-length"]))
+            assert status.startswith(b"HTTP/1.1 200") and headers.get("connection", "").lower() != "close"
+            assert json.loads(body)["data"]
 
 
 def test_generate_adds_history_that_pages_newest_first_and_filters(sandbox):
