@@ -80,9 +80,10 @@ WEBHOOK_GAP_MS = (8, 28)
 DB_NAME = os.environ.get("BENCH_DB", "portal_load_bench")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = f"redis://127.0.0.1:6379/{os.environ.get('BENCH_REDIS_DB', '11')}"
-# One sync process per core: on 2 cores, more processes or threads only added contention (a slower
-# p99 and no more throughput; docs/performance.md has the comparison).
-GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", "--workers 2").split()
+# One sync process more than the cores, as docs/operations.md deploys it: since issue 17 removed the
+# private-API speed-ups, a third worker on 2 cores keeps the log list's p95 at 70 ms instead of 105
+# (docs/performance.md, "Wall-clock, before and after"). Threads only added contention.
+GUNICORN_ARGS = os.environ.get("BENCH_GUNICORN_ARGS", f"--workers {(os.cpu_count() or 1) + 1}").split()
 BIN = Path(sys.executable).parent
 
 # nginx in front of gunicorn, configured as docs/operations.md deploys it (shared with the tests).
