@@ -71,9 +71,11 @@ def test_after_a_rate_limit_traffic_resumes_at_half_the_rate_used_before_it(limi
     # when ButterflyMX answers 429 with a short Retry-After
     budget.pause(0.3)
 
-    # then the slots after the pause are 1/25 s apart (half the 50 a second used), not 1/100 s
+    # then the slots after the pause are 1/25 s apart (half the 50 a second used), not 1/100 s nor 1/12.5 s.
+    # A gap is the slot interval minus the time between the two calls, which a loaded machine stretches
+    # to several ms: hence the lower bound's margin (the upper bound is exact).
     after = gaps(budget, 4)
-    assert all(0.038 < gap < 0.042 for gap in after), after
+    assert all(0.025 < gap < 0.0401 for gap in after), after
     assert 24.9 < budget.rate() < 25.2
 
 
