@@ -340,14 +340,11 @@ def flush_redis() -> None:
 
 def seed(sandbox, end: datetime) -> dict:
     """A manager, a building connected to the sandbox, its webhook endpoint, N_ROWS log entries."""
-    from bench_logs import records
+    from bench_logs import insert_generated
     from django.conf import settings
-    from django.db import connection, transaction
     from django.utils import timezone
 
-    from logs import parsing, upsert
-    from logs.models import AccessLogEntry, WebhookEndpoint
-    from logs.sync import encryptor, lookups
+    from logs.models import WebhookEndpoint
     from logs.webhooks import secret_hash
     from portal.butterflymx import oauth
     from tenants.models import AccessPoint, BmxLink, Building, Membership, Unit
@@ -383,22 +380,7 @@ def seed(sandbox, end: datetime) -> dict:
         registered_at=timezone.now(),
     )
 
-    doors, _devices, units = lookups(building)
-    encrypt = encryptor()
-    table = AccessLogEntry._meta.db_table
-    rng = random.Random(1)
-    gen = records(N_ROWS, 50_000_000, end, 30, rng)
-    raw_index = parsing.LOG_COLUMNS.index("raw")
-    while chunk := [r for _, r in zip(range(10_000), gen, strict=False)]:
-        now = timezone.now()
-        rows = [
-            parsing.access_log_row(r, building_id=building.pk, doors=doors, units=units, synced_at=now, encrypt=encrypt)
-            for r in chunk
-        ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            upsert.copy_rows(cursor, table, parsing.LOG_COLUMNS, upsert._jsonify(rows, raw_index))
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {table}")
+    insert_generated(building, N_ROWS, end, chunk=10_000)
     return {"building": building, "manager": manager, "password": password, "secret": secret}
 
 

@@ -97,6 +97,33 @@ def records(n: int, start_id: int, end: datetime, span_days: int, rng: random.Ra
         }
 
 
+def insert_generated(building, n: int, end: datetime, *, chunk: int) -> None:
+    """COPY ``n`` generated entries of ``building`` (:func:`records`, ids from 50,000,000, 30 days up to
+    ``end``) into the access-log table as a sync parses them (snapshot URLs encrypted), ``chunk`` rows per
+    transaction, then ``VACUUM ANALYZE``: the data of bench_load.py and log_page_instructions.py."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from logs import parsing, upsert
+    from logs.models import AccessLogEntry
+    from logs.sync import encryptor, lookups
+
+    doors, _devices, units = lookups(building)
+    encrypt, raw_index = encryptor(), parsing.LOG_COLUMNS.index("raw")
+    table = AccessLogEntry._meta.db_table
+    gen = records(n, 50_000_000, end, 30, random.Random(1))
+    while batch := [r for _, r in zip(range(chunk), gen, strict=False)]:
+        now = timezone.now()
+        rows = [
+            parsing.access_log_row(r, building_id=building.pk, doors=doors, units=units, synced_at=now, encrypt=encrypt)
+            for r in batch
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            upsert.copy_rows(cursor, table, parsing.LOG_COLUMNS, upsert._jsonify(rows, raw_index))
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {table}")
+
+
 def bench_ingest(building, end: datetime) -> tuple[float, float]:
     from django.db import connection, transaction
     from django.utils import timezone

@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import random
 import re
 import secrets
 import subprocess
@@ -94,34 +93,14 @@ def _seed() -> None:
     import django
 
     django.setup()
-    from bench_logs import make_world, records
+    from bench_logs import insert_generated, make_world
     from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from logs import parsing, upsert
-    from logs.models import AccessLogEntry
-    from logs.sync import encryptor, lookups
 
     state = json.loads(os.environ["BENCH_STATE"])
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     building, _units, _doors, _manager = make_world()
-    doors, _devices, units = lookups(building)
-    encrypt, raw_index = encryptor(), parsing.LOG_COLUMNS.index("raw")
-    gen = records(N_ROWS, 50_000_000, datetime.fromisoformat(state["end"]), 30, random.Random(1))
-    while chunk := [r for _, r in zip(range(5_000), gen, strict=False)]:
-        now = timezone.now()
-        rows = [
-            parsing.access_log_row(r, building_id=building.pk, doors=doors, units=units, synced_at=now, encrypt=encrypt)
-            for r in chunk
-        ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            upsert.copy_rows(
-                cursor, AccessLogEntry._meta.db_table, parsing.LOG_COLUMNS, upsert._jsonify(rows, raw_index)
-            )
-    with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {AccessLogEntry._meta.db_table}")
+    insert_generated(building, N_ROWS, datetime.fromisoformat(state["end"]), chunk=5_000)
 
 
 def _serve(requests: int) -> None:
