@@ -35,7 +35,6 @@ from django.conf import settings
 from . import transport
 from .budget import Budget, shared_budget
 from .errors import RELEASE_404, BmxError, TokenRefused, parse_error_body
-from .transport import transport_errors
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +211,7 @@ class BmxClient:
     def _send(self, method, path, *, params, json, force_refresh: bool) -> requests.Response:
         headers = {"Authorization": f"Bearer {self._token(force_refresh)}", "Accept": "application/json"}
         url = f"{self.base_url}{path}"
-        with transport_errors():
+        with transport.transport_errors():
             return self.session.request(
                 method, url, params=params, json=json, headers=headers, timeout=self.timeout, allow_redirects=False
             )
