@@ -74,6 +74,7 @@ PLACES = {
     "portal.butterflymx": "base",  # the ButterflyMX client, OAuth, the request budget
     "portal.core": "base",  # crypto, logging, limits, prepared queries, wall clocks, the task base class
     "portal.api": "base",  # the API's error shape and schema helpers, parsers, throttling
+    "portal.live": "base",  # live events: the outbox of what happened, by audience (callers name audiences)
     # tenants: buildings, units, doors, people and their roles, ButterflyMX links and tokens, the roster
     "tenants": "tenants",
     # apps: built on tenants, beside each other

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.core",
     "portal.dashboard",
+    "portal.live",
     "tenants",
     "passes",
     "logs",
