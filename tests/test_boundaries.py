@@ -80,6 +80,7 @@ PLACES = {
     # apps: built on tenants, beside each other
     "passes": "apps",
     "logs": "apps",
+    "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
     # cross-app: services that combine several apps
     "portal.dashboard": "cross-app",  # the front desk: doors, releases, confirmations from the logs

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.dashboard",
     "portal.live",
+    "portal.notifications",
     "tenants",
     "passes",
     "logs",

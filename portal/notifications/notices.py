@@ -1,0 +1,37 @@
+"""What a notification says, whichever way it reaches the person."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class NoticeAction:
+    """A button on the notice: ``action`` names it (``open-door``), ``title`` is its label, ``url`` the
+    portal path the button POSTs to (with the person's session or a one-use token, never a secret)."""
+
+    action: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification.
+
+    ``category`` decides preferences and quiet hours: ``call``, ``arrival``, ``alert.release``,
+    ``alert.refused``, ``alert.webhooks``, ``alert.relink``. ``tag`` groups notices about one thing (a
+    call's later notices replace its earlier one). ``url`` and ``image_url`` are portal addresses the
+    recipient may open (a snapshot through the portal, never a public link).
+    """
+
+    category: str
+    title: str
+    body: str
+    url: str = ""
+    image_url: str = ""
+    tag: str = ""
+    actions: tuple[NoticeAction, ...] = field(default_factory=tuple)
+
+    def as_payload(self) -> dict:
+        return asdict(self)
