@@ -8,6 +8,8 @@ in :mod:`logs.tasks`, which imports this module; so the tasks are named here, no
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from portal.celery import send_task
 
 from .sync import WALK, claim, claim_release, cursor_for
@@ -26,14 +28,16 @@ def enqueue(
     queue: str | None = None,
     cursor_id: int | None = None,
     claimed: bool = False,
+    lost_before: datetime | None = None,
 ) -> bool:
     """Queue a walk or a history slice of a building stream unless one is pending. True when queued.
 
-    Takes the claim first (unless the caller took it: ``claimed``); when sending fails (broker down)
-    the claim is given back, so the next tick can try again, and the error is raised.
+    Takes the claim first (unless the caller took it: ``claimed``; ``lost_before``: see
+    :func:`logs.sync.claim`); when sending fails (broker down) the claim is given back, so the next
+    tick can try again, and the error is raised.
     """
     cursor_id = cursor_id or cursor_for(building_id, stream).pk
-    if not claimed and not claim(cursor_id=cursor_id, kind=kind, countdown=countdown):
+    if not claimed and not claim(cursor_id=cursor_id, kind=kind, countdown=countdown, lost_before=lost_before):
         return False
     task = SYNC_STREAM_TASK if kind == WALK else SYNC_HISTORY_TASK
     try:

@@ -257,15 +257,20 @@ def _forget_renewer_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_renewer_after_fork)
 
 
-def claim(*, cursor_id: int, kind: str, countdown: float = 0.0) -> bool:
+def claim(*, cursor_id: int, kind: str, countdown: float = 0.0, lost_before: datetime | None = None) -> bool:
     """Take the claim of ``kind`` (a task of that kind is queued, due in ``countdown`` s). Atomic.
 
     False when another claim stands: its task will do the work. A claim older than
-    ``LOGS_SYNC_CLAIM_STALE_S`` past its due time is taken over (its message was lost).
+    ``LOGS_SYNC_CLAIM_STALE_S`` past its due time is taken over (its message was lost), and so is one due
+    before ``lost_before``: the watchdog passes the time a dead holder's lease ran out, because a task
+    queued while that holder lived may have been sitting in the dead worker's prefetch, lost with it.
+    If it was not, two tasks are queued and the lease lets only one of them work.
     """
     name = CLAIM_FIELDS[kind]
     now = timezone.now()
     stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
+    if lost_before is not None:
+        stale = max(stale, lost_before)
     free = Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__lt": stale})
     due = now + timedelta(seconds=max(0.0, countdown))
     return SyncCursor.objects.filter(free, pk=cursor_id).update(**{name: due}) == 1

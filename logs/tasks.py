@@ -165,10 +165,12 @@ def sync_watchdog_task(self) -> int:
     queued = 0
     for kind, (owner_field, expiry_field) in LEASE_FIELDS.items():
         abandoned = SyncCursor.objects.filter(building__in=_connected_buildings(), **{f"{expiry_field}__lt": now})
-        for cursor_id, building_id, stream in abandoned.exclude(**{owner_field: ""}).values_list(
-            "pk", "building_id", "stream"
+        for cursor_id, building_id, stream, expired_at in abandoned.exclude(**{owner_field: ""}).values_list(
+            "pk", "building_id", "stream", expiry_field
         ):
-            if enqueue(building_id, stream, kind, queue=_queue(self), cursor_id=cursor_id):
+            # A claim taken while the dead holder lived may name a task that died in its worker's prefetch:
+            # taken over, instead of blocking the resume until the claim goes stale (minutes).
+            if enqueue(building_id, stream, kind, queue=_queue(self), cursor_id=cursor_id, lost_before=expired_at):
                 logger.info("resuming the abandoned %s of building %s (%s)", kind, building_id, stream)
                 queued += 1
     return queued

@@ -13,8 +13,8 @@ from django.db import connection
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, CallRecord, Stream, SyncCursor
-from logs.sync import HISTORY, history_run, lease_acquire, stream_sync, walk_run
-from logs.tasks import sync_all_task, sync_stream_task
+from logs.sync import HISTORY, cursor_for, history_run, lease_acquire, stream_sync, walk_run
+from logs.tasks import sync_all_task, sync_stream_task, sync_watchdog_task
 from tenants.models import Building
 
 from .conftest import CRIMSON
@@ -176,6 +176,23 @@ def test_a_beat_tick_queues_each_building_once_and_skips_pending_and_backing_off
     # and a claim whose task was lost long ago is taken over
     SyncCursor.objects.filter(building=crimson.building).update(sync_requested_at=timezone.now() - timedelta(hours=1))
     assert sync_all_task.apply(args=("access",)).get() == 1
+
+
+def test_the_watchdog_takes_over_a_claim_queued_while_the_dead_holder_lived(crimson):
+    # given a backfill whose holder died 10 s ago, with a slice it had queued 30 s ago (that task may have
+    # died in the dead worker's prefetch: under the claim-stale rule alone it would block for minutes)
+    now = timezone.now()
+    SyncCursor.objects.filter(pk=cursor_for(crimson.building, Stream.ACCESS).pk).update(
+        history_owner="gone:4242:x",
+        history_expires_at=now - timedelta(seconds=10),
+        history_queued_at=now - timedelta(seconds=30),
+    )
+    # when the watchdog ticks, it queues the resume at once
+    assert sync_watchdog_task.apply().get() == 1
+    cursor = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
+    assert cursor.history_queued_at >= now
+    # and its own claim, taken after the holder died, stands: the next tick queues nothing more
+    assert sync_watchdog_task.apply().get() == 0
 
 
 def test_a_nudge_while_a_walk_is_queued_queues_nothing_more(crimson, django_capture_on_commit_callbacks):
