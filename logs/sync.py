@@ -83,9 +83,8 @@ _REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
 # Where ``logged_at`` sits in a parsed row of either stream (the walk's high-water mark reads it).
 _LOGGED_AT_ANY = parsing.LOG_COLUMNS.index("logged_at")
 assert parsing.CALL_COLUMNS.index("logged_at") == _LOGGED_AT_ANY
-# And the row's unit (the live "logs.new" event goes to the units that got rows).
-_UNIT_ANY = parsing.LOG_COLUMNS.index("unit_id")
-assert parsing.CALL_COLUMNS.index("unit_id") == _UNIT_ANY
+# And the row's unit, per stream (the live "logs.new" event goes to the units that got rows).
+_UNIT = {Stream.ACCESS: parsing.LOG_COLUMNS.index("unit_id"), Stream.CALLS: parsing.CALL_COLUMNS.index("unit_id")}
 
 
 class LeaseLost(Exception):
@@ -638,6 +637,7 @@ def _incremental(ctx: Context) -> None:
     newest = mark
     run_rows = 0
     units: set[int] = set()
+    unit_at = _UNIT[ctx.stream]
     for records, _info in ctx.pages(since=since):
         records, newest_unchanged = ctx.fresh(records)  # the overlap re-reads stored entries
         if newest_unchanged is not None and (newest is None or newest_unchanged > newest):
@@ -647,8 +647,8 @@ def _incremental(ctx: Context) -> None:
         for row in rows:
             if newest is None or row[_LOGGED_AT_ANY] > newest:
                 newest = row[_LOGGED_AT_ANY]
-            if row[_UNIT_ANY] is not None:
-                units.add(row[_UNIT_ANY])
+            if row[unit_at] is not None:
+                units.add(row[unit_at])
         ctx.alive()
     ctx.rows += run_rows
     # The walk reached the last page: only now may the mark move, and never past the present.

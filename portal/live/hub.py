@@ -95,6 +95,11 @@ def read_outbox(after: int | None, gaps: list[int]) -> tuple[int | None, list[tu
     return after, list(rows[:READ_LIMIT])
 
 
+def close_connection() -> None:
+    """Close this thread's database connection (``connection`` names the calling thread's)."""
+    connection.close()
+
+
 def read_replay(audiences: Iterable[str], after: int, limit: int) -> list[tuple]:
     """What a reconnecting page missed: its audiences' rows above its ``Last-Event-ID``."""
     query = LiveEvent.objects.filter(audience__in=sorted(audiences), id__gt=after).order_by("id")
@@ -138,6 +143,12 @@ class Hub:
         rows = await self._in_thread(read_replay, frozenset(audiences), after, settings.LIVE_REPLAY_LIMIT)
         return deduplicated(Event.from_row(row) for row in rows)
 
+    async def close(self) -> None:
+        """Stop the pump and close its database connection (tests, and a server shutting down)."""
+        if self._task is not None:
+            self._task.cancel()
+        await self._in_thread(close_connection)
+
     # --- the pump ------------------------------------------------------------------------------
 
     def _ensure_pump(self) -> None:
@@ -162,7 +173,7 @@ class Hub:
                 if not failing:
                     logger.warning("live: reading the outbox failed (%s); retrying", type(exc).__name__)
                 failing = True
-                await self._in_thread(connection.close)  # a dead connection is opened afresh next time
+                await self._in_thread(close_connection)  # a dead connection is opened afresh next time
                 await asyncio.sleep(settings.LIVE_RETRY_MS / 1000)
                 continue
             if failing:
