@@ -66,6 +66,8 @@ def uvicorn_server(var_dir: Path, *, extra_env: dict | None = None) -> Iterator[
         "--port",
         str(port),
         "--no-access-log",
+        "--lifespan",
+        "off",
         "--timeout-graceful-shutdown",
         "1",
     ]
