@@ -8,6 +8,8 @@ asks for nothing, the stream is the person's.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_GET
 
 from portal.accounts.mfa import mfa_missing
 from portal.live import bus
-from portal.live.hub import hub
+from portal.live.hub import close_connection, hub
 from portal.live.stream import event_stream, parse_last_event_id
 from tenants.scope import Grants, request_grants
 
@@ -40,6 +42,16 @@ def _who(request: HttpRequest):
     return user, grants, mfa_missing(user, memberships=grants.memberships)
 
 
+async def _without_a_database_connection(stream: AsyncIterator[str]) -> AsyncIterator[str]:
+    """Django closes a request's database connection when the response ends, and a stream ends after
+    many minutes: 1,000 open pages would hold 1,000 connections (PostgreSQL allows 100 by default).
+    The stream needs none (the pump reads for every stream on one connection), so the request's thread
+    closes its own before the first byte; this runs after every middleware has had the response."""
+    await sync_to_async(close_connection)()  # thread-sensitive: the thread that opened it
+    async for chunk in stream:
+        yield chunk
+
+
 # The stream outlives any transaction: ATOMIC_REQUESTS must not wrap it (Django refuses it on an async view).
 @transaction.non_atomic_requests
 @never_cache
@@ -57,6 +69,7 @@ async def events(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     audiences = audiences_of(user.pk, grants)
     last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID"))
-    response = StreamingHttpResponse(event_stream(hub, audiences, last_event_id), content_type="text/event-stream")
+    stream = _without_a_database_connection(event_stream(hub, audiences, last_event_id))
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once, even without proxy_buffering off
     return response
