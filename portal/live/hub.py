@@ -116,6 +116,7 @@ class Hub:
         self.delivered = 0  # events handed to streams (the benchmark and the tests read it)
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._marked: asyncio.Event | None = None  # set once the pump knows where the outbox ends
         # One thread, so one database connection, for every outbox read of this process.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-outbox")
 
@@ -127,6 +128,16 @@ class Hub:
         for audience in subscription.audiences:
             self.by_audience[audience].add(subscription)
         return subscription
+
+    async def ready(self, timeout: float = 5.0) -> None:
+        """Wait until the pump has read where the outbox ends (its first read), so that an event
+        published after this returns reaches the subscriptions made before it. A database that does
+        not answer in ``timeout`` does not hold the page: it gets its stream, and events once it does."""
+        if self._marked is not None and not self._marked.is_set():
+            try:
+                await asyncio.wait_for(self._marked.wait(), timeout)
+            except TimeoutError:
+                pass
 
     def unsubscribe(self, subscription: Subscription) -> None:
         for audience in subscription.audiences:
@@ -158,6 +169,7 @@ class Hub:
         self._loop = loop
         self.last_id = None
         self.gaps.clear()
+        self._marked = asyncio.Event()
         # A context of its own: the pump outlives the request that happened to start it.
         self._task = loop.create_task(self._pump(), context=contextvars.Context())
 
@@ -179,6 +191,8 @@ class Hub:
             if failing:
                 logger.info("live: reading the outbox again")
                 failing = False
+            if self._marked is not None:
+                self._marked.set()
             if not full:
                 await asyncio.sleep(settings.LIVE_POLL_S)
 

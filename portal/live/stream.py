@@ -39,6 +39,7 @@ async def event_stream(hub: Hub, audiences: frozenset[str], last_event_id: int |
     person's audiences again (a resident who moved out stops hearing their old unit)."""
     subscription = hub.subscribe(audiences)  # before the replay: nothing committed in between is lost
     try:
+        await hub.ready()  # the first stream of a process waits for the pump's first read
         yield f"retry: {settings.LIVE_RETRY_MS}\n\n"
         mark = last_event_id or 0
         replayed: set[int] = set()

@@ -42,9 +42,12 @@ class SseStream:
             if line.startswith("retry:"):
                 self.retry_ms = int(line.partition(":")[2])
 
-    def next_message(self) -> Message:
-        """The next event (heartbeats and ``retry:`` are noted, not returned); a socket timeout fails."""
+    def next_message(self, *, max_heartbeats: int = 30) -> Message:
+        """The next event (heartbeats and ``retry:`` are noted, not returned). Fails after
+        ``max_heartbeats`` heartbeats without one (the test server beats every second), or on a socket
+        timeout (a stream that says nothing at all)."""
         fields: dict[str, str] = {}
+        beats = 0
         while True:
             line = self.response.readline()
             if not line:
@@ -60,6 +63,9 @@ class SseStream:
                 continue
             if text.startswith(":"):
                 self.comments += 1
+                beats += 1
+                if beats > max_heartbeats:
+                    raise AssertionError(f"no event after {max_heartbeats} heartbeats")
                 continue
             name, _, value = text.partition(":")
             value = value[1:] if value.startswith(" ") else value
