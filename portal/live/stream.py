@@ -44,10 +44,10 @@ async def event_stream(hub: Hub, audiences: frozenset[str], last_event_id: int |
         mark = last_event_id or 0
         replayed: set[int] = set()
         if last_event_id is not None:
-            for event in await hub.replay(audiences, last_event_id):
-                replayed.add(event.id)
-                mark = max(mark, event.id)
-                yield frame(event, mark)
+            for missed in await hub.replay(audiences, last_event_id):
+                replayed.add(missed.id)
+                mark = max(mark, missed.id)
+                yield frame(missed, mark)
         # Spread over a tenth of the lifetime, so streams opened together do not all reconnect together.
         lifetime = settings.LIVE_STREAM_MAX_S * (1 - random.random() / 10)  # not a secret: jitter
         ends_at = time.monotonic() + lifetime
