@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -100,10 +101,12 @@ def close_connection() -> None:
     connection.close()
 
 
-def read_replay(audiences: Iterable[str], after: int, limit: int) -> list[tuple]:
-    """What a reconnecting page missed: its audiences' rows above its ``Last-Event-ID``."""
-    query = LiveEvent.objects.filter(audience__in=sorted(audiences), id__gt=after).order_by("id")
-    return list(query.values_list("id", "audience", "kind", "payload")[:limit])
+def read_replay(audiences: Iterable[str], after: int | None, since: datetime | None, limit: int) -> list[tuple]:
+    """What a page missed: its audiences' rows above its ``Last-Event-ID`` (a reconnect), or published
+    since the page was rendered (its first connection)."""
+    query = LiveEvent.objects.filter(audience__in=sorted(audiences))
+    query = query.filter(id__gt=after) if after is not None else query.filter(created_at__gte=since)
+    return list(query.order_by("id").values_list("id", "audience", "kind", "payload")[:limit])
 
 
 class Hub:
@@ -150,8 +153,12 @@ class Hub:
     def open_streams(self) -> int:
         return len({s for streams in self.by_audience.values() for s in streams})
 
-    async def replay(self, audiences: Iterable[str], after: int) -> list[Event]:
-        rows = await self._in_thread(read_replay, frozenset(audiences), after, settings.LIVE_REPLAY_LIMIT)
+    async def replay(
+        self, audiences: Iterable[str], *, after: int | None = None, since: datetime | None = None
+    ) -> list[Event]:
+        if after is None and since is None:
+            return []  # a first connection from a page that did not say when it was rendered
+        rows = await self._in_thread(read_replay, frozenset(audiences), after, since, settings.LIVE_REPLAY_LIMIT)
         return deduplicated(Event.from_row(row) for row in rows)
 
     async def close(self) -> None:

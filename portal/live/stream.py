@@ -15,6 +15,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
@@ -26,14 +27,30 @@ def frame(event: Event, mark: int) -> str:
 
 
 def parse_last_event_id(value: str | None) -> int | None:
-    """The ``Last-Event-ID`` header a reconnecting EventSource sends; anything but a small
-    non-negative integer is ignored (the page then starts afresh, as on its first connection)."""
+    """The ``Last-Event-ID`` header a reconnecting EventSource sends (or live.js's ``last`` parameter
+    when it opens a new one); anything but a small non-negative integer is ignored (the page then
+    starts afresh, as on its first connection)."""
     if value is None or not value.strip().isdigit() or len(value.strip()) > 18:
         return None
     return int(value.strip())
 
 
-async def event_stream(hub: Hub, audiences: frozenset[str], last_event_id: int | None) -> AsyncIterator[str]:
+def parse_since(value: str | None, now: datetime) -> datetime | None:
+    """When the page was rendered (``since``: seconds since the epoch), less a little for clocks and
+    whole seconds: its first connection replays what was published from then. Ignored when missing,
+    malformed, in the future or older than the outbox keeps."""
+    try:
+        rendered = datetime.fromtimestamp(float(value or ""), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if not now - timedelta(seconds=settings.LIVE_RETENTION_S) <= rendered <= now + timedelta(seconds=5):
+        return None
+    return rendered - timedelta(seconds=2)
+
+
+async def event_stream(
+    hub: Hub, audiences: frozenset[str], last_event_id: int | None, since: datetime | None = None
+) -> AsyncIterator[str]:
     """Everything one page is told until it leaves (Django cancels this when the client goes away) or
     the stream reaches ``LIVE_STREAM_MAX_S``: then the browser reconnects, and the view works out the
     person's audiences again (a resident who moved out stops hearing their old unit)."""
@@ -43,11 +60,11 @@ async def event_stream(hub: Hub, audiences: frozenset[str], last_event_id: int |
         yield f"retry: {settings.LIVE_RETRY_MS}\n\n"
         mark = last_event_id or 0
         replayed: set[int] = set()
-        if last_event_id is not None:
-            for missed in await hub.replay(audiences, last_event_id):
-                replayed.add(missed.id)
-                mark = max(mark, missed.id)
-                yield frame(missed, mark)
+        # A reconnect replays by id; a first connection what was published since its page was rendered.
+        for missed in await hub.replay(audiences, after=last_event_id, since=since):
+            replayed.add(missed.id)
+            mark = max(mark, missed.id)
+            yield frame(missed, mark)
         # Spread over a tenth of the lifetime, so streams opened together do not all reconnect together.
         lifetime = settings.LIVE_STREAM_MAX_S * (1 - random.random() / 10)  # not a secret: jitter
         ends_at = time.monotonic() + lifetime

@@ -14,13 +14,14 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.accounts.mfa import mfa_missing
 from portal.live import bus
 from portal.live.hub import close_connection, hub
-from portal.live.stream import event_stream, parse_last_event_id
+from portal.live.stream import event_stream, parse_last_event_id, parse_since
 from tenants.scope import Grants, request_grants
 
 
@@ -68,8 +69,9 @@ async def events(request: HttpRequest) -> HttpResponse:
         # the browser not to reconnect, and its pages keep polling. Production routes /live/ to uvicorn.
         return HttpResponse(status=204)
     audiences = audiences_of(user.pk, grants)
-    last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID"))
-    stream = _without_a_database_connection(event_stream(hub, audiences, last_event_id))
+    last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last"))
+    since = parse_since(request.GET.get("since"), timezone.now())
+    stream = _without_a_database_connection(event_stream(hub, audiences, last_event_id, since))
     response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once, even without proxy_buffering off
     return response

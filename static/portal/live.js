@@ -15,6 +15,10 @@
   var noteTimer = null;
   var reopenTimer = null;
   var reopenMs = 5000;
+  // Where this page's news starts: when it was rendered (the first connection replays from then), then
+  // the last event it got (EventSource sends it as Last-Event-ID; a new EventSource needs it in the URL).
+  var since = body.getAttribute("data-live-since") || "";
+  var lastId = "";
 
   function dispatch(kind, detail) {
     body.dispatchEvent(new CustomEvent("live:" + kind, { detail: detail }));
@@ -43,11 +47,13 @@
 
   function open() {
     reopenTimer = null;
-    source = new EventSource(url); // same origin: the session cookie goes along
+    var query = lastId ? "?last=" + encodeURIComponent(lastId) : "?since=" + encodeURIComponent(since);
+    source = new EventSource(url + query); // same origin: the session cookie goes along
     source.onopen = up;
     source.onmessage = function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (message.lastEventId) lastId = message.lastEventId;
       if (event && typeof event.kind === "string") dispatch(event.kind, event.payload || {});
     };
     source.onerror = function () {

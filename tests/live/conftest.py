@@ -37,8 +37,9 @@ def open_stream(asgi, session_of):
     """``open_stream(user, last_event_id=None)``: an SseStream for ``user`` (None: signed out)."""
     streams: list[SseStream] = []
 
-    def open_for(user, last_event_id: int | None = None) -> SseStream:
-        stream = SseStream(asgi.port, session_of(user) if user is not None else None, last_event_id=last_event_id)
+    def open_for(user, last_event_id: int | None = None, query: str = "") -> SseStream:
+        session = session_of(user) if user is not None else None
+        stream = SseStream(asgi.port, session, last_event_id=last_event_id, query=query)
         streams.append(stream)
         return stream
 

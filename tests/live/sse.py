@@ -17,14 +17,22 @@ class Message:
 class SseStream:
     """``GET /live/events/`` with a session cookie (and ``Last-Event-ID`` when reconnecting)."""
 
-    def __init__(self, port: int, session_key: str | None, *, last_event_id: int | None = None, timeout: float = 20):
+    def __init__(
+        self,
+        port: int,
+        session_key: str | None,
+        *,
+        last_event_id: int | None = None,
+        query: str = "",
+        timeout: float = 20,
+    ):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         headers = {"Accept": "text/event-stream"}
         if session_key is not None:
             headers["Cookie"] = f"sessionid={session_key}"
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
-        self.connection.request("GET", "/live/events/", headers=headers)
+        self.connection.request("GET", f"/live/events/{query}", headers=headers)
         self.response = self.connection.getresponse()
         self.status = self.response.status
         self.content_type = self.response.getheader("Content-Type", "")

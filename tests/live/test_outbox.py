@@ -15,6 +15,7 @@ from portal.dashboard.services import release_announce
 from portal.live.hub import Hub
 from portal.live.models import LiveEvent
 from portal.live.services import live_events_prune
+from portal.live.stream import parse_last_event_id, parse_since
 
 
 def rows() -> list[tuple[str, str, dict]]:
@@ -112,3 +113,18 @@ def test_old_events_are_pruned(db):
     fresh = LiveEvent.objects.create(audience="unit:1", kind="notice")
     assert live_events_prune(older_than=timedelta(minutes=10)) == 1
     assert list(LiveEvent.objects.values_list("id", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "nan", "inf", "-1", "1e30", "0"])
+def test_a_page_time_that_is_not_a_recent_one_replays_nothing(value):
+    assert parse_since(value, timezone.now()) is None
+
+
+def test_a_recent_page_time_replays_from_a_little_before_it():
+    now = timezone.now()
+    assert parse_since(f"{now.timestamp() - 30:.0f}", now) <= now - timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("value", [None, "", "12a", "-3", "9" * 19, " 42 "])
+def test_last_event_ids_are_small_whole_numbers(value):
+    assert parse_last_event_id(value) == (42 if value == " 42 " else None)

@@ -7,6 +7,8 @@ would have arrived before the marker.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from portal.live import bus
@@ -93,6 +95,27 @@ def test_a_reconnecting_page_replays_what_it_missed_once(open_stream, world):
     assert [m.payload.get("n") for m in heard] == [2, 3, 4, None]  # not 1 again, not bob's, 4 once
     ids = [m.id for m in heard]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+def test_a_page_hears_what_was_published_between_its_rendering_and_its_stream(open_stream, world):
+    rendered = time.time()  # the page's data-live-since
+    bus.publish("passes.changed", {"unit": world.unit_a1.pk, "n": 1}, [bus.unit(world.unit_a1.pk)])
+    bus.publish("passes.changed", {"unit": world.unit_a2.pk, "n": 2}, [bus.unit(world.unit_a2.pk)])  # bob's
+    stream = open_stream(world.alice, query=f"?since={rendered:.0f}")
+    marker(world.alice)
+    assert [m.payload.get("n") for m in stream.until("notice")] == [1, None]
+
+
+def test_a_new_eventsource_resumes_from_the_id_in_its_url(open_stream, world):
+    first = open_stream(world.alice)
+    bus.publish("passes.changed", {"unit": world.unit_a1.pk, "n": 1}, [bus.unit(world.unit_a1.pk)])
+    got = first.next_message()
+    first.close()
+    bus.publish("passes.changed", {"unit": world.unit_a1.pk, "n": 2}, [bus.unit(world.unit_a1.pk)])
+    # live.js opens a new EventSource after the browser gave up: the id goes in the URL, not a header
+    again = open_stream(world.alice, query=f"?last={got.id}&since=0")
+    marker(world.alice)
+    assert [m.payload.get("n") for m in again.until("notice")] == [2, None]
 
 
 def test_one_event_for_two_of_a_persons_audiences_arrives_once(open_stream, world):
