@@ -116,7 +116,6 @@ class Hub:
         self.by_audience: dict[str, set[Subscription]] = defaultdict(set)
         self.last_id: int | None = None
         self.gaps: dict[int, float] = {}  # id jumped over -> monotonic time after which it is given up
-        self.delivered = 0  # events handed to streams (the benchmark and the tests read it)
         self._task: asyncio.Task | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._marked: asyncio.Event | None = None  # set once the pump knows where the outbox ends
@@ -149,9 +148,6 @@ class Hub:
                 streams.discard(subscription)
                 if not streams:
                     del self.by_audience[audience]
-
-    def open_streams(self) -> int:
-        return len({s for streams in self.by_audience.values() for s in streams})
 
     async def replay(
         self, audiences: Iterable[str], *, after: int | None = None, since: datetime | None = None
@@ -188,9 +184,12 @@ class Hub:
         while True:
             try:
                 full = await self.poll_once()
-            except DatabaseError as exc:
+            except Exception as exc:  # the pump must outlive any one failure: every open page depends on it
                 if not failing:
-                    logger.warning("live: reading the outbox failed (%s); retrying", type(exc).__name__)
+                    if isinstance(exc, DatabaseError):
+                        logger.warning("live: reading the outbox failed (%s); retrying", type(exc).__name__)
+                    else:
+                        logger.exception("live: the outbox pump failed; retrying")
                 failing = True
                 await self._in_thread(close_connection)  # a dead connection is opened afresh next time
                 await asyncio.sleep(settings.LIVE_RETRY_MS / 1000)
@@ -236,7 +235,6 @@ class Hub:
         for subscription, batch in batches.items():
             for event in deduplicated(batch):
                 subscription.offer(event)
-                self.delivered += 1
 
 
 hub = Hub()
