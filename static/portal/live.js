@@ -29,6 +29,7 @@
     clearTimeout(noteTimer);
     noteTimer = null;
     if (note) note.hidden = true;
+    body.classList.remove("live-paused");
     clearInterval(fallbackTimer);
     fallbackTimer = null;
     reopenMs = 5000;
@@ -38,7 +39,10 @@
     body.setAttribute("data-live-state", "down");
     // A reconnect usually takes a moment (the server ends each stream after a while): say nothing then.
     if (note && note.hidden && !noteTimer) {
-      noteTimer = setTimeout(function () { note.hidden = false; }, 4000);
+      noteTimer = setTimeout(function () {
+        note.hidden = false;
+        body.classList.add("live-paused"); // room below the page, so the note covers nothing
+      }, 4000);
     }
     if (!fallbackTimer && fallbackS > 0) {
       fallbackTimer = setInterval(function () { dispatch("fallback", {}); }, fallbackS * 1000);
