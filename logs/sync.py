@@ -36,6 +36,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,6 +50,7 @@ from passes.usage import pass_usage_from_log
 from portal.butterflymx import BmxError
 from portal.butterflymx.client import MAX_PER, BmxClient, ransack
 from portal.core.crypto import fast_encryptor
+from portal.live import bus
 from tenants.models import AccessPoint, BmxLink, Building, Device, Unit
 from tenants.services import REFRESH_MARGIN, client_for_link, link_access_token
 
@@ -81,6 +83,8 @@ _REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
 # Where ``logged_at`` sits in a parsed row of either stream (the walk's high-water mark reads it).
 _LOGGED_AT_ANY = parsing.LOG_COLUMNS.index("logged_at")
 assert parsing.CALL_COLUMNS.index("logged_at") == _LOGGED_AT_ANY
+# And the row's unit, per stream (the live "logs.new" event goes to the units that got rows).
+_UNIT = {Stream.ACCESS: parsing.LOG_COLUMNS.index("unit_id"), Stream.CALLS: parsing.CALL_COLUMNS.index("unit_id")}
 
 
 class LeaseLost(Exception):
@@ -637,6 +641,8 @@ def _incremental(ctx: Context) -> None:
         since = None
     newest = mark
     run_rows = 0
+    units: set[int] = set()
+    unit_at = _UNIT[ctx.stream]
     for records, _info in ctx.pages(since=since):
         records, newest_unchanged = ctx.fresh(records)  # the overlap re-reads stored entries
         if newest_unchanged is not None and (newest is None or newest_unchanged > newest):
@@ -646,6 +652,8 @@ def _incremental(ctx: Context) -> None:
         for row in rows:
             if newest is None or row[_LOGGED_AT_ANY] > newest:
                 newest = row[_LOGGED_AT_ANY]
+            if row[unit_at] is not None:
+                units.add(row[unit_at])
         ctx.alive()
     ctx.rows += run_rows
     # The walk reached the last page: only now may the mark move, and never past the present.
@@ -660,6 +668,16 @@ def _incremental(ctx: Context) -> None:
         **SUCCEEDED,  # in the same statement: one round trip less per walk
     )
     cursor.high_water = high_water
+    if run_rows:
+        logs_new_announce(building_id=ctx.building.pk, stream=ctx.stream, unit_ids=units)
+
+
+def logs_new_announce(*, building_id: int, stream: str, unit_ids: Iterable[int]) -> None:
+    """New or changed rows of a building's stream: its front desk hears it, and each unit that got rows
+    hears it alone (a unit's payload names only that unit; never a neighbour's rows or ids)."""
+    bus.publish("logs.new", {"building": building_id, "stream": stream}, [bus.desk(building_id)])
+    for unit_id in sorted(set(unit_ids)):
+        bus.publish("logs.new", {"building": building_id, "stream": stream, "unit": unit_id}, [bus.unit(unit_id)])
 
 
 # --- history: backfill and re-scan ----------------------------------------------------------------

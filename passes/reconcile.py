@@ -35,7 +35,7 @@ from tenants.models import AccessPoint, BmxLink, Building, Residency
 from tenants.services import client_for_link
 
 from .models import Pass, VisitorKey
-from .services import pass_usage_totals, visitor_key_fill_from_bmx
+from .services import pass_usage_totals, passes_changed_announce, visitor_key_fill_from_bmx
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,10 @@ def passes_reconcile(*, building_id: int) -> dict[str, int]:
         )
     # Step 4: created remotely.
     counters["imported"] += _import_unknown(building, listed)
+    if counters["revoked_remotely"] or counters["imported"]:
+        # Both kinds of change stamp updated_at at or after ``now``: those passes' units refresh their lists.
+        changed = Pass.objects.filter(building=building, updated_at__gte=now).values_list("building_id", "unit_id")
+        passes_changed_announce(changed)
     return {key: value for key, value in counters.items() if value}
 
 

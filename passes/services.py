@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp, utc_timestamp
+from portal.live import bus
 from tenants.limits import MESSAGES, PASSES, Claim, LimitReached, abuse_claim
 from tenants.models import AccessPoint, BmxLink, Residency, TenantRecord, Unit
 from tenants.scope import has_role
@@ -332,8 +333,20 @@ def pass_create(
         if pass_obj.pk is None:
             claims[0].refund()  # no pass; the recipients' messages went out with the keychain
             raise PassError(exc.human_message, errors) from exc
+        passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
         raise PassError(pass_obj.failure, errors, pass_obj=pass_obj) from exc
+    passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
     return pass_obj
+
+
+def passes_changed_announce(places: Iterable[tuple[int, int]]) -> None:
+    """Passes of these (building id, unit id) changed: each unit's open pass lists and home refresh, and
+    so do the building's staff pages. A unit hears only its own unit id; the desk only the building."""
+    places = set(places)
+    for _building_id, unit_id in sorted(places):
+        bus.publish("passes.changed", {"unit": unit_id}, [bus.unit(unit_id)])
+    for building_id in sorted({building_id for building_id, _unit_id in places}):
+        bus.publish("passes.changed", {"building": building_id}, [bus.desk(building_id)])
 
 
 def _claim_pass(*, actor, building, data: PassInput) -> list[Claim]:
@@ -502,6 +515,7 @@ def pass_revoke(*, pass_obj: Pass, actor) -> Pass:
         status=Pass.Status.REVOKED, revoked_at=now, revoked_by=actor, updated_at=now
     )
     pass_obj.refresh_from_db()
+    passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
     return pass_obj
 
 
@@ -516,7 +530,9 @@ def pass_remove_failed(*, pass_obj: Pass, actor) -> None:
         except BmxError as exc:
             if exc.status != 404:
                 raise PassError(f"ButterflyMX did not let us remove it yet: {exc.human_message}") from exc
+    place = (pass_obj.building_id, pass_obj.unit_id)
     pass_obj.delete()
+    passes_changed_announce([place])
 
 
 def pass_input_from(pass_obj: Pass) -> PassInput:
@@ -581,6 +597,7 @@ def failed_passes_cleanup() -> int:
             failure="The pass could not be completed; nothing is left at ButterflyMX. Retry or remove it.",
             updated_at=timezone.now(),
         )
+        passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
         cleaned += 1
     return cleaned
 
@@ -638,4 +655,6 @@ def pass_usage_refresh(*, pass_ids: list[int]) -> int:
                 mine = [k for k in keys.values() if k.pass_obj_id == p.pk]
                 Pass.objects.filter(pk=p.pk).update(**pass_usage_totals(mine), usage_refreshed_at=now)
                 updated += 1
+    # Every pass asked about, read or not: a list showing "Updating use counts" shows the outcome.
+    passes_changed_announce((p.building_id, p.unit_id) for p in passes)
     return updated

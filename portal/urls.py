@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/logs/", include("logs.api.urls")),
     path("webhooks/bmx/", include("logs.webhook_urls")),
     path("api/", include("portal.api.urls")),
+    # Server-Sent Events for the open pages; production routes /live/ to the ASGI server (docs/operations.md).
+    path("live/", include("portal.live.urls")),
 ]
 
 # Branded error pages for people, the API's JSON for /api/ (portal/core/errors.py). allauth's rate

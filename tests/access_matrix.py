@@ -98,6 +98,9 @@ MATRIX: dict[str, Entry] = {
     "dashboard:audit_csv": Entry(signed_in(404, manager=200)),
     "dashboard:my_doors": Entry(signed_in()),
     "dashboard:my_doors_state": Entry(signed_in()),
+    # --- portal.live: the person's own event stream. The test client is WSGI, where it streams nothing
+    # (204: the browser stops asking); under uvicorn it is a 200 stream (tests/live/test_stream.py).
+    "live:events": Entry(everyone(204, anonymous=401)),
     "dashboard:release": Entry(
         signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"door_id": w.door_a.pk}
     ),

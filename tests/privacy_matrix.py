@@ -301,6 +301,10 @@ NO_ACTIVITY: dict[str, str] = {
     "accounts:api_tokens_revoke_all": "POST only: revokes all of the caller's own tokens",
     "admin_login": "a redirect to the portal's login (operators only get further)",
     "dashboard:index": "a list of the staff's buildings (or a redirect to its board)",
+    "live:events": (
+        "the person's own live events, ids only; 204 under the test client (WSGI). Who hears what is proven "
+        "under uvicorn: tests/live/test_stream.py (bob never hears alice's unit, a resident never a desk)"
+    ),
     "dashboard:front_desk": "POST only: a manager sets the front-desk tenant",
     "dashboard:unit_doors": "POST only: a manager shows or hides unit doors on the board",
     "dashboard:release": "the confirmation form: the door, and for staff the building's tenants to choose from",

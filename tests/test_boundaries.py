@@ -88,6 +88,7 @@ PLACES = {
     # entry: what a request, a worker or a command enters through (see also ENTRY_PARTS)
     "portal.urls": "entry",
     "portal.wsgi": "entry",
+    "portal.asgi": "entry",
     "portal.api.authentication": "entry",
     "portal.api.serializers": "entry",
     "portal.core.home": "entry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from tenants.scope import request_roles
@@ -21,4 +22,6 @@ def navigation(request) -> dict:
     return {
         "nav_items": SimpleLazyObject(lambda: items_for(user, set(lazy_roles))),
         "user_roles": lazy_roles,
+        # static/portal/live.js: how often a page refreshes its live parts while its stream is down.
+        "live_fallback_s": settings.LIVE_FALLBACK_POLL_S,
     }

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
+from portal.live import bus
 from tenants.door_kinds import unit_door_q
 from tenants.models import AccessPoint, Building, Residency, Role, TenantRecord
 from tenants.scope import RELEASE, Grants, grants_of
@@ -149,7 +150,18 @@ def door_release(
     release.bmx_ms = (time.perf_counter() - started) * 1000
     release.completed_at = timezone.now()
     release.save(update_fields=["status", "error", "bmx_release_id", "bmx_ms", "completed_at"])
+    release_announce(release)
     return release
+
+
+def release_announce(release: DoorRelease) -> None:
+    """Tell the open door boards of the building, and the unit the release was for (its "My doors" and
+    home), that a release finished. Ids only: each page reads what it may show itself."""
+    audiences = [bus.desk(release.building_id)]
+    if release.unit_id is not None:
+        audiences.append(bus.unit(release.unit_id))
+    payload = {"building": release.building_id, "door": release.door_id, "release": release.pk}
+    bus.publish("door.released", {**payload, "status": release.status}, audiences)
 
 
 def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):

@@ -109,7 +109,6 @@ def _board_context(request: HttpRequest, building, with_forms: bool = False) -> 
         "unit_doors_form": UnitDoorsForm(initial={"shown": building.unit_doors_on_board}) if manager else None,
         "building": building,
         "groups": board_groups(building, viewer=request.user, grants=request_grants(request)),
-        "poll_s": settings.DOOR_BOARD_POLL_S,
         "connected": building.admin_link_id is not None,
         "now": timezone.now(),
     }
@@ -126,7 +125,7 @@ def _my_door_states(request: HttpRequest):
 def my_doors(request: HttpRequest) -> HttpResponse:
     """Residents open the doors they are assigned, through the same release service."""
     states = _my_door_states(request)
-    return render(request, "dashboard/my_doors.html", {"states": states, "poll_s": settings.DOOR_BOARD_POLL_S})
+    return render(request, "dashboard/my_doors.html", {"states": states})
 
 
 @login_required

@@ -440,7 +440,6 @@ DOOR_RELEASE_TIMEOUT_S = env_setting(env.float, "DOOR_RELEASE_TIMEOUT_S", defaul
 # How long after a release its access-log entry may confirm it; past it, "pending confirmation" turns
 # "not confirmed". The board keeps each door's last release, in its state, until the next one (no timer).
 DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=60.0)
-DOOR_BOARD_POLL_S = env_setting(env.int, "DOOR_BOARD_POLL_S", default=2)
 # A resident's "Refresh" of their doors from ButterflyMX: this many per person per window.
 DOORS_REFRESH_LIMIT = env_setting(env.int, "DOORS_REFRESH_LIMIT", default=5)
 DOORS_REFRESH_WINDOW_S = env_setting(env.int, "DOORS_REFRESH_WINDOW_S", default=900)
@@ -627,4 +626,32 @@ LOGS_PRUNE_BUDGET_S = env_setting(env.float, "LOGS_PRUNE_BUDGET_S", default=120.
 CELERY_BEAT_SCHEDULE["logs-prune"] = {
     "task": "logs.tasks.logs_prune_task",
     "schedule": PRUNE_INTERVAL_S,
+}
+
+
+# --- Live updates (issue 18): Server-Sent Events to the open pages (portal/live, docs/operations.md) -----
+# Each web process reads the outbox (LiveEvent) this often and pushes new rows to its open streams.
+LIVE_POLL_S = env_setting(env.float, "LIVE_POLL_S", default=0.25)
+# An id jumped over (a row another process had not committed yet) is asked for again this long.
+LIVE_GAP_S = env_setting(env.float, "LIVE_GAP_S", default=10.0)
+# A comment line on a silent stream this often: proxies (nginx's proxy_read_timeout, 60 s by default)
+# close a connection that says nothing.
+LIVE_HEARTBEAT_S = env_setting(env.float, "LIVE_HEARTBEAT_S", default=15.0)
+# The browser reconnects this soon after a dropped stream (the `retry:` line), replaying by Last-Event-ID.
+LIVE_RETRY_MS = env_setting(env.int, "LIVE_RETRY_MS", default=2000)
+# A stream ends after this long (minus up to a tenth, so they do not all end together) and the browser
+# reconnects: the person's audiences are worked out again (a moved-out resident, a signed-out session).
+LIVE_STREAM_MAX_S = env_setting(env.float, "LIVE_STREAM_MAX_S", default=900.0)
+# Events waiting for one slow stream; past it the stream closes and the browser reconnects and replays.
+LIVE_QUEUE_MAX = env_setting(env.int, "LIVE_QUEUE_MAX", default=1000)
+# At most this many missed events replayed to a reconnecting page.
+LIVE_REPLAY_LIMIT = env_setting(env.int, "LIVE_REPLAY_LIMIT", default=500)
+# While a page's stream is down it refreshes its live parts this often (0: never); pages served without
+# a stream (a WSGI-only server) rely on it alone.
+LIVE_FALLBACK_POLL_S = env_setting(env.int, "LIVE_FALLBACK_POLL_S", default=60)
+# Beat deletes outbox rows older than LIVE_RETENTION_S every LIVE_PRUNE_INTERVAL_S (portal/live/tasks.py).
+LIVE_RETENTION_S = env_setting(env.int, "LIVE_RETENTION_S", default=600)
+CELERY_BEAT_SCHEDULE["live-events-prune"] = {
+    "task": "portal.live.tasks.live_events_prune_task",
+    "schedule": env_setting(env.float, "LIVE_PRUNE_INTERVAL_S", default=60.0),
 }

@@ -1,7 +1,7 @@
 """Settings for ``make test``: the real database and broker the environment names, fast hashing."""
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, REDIS_URL, VAR_DIR, filesystem_broker_options
+from .base import CELERY_BROKER_URL, REDIS_URL, VAR_DIR, env, env_setting, filesystem_broker_options
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdefghij"
@@ -23,6 +23,10 @@ ACCOUNT_RATE_LIMITS = {**ACCOUNT_RATE_LIMITS, "login": "1000/m/ip", "signup": "1
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 PASSES_SMS_BACKEND = "passes.sms.LocmemBackend"
+# pytest-django's live_server (the browser tests) is WSGI: /live/events/ answers 204 there, so pages
+# refresh their live parts by the fallback poll, as often as they used to poll. The live tests run
+# uvicorn and turn it off (tests/live/).
+LIVE_FALLBACK_POLL_S = env_setting(env.int, "LIVE_FALLBACK_POLL_S", default=2)
 
 # Tasks enqueued by tests go to a broker folder of their own: `make dev`'s worker must never pick up a
 # message that names rows of the test database.

@@ -10,6 +10,7 @@ from django.db import connection
 
 from portal.dashboard.models import DoorRelease
 from portal.dashboard.services import ReleaseRefused, door_release
+from portal.live.models import LiveEvent
 from tenants.models import AccessPoint, TenantRecord
 
 from .conftest import FRONT_DOOR, GARAGE, ROOFTOP, ROSA_TENANT, releases_at_sandbox
@@ -258,3 +259,17 @@ def test_without_a_front_desk_the_release_form_asks_for_a_resident(crimson, sand
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
     assert releases_at_sandbox(sandbox) == 0
+
+
+def test_a_release_for_a_resident_is_pushed_to_the_desk_and_to_that_unit_only(
+    crimson, sandbox, django_capture_on_commit_callbacks
+):
+    rosa = TenantRecord.objects.get(bmx_id=ROSA_TENANT)
+    with django_capture_on_commit_callbacks(execute=True):
+        release = door_release(user=crimson.staff, door_id=crimson.doors[GARAGE].pk, for_tenant_id=rosa.pk)
+    b, door = crimson.building.pk, crimson.doors[GARAGE].pk
+    payload = {"building": b, "door": door, "release": release.pk, "status": "succeeded"}
+    assert sorted(LiveEvent.objects.values_list("audience", "kind", "payload")) == [
+        (f"desk:{b}", "door.released", payload),
+        (f"unit:{rosa.unit_id}", "door.released", payload),
+    ]

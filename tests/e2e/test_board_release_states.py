@@ -23,7 +23,7 @@ FRONT_DOOR = 3901
 
 def test_old_releases_keep_their_state_and_pending_turns_not_confirmed(crimson, live_server, journey, settings):  # noqa: F811
     settings.DOOR_CONFIRM_WINDOW_S = 8  # short, so the board can be watched passing it
-    settings.DOOR_BOARD_POLL_S = 1
+    settings.LIVE_FALLBACK_POLL_S = 1  # the live_server streams nothing (WSGI): the page polls
     now = timezone.now()
     tz = crimson.building.tz
     opened = release_at(crimson, now - dt.timedelta(hours=2), door=FRONT_DOOR, reason="two hours ago")

@@ -79,7 +79,7 @@ def test_a_resident_sees_their_own_last_use_of_a_shared_door_never_a_neighbours(
     settings,
     screenshot_dir,
 ):
-    settings.DOOR_BOARD_POLL_S = 1  # let htmx re-fetch the cards while we look
+    settings.LIVE_FALLBACK_POLL_S = 1  # let htmx re-fetch the cards while we look (WSGI: no stream, the fallback poll)
     entries_at_the_front_door(crimson, nina)  # Nina came in an hour ago, Rosa (4B) two minutes ago
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(20_000)

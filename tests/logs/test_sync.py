@@ -9,6 +9,7 @@ from django.db import connection
 
 from logs.models import AccessLogEntry, CallRecord, ReleaseMethod, Stream, SyncCursor
 from logs.sync import lease_acquire, stream_sync, walk_run
+from portal.live.models import LiveEvent
 from tenants.models import BmxLink
 
 from .conftest import CRIMSON, remote_ids
@@ -115,3 +116,26 @@ def test_an_expired_lease_of_a_killed_worker_is_taken_over(crimson):
     assert not lease_acquire(cursor_id=cursor.pk, owner="worker-2")
     SyncCursor.objects.filter(pk=cursor.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert lease_acquire(cursor_id=cursor.pk, owner="worker-2")
+
+
+def test_a_walk_that_stores_an_entry_tells_the_desk_and_that_entrys_unit_only(
+    crimson, sandbox, django_capture_on_commit_callbacks
+):
+    stream_sync(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    LiveEvent.objects.all().delete()
+    # when a resident of 4B swipes a door and the walk stores the entry
+    sandbox.swipe(129201, 3901)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert walk_run(building_id=crimson.building.pk, stream=Stream.ACCESS).status == "done"
+    # then the front desk hears of new rows, and 4B alone of its own (open pages refresh on it)
+    b = crimson.building.pk
+    unit = AccessLogEntry.objects.order_by("-logged_at").first().unit_id
+    assert sorted(LiveEvent.objects.values_list("audience", "kind", "payload")) == [
+        (f"desk:{b}", "logs.new", {"building": b, "stream": "access"}),
+        (f"unit:{unit}", "logs.new", {"building": b, "stream": "access", "unit": unit}),
+    ]
+    # and a walk that finds nothing new says nothing
+    LiveEvent.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        walk_run(building_id=crimson.building.pk, stream=Stream.ACCESS)
+    assert not LiveEvent.objects.exists()

@@ -10,6 +10,7 @@ import pytest
 from passes import services
 from passes.models import Pass
 from passes.sharing import qr_payload
+from portal.live.models import LiveEvent
 from tests.passes.helpers import pass_input, window_for_kind
 
 NY = ZoneInfo("America/New_York")
@@ -185,3 +186,25 @@ def test_extend_creates_the_new_pass_and_revokes_the_old_in_one_action(bmx, sand
     assert old.status == Pass.Status.REVOKED and new.replaces == old
     at_bmx = keychains_at(sandbox)
     assert old.bmx_keychain_id not in at_bmx and new.bmx_keychain_id in at_bmx
+
+
+def test_creating_and_revoking_a_pass_refreshes_its_units_open_pages_and_the_desks(
+    bmx, sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = services.pass_create(
+            actor=bmx.rosa,
+            residency=bmx.rosa_residency,
+            data=pass_input("custom", tz=NY, name="Pushed", **window_for_kind("custom", NY)),
+        )
+    unit, building = created.unit_id, created.building_id
+    announced = [
+        (f"unit:{unit}", "passes.changed", {"unit": unit}),
+        (f"desk:{building}", "passes.changed", {"building": building}),
+    ]
+    assert list(LiveEvent.objects.order_by("id").values_list("audience", "kind", "payload")) == announced
+    LiveEvent.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pass_revoke(pass_obj=created, actor=bmx.rosa)
+    assert list(LiveEvent.objects.order_by("id").values_list("audience", "kind", "payload")) == announced

@@ -4,6 +4,7 @@ nginx is a Debian package (``make test`` and ``make bench`` install it when miss
 is the proxy part docs/operations.md gives (TLS left out: loopback): it buffers each request, sets
 ``X-Forwarded-Proto: https`` as the TLS terminator would, and appends the client's address to
 ``X-Forwarded-For`` (``$proxy_add_x_forwarded_for``), which is what PORTAL_TRUSTED_PROXY_COUNT=1 reads.
+``/live/`` (the live updates' streams) goes to the ASGI server, unbuffered, with a long read timeout.
 """
 
 from __future__ import annotations
@@ -29,8 +30,19 @@ http {{
   uwsgi_temp_path {var}/nginx-uwsgi;
   scgi_temp_path {var}/nginx-scgi;
   upstream portal {{ server 127.0.0.1:{upstream}; }}
+  upstream portal_live {{ server 127.0.0.1:{live_upstream}; }}
   server {{
     listen 127.0.0.1:{port};
+    location /live/ {{
+      proxy_pass http://portal_live;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 1h;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }}
     location / {{
       proxy_pass http://portal;
       proxy_set_header Host $http_host;
@@ -65,13 +77,15 @@ def require_nginx() -> str:
     return found
 
 
-def start_nginx(var_dir: Path, port: int, upstream: int, log) -> subprocess.Popen:
-    """nginx on 127.0.0.1:``port`` passing every request to 127.0.0.1:``upstream``, in the foreground."""
+def start_nginx(var_dir: Path, port: int, upstream: int, log, *, live_upstream: int | None = None) -> subprocess.Popen:
+    """nginx on 127.0.0.1:``port`` passing every request to 127.0.0.1:``upstream`` (``/live/`` to
+    ``live_upstream``, the ASGI server, when given), in the foreground."""
     binary = nginx_binary()
     if binary is None:
         raise FileNotFoundError("nginx is not installed: apt-get install nginx")
     conf = var_dir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(var=var_dir, port=port, upstream=upstream))
+    live = live_upstream if live_upstream is not None else upstream
+    conf.write_text(NGINX_CONF.format(var=var_dir, port=port, upstream=upstream, live_upstream=live))
     return subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
 
 
