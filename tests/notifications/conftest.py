@@ -91,6 +91,6 @@ def webpush_on(settings):
     settings.WEBPUSH_VAPID_PUBLIC_KEY = pair.public
     settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.private
     settings.WEBPUSH_VAPID_SUBJECT = "mailto:ops@example.test"
-    settings.WEBPUSH_ENDPOINT_HOSTS = ["127.0.0.1"]
+    settings.WEBPUSH_ENDPOINT_HOSTS = ["127.0.0.1", "fcm.googleapis.com"]
     settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = True
     return pair
