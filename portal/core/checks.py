@@ -201,7 +201,7 @@ def check_webpush_keys(app_configs=None, **kwargs):
             hint="Print a new pair with `python manage.py webpush_keys` and set WEBPUSH_VAPID_PUBLIC_KEY, "
             "WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_SUBJECT (mailto:ops@example.com), or unset both keys "
             "to turn Web Push off.",
-            id="portal.E108",
+            id="portal.E118",
         )
     ]
 

@@ -209,7 +209,7 @@ def test_production_refuses_malformed_vapid_keys(settings, webpush_on, public, p
         assert errors == []
     else:
         [error] = errors
-        assert error.id == "portal.E108" and problem in error.msg
+        assert error.id == "portal.E118" and problem in error.msg
         assert webpush_on.private not in error.msg  # never quotes a key
 
 
