@@ -7,7 +7,7 @@ channels that reach a person away from it, Web Push and e-mail. Read in one pass
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,7 +62,21 @@ def in_quiet_hours(start: time, end: time, local: time) -> bool:
     return local >= start or local < end
 
 
-def delivery_plan(user_ids: Iterable[int], notice: Notice, *, now: datetime | None = None) -> Plan:
+def channels_chosen(user, category: str) -> set[str]:
+    """The channels ``user`` chose for ``category`` (or its default): e.g. a pass's "tell me when a visitor
+    uses it" starts from the person's choice for ``arrival``."""
+    return preference_of(user).channels_for(category)
+
+
+def delivery_plan(
+    user_ids: Iterable[int],
+    notice: Notice,
+    *,
+    now: datetime | None = None,
+    channels: Mapping[int, Iterable[str]] | None = None,
+) -> Plan:
+    """``channels``, when given, replaces a person's choice for this one notice (a pass's own setting);
+    quiet hours, a mute and "do not disturb" still apply."""
     now = now or timezone.now()
     ids = sorted(set(user_ids))
     plan = Plan()
@@ -77,19 +91,20 @@ def delivery_plan(user_ids: Iterable[int], notice: Notice, *, now: datetime | No
         if user is None:
             continue
         pref = prefs.get(user_id) or NotificationPreference(user_id=user_id)
-        channels = pref.channels_for(notice.category)
-        if not channels:
+        chosen = set(channels[user_id]) if channels is not None and user_id in channels else None
+        wanted = chosen if chosen is not None else pref.channels_for(notice.category)
+        if not wanted:
             continue
         reason = _held_reason(user, pref, notice.category, now, quiet_dnd)
         if reason:
             plan.held[user_id] = reason
             continue
-        if PUSH in channels:
+        if PUSH in wanted:
             if user_id in devices:
                 plan.push.append(user_id)
-            elif channels == {PUSH}:
+            elif wanted == {PUSH}:
                 plan.held[user_id] = NO_DEVICE
-        if EMAIL in channels:
+        if EMAIL in wanted:
             if user.email:
                 plan.email.append(user_id)
             else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from functools import partial
 
@@ -18,19 +18,21 @@ from .preferences import Plan, delivery_plan
 from .webpush import endpoint_allowed, webpush_enabled
 
 
-def notify(user_ids: Iterable[int], notice: Notice) -> Plan:
+def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, Iterable[str]] | None = None) -> Plan:
     """Tell each person: on their open pages now, and by Web Push and e-mail as their preferences say.
 
     The live notice (a ``notice`` event to ``user:<id>``) always goes: it is what the person is looking
     at. Push and e-mail follow each person's channels for the category, quiet hours, a snooze and (for
     calls) ButterflyMX's "do not disturb" (:func:`portal.notifications.preferences.delivery_plan`), and are
     sent by Celery tasks queued after the current transaction commits, never inside the request.
+    ``channels`` (optional, ``{user_id: ("push", "email")}``) replaces a person's choice for this one
+    notice, e.g. a pass's own "tell me when a visitor uses it"; the rest of the rules still apply.
     Returns the plan (who gets what, who was held back and why).
     """
     ids = sorted(set(user_ids))
     payload = notice.as_payload()
     bus.publish("notice", payload, [bus.person(user_id) for user_id in ids])
-    plan = delivery_plan(ids, notice)
+    plan = delivery_plan(ids, notice, channels=channels)
     if plan.push and webpush_enabled():
         transaction.on_commit(
             partial(send_task, "portal.notifications.tasks.push_notice_task", list(plan.push), payload)

@@ -36,9 +36,16 @@ def with_device(user) -> None:
 
 
 def quiet(user, *, allowed=("call",)) -> NotificationPreference:
-    return NotificationPreference.objects.create(
-        user=user, quiet_enabled=True, quiet_start=time(22, 0), quiet_end=time(7, 0), quiet_allowed=list(allowed)
+    pref, _ = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={
+            "quiet_enabled": True,
+            "quiet_start": time(22, 0),
+            "quiet_end": time(7, 0),
+            "quiet_allowed": list(allowed),
+        },
     )
+    return pref
 
 
 def in_dnd(world) -> None:
@@ -187,3 +194,20 @@ def test_the_roster_keeps_butterflymx_do_not_disturb():
     assert _tenant_fields(on, units={})["do_not_disturb"] is True
     assert _tenant_fields({**item, "notification_preference": None}, units={})["do_not_disturb"] is False
     assert _tenant_fields(item, units={})["do_not_disturb"] is False
+
+
+def test_a_passs_own_channels_replace_the_persons_choice_but_not_quiet_hours(world):
+    """alerts18's per-pass "tell me when a visitor uses this pass": its channels win for that notice."""
+    with_device(world.alice)
+    NotificationPreference.objects.create(user=world.alice, channels={"arrival": []})
+    assert p.channels_chosen(world.alice, "arrival") == set()
+    assert p.channels_chosen(world.bob, "arrival") == {"push"}  # the default
+
+    plan = p.delivery_plan([world.alice.pk], notice("arrival"), channels={world.alice.pk: ["push", "email"]})
+    assert plan.push == [world.alice.pk] and plan.email == [world.alice.pk]
+
+    quiet(world.alice)
+    held = p.delivery_plan(
+        [world.alice.pk], notice("arrival"), channels={world.alice.pk: ["push"]}, now=LATE_EVENING_IN_A
+    )
+    assert held.push == [] and held.held == {world.alice.pk: p.QUIET_HOURS}
