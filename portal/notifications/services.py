@@ -42,6 +42,9 @@ def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, It
     return plan
 
 
+MAX_DEVICES = 20
+
+
 class SubscriptionRefused(ValueError):
     """A subscription the portal will not push to, with a message for the person."""
 
@@ -53,6 +56,9 @@ def subscription_save(*, user, endpoint: str, p256dh: str, auth: str, label: str
         raise SubscriptionRefused("Notifications on devices are not set up on this portal.")
     if not endpoint_allowed(endpoint):
         raise SubscriptionRefused("This browser's push service is not one the portal sends to.")
+    others = PushSubscription.objects.filter(user=user).exclude(endpoint=endpoint)
+    if others.count() >= MAX_DEVICES:  # every device costs a push per notice: a bound, not a quota anyone meets
+        raise SubscriptionRefused(f"You have {MAX_DEVICES} devices with notifications: remove one first.")
     subscription, _ = PushSubscription.objects.update_or_create(
         endpoint=endpoint,
         defaults={

@@ -221,3 +221,13 @@ def test_the_command_prints_a_working_key_pair(capsys, settings):
     settings.WEBPUSH_VAPID_PRIVATE_KEY = lines["WEBPUSH_VAPID_PRIVATE_KEY"]
     settings.WEBPUSH_VAPID_SUBJECT = lines["WEBPUSH_VAPID_SUBJECT"]
     assert check_webpush_keys() == []
+
+
+def test_a_person_has_a_bounded_number_of_devices(world, client_for, webpush_on, browser_keys):
+    from portal.notifications.services import MAX_DEVICES
+
+    for n in range(MAX_DEVICES):
+        device(world.alice, f"d{n}")
+    response = client_for(world.alice).post(SUBSCRIBE_URL, synthetic(browser_keys, "one-too-many"))
+    assert response.status_code == 400 and "remove one first" in response.json()["detail"]
+    assert client_for(world.alice).post(SUBSCRIBE_URL, synthetic(browser_keys, "d0")).status_code == 201  # re-subscribe
