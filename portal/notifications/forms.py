@@ -15,7 +15,7 @@ def _name(category: Category, what: str) -> str:
 class PreferencesForm(forms.Form):
     """Channels per category (only the categories of the person's roles), and quiet hours."""
 
-    quiet_enabled = forms.BooleanField(label="Quiet hours", required=False)
+    quiet_enabled = forms.BooleanField(label="Turn on quiet hours", required=False)
     quiet_start = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     quiet_end = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
 

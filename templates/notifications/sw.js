@@ -45,11 +45,14 @@ function showNotice(notice) {
   return self.registration.showNotification(notice.title || "Building Portal", options);
 }
 
+// Resolves to whether a notification was shown. A function of its own, like the click's below: the push
+// handler calls it, and so can a test.
 function handlePush(notice) {
   return aPageIsInFront().then(function (inFront) {
-    return inFront ? null : showNotice(notice);
+    return inFront ? false : showNotice(notice).then(function () { return true; });
   });
 }
+self.handlePush = handlePush;
 
 self.addEventListener("push", function (event) {
   var notice = null;
