@@ -68,4 +68,6 @@ def key_problems(public: str, private: str, subject: str) -> list[str]:
     parts = urlsplit(subject)
     if not ((parts.scheme == "mailto" and "@" in parts.path) or (parts.scheme == "https" and parts.hostname)):
         problems.append("WEBPUSH_VAPID_SUBJECT must be a mailto: address or an https: URL (push services use it)")
+    elif "localhost" in subject:  # the development default: Apple's push service refuses such a contact
+        problems.append("WEBPUSH_VAPID_SUBJECT names localhost: give a contact the push services can reach")
     return problems

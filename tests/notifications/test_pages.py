@@ -193,6 +193,7 @@ def test_the_email_links_into_the_portal_and_never_carries_the_snapshot(world, s
         ("other", "good", "mailto:ops@example.com", "not the public half"),
         ("good", "", "mailto:ops@example.com", "PRIVATE_KEY is not"),
         ("good", "good", "ops@example.com", "SUBJECT must be"),
+        ("good", "good", "mailto:portal@localhost", "names localhost"),
     ],
 )
 def test_production_refuses_malformed_vapid_keys(settings, webpush_on, public, private, subject, problem):
