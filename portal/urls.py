@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal.accounts import views as accounts_views
+from portal.notifications import views as notifications_views
 
 urlpatterns = [
     path("", include("portal.core.urls")),
@@ -16,6 +17,9 @@ urlpatterns = [
     path("", include("passes.urls")),
     path("api/passes/", include("passes.api.urls")),
     path("profile/api-tokens/", include("portal.accounts.urls")),
+    path("profile/notifications/", include("portal.notifications.urls")),
+    # The service worker at the root: its scope (what it may serve) is the folder it is served from.
+    path("sw.js", notifications_views.service_worker, name="service_worker"),
     path("", include("tenants.urls")),
     path("api/me/", include("tenants.api.urls")),
     path("logs/", include("logs.urls")),

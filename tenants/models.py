@@ -286,6 +286,9 @@ class TenantRecord(models.Model):
     last_name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
     registration_status = models.CharField(max_length=32, blank=True)
+    # ButterflyMX's "Do not disturb" (notification_preference.do_not_disturb), set in the ButterflyMX app:
+    # the portal does not push visitor calls to a resident who asked ButterflyMX for quiet.
+    do_not_disturb = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
 
     objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule

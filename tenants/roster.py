@@ -248,6 +248,8 @@ def _tenant_fields(item: dict, units: dict) -> dict:
         "last_name": item.get("last_name") or "",
         "email": item.get("email") or "",
         "registration_status": item.get("registration_status") or "",
+        # notification_preference may be null (contract notes, 4.3): no preference is no "do not disturb".
+        "do_not_disturb": bool((item.get("notification_preference") or {}).get("do_not_disturb")),
     }
 
 

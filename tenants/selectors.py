@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
-from .models import BmxLink, Building, Residency, Role, RosterSync
+from .models import BmxLink, Building, Residency, Role, RosterSync, TenantRecord
 from .scope import Grants, grants_of
 
 
@@ -49,3 +51,21 @@ def own_building(user) -> Building | None:
     if home is not None:
         return home.unit.building
     return Building.objects.restrict(grants_of(user), Role.MANAGER, Role.STAFF).order_by("name").first()
+
+
+def in_do_not_disturb(user_ids: Iterable[int]) -> set[int]:
+    """Of ``user_ids``, the residents with ButterflyMX's "Do not disturb" on for one of their active
+    tenancies (the roster keeps it on each tenant record)."""
+    tenancies = list(
+        Residency.objects.filter(user_id__in=list(user_ids), is_active=True, bmx_tenant_id__isnull=False).values_list(
+            "user_id", "unit__building_id", "bmx_tenant_id"
+        )
+    )
+    if not tenancies:
+        return set()
+    quiet = set(
+        TenantRecord.objects.filter(
+            do_not_disturb=True, is_active=True, bmx_id__in={tenant for _, _, tenant in tenancies}
+        ).values_list("building_id", "bmx_id")
+    )
+    return {user for user, building, tenant in tenancies if (building, tenant) in quiet}

@@ -179,6 +179,12 @@ MATRIX: dict[str, Entry] = {
     "api:docs": Entry(signed_in()),
     "api:tokens": Entry(everyone(200, anonymous=403)),
     "api:token": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"public_id": NO_SUCH_TOKEN}),  # DELETE only
+    # --- portal.notifications: the person's own settings and devices, and the service worker
+    "notifications:settings": Entry(signed_in()),
+    "notifications:subscribe": Entry(signed_in(405)),  # POST only: this browser's subscription
+    "notifications:device_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": 1}),  # POST only
+    "notifications:snooze": Entry(signed_in(405)),  # POST only
+    "service_worker": Entry(everyone(200)),
     # --- portal.accounts: the API tokens page
     "accounts:api_tokens": Entry(signed_in()),
     "accounts:api_token_revoke": Entry(signed_in(405), kwargs=lambda w: {"public_id": NO_SUCH_TOKEN}),

@@ -300,6 +300,11 @@ NO_ACTIVITY: dict[str, str] = {
     "accounts:api_token_revoke": "POST only: revokes one of the caller's own tokens",
     "accounts:api_tokens_revoke_all": "POST only: revokes all of the caller's own tokens",
     "admin_login": "a redirect to the portal's login (operators only get further)",
+    "notifications:settings": "the caller's own devices and notification preferences",
+    "notifications:subscribe": "POST only: adds the caller's own browser",
+    "notifications:device_remove": "POST only: removes one of the caller's own browsers (another's: 404)",
+    "notifications:snooze": "POST only: mutes the caller's own notifications",
+    "service_worker": "the service worker's script, the same for everyone",
     "dashboard:index": "a list of the staff's buildings (or a redirect to its board)",
     "live:events": (
         "the person's own live events, ids only; 204 under the test client (WSGI). Who hears what is proven "

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from .vapid import key_problems
+
 TAG = "portal_production"
 
 LEAKY_EMAIL_BACKENDS = {
@@ -178,6 +180,28 @@ def check_site_url(app_configs=None, **kwargs):
             hint="Set PORTAL_SITE_URL to the address people and ButterflyMX reach the portal at, e.g. "
             "PORTAL_SITE_URL=https://portal.example.com (LOGS_WEBHOOK_BASE_URL defaults to it).",
             id="portal.E107",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security, TAG)
+def check_webpush_keys(app_configs=None, **kwargs):
+    """Web Push is optional (no keys: off, and its opt-in is not shown), but a pair that is set must work:
+    a malformed key would fail in the worker at the first notification, and a public key that is not the
+    private key's half would make every push service refuse every push, with nothing said at start-up."""
+    public, private = settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY
+    if not in_production() or not (public or private):
+        return []
+    problems = key_problems(public, private, settings.WEBPUSH_VAPID_SUBJECT)
+    if not problems:
+        return []
+    return [
+        checks.Error(
+            "Web Push keys: " + "; ".join(problems) + ".",
+            hint="Print a new pair with `python manage.py webpush_keys` and set WEBPUSH_VAPID_PUBLIC_KEY, "
+            "WEBPUSH_VAPID_PRIVATE_KEY and WEBPUSH_VAPID_SUBJECT (mailto:ops@example.com), or unset both keys "
+            "to turn Web Push off.",
+            id="portal.E118",
         )
     ]
 

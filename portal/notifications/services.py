@@ -1,14 +1,106 @@
-"""Delivering notices to people."""
+"""Delivering notices to people, and the writes of their devices and preferences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from functools import partial
 
+from django.db import transaction
+from django.utils import timezone
+
+from portal.celery import send_task
 from portal.live import bus
 
+from .models import NotificationPreference, PushSubscription
 from .notices import Notice
+from .preferences import Plan, delivery_plan
+from .webpush import endpoint_allowed, webpush_enabled
 
 
-def notify(user_ids: Iterable[int], notice: Notice) -> None:
-    """Tell each person: on their open pages now (a ``notice`` live event to ``user:<id>``)."""
-    bus.publish("notice", notice.as_payload(), [bus.person(user_id) for user_id in user_ids])
+def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, Iterable[str]] | None = None) -> Plan:
+    """Tell each person: on their open pages now, and by Web Push and e-mail as their preferences say.
+
+    The live notice (a ``notice`` event to ``user:<id>``) always goes: it is what the person is looking
+    at. Push and e-mail follow each person's channels for the category, quiet hours, a snooze and (for
+    calls) ButterflyMX's "do not disturb" (:func:`portal.notifications.preferences.delivery_plan`), and are
+    sent by Celery tasks queued after the current transaction commits, never inside the request.
+    ``channels`` (optional, ``{user_id: ("push", "email")}``) replaces a person's choice for this one
+    notice, e.g. a pass's own "tell me when a visitor uses it"; the rest of the rules still apply.
+    Returns the plan (who gets what, who was held back and why).
+    """
+    ids = sorted(set(user_ids))
+    payload = notice.as_payload()
+    bus.publish("notice", payload, [bus.person(user_id) for user_id in ids])
+    plan = delivery_plan(ids, notice, channels=channels)
+    if plan.push and webpush_enabled():
+        transaction.on_commit(
+            partial(send_task, "portal.notifications.tasks.push_notice_task", list(plan.push), payload)
+        )
+    for user_id in plan.email:  # one task per person: a retried e-mail reaches nobody twice
+        transaction.on_commit(partial(send_task, "portal.notifications.tasks.email_notice_task", user_id, payload))
+    return plan
+
+
+MAX_DEVICES = 20
+
+
+class SubscriptionRefused(ValueError):
+    """A subscription the portal will not push to, with a message for the person."""
+
+
+def subscription_save(*, user, endpoint: str, p256dh: str, auth: str, label: str = "") -> PushSubscription:
+    """Remember this browser for ``user``. The same browser subscribing again (same endpoint) updates its
+    row; a browser a new person signed in on moves to them (the device now shows their notices)."""
+    if not webpush_enabled():
+        raise SubscriptionRefused("Notifications on devices are not set up on this portal.")
+    if not endpoint_allowed(endpoint):
+        raise SubscriptionRefused("This browser's push service is not one the portal sends to.")
+    others = PushSubscription.objects.filter(user=user).exclude(endpoint=endpoint)
+    if others.count() >= MAX_DEVICES:  # every device costs a push per notice: a bound, not a quota anyone meets
+        raise SubscriptionRefused(f"You have {MAX_DEVICES} devices with notifications: remove one first.")
+    subscription, _ = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={
+            "user": user,
+            "p256dh": p256dh,
+            "auth": auth,
+            "label": label[:120],
+            "last_failure_at": None,
+            "last_failure": "",
+        },
+    )
+    return subscription
+
+
+def subscription_remove(*, user, pk: int) -> bool:
+    """Forget one of the person's own browsers; False when it is not theirs (or gone)."""
+    deleted, _ = PushSubscription.objects.filter(user=user, pk=pk).delete()
+    return bool(deleted)
+
+
+def preferences_save(
+    *, user, channels: dict[str, list[str]], quiet_enabled: bool, quiet_start, quiet_end, quiet_allowed: list[str]
+) -> NotificationPreference:
+    pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    merged = dict(pref.channels or {})
+    merged.update(channels)  # categories not on the form (another role's) keep what was chosen
+    pref.channels = merged
+    pref.quiet_enabled = quiet_enabled
+    pref.quiet_start = quiet_start
+    pref.quiet_end = quiet_end
+    pref.quiet_allowed = sorted(quiet_allowed)
+    pref.save()
+    return pref
+
+
+def snooze(*, user, minutes: int = 60) -> NotificationPreference:
+    """No push or e-mail for ``minutes`` (a notification's "Mute for an hour"); the open page still shows notices."""
+    pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    pref.snoozed_until = timezone.now() + timedelta(minutes=minutes)
+    pref.save(update_fields=["snoozed_until", "updated_at"])
+    return pref
+
+
+def snooze_end(*, user) -> None:
+    NotificationPreference.objects.filter(user=user).update(snoozed_until=None, updated_at=timezone.now())

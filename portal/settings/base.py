@@ -432,6 +432,42 @@ BMX_HTTP_POOL_SIZE = env_setting(env.int, "BMX_HTTP_POOL_SIZE", default=16)
 # SECRET_KEY so either can be rotated alone. Development derives a stable key under var/.
 TOKEN_ENCRYPTION_KEYS = env_setting(env.list, "TOKEN_ENCRYPTION_KEYS", default=[])
 
+# --- Notifications (issue 18): Web Push and e-mail behind portal.notifications.notify() --------------
+# VAPID keys identify the portal to browsers' push services (RFC 8292): the public key as the browser's
+# applicationServerKey (URL-safe base64 of the uncompressed P-256 point, 87 characters), the private
+# key as URL-safe base64 of its 32 bytes (43 characters), and a contact for the push services (mailto:
+# or https:). Without both keys Web Push is off and its opt-in is not shown; `manage.py webpush_keys`
+# prints a new pair, and development makes one under var/ (portal/settings/local.py).
+WEBPUSH_VAPID_PUBLIC_KEY = env_setting(env.str, "WEBPUSH_VAPID_PUBLIC_KEY", default="")
+WEBPUSH_VAPID_PRIVATE_KEY = env_setting(env.str, "WEBPUSH_VAPID_PRIVATE_KEY", default="")
+WEBPUSH_VAPID_SUBJECT = env_setting(env.str, "WEBPUSH_VAPID_SUBJECT", default="mailto:portal@localhost")
+# The push services a subscription may name (host suffixes): the worker POSTs to a URL a browser
+# handed in, so only the browsers' own push services are accepted (no request to an internal address).
+WEBPUSH_ENDPOINT_HOSTS = env_setting(
+    env.list,
+    "WEBPUSH_ENDPOINT_HOSTS",
+    default=[
+        "fcm.googleapis.com",  # Chrome, Edge on Android, Opera
+        "android.googleapis.com",
+        "updates.push.services.mozilla.com",  # Firefox
+        "push.apple.com",  # Safari (web.push.apple.com)
+        "notify.windows.com",  # Edge on Windows (wns2-*.notify.windows.com)
+    ],
+)
+WEBPUSH_ENDPOINT_ALLOW_HTTP = env_setting(env.bool, "WEBPUSH_ENDPOINT_ALLOW_HTTP", default=False)  # tests only
+WEBPUSH_TIMEOUT_S = env_setting(env.float, "WEBPUSH_TIMEOUT_S", default=5.0)
+# How long a push service keeps a notice for a device that is offline: a call is stale after its ring
+# window; an arrival or an alert is still worth showing an hour later.
+WEBPUSH_TTL_S = env_setting(env.int, "WEBPUSH_TTL_S", default=3600)
+WEBPUSH_CALL_TTL_S = env_setting(env.int, "WEBPUSH_CALL_TTL_S", default=60)
+# A notification's action button carries a one-use signed token valid this long (portal/notifications/
+# action_tokens.py): the service worker cannot read the CSRF cookie, the token stands in for it.
+NOTIFICATIONS_ACTION_TOKEN_MAX_AGE_S = env_setting(env.int, "NOTIFICATIONS_ACTION_TOKEN_MAX_AGE_S", default=900)
+CELERY_BEAT_SCHEDULE["notifications-spent-tokens-prune"] = {
+    "task": "portal.notifications.tasks.spent_action_tokens_prune_task",
+    "schedule": 3600.0,
+}
+
 # --- Door releases (front desk) -----------------------------------------------------------------
 DOOR_RELEASE_COOLDOWN_S = env_setting(env.float, "DOOR_RELEASE_COOLDOWN_S", default=3.0)
 DOOR_RELEASE_USER_LIMIT = env_setting(env.int, "DOOR_RELEASE_USER_LIMIT", default=10)  # per minute

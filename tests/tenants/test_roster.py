@@ -82,6 +82,23 @@ def test_what_disappears_at_butterflymx_is_marked_inactive_not_deleted(sandbox):
 
 
 @pytest.mark.django_db
+def test_the_sync_keeps_butterflymx_do_not_disturb_of_each_tenant(sandbox):
+    """Set in the ButterflyMX app (here: the documented PUT's partial update of just that key), read by
+    the roster: portal.notifications does not push visitor calls to a tenant in "do not disturb"."""
+    link = admin_link()
+    run_sync(link)
+    assert not TenantRecord.objects.get(bmx_id=129201).do_not_disturb
+    token = sandbox.password_token("admin@sandbox.test")
+    body = {"tenant": {"notification_preference_attributes": {"do_not_disturb": True}}}
+    assert sandbox.api("PUT", "/v4/tenants/129201", token, json=body).status_code == 200
+
+    sync = run_sync(link)
+
+    assert TenantRecord.objects.get(bmx_id=129201).do_not_disturb
+    assert sync.counters == {"tenants_updated": 1}
+
+
+@pytest.mark.django_db
 def test_the_first_admin_to_connect_a_building_becomes_its_manager_but_not_of_a_managed_one(sandbox):
     pacific = f.BuildingFactory(bmx_id=11744, name="Pacific Lofts")
     f.MembershipFactory(building=pacific, role="manager")

@@ -1,0 +1,109 @@
+// The portal's service worker, served at /sw.js (scope: the whole portal). It does one thing: show the
+// notices the portal pushes (portal/notifications/webpush.py) when no page of the portal is in front, and
+// act on a click. It caches nothing and answers no fetch: every page still comes from the portal.
+"use strict";
+
+self.addEventListener("install", function () {
+  self.skipWaiting(); // a new version takes over at once: it holds no state an old page depends on
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(self.clients.claim());
+});
+
+function sameOrigin(url) {
+  try {
+    var target = new URL(url || "/", self.location.origin);
+    return target.origin === self.location.origin ? target : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+// A page of the portal in front already shows the notice live (the `notice` event): no second alert.
+function aPageIsInFront() {
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    return windows.some(function (client) { return client.focused && client.visibilityState === "visible"; });
+  });
+}
+
+function showNotice(notice) {
+  var options = {
+    body: notice.body || "",
+    data: notice,
+    requireInteraction: notice.category === "call", // a visitor waits at the door: stay until answered
+    actions: (notice.actions || []).slice(0, 2).map(function (action) {
+      return { action: action.action, title: action.title };
+    }),
+  };
+  if (notice.tag) {
+    options.tag = notice.tag; // later notices about one call replace the earlier one
+    options.renotify = true;
+  }
+  var image = notice.image && sameOrigin(notice.image);
+  if (image) options.image = image.href;
+  return self.registration.showNotification(notice.title || "Building Portal", options);
+}
+
+// Resolves to whether a notification was shown. A function of its own, like the click's below: the push
+// handler calls it, and so can a test.
+function handlePush(notice) {
+  return aPageIsInFront().then(function (inFront) {
+    return inFront ? false : showNotice(notice).then(function () { return true; });
+  });
+}
+self.handlePush = handlePush;
+
+self.addEventListener("push", function (event) {
+  var notice = null;
+  try {
+    notice = event.data ? event.data.json() : null;
+  } catch (error) {
+    notice = null; // not the portal's JSON: nothing to show
+  }
+  if (notice) event.waitUntil(handlePush(notice));
+});
+
+function openPortal(url) {
+  var target = sameOrigin(url) || new URL("/", self.location.origin);
+  return self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+    for (var i = 0; i < windows.length; i += 1) {
+      if (windows[i].url === target.href && "focus" in windows[i]) return windows[i].focus();
+    }
+    return self.clients.openWindow(target.href);
+  });
+}
+
+// An action button POSTs to its portal URL with the person's session (same-origin fetch) and the action's
+// one-use token in place of a CSRF token (portal/notifications/action_tokens.py). Whatever goes wrong
+// (signed out, the button expired, the portal refused) is finished in the portal, where the person sees why.
+function runAction(notice, name) {
+  var action = (notice.actions || []).filter(function (item) { return item.action === name; })[0];
+  var target = action && sameOrigin(action.url);
+  if (!target) return openPortal(notice.url).then(function () { return { ok: false, status: 0 }; });
+  return fetch(target.href, {
+    method: "POST",
+    credentials: "same-origin",
+    redirect: "manual", // a redirect to the login page is a failure, not a success
+    headers: { "X-Notice-Token": action.token || "", Accept: "application/json" },
+  })
+    .then(function (response) { return { ok: response.ok, status: response.status }; })
+    .catch(function () { return { ok: false, status: 0 }; })
+    .then(function (result) {
+      if (result.ok) return result;
+      return openPortal(notice.url).then(function () { return result; }, function () { return result; });
+    });
+}
+
+// What a click does, as a function of its own: the notificationclick handler calls it, and so can a test.
+function handleNotificationClick(notification, action) {
+  var notice = notification.data || {};
+  notification.close();
+  if (action) return runAction(notice, action);
+  return openPortal(notice.url).then(function () { return { ok: true, status: 0 }; });
+}
+self.handleNotificationClick = handleNotificationClick;
+
+self.addEventListener("notificationclick", function (event) {
+  event.waitUntil(handleNotificationClick(event.notification, event.action));
+});
