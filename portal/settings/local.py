@@ -38,6 +38,7 @@ if DEBUG:
         "django.template.loaders.app_directories.Loader",
     ]
 
+
 def _dev_vapid_keys() -> dict[str, str]:
     """A VAPID key pair made once under var/, so Web Push works out of the box and browsers' subscriptions
     (bound to the public key) survive restarts. Production takes its pair from the environment."""
