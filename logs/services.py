@@ -58,12 +58,27 @@ def forget_sync_requests() -> None:
     _last_delivery_written.clear()
 
 
+def _debounce_s(cursor: SyncCursor, now: datetime) -> float:
+    """How long a nudge's walk waits: at most one walk per ``LOGS_WEBHOOK_DEBOUNCE_S`` window.
+
+    A nudge after a quiet spell (no walk started within the window) walks at once: a visitor's arrival
+    or a call reaches its person in about a second, not after the window (issue 18). A nudge within the
+    window of the last walk waits until that window ends, so a burst still costs one walk per window
+    (leading and trailing edge of the same window: never more walks than before, only the first sooner).
+    """
+    window = settings.LOGS_WEBHOOK_DEBOUNCE_S
+    if cursor.last_attempt_at is None:
+        return 0.0
+    return max(0.0, min(window, (cursor.last_attempt_at + timedelta(seconds=window) - now).total_seconds()))
+
+
 def sync_request(*, building_id: int, stream: str) -> bool:
     """Ask for a walk soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
     The walk's claim (:func:`logs.dispatch.enqueue`) is one conditional UPDATE (atomic across processes);
-    the task is sent after commit and runs after the debounce window (or when the building's error
-    backoff ends, if later), so a burst of deliveries is read in one walk. The walk clears the claim
+    the task is sent after commit and runs at once after a quiet spell, else when the window of the last
+    walk ends (:func:`_debounce_s`; or when the building's error backoff ends, if later), so a burst of
+    deliveries is read in one walk per window. The walk clears the claim
     when it starts, so a nudge arriving during a walk queues the next one, and a walk task that finds
     the walk running asks the holder to walk again: a nudge is never dropped. True when enqueued.
     """
@@ -80,7 +95,7 @@ def sync_request(*, building_id: int, stream: str) -> bool:
         # earlier than its due time, so it reads whatever happens before then.
         _covered_until[key] = cursor.sync_requested_at
         return False
-    countdown = max(settings.LOGS_WEBHOOK_DEBOUNCE_S, backoff_remaining_s(cursor))
+    countdown = max(_debounce_s(cursor, now), backoff_remaining_s(cursor))
     if not claim(cursor_id=cursor.pk, kind=WALK, countdown=countdown):
         return False
     _covered_until[key] = now + timedelta(seconds=countdown)

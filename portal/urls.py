@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/logs/", include("logs.api.urls")),
     path("webhooks/bmx/", include("logs.webhook_urls")),
     path("api/", include("portal.api.urls")),
+    path("alerts/", include("portal.alerts.urls")),
 ]
 
 # Branded error pages for people, the API's JSON for /api/ (portal/core/errors.py). allauth's rate
