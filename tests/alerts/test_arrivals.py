@@ -94,9 +94,7 @@ def test_a_pass_without_the_choice_tells_nobody(bmx, sandbox, settings, django_c
     assert notices() == [] and not ArrivalNotice.objects.exists()
 
 
-def test_an_old_entry_first_seen_by_a_backfill_tells_nobody(
-    bmx, sandbox, settings, django_capture_on_commit_callbacks
-):
+def test_an_old_entry_first_seen_by_a_backfill_tells_nobody(bmx, sandbox, settings, django_capture_on_commit_callbacks):
     # An arrival older than ALERTS_ARRIVAL_MAX_AGE_S when the portal first stores it is history: here
     # the building's first sync backfills a day, after the visit has aged past the (shortened) limit.
     settings.LOGS_BACKFILL_DAYS = 1
