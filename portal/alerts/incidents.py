@@ -105,6 +105,8 @@ def refusals_check(*, building_id: int, remote_ids: list[int]) -> int:
         if count < settings.ALERTS_REFUSED_COUNT:
             continue
         sample = burst.select_related("door", "building").order_by("-logged_at").first()
+        if sample is None:  # pruned meanwhile
+            continue
         building = sample.building
         door = sample.door.name if sample.door is not None else f"door {door_bmx_id}"
         local = timezone.localtime(newest, building.tz)

@@ -16,12 +16,13 @@ def arrival_default(user) -> tuple[bool, bool]:
 
 def managers_wanting(building_id: int, category: str, *, exclude_user_id: int | None = None) -> list[int]:
     """Ids of the building's managers who want ``category`` (their choice there, else the default)."""
-    managers = list(
-        Membership.objects.filter(building_id=building_id, role=Role.MANAGER, user__is_active=True)
-        .exclude(user_id=exclude_user_id)
+    managers = [
+        user_id
+        for user_id in Membership.objects.filter(building_id=building_id, role=Role.MANAGER, user__is_active=True)
         .order_by("user_id")
         .values_list("user_id", flat=True)
-    )
+        if user_id != exclude_user_id
+    ]
     chosen = dict(
         AlertChoice.objects.filter(building_id=building_id, category=category, user_id__in=managers).values_list(
             "user_id", "enabled"
