@@ -120,7 +120,13 @@ def _tell(entry: AccessLogEntry, passes: list[Pass]) -> None:
     for pass_obj in passes:
         by_host[_host(pass_obj).pk].append(pass_obj)
     for user_id, theirs in by_host.items():
-        notify([user_id], arrival_notice(entry, theirs))
+        notify([user_id], arrival_notice(entry, theirs), channels={user_id: arrival_channels(theirs)})
+
+
+def arrival_channels(passes: list[Pass]) -> tuple[str, ...]:
+    """The ways the host asked to be told of these passes' arrivals (beyond their open pages)."""
+    ways = {"push" for p in passes if p.arrival_push} | {"email" for p in passes if p.arrival_email}
+    return tuple(sorted(ways))
 
 
 def arrival_notice(entry: AccessLogEntry, passes: list[Pass]) -> Notice:
@@ -128,10 +134,6 @@ def arrival_notice(entry: AccessLogEntry, passes: list[Pass]) -> Notice:
     names = " or ".join(dict.fromkeys(p.name for p in passes))
     door = entry.door.name if entry.door is not None else "a door"
     local = timezone.localtime(entry.logged_at, entry.building.tz)
-    channels = set()
-    for pass_obj in passes:
-        channels |= {"push"} if pass_obj.arrival_push else set()
-        channels |= {"email"} if pass_obj.arrival_email else set()
     single = passes[0] if len(passes) == 1 else None
     return Notice(
         category=ARRIVAL,
@@ -140,5 +142,4 @@ def arrival_notice(entry: AccessLogEntry, passes: list[Pass]) -> Notice:
         url=reverse("passes:detail", args=[single.pk]) if single else reverse("logs:detail", args=[entry.pk]),
         image_url=reverse("logs:snapshot", args=[entry.pk]) if entry.snapshot_url else "",
         tag=f"arrival-{entry.pk}",
-        channels=tuple(sorted(channels)),
     )

@@ -1,7 +1,8 @@
 """What people chose to be told, and the claims that make each notice go out once.
 
-The arrival default lives here rather than on ``portal.notifications``' preferences, which are another
-part's (the brief of issue 18): it is the one field arrivals need beyond them.
+The arrival default lives here rather than on ``portal.notifications``' preferences, which another part
+of issue 18 writes: it is the one field arrivals need beyond them (once those preferences hold a
+person's channels for ``arrival``, :func:`portal.alerts.selectors.arrival_default` can read them instead).
 """
 
 from __future__ import annotations

@@ -22,8 +22,7 @@ class Notice:
     ``category`` decides preferences and quiet hours: ``call``, ``arrival``, ``alert.release``,
     ``alert.refused``, ``alert.webhooks``, ``alert.relink``. ``tag`` groups notices about one thing (a
     call's later notices replace its earlier one). ``url`` and ``image_url`` are portal addresses the
-    recipient may open (a snapshot through the portal, never a public link). ``channels`` narrows the
-    ways it goes (see the field).
+    recipient may open (a snapshot through the portal, never a public link).
     """
 
     category: str
@@ -33,10 +32,6 @@ class Notice:
     image_url: str = ""
     tag: str = ""
     actions: tuple[NoticeAction, ...] = field(default_factory=tuple)
-    # The ways beyond the open page this notice may take, when its sender asked for some (``"push"``,
-    # ``"email"``): a pass's "tell me by push and/or e-mail" (portal.alerts.arrivals). Empty: as the
-    # person's preferences for the category say.
-    channels: tuple[str, ...] = field(default_factory=tuple)
 
     def as_payload(self) -> dict:
         return asdict(self)
