@@ -14,7 +14,7 @@ from passes import services
 from passes.models import Pass
 from passes.sharing import qr_payload
 from portal.alerts.arrivals import arrival_channels, arrivals_tell
-from portal.alerts.models import ArrivalNotice
+from portal.alerts.models import ArrivalDefault, ArrivalNotice
 from tests.passes.helpers import pass_input, window_for_kind
 
 from .conftest import notices
@@ -124,3 +124,18 @@ def test_the_visitors_name_picks_the_pass_among_the_hosts_passes(
     synced(bmx, django_capture_on_commit_callbacks)
 
     assert [p["title"] for _, p in notices("arrival")] == ["Tutor arrived"]
+
+
+def test_the_hosts_choice_decides_whoever_fills_in_the_form(bmx, client):
+    # Rosa's default is "by push"; a manager making her a pass cannot choose for her
+    ArrivalDefault.objects.create(user=bmx.rosa, push=True, email=False)
+    client.force_login(bmx.manager)
+    form = {"residency": bmx.rosa_residency.pk, "kind": "delivery", "arrival_email": "on"}
+    assert client.post("/passes/new/", {**form, "name": "Grocer"}).status_code == 302
+    grocer = Pass.objects.get(name="Grocer")
+    assert (grocer.arrival_push, grocer.arrival_email) == (True, False)
+    # Rosa's own form is hers to choose
+    client.force_login(bmx.rosa)
+    assert client.post("/passes/new/", {**form, "name": "Florist"}).status_code == 302
+    florist = Pass.objects.get(name="Florist")
+    assert (florist.arrival_push, florist.arrival_email) == (False, True)
