@@ -77,6 +77,7 @@ _REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
         "tenant_bmx_id",
     )
 )
+_STATUS = parsing.LOG_COLUMNS.index("release_status")
 
 
 # Where ``logged_at`` sits in a parsed row of either stream (the walk's high-water mark reads it).
@@ -620,7 +621,7 @@ def _store(ctx: Context, rows: list[tuple], source: str) -> int:
     arrival is told within the walk that read it. A receiver's error is logged, never the sync's."""
     stored = rows_upsert(stream=ctx.stream, rows=rows)
     if stored and ctx.stream == Stream.ACCESS:
-        entries = [(row[_REMOTE_ID], row[_LOGGED_AT]) for row in rows]
+        entries = [(row[_REMOTE_ID], row[_LOGGED_AT], row[_METHOD], row[_STATUS]) for row in rows]
         for _receiver, result in access_entries_stored.send_robust(
             sender=Stream.ACCESS, building_id=ctx.building.pk, entries=entries, source=source
         ):

@@ -44,10 +44,19 @@ logger = logging.getLogger(__name__)
 SLACK = dt.timedelta(minutes=5)
 
 
-def recent(entries: Iterable[tuple[int, dt.datetime]], now: dt.datetime | None = None) -> list[int]:
-    """Remote ids of the entries young enough to be told (see the module docstring)."""
+def recent(entries: Iterable[tuple], now: dt.datetime | None = None, *, methods=None, status=None) -> list[int]:
+    """Remote ids of the stored entries (``(remote id, logged_at, release method, release status)``, as
+    ``logs.signals.access_entries_stored`` sends them) young enough to be told (see the module docstring),
+    of the given release ``methods`` and ``status`` when those are given."""
     oldest = (now or timezone.now()) - dt.timedelta(seconds=settings.ALERTS_ARRIVAL_MAX_AGE_S)
-    return [remote_id for remote_id, logged_at in entries if logged_at is not None and logged_at >= oldest]
+    return [
+        remote_id
+        for remote_id, logged_at, method, state, *_rest in entries
+        if logged_at is not None
+        and logged_at >= oldest
+        and (methods is None or method in methods)
+        and (status is None or state == status)
+    ]
 
 
 def arrivals_tell(*, building_id: int, remote_ids: list[int]) -> int:

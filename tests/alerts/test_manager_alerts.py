@@ -107,7 +107,7 @@ def stored(bmx, entries, capture) -> None:
         access_entries_stored.send_robust(
             sender="access",
             building_id=bmx.crimson.pk,
-            entries=[(e.remote_id, e.logged_at) for e in entries],
+            entries=[(e.remote_id, e.logged_at, e.release_method, e.release_status) for e in entries],
             source="walk",
         )
 
