@@ -42,6 +42,7 @@ def test_alices_arrival_notice_is_hers_alone_and_shows_on_her_open_page(world, c
         entry_method_ref=7001,
         release_type="Visitor",
         person_name="Dog walker visitor",
+        snapshot_url="https://bmx-snapshots.s3.amazonaws.com/visitor.png",  # a host the CSP allows (a redirect)
     )
     assert arrivals_tell(building_id=world.building_a.pk, remote_ids=[entry.remote_id]) == 1
     events = list(LiveEvent.objects.filter(kind="notice"))
