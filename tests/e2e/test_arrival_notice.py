@@ -72,3 +72,57 @@ def test_alices_arrival_notice_is_hers_alone_and_shows_on_her_open_page(world, c
         j.assert_clean()
     finally:
         j.close()
+
+
+def test_the_alerts_page_and_the_pass_switch_for_a_resident_and_a_manager(world, chromium, live_server):
+    from portal.alerts.categories import WEBHOOKS
+    from portal.alerts.models import AlertIncident
+
+    walker = make_pass(world.alice.residencies.get(), name="Dog walker", bmx_keychain_id=7002)
+    AlertIncident.objects.create(
+        building=world.building_a,
+        category=WEBHOOKS,
+        subject="webhooks",
+        title="Building A: webhooks gone quiet",
+        detail="Webhooks have gone quiet: 3 new entries since the last webhook (12 min ago) came by polling only.",
+        url="/logs/health/",
+        last_seen_at=timezone.now(),
+    )
+    j = Journey(chromium, "alerts-resident")
+    j.sign_in_as(world.alice, live_server.url)
+    page = j.page
+    try:
+        page.goto(f"{live_server.url}/alerts/")
+        page.get_by_label("By push: on this browser and my other devices").check()
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_selector("text=new passes start with this choice")
+        j.step("settings")
+        page.goto(f"{live_server.url}/passes/{walker.pk}/")
+        page.locator("[data-pass-arrivals]").get_by_label("By e-mail").check()
+        page.locator("[data-pass-arrivals]").get_by_role("button", name="Save").click()
+        page.wait_for_selector("text=You will be told by e-mail")
+        j.step("pass-switch")
+        page.goto(f"{live_server.url}/passes/new/")
+        assert (
+            page.locator("[data-arrival-choice]")
+            .get_by_label("By push: on this browser and my other devices")
+            .is_checked()
+        )
+        j.step("pass-form")
+        j.assert_clean()
+    finally:
+        j.close()
+    j = Journey(chromium, "alerts-manager")
+    j.sign_in_as(world.manager, live_server.url)
+    page = j.page
+    try:
+        page.goto(f"{live_server.url}/alerts/")
+        assert page.locator("[data-alert-incident]").count() == 1
+        page.get_by_label("Door released by staff").check()
+        page.get_by_role("button", name="Save alerts").click()
+        page.wait_for_selector("text=Saved: your alerts.")
+        assert page.get_by_label("Door released by staff").is_checked()
+        j.step("settings")
+        j.assert_clean()
+    finally:
+        j.close()
