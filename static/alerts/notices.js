@@ -40,6 +40,7 @@
       img.src = image;
       img.alt = "Snapshot";
       img.width = 64;
+      img.height = 48;
       body.appendChild(img);
     }
     var text = element("div", "", "");
