@@ -58,12 +58,38 @@ def forget_sync_requests() -> None:
     _last_delivery_written.clear()
 
 
-def sync_request(*, building_id: int, stream: str) -> bool:
+def _debounce_s(cursor: SyncCursor, now: datetime, *, nudged_at: datetime | None = None) -> float:
+    """How long a requested walk waits: at most one walk per ``LOGS_WEBHOOK_DEBOUNCE_S`` window.
+
+    The first nudge of a burst walks at once: a webhook after a quiet spell (no earlier delivery to the
+    building within the window before it, ``nudged_at`` being its arrival), or a request ("Sync now") when
+    no walk started within the window. A visitor's arrival then reaches its person in about a second, not
+    after the window (issue 18); a walk beat happened to start just before does not hold it back. A nudge
+    within a burst waits until the window of the last walk ends, so a burst still costs one walk per window
+    (its leading and trailing edge), never more than before, only the first sooner.
+    """
+    window = settings.LOGS_WEBHOOK_DEBOUNCE_S
+    if nudged_at is not None:
+        burst = WebhookDelivery.objects.filter(
+            building_id=cursor.building_id,
+            outcome=WebhookDelivery.Outcome.ACCEPTED,
+            received_at__gte=nudged_at - timedelta(seconds=window),
+            received_at__lt=nudged_at,
+        )
+        if not burst.exists():
+            return 0.0
+    if cursor.last_attempt_at is None:
+        return 0.0
+    return max(0.0, min(window, (cursor.last_attempt_at + timedelta(seconds=window) - now).total_seconds()))
+
+
+def sync_request(*, building_id: int, stream: str, nudged_at: datetime | None = None) -> bool:
     """Ask for a walk soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
     The walk's claim (:func:`logs.dispatch.enqueue`) is one conditional UPDATE (atomic across processes);
-    the task is sent after commit and runs after the debounce window (or when the building's error
-    backoff ends, if later), so a burst of deliveries is read in one walk. The walk clears the claim
+    the task is sent after commit and runs at once after a quiet spell, else when the window of the last
+    walk ends (:func:`_debounce_s`; or when the building's error backoff ends, if later), so a burst of
+    deliveries is read in one walk per window. The walk clears the claim
     when it starts, so a nudge arriving during a walk queues the next one, and a walk task that finds
     the walk running asks the holder to walk again: a nudge is never dropped. True when enqueued.
     """
@@ -80,7 +106,7 @@ def sync_request(*, building_id: int, stream: str) -> bool:
         # earlier than its due time, so it reads whatever happens before then.
         _covered_until[key] = cursor.sync_requested_at
         return False
-    countdown = max(settings.LOGS_WEBHOOK_DEBOUNCE_S, backoff_remaining_s(cursor))
+    countdown = max(_debounce_s(cursor, now, nudged_at=nudged_at), backoff_remaining_s(cursor))
     if not claim(cursor_id=cursor.pk, kind=WALK, countdown=countdown):
         return False
     _covered_until[key] = now + timedelta(seconds=countdown)
@@ -130,7 +156,7 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
     style = _storable(nudge.style)[:32]
     if _insert_accepted(building_id, secret_hash(secret), style, _storable(nudge.dedupe_key)[:128], redact(text), now):
         _note_delivery(building_id, now)
-        sync_request(building_id=building_id, stream=nudge.stream)
+        sync_request(building_id=building_id, stream=nudge.stream, nudged_at=now)
         return 200, "accepted"
     if not endpoint_matches(building_id, secret):
         return 404, "not found"

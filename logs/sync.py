@@ -56,6 +56,7 @@ from tenants.services import REFRESH_MARGIN, client_for_link, link_access_token
 
 from . import parsing
 from .models import AccessLogEntry, ReleaseMethod, Stream, SyncCursor
+from .signals import access_entries_stored
 from .upsert import rows_upsert, unchanged_remote_ids
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ _REMOTE_ID, _LOGGED_AT, _METHOD, _METHOD_TEXT, _METHOD_REF, _TENANT = (
         "tenant_bmx_id",
     )
 )
+_STATUS = parsing.LOG_COLUMNS.index("release_status")
 
 
 # Where ``logged_at`` sits in a parsed row of either stream (the walk's high-water mark reads it).
@@ -622,6 +624,26 @@ def _plan_history(cursor: SyncCursor, now: datetime) -> None:
     cursor.save(update_fields=fields)
 
 
+def _store(ctx: Context, rows: list[tuple], source: str) -> int:
+    """Upsert ``rows``, then tell the receivers of :data:`logs.signals.access_entries_stored` (arrivals
+    and alerts, ``portal.alerts``) about access-log rows, right after they are committed, so a visitor's
+    arrival is told within the walk that read it. A receiver's error is logged, never the sync's."""
+    stored = rows_upsert(stream=ctx.stream, rows=rows)
+    if stored and ctx.stream == Stream.ACCESS:
+        entries = [(row[_REMOTE_ID], row[_LOGGED_AT], row[_METHOD], row[_STATUS]) for row in rows]
+        for _receiver, result in access_entries_stored.send_robust(
+            sender=Stream.ACCESS, building_id=ctx.building.pk, entries=entries, source=source
+        ):
+            if isinstance(result, Exception):
+                logger.error(
+                    "a receiver of new access-log entries failed (building %s): %r",
+                    ctx.building.pk,
+                    result,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+    return stored
+
+
 def future_limit() -> datetime:
     """The latest high-water mark allowed: now plus a small clock skew. An entry dated later (a clock
     briefly wrong at ButterflyMX) is kept, but the walk keeps looking from the present."""
@@ -648,7 +670,7 @@ def _incremental(ctx: Context) -> None:
         if newest_unchanged is not None and (newest is None or newest_unchanged > newest):
             newest = newest_unchanged
         rows = ctx.parse(records)
-        run_rows += rows_upsert(stream=ctx.stream, rows=rows)
+        run_rows += _store(ctx, rows, WALK)
         for row in rows:
             if newest is None or row[_LOGGED_AT_ANY] > newest:
                 newest = row[_LOGGED_AT_ANY]
@@ -840,10 +862,10 @@ def _history_chunk(ctx: Context, start: datetime, end: datetime) -> tuple[int, i
             for items in pool.map(fetch, range(2, total_pages + 1)):
                 buffered.extend(ctx.parse(items))
                 if len(buffered) >= FLUSH_ROWS:
-                    rows += rows_upsert(stream=ctx.stream, rows=buffered)
+                    rows += _store(ctx, buffered, HISTORY)
                     buffered = []
                     ctx.alive()
-    rows += rows_upsert(stream=ctx.stream, rows=buffered)
+    rows += _store(ctx, buffered, HISTORY)
     ctx.alive()
     return rows, total_pages
 

@@ -140,6 +140,17 @@ class PassForm(forms.Form):
         ),
     )
 
+    # "Tell me when a visitor uses this pass" (portal.alerts.arrivals); the view starts them at the
+    # person's default (their Alerts page).
+    arrival_push = forms.BooleanField(
+        required=False,
+        label="By push: on this browser and my other devices",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    arrival_email = forms.BooleanField(
+        required=False, label="By e-mail", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+    )
+
     # Fields each kind reads (the rest are ignored for that kind).
     KIND_FIELDS = {
         Pass.Kind.CUSTOM: ("starts_at", "ends_at"),
@@ -236,6 +247,8 @@ class PassForm(forms.Form):
             recipients=recipients,
             visitors=visitors,
             contact_names=people.contact_names,
+            arrival_push=bool(cleaned.get("arrival_push")),
+            arrival_email=bool(cleaned.get("arrival_email")),
         )
         return cleaned
 
@@ -304,6 +317,8 @@ class TenantPassForm(PassForm):
         self.tenant = tenant  # before PassForm's __init__, which asks _default_doors
         super().__init__(*args, residencies=Residency.objects.none(), **kwargs)
         del self.fields["residency"]
+        # Nobody in the portal to tell: the tenant has no account.
+        del self.fields["arrival_push"], self.fields["arrival_email"]
         building = tenant.building
         self.fields["doors"].queryset = door_groups.with_groups(
             AccessPoint.objects.filter(building=building, is_active=True).select_related("building")
@@ -355,6 +370,13 @@ def business_hours_initial(now: dt.datetime) -> dict:
         "start_date": now.date(),
         "end_date": now.date() + dt.timedelta(days=30),
     }
+
+
+class ArrivalsForm(forms.Form):
+    """The pass page's switch: how its host is told when a visitor uses it."""
+
+    arrival_push = PassForm.base_fields["arrival_push"]
+    arrival_email = PassForm.base_fields["arrival_email"]
 
 
 class ShareForm(forms.Form):

@@ -108,6 +108,10 @@ class Pass(models.Model):
     revoked_reason = models.CharField(max_length=32, choices=RevokedReason.choices, default="", blank=True)
     # Where the keychain was made: the portal, or the ButterflyMX app (then found by the reconcile).
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PORTAL)
+    # "Tell me when a visitor uses this pass" (portal.alerts.arrivals): the host's choice of ways, beyond
+    # their open pages, to be told. Neither ticked: no arrival notice at all.
+    arrival_push = models.BooleanField(default=False, help_text=_("Tell the host by push when a visitor uses it."))
+    arrival_email = models.BooleanField(default=False, help_text=_("Tell the host by e-mail when a visitor uses it."))
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
     )
@@ -138,6 +142,10 @@ class Pass(models.Model):
     @property
     def from_bmx_app(self) -> bool:
         return self.origin == self.Origin.BMX_APP
+
+    @property
+    def tells_arrivals(self) -> bool:
+        return self.arrival_push or self.arrival_email
 
     @property
     def is_recurring(self) -> bool:

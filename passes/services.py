@@ -103,6 +103,9 @@ class PassInput:
     recipients: list[str] = field(default_factory=list)
     visitors: list[str] = field(default_factory=list)
     contact_names: dict[str, str] = field(default_factory=dict)  # recipient -> the person's name
+    # "Tell me when a visitor uses this pass": by push, by e-mail (both False: not told).
+    arrival_push: bool = False
+    arrival_email: bool = False
 
 
 def bmx_field_errors(exc: BmxError) -> dict[str | None, list[str]]:
@@ -286,6 +289,8 @@ def pass_create(
             recipients=list(data.recipients),
             status=Pass.Status.PENDING,
             replaces=replaces,
+            arrival_push=data.arrival_push,
+            arrival_email=data.arrival_email,
         )
         pass_obj.doors.set(doors or data.doors)
     # Step 2: the keychain. Nothing exists remotely when this fails with an answer; without an answer
@@ -553,7 +558,15 @@ def pass_input_from(pass_obj: Pass) -> PassInput:
         recipients=list(pass_obj.recipients or []),
         visitors=[k.name for k in pass_obj.keys.all() if not k.contact],
         contact_names={k.contact: k.name for k in pass_obj.keys.all() if k.contact},
+        arrival_push=pass_obj.arrival_push,
+        arrival_email=pass_obj.arrival_email,
     )
+
+
+def pass_arrivals_set(*, pass_obj: Pass, push: bool, email: bool) -> None:
+    """Set how the pass's host is told when a visitor uses it (the pass page's switch)."""
+    Pass.objects.filter(pk=pass_obj.pk).update(arrival_push=push, arrival_email=email, updated_at=timezone.now())
+    pass_obj.arrival_push, pass_obj.arrival_email = push, email
 
 
 def pass_retry_failed(*, pass_obj: Pass, actor) -> Pass:

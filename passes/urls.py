@@ -13,6 +13,7 @@ urlpatterns = [
     path("passes/new/tenant/<int:tenant_pk>/", views.pass_create_for_tenant, name="new_for_tenant"),
     path("passes/<int:pk>/", views.pass_detail, name="detail"),
     path("passes/<int:pk>/change/", views.pass_change, name="change"),
+    path("passes/<int:pk>/arrivals/", views.pass_arrivals, name="arrivals"),
     path("passes/<int:pk>/<slug:action>/", views.pass_action, name="action"),
     path("passes/keys/<int:pk>/share/", views.key_share, name="share"),
     path("p/<str:token>/", views.guest, name="guest"),

@@ -7,6 +7,7 @@ own (see :mod:`passes.services`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from django.contrib import messages
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.alerts.selectors import arrival_default
 from portal.core.clientip import client_ip
 from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
@@ -28,7 +30,7 @@ from tenants.people import building_residents
 from tenants.scope import request_grants
 
 from . import guest_limits, selectors, services, sharing
-from .forms import PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
+from .forms import ArrivalsForm, PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
 from .models import Pass, VisitorKey
 from .tasks import pass_usage_refresh_task
 
@@ -83,6 +85,22 @@ def pass_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _arrival_initial(user) -> dict:
+    """The form's "tell me when a visitor uses this pass" starts at the person's default."""
+    push, email = arrival_default(user)
+    return {"arrival_push": push, "arrival_email": email}
+
+
+def _with_host_arrivals(request: HttpRequest, form: PassForm, residency: Residency) -> services.PassInput:
+    """The pass's arrival choice is its host's: what the form says when the host fills it in; for a
+    pass staff make for a resident, the resident's own default (not the staff member's)."""
+    data = form.pass_input
+    if residency.user_id == request.user.pk:
+        return data
+    push, email = arrival_default(residency.user)
+    return replace(data, arrival_push=push, arrival_email=email)
+
+
 def _creation_form(request: HttpRequest, data=None, initial=None, fixed=None) -> PassForm:
     residencies = selectors.residencies_for_creation(request.user, request_grants(request))
     return PassForm(data, residencies=residencies, actor=request.user, initial=initial or {}, fixed_residency=fixed)
@@ -118,7 +136,9 @@ def pass_create(request: HttpRequest) -> HttpResponse:
                 request,
                 form,
                 lambda: services.pass_create(
-                    actor=request.user, residency=form.cleaned_data["residency"], data=form.pass_input
+                    actor=request.user,
+                    residency=form.cleaned_data["residency"],
+                    data=_with_host_arrivals(request, form, form.cleaned_data["residency"]),
                 ),
                 lambda new: f"Pass “{new.name}” created.",
             )
@@ -133,6 +153,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
         initial.update(preset_initial(request.GET.get("preset", ""), tz))
         if request.GET.get("kind") == Pass.Kind.BUSINESS_HOURS:
             initial.update(business_hours_initial(timezone.now().astimezone(tz)))
+        initial.update(_arrival_initial(request.user))
         form = _creation_form(request, initial=initial)
     staff = bool(request_grants(request).memberships)
     context = {"form": form, "title": "New pass", "presets": True, "tenant_picker": staff}
@@ -203,8 +224,38 @@ def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "doors": list(pass_obj.doors.all()),
             "share_form": ShareForm(),
             "tz": pass_obj.building.tz,
+            "is_host": _is_host(request, pass_obj),
+            "arrivals_form": ArrivalsForm(
+                initial={"arrival_push": pass_obj.arrival_push, "arrival_email": pass_obj.arrival_email}
+            ),
         },
     )
+
+
+def _is_host(request: HttpRequest, pass_obj: Pass) -> bool:
+    return pass_obj.residency is not None and pass_obj.residency.user_id == request.user.pk
+
+
+@login_required
+@require_http_methods(["POST"])
+def pass_arrivals(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pass page's "tell me when a visitor uses this pass": the host's own choice, nobody else's
+    (a manager who sees the pass gets a 404 here, as for anything they may not do)."""
+    pass_obj = _get_pass(request, pk)
+    if not _is_host(request, pass_obj):
+        raise Http404("Not the pass's host")
+    form = ArrivalsForm(request.POST)
+    form.is_valid()  # two check boxes: always valid (a missing box is False)
+    push, email = bool(form.cleaned_data.get("arrival_push")), bool(form.cleaned_data.get("arrival_email"))
+    services.pass_arrivals_set(pass_obj=pass_obj, push=push, email=email)
+    ways = " and ".join(w for w, on in (("push", push), ("e-mail", email)) if on)
+    messages.success(
+        request,
+        f"You will be told by {ways} when a visitor uses “{pass_obj.name}”."
+        if ways
+        else f"You will not be told when a visitor uses “{pass_obj.name}”.",
+    )
+    return redirect("passes:detail", pk=pk)
 
 
 ACTIONS = {
@@ -273,7 +324,10 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
         form = _creation_form(request, request.POST, fixed=old.residency)
         if form.is_valid():
             try:
-                new, warning, links_left = services.pass_replace(actor=request.user, old=old, data=form.pass_input)
+                data = form.pass_input
+                if old.residency.user_id != request.user.pk:  # the host's choice stays theirs
+                    data = replace(data, arrival_push=old.arrival_push, arrival_email=old.arrival_email)
+                new, warning, links_left = services.pass_replace(actor=request.user, old=old, data=data)
             except services.PassError as exc:
                 if exc.pass_obj is not None:
                     messages.error(request, exc.message)
@@ -316,6 +370,8 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
             "visitors": "\n".join(
                 [*data.visitors, *(person_line(data.contact_names.get(r, r), r) for r in data.recipients)]
             ),
+            "arrival_push": old.arrival_push,
+            "arrival_email": old.arrival_email,
         }
         form = _creation_form(request, initial=initial, fixed=old.residency)
     return render(request, "passes/form.html", {"form": form, "title": f"Extend or change “{old.name}”", "old": old})

@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     # Server-Sent Events for the open pages; production routes /live/ to the ASGI server (docs/operations.md).
     path("live/", include("portal.live.urls")),
+    path("alerts/", include("portal.alerts.urls")),
 ]
 
 # Branded error pages for people, the API's JSON for /api/ (portal/core/errors.py). allauth's rate

@@ -57,6 +57,8 @@ def _tenant_without_account(world):
 MATRIX: dict[str, Entry] = {
     # --- portal.core
     "home": Entry(signed_in()),
+    # --- portal.alerts: each person's own choices; managers also their buildings' alert incidents
+    "alerts:settings": Entry(signed_in()),
     "healthz": Entry(everyone(200)),
     # --- Django admin: operators only; the whole namespace is checked through its index.
     "admin:index": Entry(everyone(302)),
@@ -120,6 +122,8 @@ MATRIX: dict[str, Entry] = {
     "passes:detail": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes:change": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes:action": Entry(ALICES, kwargs=lambda w: {"pk": _alices_pass(w).pk, "action": "revoke"}),
+    # POST only (the host's own choice; POSTs by others in scope are 404: tests/alerts/test_alert_pages.py)
+    "passes:arrivals": Entry(signed_in(405), kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes:share": Entry(
         {**ALICES, "alice": 302, "staff": 302, "manager": 302}, kwargs=lambda w: {"pk": _alices_pass(w).keys.get().pk}
     ),

@@ -317,6 +317,11 @@ NO_ACTIVITY: dict[str, str] = {
     "logs:health": "managers' sync health: cursors and webhook state, no log rows",
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
+    "passes:arrivals": "POST only: the pass's host sets how they are told of its arrivals (others: 404)",
+    "alerts:settings": (
+        "the caller's own arrival default and alert choices; managers also their own buildings' alert "
+        "incidents (building and door names, counts; no entries, units or visitors)"
+    ),
     "passes:new": "the creation form: the person's own tenancies (staff: their building's residents)",
     "passes:tenant_choose": "staff and managers only: the roster tenants of their own buildings (names, units)",
     "passes:new_for_tenant": "the creation form for one roster tenant of the staff's building: their name and unit",

@@ -85,6 +85,7 @@ PLACES = {
     # cross-app: services that combine several apps
     "portal.dashboard": "cross-app",  # the front desk: doors, releases, confirmations from the logs
     "portal.building_connections": "cross-app",  # a building connecting or leaving: roster and logs
+    "portal.alerts": "cross-app",  # arrivals and manager alerts: logs, passes, tenants into notices
     # entry: what a request, a worker or a command enters through (see also ENTRY_PARTS)
     "portal.urls": "entry",
     "portal.wsgi": "entry",
@@ -121,6 +122,10 @@ LAZY_IMPORTS = {
     ("portal.core.apps", "portal.core.checks"): "AppConfig.ready() registers the system checks",
     ("passes.apps", "passes.checks"): "AppConfig.ready() registers the system checks",
     ("logs.apps", "logs.checks"): "AppConfig.ready() registers the system checks",
+    ("portal.alerts.apps", "portal.alerts.receivers"): (
+        "AppConfig.ready() connects the receivers of logs.signals.access_entries_stored (the sync, a layer "
+        "below, tells arrivals and alerts about new entries without importing them)"
+    ),
     ("portal.celery", "logging.config"): "Celery's setup_logging signal: configures logging in the worker",
     ("portal.celery", "django.conf"): "Celery's setup_logging signal: settings are read once Celery starts",
     ("portal.celery", "django"): "worker_init: django.setup() before the checks run",

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
+from portal.alerts.services import staff_release_tell
 from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
 from portal.live import bus
@@ -151,6 +152,16 @@ def door_release(
     release.completed_at = timezone.now()
     release.save(update_fields=["status", "error", "bmx_release_id", "bmx_ms", "completed_at"])
     release_announce(release)
+    if target.staff and release.status == DoorRelease.Status.SUCCEEDED:
+        staff_release_tell(
+            release_id=release.pk,
+            building=building,
+            door_name=door.name,
+            releaser=user,
+            for_label=for_label,
+            reason=release.reason,
+            at=release.completed_at,
+        )
     return release
 
 

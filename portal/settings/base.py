@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "portal.dashboard",
     "portal.live",
     "portal.notifications",
+    "portal.alerts",
     "tenants",
     "passes",
     "logs",
@@ -631,6 +632,20 @@ CELERY_BEAT_SCHEDULE["webhooks-maintain"] = {
 # An entry logged this long after the last delivery (and this long ago), found by polling, means the
 # webhooks went quiet: a delivery takes seconds, retries a minute; this margin absorbs both and clock skew.
 LOGS_WEBHOOK_QUIET_AFTER_S = env_setting(env.int, "LOGS_WEBHOOK_QUIET_AFTER_S", default=120)
+
+# --- Arrivals and manager alerts (issue 18, portal/alerts) ------------------------------------------
+# An entry logged longer ago than this when the sync first stores it is history (a backfill, a late
+# upload, a sync after an outage), not an arrival: nobody is told.
+ALERTS_ARRIVAL_MAX_AGE_S = env_setting(env.int, "ALERTS_ARRIVAL_MAX_AGE_S", default=300)
+# A burst of refused credentials: this many at one door within this window (one alert per burst).
+ALERTS_REFUSED_COUNT = env_setting(env.int, "ALERTS_REFUSED_COUNT", default=5)
+ALERTS_REFUSED_WINDOW_S = env_setting(env.int, "ALERTS_REFUSED_WINDOW_S", default=120)
+# Beat's scan for webhooks gone quiet, links needing re-linking and bursts that ended.
+ALERTS_SCAN_INTERVAL_S = env_setting(env.float, "ALERTS_SCAN_INTERVAL_S", default=60.0)
+CELERY_BEAT_SCHEDULE["alerts-scan"] = {
+    "task": "portal.alerts.tasks.alerts_scan_task",
+    "schedule": ALERTS_SCAN_INTERVAL_S,
+}
 
 # --- Redis outages (issue 15): the portal degrades instead of breaking ------------------------------
 # Publishing a task (a webhook's nudge, "Sync now", a connected building's first sync) gives up within

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from logs import services
 from logs.models import SyncCursor, WebhookDelivery, WebhookEndpoint
@@ -92,10 +93,16 @@ def test_a_repeated_delivery_enqueues_one_sync(hooked, client, django_capture_on
 def test_a_burst_of_deliveries_records_the_last_delivery_without_writing_the_endpoint_each_time(
     hooked, client, django_assert_max_num_queries
 ):
-    # given a first delivery, which records when deliveries were last seen
+    # given a first delivery, which records when deliveries were last seen (and walks at once: the first
+    # of a burst, tests/logs/test_nudge_leading_edge.py), whose walk has started (it clears its claim)
     assert post(client, hooked.url, DOCUMENTED).status_code == 200
     endpoint = WebhookEndpoint.objects.get(building=hooked.building)
     assert endpoint.last_delivery_at is not None
+    SyncCursor.objects.filter(building=hooked.building, stream="access").update(
+        sync_requested_at=None, last_attempt_at=timezone.now()
+    )
+    # and a second, whose walk waits for the end of that walk's debounce window: its claim covers the rest
+    assert post(client, hooked.url, {"event": {**DOCUMENTED["event"], "data": {"id": 199}}}).status_code == 200
     # when more arrive within a few seconds, each is ONE statement: the INSERT that checks the secret
     # and de-duplicates; no UPDATE of the endpoint or of the sync claim (whose row locks would make
     # concurrent deliveries queue behind each other), no cursor read while the first claim covers them
@@ -105,7 +112,7 @@ def test_a_burst_of_deliveries_records_the_last_delivery_without_writing_the_end
             assert post(client, hooked.url, body).status_code == 200
         assert queries.captured_queries[0]["sql"].startswith("INSERT")
     # then every delivery is kept and the endpoint still shows the first one's time (5 s resolution)
-    assert WebhookDelivery.objects.filter(outcome="accepted").count() == 4
+    assert WebhookDelivery.objects.filter(outcome="accepted").count() == 5
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).last_delivery_at == endpoint.last_delivery_at
 
 

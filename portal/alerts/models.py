@@ -1,0 +1,97 @@
+"""What people chose to be told, and the claims that make each notice go out once.
+
+The arrival default lives here rather than on ``portal.notifications``' preferences, which another part
+of issue 18 writes: it is the one field arrivals need beyond them (once those preferences hold a
+person's channels for ``arrival``, :func:`portal.alerts.selectors.arrival_default` can read them instead).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from logs.models import AccessLogEntry
+from tenants.models import Building
+
+from .categories import LABELS, MANAGER_ALERTS
+
+
+class ArrivalDefault(models.Model):
+    """A person's default for "tell me when a visitor uses this pass" on the passes they create."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrival_default")
+    push = models.BooleanField(default=False)
+    email = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"arrival default of {self.user_id}: push={self.push} email={self.email}"
+
+
+class AlertChoice(models.Model):
+    """A manager's choice for one alert category at one building (none: the category's default)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_choices")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS])
+    enabled = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "building", "category"], name="one_alert_choice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.building_id} · {self.category}: {self.enabled}"
+
+
+class ArrivalNotice(models.Model):
+    """The claim that an entry's arrival was told: inserted before telling, unique per entry, so two
+    syncs or two workers reading the same entry tell it once (the insert that loses does nothing)."""
+
+    entry = models.OneToOneField(AccessLogEntry, on_delete=models.CASCADE, related_name="+")
+    pass_ids = models.JSONField(default=list)
+    user_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"arrival of entry {self.entry_id}"
+
+
+class AlertIncident(models.Model):
+    """One incident of a manager alert at a building: opened (and told) once, closed when it is over.
+
+    ``subject`` names what it is about within the category (a door, the link, the webhooks). At most one
+    open incident per building, category and subject: the partial unique constraint is the claim, so a
+    scan running twice, or two workers, open (and tell) it once.
+    """
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS])
+    subject = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    detail = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)  # the page that explains it
+    opened_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    told = models.JSONField(default=list)  # user ids it was sent to
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "category", "subject"],
+                condition=models.Q(closed_at__isnull=True),
+                name="one_open_alert_incident",
+            ),
+        ]
+        indexes = [models.Index(fields=["building", "-opened_at"], name="alert_bldg_opened")]
+
+    def __str__(self) -> str:
+        state = "open" if self.closed_at is None else "closed"
+        return f"{self.building_id} · {self.category} · {self.subject} ({state})"
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.category, self.category)
