@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.alerts.selectors import arrival_default
 from portal.core.clientip import client_ip
 from portal.core.errors import too_many_requests
 from portal.core.nostore import no_store
+from portal.notifications.categories import EMAIL, PUSH
+from portal.notifications.preferences import channels_chosen
 from tenants.models import Building, Residency, Role, TenantRecord
 from tenants.people import building_residents
 from tenants.scope import request_grants
@@ -85,9 +86,16 @@ def pass_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _arrival_default(user) -> tuple[bool, bool]:
+    """(push, e-mail): the person's channels for guest arrivals on their Notifications page, which is
+    also where new passes' "tell me when a visitor uses this pass" starts."""
+    chosen = channels_chosen(user, "arrival")
+    return PUSH in chosen, EMAIL in chosen
+
+
 def _arrival_initial(user) -> dict:
     """The form's "tell me when a visitor uses this pass" starts at the person's default."""
-    push, email = arrival_default(user)
+    push, email = _arrival_default(user)
     return {"arrival_push": push, "arrival_email": email}
 
 
@@ -97,7 +105,7 @@ def _with_host_arrivals(request: HttpRequest, form: PassForm, residency: Residen
     data = form.pass_input
     if residency.user_id == request.user.pk:
         return data
-    push, email = arrival_default(residency.user)
+    push, email = _arrival_default(residency.user)
     return replace(data, arrival_push=push, arrival_email=email)
 
 

@@ -57,8 +57,8 @@ def _tenant_without_account(world):
 MATRIX: dict[str, Entry] = {
     # --- portal.core
     "home": Entry(signed_in()),
-    # --- portal.alerts: each person's own choices; managers also their buildings' alert incidents
-    "alerts:settings": Entry(signed_in()),
+    # --- portal.alerts: the old address of the alert settings, now a redirect to the Notifications page
+    "alerts:settings": Entry(signed_in(302)),
     "healthz": Entry(everyone(200)),
     # --- Django admin: operators only; the whole namespace is checked through its index.
     "admin:index": Entry(everyone(302)),

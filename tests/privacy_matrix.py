@@ -300,7 +300,10 @@ NO_ACTIVITY: dict[str, str] = {
     "accounts:api_token_revoke": "POST only: revokes one of the caller's own tokens",
     "accounts:api_tokens_revoke_all": "POST only: revokes all of the caller's own tokens",
     "admin_login": "a redirect to the portal's login (operators only get further)",
-    "notifications:settings": "the caller's own devices and notification preferences",
+    "notifications:settings": (
+        "the caller's own devices and notification preferences; managers also their alert choices and their "
+        "own buildings' alert incidents (building and door names, counts; no entries, units or visitors)"
+    ),
     "notifications:subscribe": "POST only: adds the caller's own browser",
     "notifications:device_remove": "POST only: removes one of the caller's own browsers (another's: 404)",
     "notifications:snooze": "POST only: mutes the caller's own notifications",
@@ -318,10 +321,7 @@ NO_ACTIVITY: dict[str, str] = {
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
     "passes:arrivals": "POST only: the pass's host sets how they are told of its arrivals (others: 404)",
-    "alerts:settings": (
-        "the caller's own arrival default and alert choices; managers also their own buildings' alert "
-        "incidents (building and door names, counts; no entries, units or visitors)"
-    ),
+    "alerts:settings": "a redirect to the caller's own Notifications page (its alerts section)",
     "passes:new": "the creation form: the person's own tenancies (staff: their building's residents)",
     "passes:tenant_choose": "staff and managers only: the roster tenants of their own buildings (names, units)",
     "passes:new_for_tenant": "the creation form for one roster tenant of the staff's building: their name and unit",

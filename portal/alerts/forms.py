@@ -1,19 +1,9 @@
-"""The Alerts page's forms: a resident's arrival default, a manager's alert choices."""
+"""A manager's alert choices per building: the check boxes of the Notifications page's "Alerts for your
+buildings" section (a name per building and category), read back from a POST."""
 
 from __future__ import annotations
 
-from django import forms
-
 from .categories import MANAGER_ALERTS
-
-CHECK = {"class": "form-check-input"}
-
-
-class ArrivalDefaultForm(forms.Form):
-    push = forms.BooleanField(
-        required=False, label="By push: on this browser and my other devices", widget=forms.CheckboxInput(CHECK)
-    )
-    email = forms.BooleanField(required=False, label="By e-mail", widget=forms.CheckboxInput(CHECK))
 
 
 def choice_field_name(building_id: int, category: str) -> str:

@@ -1,8 +1,7 @@
-"""What people chose to be told, and the claims that make each notice go out once.
+"""A manager's choice of alerts per building, and the claims that make each notice go out once.
 
-The arrival default lives here rather than on ``portal.notifications``' preferences, which another part
-of issue 18 writes: it is the one field arrivals need beyond them (once those preferences hold a
-person's channels for ``arrival``, :func:`portal.alerts.selectors.arrival_default` can read them instead).
+How a person is told (push, e-mail, quiet hours) and their default for arrivals on new passes are
+``portal.notifications``' preferences (category ``arrival``); only what is per building lives here.
 """
 
 from __future__ import annotations
@@ -14,18 +13,6 @@ from logs.models import AccessLogEntry
 from tenants.models import Building
 
 from .categories import LABELS, MANAGER_ALERTS
-
-
-class ArrivalDefault(models.Model):
-    """A person's default for "tell me when a visitor uses this pass" on the passes they create."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arrival_default")
-    push = models.BooleanField(default=False)
-    email = models.BooleanField(default=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"arrival default of {self.user_id}: push={self.push} email={self.email}"
 
 
 class AlertChoice(models.Model):

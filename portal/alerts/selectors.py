@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from tenants.models import Membership, Role
+from tenants.models import Building, Membership, Role
+from tenants.scope import Grants
 
-from .categories import DEFAULT_ON
-from .models import AlertChoice, ArrivalDefault
+from .categories import DEFAULT_ON, MANAGER_ALERTS
+from .forms import choice_field_name
+from .models import AlertChoice, AlertIncident
 
-
-def arrival_default(user) -> tuple[bool, bool]:
-    """(push, e-mail): the person's default for "tell me when a visitor uses this pass" on new passes."""
-    found = ArrivalDefault.objects.filter(user_id=user.pk).values_list("push", "email").first()
-    return found if found is not None else (False, False)
+RECENT = 20
 
 
 def managers_wanting(building_id: int, category: str, *, exclude_user_id: int | None = None) -> list[int]:
@@ -40,3 +38,21 @@ def alert_choices(user, buildings) -> dict[tuple[int, str], bool]:
         )
     }
     return {(b.pk, c): chosen.get((b.pk, c), on) for b in buildings for c, on in DEFAULT_ON.items()}
+
+
+def managed_buildings(grants: Grants) -> list[Building]:
+    """The buildings whose alerts the person may choose: those they manage."""
+    return list(Building.objects.restrict(grants, Role.MANAGER).order_by("name"))
+
+
+def alert_choice_rows(chosen: dict[tuple[int, str], bool], buildings) -> list[tuple[Building, list[tuple]]]:
+    """Per building, its categories as (category, label, help, field name, on): the form's check boxes."""
+    return [
+        (b, [(c, label, why, choice_field_name(b.pk, c), chosen[(b.pk, c)]) for c, label, why, _on in MANAGER_ALERTS])
+        for b in buildings
+    ]
+
+
+def recent_incidents(buildings) -> list[AlertIncident]:
+    """The latest alert incidents of these buildings (a manager's own), newest first."""
+    return list(AlertIncident.objects.filter(building__in=buildings).select_related("building")[:RECENT])

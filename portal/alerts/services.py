@@ -13,12 +13,8 @@ from portal.notifications.services import notify
 from tenants.models import Building
 
 from .categories import MANAGER_CATEGORIES, RELEASE
-from .models import AlertChoice, ArrivalDefault
+from .models import AlertChoice
 from .selectors import managers_wanting
-
-
-def arrival_default_set(*, user, push: bool, email: bool) -> None:
-    ArrivalDefault.objects.update_or_create(user=user, defaults={"push": push, "email": email})
 
 
 def alert_choices_set(*, user, choices: dict[tuple[int, str], bool]) -> None:

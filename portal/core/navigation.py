@@ -29,7 +29,6 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Logs", "logs:list", "journal-text"),
     NavItem("Buildings", "tenants:buildings", "buildings", (Role.MANAGER,)),
     NavItem("Release audit", "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
-    NavItem("Alerts", "alerts:settings", "bell", (Role.RESIDENT, Role.MANAGER)),
 ]
 
 

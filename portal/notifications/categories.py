@@ -36,7 +36,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "arrival",
         "Guest arrivals",
-        "A visitor used one of your passes (your default; each pass can differ).",
+        "A visitor used one of your passes. New passes start with this choice; each pass can differ (on its page).",
         True,
         False,
         (R,),
@@ -44,7 +44,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "alert.release",
         "Doors released by staff",
-        "A door of your building was released from the board.",
+        "A staff member or another manager released a door from the portal.",
         True,
         False,
         (M,),
@@ -52,7 +52,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "alert.refused",
         "Refused credentials",
-        "Several refused PINs or keys at one door in a short time.",
+        "Several refused PINs, codes or fobs at one door within minutes.",
         True,
         True,
         (M,),
@@ -60,13 +60,18 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "alert.webhooks",
         "Webhooks gone quiet",
-        "ButterflyMX stopped telling the portal about new events.",
+        "ButterflyMX stopped announcing entries; they arrive by polling only.",
         False,
         True,
         (M,),
     ),
     Category(
-        "alert.relink", "Link needs re-linking", "ButterflyMX no longer accepts a building's link.", True, True, (M,)
+        "alert.relink",
+        "Link needs re-linking",
+        "ButterflyMX refused the building-admin link: nothing syncs meanwhile.",
+        True,
+        True,
+        (M,),
     ),
 )
 BY_KEY = {category.key: category for category in CATEGORIES}

@@ -1,7 +1,13 @@
-"""The person's notification settings (devices, channels, quiet hours), the opt-in, and the service worker.
+"""The person's notification settings, the opt-in, and the service worker.
 
-Everything here is the signed-in person's own: devices and preferences are looked up by ``user=`` and
-another person's device is a 404. The service worker is one public script.
+The Notifications page is the one place for every notification setting: devices, channels per category
+(``arrival``'s are also the default of new passes' "tell me when a visitor uses this pass"), quiet hours,
+mute, and for managers which alerts they get at each of their buildings (``portal.alerts``' choices, saved
+with the same form; this view is an entry point, so it may use that cross-app package).
+
+Everything here is the signed-in person's own: devices and preferences are looked up by ``user=``, alert
+choices only for buildings the person manages, and another person's device is a 404. The service worker
+is one public script.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from tenants.scope import request_roles
+from portal.alerts.forms import alert_choices_from
+from portal.alerts.selectors import alert_choice_rows, alert_choices, managed_buildings, recent_incidents
+from portal.alerts.services import alert_choices_set
+from tenants.scope import request_grants, request_roles
 from tenants.selectors import in_do_not_disturb
 
 from . import services
@@ -45,10 +54,14 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     preference = preference_of(user)
     categories = categories_for({str(role) for role in request_roles(request).values()})
+    managed = managed_buildings(request_grants(request))
     if request.method == "POST":
         form = PreferencesForm(request.POST, categories=categories, preference=preference)
+        # Boxes of buildings the person does not manage are ignored, never stored.
+        chosen_alerts = alert_choices_from(request.POST, managed)
         if form.is_valid():
             with transaction.atomic():
+                alert_choices_set(user=user, choices=chosen_alerts)
                 services.preferences_save(
                     user=user,
                     channels=form.channels(),
@@ -61,6 +74,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             return redirect("notifications:settings")
     else:
         form = PreferencesForm(categories=categories, preference=preference)
+        chosen_alerts = alert_choices(user, managed)
     context = {
         "form": form,
         "preference": preference,
@@ -70,6 +84,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         "snoozed": bool(preference.snoozed_until and preference.snoozed_until > timezone.now()),
         "zone": zone_of(user),
         "do_not_disturb": bool(in_do_not_disturb([user.pk])),
+        "alert_rows": alert_choice_rows(chosen_alerts, managed),
+        "incidents": recent_incidents(managed) if managed else [],
     }
     return render(request, "notifications/settings.html", context)
 

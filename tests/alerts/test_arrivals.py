@@ -14,7 +14,8 @@ from passes import services
 from passes.models import Pass
 from passes.sharing import qr_payload
 from portal.alerts.arrivals import arrival_channels, arrivals_tell
-from portal.alerts.models import ArrivalDefault, ArrivalNotice
+from portal.alerts.models import ArrivalNotice
+from portal.notifications.models import NotificationPreference
 from tests.passes.helpers import pass_input, window_for_kind
 
 from .conftest import notices
@@ -127,8 +128,9 @@ def test_the_visitors_name_picks_the_pass_among_the_hosts_passes(
 
 
 def test_the_hosts_choice_decides_whoever_fills_in_the_form(bmx, client):
-    # Rosa's default is "by push"; a manager making her a pass cannot choose for her
-    ArrivalDefault.objects.create(user=bmx.rosa, push=True, email=False)
+    # Rosa's default (her channels for guest arrivals) is "by push"; a manager making her a pass cannot
+    # choose for her
+    NotificationPreference.objects.create(user=bmx.rosa, channels={"arrival": ["push"]})
     client.force_login(bmx.manager)
     form = {"residency": bmx.rosa_residency.pk, "kind": "delivery", "arrival_email": "on"}
     assert client.post("/passes/new/", {**form, "name": "Grocer"}).status_code == 302

@@ -17,16 +17,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ArrivalDefault',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('push', models.BooleanField(default=False)),
-                ('email', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='arrival_default', to=settings.AUTH_USER_MODEL)),
-            ],
-        ),
-        migrations.CreateModel(
             name='ArrivalNotice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -40,7 +30,7 @@ class Migration(migrations.Migration):
             name='AlertChoice',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('alert.release', 'Door released by staff'), ('alert.refused', 'Refused credentials'), ('alert.webhooks', 'Webhooks gone quiet'), ('alert.relink', 'Link needs re-linking')], max_length=24)),
+                ('category', models.CharField(choices=[('alert.release', 'Doors released by staff'), ('alert.refused', 'Refused credentials'), ('alert.webhooks', 'Webhooks gone quiet'), ('alert.relink', 'Link needs re-linking')], max_length=24)),
                 ('enabled', models.BooleanField()),
                 ('building', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.building')),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_choices', to=settings.AUTH_USER_MODEL)),
@@ -53,7 +43,7 @@ class Migration(migrations.Migration):
             name='AlertIncident',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('alert.release', 'Door released by staff'), ('alert.refused', 'Refused credentials'), ('alert.webhooks', 'Webhooks gone quiet'), ('alert.relink', 'Link needs re-linking')], max_length=24)),
+                ('category', models.CharField(choices=[('alert.release', 'Doors released by staff'), ('alert.refused', 'Refused credentials'), ('alert.webhooks', 'Webhooks gone quiet'), ('alert.relink', 'Link needs re-linking')], max_length=24)),
                 ('subject', models.CharField(max_length=64)),
                 ('title', models.CharField(max_length=200)),
                 ('detail', models.TextField(blank=True)),
