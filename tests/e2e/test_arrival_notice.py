@@ -74,7 +74,9 @@ def test_alices_arrival_notice_is_hers_alone_and_shows_on_her_open_page(world, c
         j.close()
 
 
-def test_the_alerts_page_and_the_pass_switch_for_a_resident_and_a_manager(world, chromium, live_server):
+def test_the_notification_settings_and_the_pass_switch_for_a_resident_and_a_manager(world, chromium, live_server):
+    """Every notification setting is on one page: a resident's arrival default is the "Guest arrivals"
+    row, a manager's alerts per building a section of it; the old /alerts/ address opens that page."""
     from portal.alerts.categories import WEBHOOKS
     from portal.alerts.models import AlertIncident
 
@@ -88,40 +90,45 @@ def test_the_alerts_page_and_the_pass_switch_for_a_resident_and_a_manager(world,
         url="/logs/health/",
         last_seen_at=timezone.now(),
     )
-    j = Journey(chromium, "alerts-resident")
+    j = Journey(chromium, "notifications-resident")
     j.sign_in_as(world.alice, live_server.url)
     page = j.page
     try:
         page.goto(f"{live_server.url}/alerts/")
-        page.get_by_label("By push: on this browser and my other devices").check()
-        page.get_by_role("button", name="Save").click()
-        page.wait_for_selector("text=new passes start with this choice")
+        assert page.url == f"{live_server.url}/profile/notifications/#building-alerts"
+        assert page.locator("[data-manager-alerts], [data-alert-incidents]").count() == 0
+        page.get_by_label("Guest arrivals by push", exact=True).uncheck()
+        page.get_by_label("Guest arrivals by e-mail", exact=True).check()
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_selector("text=Your notification settings are saved.")
         j.step("settings")
+        page.goto(f"{live_server.url}/passes/new/")
+        choice = page.locator("[data-arrival-choice]")
+        assert choice.get_by_label("By e-mail").is_checked()
+        assert not choice.get_by_label("By push: on this browser and my other devices").is_checked()
+        j.step("pass-form")
         page.goto(f"{live_server.url}/passes/{walker.pk}/")
         page.locator("[data-pass-arrivals]").get_by_label("By e-mail").check()
         page.locator("[data-pass-arrivals]").get_by_role("button", name="Save").click()
         page.wait_for_selector("text=You will be told by e-mail")
         j.step("pass-switch")
-        page.goto(f"{live_server.url}/passes/new/")
-        assert (
-            page.locator("[data-arrival-choice]")
-            .get_by_label("By push: on this browser and my other devices")
-            .is_checked()
-        )
-        j.step("pass-form")
         j.assert_clean()
     finally:
         j.close()
-    j = Journey(chromium, "alerts-manager")
+    j = Journey(chromium, "notifications-manager")
     j.sign_in_as(world.manager, live_server.url)
     page = j.page
     try:
         page.goto(f"{live_server.url}/alerts/")
+        assert page.url.endswith("/profile/notifications/#building-alerts")
         assert page.locator("[data-alert-incident]").count() == 1
-        page.get_by_label("Door released by staff").check()
-        page.get_by_role("button", name="Save alerts").click()
-        page.wait_for_selector("text=Saved: your alerts.")
-        assert page.get_by_label("Door released by staff").is_checked()
+        # the navigation has one way to these settings: the user menu's "Notifications"
+        assert page.locator("nav a[href='/alerts/']").count() == 0
+        released_here = page.get_by_label(f"Doors released by staff at {world.building_a.name}", exact=True)
+        released_here.check()
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.wait_for_selector("text=Your notification settings are saved.")
+        assert released_here.is_checked()
         j.step("settings")
         j.assert_clean()
     finally:
