@@ -16,8 +16,14 @@ class PreferencesForm(forms.Form):
     """Channels per category (only the categories of the person's roles), and quiet hours."""
 
     quiet_enabled = forms.BooleanField(label="Turn on quiet hours", required=False)
-    quiet_start = forms.TimeField(label="From", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    quiet_end = forms.TimeField(label="Until", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    # Needed only with quiet hours on (clean()): marked required, they read as mandatory on a page where
+    # quiet hours are an option; left empty with quiet hours off, the saved times stay.
+    quiet_start = forms.TimeField(
+        label="From", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    quiet_end = forms.TimeField(
+        label="Until", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
 
     def __init__(self, *args, categories: tuple[Category, ...], preference: NotificationPreference, **kwargs):
         initial = {
@@ -33,6 +39,7 @@ class PreferencesForm(forms.Form):
             initial[_name(category, "quiet")] = category.key in allowed
         super().__init__(*args, initial=initial, **kwargs)
         self.categories = categories
+        self.preference = preference
         for category in categories:
             self.fields[_name(category, PUSH)] = forms.BooleanField(label=f"{category.label} by push", required=False)
             self.fields[_name(category, EMAIL)] = forms.BooleanField(
@@ -41,6 +48,17 @@ class PreferencesForm(forms.Form):
             self.fields[_name(category, "quiet")] = forms.BooleanField(
                 label=f"{category.label} during quiet hours", required=False
             )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for name in ("quiet_start", "quiet_end"):
+            if cleaned.get(name) is not None or name in self.errors:
+                continue
+            if cleaned.get("quiet_enabled"):
+                self.add_error(name, "Give a time, or turn quiet hours off.")
+            else:
+                cleaned[name] = getattr(self.preference, name)
+        return cleaned
 
     def rows(self) -> list[dict]:
         """One row per category for the template: its label, help and its three checkboxes."""

@@ -6,6 +6,7 @@ here with a synthetic subscription (what ``PushSubscription.toJSON()`` gives, fl
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 import pytest
@@ -232,3 +233,17 @@ def test_a_person_has_a_bounded_number_of_devices(world, client_for, webpush_on,
     response = client_for(world.alice).post(SUBSCRIBE_URL, synthetic(browser_keys, "one-too-many"))
     assert response.status_code == 400 and "remove one first" in response.json()["detail"]
     assert client_for(world.alice).post(SUBSCRIBE_URL, synthetic(browser_keys, "d0")).status_code == 201  # re-subscribe
+
+
+def test_quiet_hours_times_are_needed_only_when_quiet_hours_are_on(world, client_for):
+    client = client_for(world.alice)
+    page = client.get(SETTINGS_URL).content.decode()
+    inputs = re.findall(r"<input[^>]*quiet_(?:start|end)[^>]*>", page)
+    assert len(inputs) == 2 and not [tag for tag in inputs if " required" in tag]
+    assert '<label class="form-label" for="id_quiet_start">From</label>' in page  # no "required" star
+    response = client.post(SETTINGS_URL, {"quiet_enabled": "on", "quiet_start": "23:00"})
+    assert response.status_code == 200 and "Give a time, or turn quiet hours off." in response.content.decode()
+    assert not NotificationPreference.objects.exists()
+    assert client.post(SETTINGS_URL, {"call__push": "on"}).status_code == 302  # off, no times: the saved ones stay
+    saved = NotificationPreference.objects.get(user=world.alice)
+    assert (saved.quiet_enabled, saved.quiet_start, saved.quiet_end) == (False, time(22, 0), time(7, 0))
