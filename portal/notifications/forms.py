@@ -50,7 +50,8 @@ class PreferencesForm(forms.Form):
             )
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in ("quiet_start", "quiet_end"):
             if cleaned.get(name) is not None or name in self.errors:
                 continue
