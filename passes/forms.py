@@ -141,7 +141,7 @@ class PassForm(forms.Form):
     )
 
     # "Tell me when a visitor uses this pass" (portal.alerts.arrivals); the view starts them at the
-    # person's default (their Alerts page).
+    # person's channels for "Guest arrivals" (category ``arrival``) on their Notifications page.
     arrival_push = forms.BooleanField(
         required=False,
         label="By push: on this browser and my other devices",
