@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal.butterflymx.budget import shared_budget
 from tenants.models import Building
 
+from .calls import calls_pass, pass_started
 from .dispatch import enqueue, enqueue_walks
 from .models import SyncCursor
 from .registration import registration_attempt, registrations_maintain
@@ -208,3 +209,16 @@ def logs_prune_task(self) -> int:
     if not result.finished:
         logs_prune_task.apply_async(countdown=5, queue=_queue(self))
     return sum(result.deleted.values())
+
+
+@shared_task(ignore_result=True)
+def calls_pass_task(building_id: int, kind: str) -> int:
+    """A building's incoming-call pass (``kind``: ``ring`` after a call webhook, ``poll`` while a call
+    rings): ring new calls, end finished ones (:mod:`logs.calls`). How many still ring. Not acks_late:
+    a pass lost with its worker is made up by the next delivery or poll, and a ringing call ends with
+    its window on the page itself."""
+    pass_started(building_id=building_id, kind=kind)
+    try:
+        return calls_pass(building_id=building_id)
+    except Building.DoesNotExist:
+        return 0
