@@ -221,7 +221,7 @@ def _expire(building_id: int, now: datetime) -> None:
 
 def is_desk_call(call: CallRecord) -> bool:
     """A call to the front desk: no tenant, no unit (contract §4.11, ``recipient.type`` Attendant)."""
-    return call.unit_bmx_id is None
+    return call.unit_bmx_id is None and call.unit_id is None
 
 
 def audience_of(call: CallRecord) -> str | None:
@@ -293,7 +293,7 @@ def calls_answerable(grants: Grants):
     (``restrict``) and narrowed from there."""
     mine = Q(unit_id__in=sorted(grants.units))
     if grants.memberships:
-        mine |= Q(unit_bmx_id__isnull=True, building_id__in=sorted(grants.memberships))
+        mine |= Q(unit__isnull=True, unit_bmx_id__isnull=True, building_id__in=sorted(grants.memberships))
     return CallRecord.objects.restrict(grants).filter(mine)
 
 

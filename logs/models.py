@@ -138,11 +138,12 @@ class CallRecord(models.Model):
     # The incoming-call panel (logs.calls): whether the portal rang this call on its people's pages and
     # how that ended. Written only by logs.calls' conditional updates (never by the sync's upsert), so a
     # repeated webhook or a second worker cannot ring a call twice.
-    ring_state = models.CharField(max_length=16, choices=RingState.choices, blank=True, default="")
+    # Database defaults: the sync's upsert (raw SQL, logs.upsert) inserts calls without these columns.
+    ring_state = models.CharField(max_length=16, choices=RingState.choices, blank=True, db_default="")
     ring_started_at = models.DateTimeField(null=True, blank=True)
     ring_until = models.DateTimeField(null=True, blank=True)  # the ring window's end (ButterflyMX's ~40 s)
     ring_ended_at = models.DateTimeField(null=True, blank=True)
-    ring_end_reason = models.CharField(max_length=32, blank=True)  # the final status, or "timeout"
+    ring_end_reason = models.CharField(max_length=32, blank=True, db_default="")  # the final status, or "timeout"
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

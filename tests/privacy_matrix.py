@@ -82,7 +82,7 @@ class Activity:
 
 def build_activity(world) -> Activity:
     """Alice and bob share building A's two doors; each unit, the desk and building B leave traces."""
-    from logs.models import ReleaseMethod
+    from logs.models import CallRecord, ReleaseMethod, RingState
     from portal.dashboard.models import DoorRelease
     from tenants.models import Unit
     from tests.logs.factories import call_for, entry_for
@@ -134,6 +134,10 @@ def build_activity(world) -> Activity:
         call_for(world.building_a, remote_id=820003, recipient_type="Attendant", device_name="Osprey Desk Panel")
     ]
     activity.calls["b1"] = [call_for(world.building_b, remote_id=820004, unit=world.unit_b1)]
+    # Every call still rings (logs.calls): the ringing-calls surface has each owner's call to show.
+    CallRecord.objects.filter(pk__in=[c.pk for made in activity.calls.values() for c in made]).update(
+        ring_state=RingState.RINGING, ring_started_at=now, ring_until=now + timedelta(hours=1)
+    )
 
     def release(door, minutes_ago, by, role, reason, for_label, unit):
         at = now - timedelta(minutes=minutes_ago)
@@ -234,6 +238,9 @@ SURFACES: dict[str, Surface] = {
         kwargs=lambda a: {"pk": a.world.door_a.pk},
         shows={"alice": {"a1"}, "bob": {"a2"}, "staff": {"a2", "staff_a"}, "manager": {"a2", "staff_a"}},
     ),
+    # ringing calls: residents their own unit's, staff and managers only the front desk's (a unit's call
+    # is for its residents)
+    "dashboard:calls_ringing": Surface(shows=_residents_own(staff={"staff_a"})),
     "dashboard:audit": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     "dashboard:audit_csv": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     # --- logs: pages, exports, charts, API lists
@@ -305,6 +312,8 @@ NO_ACTIVITY: dict[str, str] = {
     "dashboard:unit_doors": "POST only: a manager shows or hides unit doors on the board",
     "dashboard:release": "the confirmation form: the door, and for staff the building's tenants to choose from",
     "doors-api:release": "POST only; answers with the caller's own release",
+    "dashboard:call_open": "POST only: opens the door of a call the caller may take; answers with a message",
+    "dashboard:call_decline": "POST only: declines a call the caller may take; answers with a message",
     "logs:health": "managers' sync health: cursors and webhook state, no log rows",
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
