@@ -37,7 +37,7 @@ from portal.celery import send_task
 from portal.live import bus
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.services import notify
-from tenants.models import Building, Membership, Residency
+from tenants.models import BmxLink, Building, Membership, Residency
 from tenants.scope import Grants
 from tenants.services import client_for_link
 
@@ -49,6 +49,7 @@ from .upsert import rows_upsert
 logger = logging.getLogger(__name__)
 
 PASS_TASK = "logs.tasks.calls_pass_task"
+INTERCOM_TASK = "logs.tasks.call_intercom_task"
 RING, POLL = "ring", "poll"
 # The statuses of a call still ringing at the panel (contract §4.11: a ringing call first shows as
 # ``initializing``; the SDK's ``connecting_sip`` is the app picking up); every other status is final.
@@ -323,9 +324,49 @@ def call_answer_give_back(*, call: CallRecord, user) -> None:
 
 
 def call_answered(*, call: CallRecord, user) -> None:
-    """The door was released: every other panel of the call closes."""
+    """The door was released: every other panel of the call closes, and the intercom is told (after
+    commit, by a task: the person's answer does not wait for it)."""
     payload = {"call": call.pk, "by": user.display_name}
     bus.publish("call.answered", payload, _to(call))
+    link_id = _own_link(call, user)
+    if link_id is not None:
+        args = (call.pk, link_id)
+        transaction.on_commit(lambda: send_task(INTERCOM_TASK, *args, queue=settings.CALLS_TASK_QUEUE), robust=True)
+
+
+def _own_link(call: CallRecord, user) -> int | None:
+    """The resident's own ButterflyMX link for the call's unit. None for a front-desk call: v3 lists a
+    person's own calls (``/v3/me/calls``), and nothing public says an attendant's call is among them."""
+    if is_desk_call(call):
+        return None
+    return (
+        Residency.objects.filter(user=user, unit_id=call.unit_id, is_active=True, link__status=BmxLink.Status.ACTIVE)
+        .values_list("link_id", flat=True)
+        .first()
+    )
+
+
+def intercom_tell_handled(*, call_id: int, link_id: int) -> bool:
+    """Tell the panel that the call was handled, as the live API allows (contract §7, CONFIRMED-LIVE):
+    the call's v3 record gives its ``guid`` and panel (v4 has neither), then
+    ``POST /v3/notifications/open_door``. Best effort: the door is open either way, so a failure is
+    logged, never retried (a write), and the panel then rings out its window as it would have. True
+    when the panel was told."""
+    call = CallRecord.objects.filter(pk=call_id).first()
+    if call is None:
+        return False
+    client = client_for_link(link_id, timeout=settings.CALLS_FETCH_TIMEOUT_S)
+    try:
+        found = next((c for c in client.my_calls_v3() if str(c["id"]) == str(call.remote_id)), None)
+        panel = str((found or {}).get("panel_id") or "")
+        if found is None or not found.get("guid") or not panel.isdigit():
+            logger.info("call %s: no v3 record with its guid and panel; the intercom was not told", call_id)
+            return False
+        client.notify_call_handled(call_guid=str(found["guid"]), panel_id=int(panel))
+    except BmxError as exc:
+        logger.warning("call %s: telling the intercom failed: %s", call_id, exc.code or exc.status)
+        return False
+    return True
 
 
 def call_declined(*, call: CallRecord, user) -> bool:

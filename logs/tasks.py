@@ -23,7 +23,7 @@ from django.utils import timezone
 from portal.butterflymx.budget import shared_budget
 from tenants.models import Building
 
-from .calls import calls_pass, pass_started
+from .calls import calls_pass, intercom_tell_handled, pass_started
 from .dispatch import enqueue, enqueue_walks
 from .models import SyncCursor
 from .registration import registration_attempt, registrations_maintain
@@ -222,3 +222,9 @@ def calls_pass_task(building_id: int, kind: str) -> int:
         return calls_pass(building_id=building_id)
     except Building.DoesNotExist:
         return 0
+
+
+@shared_task(ignore_result=True)
+def call_intercom_task(call_id: int, link_id: int) -> bool:
+    """Tell the panel that a call answered in the portal was handled (:func:`logs.calls.intercom_tell_handled`)."""
+    return intercom_tell_handled(call_id=call_id, link_id=link_id)

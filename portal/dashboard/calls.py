@@ -7,8 +7,8 @@ UPDATE (:func:`logs.calls.call_answer_claim`): a double click, a retried POST, o
 flatmate clicking at the same moment find it taken, so a call opens its door at most once. When the
 release is not sent (a limit, no link) or ButterflyMX refuses it, the call is given back and rings on.
 
-Telling the intercom that the call was handled (v3 ``POST /v3/notifications/open_door``, contract §7)
-is not done: see docs/architecture.md, "Visitor calls".
+Once the door is released, the intercom is told the call was handled where the contract allows
+(:func:`logs.calls.call_answered`: v3 ``POST /v3/notifications/open_door``, by a task after commit).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from logs import calls as calls_module
-from logs.calls import calls_pass, ring_request
+from logs.calls import calls_pass, intercom_tell_handled, ring_request
 from logs.models import CallRecord, CallWatch, RingState, WebhookEndpoint
 from logs.webhooks import secret_hash
 from portal.butterflymx import oauth
@@ -300,3 +300,16 @@ def test_a_ringing_call_is_listed_for_a_page_opened_during_it_and_not_after(worl
     post(world.rosa, reverse("dashboard:call_decline", args=[call.pk]))
 
     assert client.get(url).json() == {"calls": []}
+
+
+def test_the_intercom_is_told_that_the_call_was_handled(world, sandbox, post, django_capture_on_commit_callbacks):
+    placed = sandbox.call(MAIN_ENTRANCE, ROSA_TENANT)
+    run_pass(world, django_capture_on_commit_callbacks)
+    call = CallRecord.objects.get(building=world.building, remote_id=placed["id"])
+    assert post(world.rosa, reverse("dashboard:call_open", args=[call.pk]))[0] == 200
+
+    # what logs.tasks.call_intercom_task runs once the answer is committed, with Rosa's own link
+    assert intercom_tell_handled(call_id=call.pk, link_id=world.rosa_residency.link_id)
+
+    told = sandbox.state()["panel_notifications"]
+    assert [(n["kind"], n["call_guid"], n["source_id"]) for n in told] == [("open_door", placed["guid"], MAIN_ENTRANCE)]
