@@ -164,7 +164,7 @@ def main() -> None:
 
         try:
             one_call(0)  # warm-up: connections, the worker's first task, the stream
-        except Exception as exc:  # noqa: BLE001 - any failure here means the same thing
+        except Exception as exc:  # any failure here means the same thing
             tails = "\n".join(f"--- {n}.log\n{(var_dir / f'{n}.log').read_text()[-1500:]}" for n in started)
             sys.exit(
                 f"the warm-up call never reached the page ({type(exc).__name__}). Is the live stream "
