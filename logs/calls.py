@@ -125,9 +125,10 @@ def calls_pass(*, building_id: int) -> int:
     """
     building = Building.objects.select_related("admin_link").get(pk=building_id)
     now = timezone.now()
-    if building.bmx_id is not None and building.admin_link is not None and building.admin_link.is_active:
+    link, bmx_id = building.admin_link, building.bmx_id
+    if bmx_id is not None and link is not None and link.is_active:
         try:
-            records = _recent_calls(building, now)
+            records = _recent_calls(link, bmx_id, now)
         except BmxError as exc:
             logger.warning("calls of building %s not read: %s", building_id, exc.code or exc.status)
         else:
@@ -146,11 +147,11 @@ def calls_pass(*, building_id: int) -> int:
     return len(ends)
 
 
-def _recent_calls(building: Building, now: datetime) -> list[dict]:
+def _recent_calls(link: BmxLink, bmx_building_id: int, now: datetime) -> list[dict]:
     """The calls logged within the ring window: one GET (the first page, newest first)."""
-    client = client_for_link(building.admin_link, timeout=settings.CALLS_FETCH_TIMEOUT_S)
+    client = client_for_link(link, timeout=settings.CALLS_FETCH_TIMEOUT_S)
     since = now - ring_window() - CLOCK_SLACK
-    records, _ = next(iter(client.call_pages(building.bmx_id, since=since, per=50)))
+    records, _ = next(iter(client.call_pages(bmx_building_id, since=since, per=50)))
     return [r for r in records if isinstance(r, dict)]
 
 
@@ -241,8 +242,10 @@ def people_of(call: CallRecord) -> list[int]:
     """Who is told: the unit's residents, or the building's staff and managers."""
     if is_desk_call(call):
         found: Iterable[int] = Membership.objects.filter(building_id=call.building_id).values_list("user_id", flat=True)
-    else:
+    elif call.unit_id is not None:
         found = Residency.objects.filter(unit_id=call.unit_id, is_active=True).values_list("user_id", flat=True)
+    else:
+        found = []  # a unit the portal does not know: nobody here
     return sorted(set(found))
 
 
@@ -337,7 +340,7 @@ def call_answered(*, call: CallRecord, user) -> None:
 def _own_link(call: CallRecord, user) -> int | None:
     """The resident's own ButterflyMX link for the call's unit. None for a front-desk call: v3 lists a
     person's own calls (``/v3/me/calls``), and nothing public says an attendant's call is among them."""
-    if is_desk_call(call):
+    if is_desk_call(call) or call.unit_id is None:
         return None
     return (
         Residency.objects.filter(user=user, unit_id=call.unit_id, is_active=True, link__status=BmxLink.Status.ACTIVE)
