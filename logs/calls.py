@@ -67,6 +67,16 @@ def ring_window() -> timedelta:
 # --- queueing the passes ----------------------------------------------------------------------------
 
 
+# Per process: buildings whose CallWatch row exists (rows are never deleted but with their building), so a
+# delivery while a pass is queued costs the one UPDATE that finds the claim taken.
+_watched: set[int] = set()
+
+
+def forget_watches() -> None:
+    """Tests: ids are reused after a rollback."""
+    _watched.clear()
+
+
 def ring_request(*, building_id: int) -> bool:
     """A call webhook arrived: queue a ring pass for the building unless one is queued already.
 
@@ -78,11 +88,13 @@ def ring_request(*, building_id: int) -> bool:
     free = Q(ring_claimed_at__isnull=True) | Q(ring_claimed_at__lt=now - CLAIM_STALE)
     claimed = CallWatch.objects.filter(free, building_id=building_id).update(ring_claimed_at=now)
     if not claimed:
-        if CallWatch.objects.filter(building_id=building_id).exists():
+        if building_id in _watched or CallWatch.objects.filter(building_id=building_id).exists():
+            _watched.add(building_id)
             return False  # a ring pass is queued: it reads this call too
         CallWatch.objects.bulk_create([CallWatch(building_id=building_id, ring_claimed_at=now)], ignore_conflicts=True)
         if not CallWatch.objects.filter(building_id=building_id, ring_claimed_at=now).exists():
             return False  # another process made the row and took the claim first
+    _watched.add(building_id)
     transaction.on_commit(lambda: _send(building_id, RING, countdown=None), robust=True)
     return True
 

@@ -18,7 +18,7 @@ from portal.butterflymx import BmxError
 from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
-from .calls import ring_request
+from .calls import forget_watches, ring_request
 from .dispatch import enqueue
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
 from .registration import registration_attempt, registration_claim
@@ -57,6 +57,7 @@ def forget_sync_requests() -> None:
     reused after a rollback)."""
     _covered_until.clear()
     _last_delivery_written.clear()
+    forget_watches()
 
 
 def sync_request(*, building_id: int, stream: str) -> bool:
