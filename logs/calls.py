@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -278,6 +279,8 @@ def ring_payload(call: CallRecord) -> dict:
         "panel": call.device_name or "the intercom",
         "unit_label": call.unit_label,
         "started_at": call.logged_at.isoformat(),
+        # As every page shows times: in the building's zone (the page may be in another).
+        "started_time": call.logged_at.astimezone(ZoneInfo(call.building.time_zone)).strftime("%H:%M"),
         "ring_until": call.ring_until.isoformat() if call.ring_until else None,
         "snapshot_url": reverse("logs:call_snapshot", args=[call.pk]) if call.snapshot_url else "",
         "open_url": reverse("dashboard:call_open", args=[call.pk]),
@@ -317,7 +320,7 @@ def calls_ringing(grants: Grants) -> list[dict]:
     """The panels a page shows when it opens during a call."""
     now = timezone.now()
     ringing = calls_answerable(grants).filter(ring_state=RingState.RINGING, ring_until__gt=now)
-    return [ring_payload(call) for call in ringing.order_by("ring_started_at", "pk")]
+    return [ring_payload(call) for call in ringing.select_related("building").order_by("ring_started_at", "pk")]
 
 
 def call_answer_claim(*, call: CallRecord, user) -> bool:

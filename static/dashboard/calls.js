@@ -29,11 +29,6 @@
     statusTimer = setTimeout(function () { line.textContent = ""; line.className = "call-status"; }, 8000);
   }
 
-  function clock(iso) {
-    var when = new Date(iso);
-    return isNaN(when) ? "" : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  }
-
   function element(tag, className, text) {
     var made = document.createElement(tag);
     if (className) made.className = className;
@@ -59,7 +54,7 @@
       "p",
       "card-text mb-2",
       (call.desk ? "Calling the front desk" : "Calling " + (call.unit_label || "your unit")) +
-        (clock(call.started_at) ? " since " + clock(call.started_at) : "") + "."
+        (call.started_time ? " since " + call.started_time : "") + "."
     );
     text.id = id + "-text";
     body.appendChild(title);

@@ -111,6 +111,7 @@ def test_a_call_rings_on_rosas_page_she_opens_the_door_once_and_nina_sees_nothin
         second.goto(f"{live_server.url}/doors/")
         second_panel = second.get_by_role("alertdialog", name="Visitor at Main Entrance")
         second_panel.wait_for()
+        wait_for(lambda: snapshot_shown(second_panel), timeout=10, message="the snapshot on the phone")
         second.screenshot(path=str(SCREENSHOTS / "call-panel-phone.png"), full_page=False)
 
         # when: she opens the door from the first page, with a double click
