@@ -98,6 +98,7 @@ def main() -> None:
 
     with ExitStack() as stack:
         var_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-calls-")))
+        (var_dir / "sandbox").mkdir()
         sandbox_server = start_sandbox(str(var_dir / "sandbox"))
         stack.callback(stop_sandbox, sandbox_server)
         sandbox = SandboxClient(sandbox_server.url)
@@ -158,8 +159,9 @@ def main() -> None:
         def one_call(index: int) -> float:
             placed_at = time.time()
             sandbox.call(MAIN_ENTRANCE, ROSA_TENANT)
-            page.wait_for_function(f"window.__panelsPainted.length > {index}", timeout=PANEL_TIMEOUT_S * 1000)
-            painted_ms = page.evaluate(f"window.__panelsPainted[{index}]")
+            # A function, not a string: the page's CSP forbids eval, which a string predicate needs.
+            page.wait_for_function("n => window.__panelsPainted.length > n", arg=index, timeout=PANEL_TIMEOUT_S * 1000)
+            painted_ms = page.evaluate("n => window.__panelsPainted[n]", index)
             panel = page.locator("[data-call]").first
             panel.get_by_role("button", name="Decline").click()
             panel.wait_for(state="detached")
@@ -169,6 +171,7 @@ def main() -> None:
             one_call(0)  # warm-up: connections, the worker's first task, the stream
         except Exception as exc:  # any failure here means the same thing
             tails = "\n".join(f"--- {n}.log\n{(var_dir / f'{n}.log').read_text()[-1500:]}" for n in started)
+            tails += f"\n--- the sandbox's last webhook deliveries\n{sandbox.deliveries()[-3:]}\n{exc}"
             sys.exit(
                 f"the warm-up call never reached the page ({type(exc).__name__}). Is the live stream "
                 f"(static/portal/live.js and its server, issue 18's live18 part) merged and in Procfile.dev?\n{tails}"
