@@ -82,7 +82,7 @@ class Activity:
 
 def build_activity(world) -> Activity:
     """Alice and bob share building A's two doors; each unit, the desk and building B leave traces."""
-    from logs.models import CallRecord, ReleaseMethod, RingState
+    from logs.models import ReleaseMethod
     from portal.dashboard.models import DoorRelease
     from tenants.models import Unit
     from tests.logs.factories import call_for, entry_for
@@ -134,10 +134,6 @@ def build_activity(world) -> Activity:
         call_for(world.building_a, remote_id=820003, recipient_type="Attendant", device_name="Osprey Desk Panel")
     ]
     activity.calls["b1"] = [call_for(world.building_b, remote_id=820004, unit=world.unit_b1)]
-    # Every call still rings (logs.calls): the ringing-calls surface has each owner's call to show.
-    CallRecord.objects.filter(pk__in=[c.pk for made in activity.calls.values() for c in made]).update(
-        ring_state=RingState.RINGING, ring_started_at=now, ring_until=now + timedelta(hours=1)
-    )
 
     def release(door, minutes_ago, by, role, reason, for_label, unit):
         at = now - timedelta(minutes=minutes_ago)
@@ -208,6 +204,19 @@ def _chart_counts(activity: Activity, persona: str, response) -> None:
     assert sum(data["call_outcomes"]["values"]) == calls, (persona, data["call_outcomes"])
 
 
+def _ringing(activity: Activity) -> dict:
+    """For the ringing-calls surface only: every owner's call rings now (logs.calls), so each persona has
+    something of their own to see, and the others' calls are there to leak. (The shared world's calls do
+    not ring: a ringing call shows its panel on every page of its people.)"""
+    from logs.models import CallRecord, RingState
+
+    now = timezone.now()
+    CallRecord.objects.filter(pk__in=[c.pk for made in activity.calls.values() for c in made]).update(
+        ring_state=RingState.RINGING, ring_started_at=now, ring_until=now + timedelta(hours=1)
+    )
+    return {}
+
+
 def _home_counts(activity: Activity, persona: str, response) -> None:
     """A resident's home lists exactly their own unit's entries, calls and live passes, by record id;
     staff and managers get no such lists (their cards link to the building's logs)."""
@@ -240,7 +249,7 @@ SURFACES: dict[str, Surface] = {
     ),
     # ringing calls: residents their own unit's, staff and managers only the front desk's (a unit's call
     # is for its residents)
-    "dashboard:calls_ringing": Surface(shows=_residents_own(staff={"staff_a"})),
+    "dashboard:calls_ringing": Surface(kwargs=_ringing, shows=_residents_own(staff={"staff_a"})),
     "dashboard:audit": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     "dashboard:audit_csv": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     # --- logs: pages, exports, charts, API lists
