@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from logs.calls import calls_ringing
 from logs.models import CallRecord
 from portal.core.csvexport import csv_response
+from portal.notifications.action_tokens import csrf_or_action_token
 from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
@@ -326,6 +327,7 @@ def _call_answer(request: HttpRequest, ok: bool, message: str, status: int = 200
 
 
 @transaction.non_atomic_requests  # the call is taken, and the audit row committed, before ButterflyMX is called
+@csrf_or_action_token  # the panel's button (CSRF), or the push notification's (its one-use action token)
 @login_required
 @require_POST
 def call_open(request: HttpRequest, call_id: int) -> HttpResponse:
@@ -340,6 +342,7 @@ def call_open(request: HttpRequest, call_id: int) -> HttpResponse:
     return _call_answer(request, True, f"{release.door.name} released.")
 
 
+@csrf_or_action_token  # the panel's button (CSRF), or the push notification's (its one-use action token)
 @login_required
 @require_POST
 def call_decline_view(request: HttpRequest, call_id: int) -> HttpResponse:

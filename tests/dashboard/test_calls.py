@@ -25,6 +25,7 @@ from portal.butterflymx import oauth
 from portal.dashboard.models import DoorRelease
 from portal.dashboard.services import door_release
 from portal.live.models import LiveEvent
+from portal.notifications.action_tokens import action_token_mint
 from tenants.models import Residency, Unit
 from tenants.services import link_tenant_connect
 from tests import factories as f
@@ -263,6 +264,28 @@ def test_open_and_decline_need_the_csrf_token(world, ring, post):
     assert strict.post(reverse("dashboard:call_open", args=[call.pk])).status_code == 403
     assert strict.post(reverse("dashboard:call_decline", args=[call.pk])).status_code == 403
     assert CallRecord.objects.get(pk=call.pk).ring_state == RingState.RINGING
+
+
+def test_the_push_notifications_open_door_works_once_with_its_action_token_and_only_for_its_person(
+    world, ring, sandbox, django_capture_on_commit_callbacks
+):
+    # the service worker has the session but no CSRF token: it sends the action's one-use token instead
+    call = ring()
+    url = reverse("dashboard:call_open", args=[call.pk])
+    before = releases_at_sandbox(sandbox)
+    worker = Client(enforce_csrf_checks=True)
+    worker.force_login(world.rosa)
+
+    def press(token):
+        with django_capture_on_commit_callbacks(execute=True):
+            return worker.post(url, HTTP_ACCEPT="application/json", HTTP_X_NOTICE_TOKEN=token)
+
+    assert press("forged").status_code == 403  # a bad token is refused, never a fallback to CSRF
+    assert press(action_token_mint(user_id=world.ray.pk, url=url)).status_code == 403  # Ray's token, Rosa's session
+    token = action_token_mint(user_id=world.rosa.pk, url=url)
+    assert press(token).json() == {"ok": True, "message": "Front door released."}
+    assert press(token).status_code == 403  # spent
+    assert releases_at_sandbox(sandbox) == before + 1
 
 
 def test_a_refused_release_gives_the_call_back(world, ring, sandbox, post):
