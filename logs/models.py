@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +106,16 @@ class AccessLogEntry(models.Model):
         return f"{self.building_id} · {self.remote_id} · {self.logged_at:%Y-%m-%d %H:%M}"
 
 
+class RingState(models.TextChoices):
+    """Where a call's incoming-call panel stands in the portal ("" = never rang here)."""
+
+    NONE = "", _("Not rung")
+    RINGING = "ringing", _("Ringing")
+    ENDED = "ended", _("Ended")  # ButterflyMX ended it, or the ring window passed
+    ANSWERED = "answered", _("Answered (door opened)")
+    DECLINED = "declined", _("Declined")
+
+
 class CallRecord(models.Model):
     """One intercom call at a building (§4.11)."""
 
@@ -124,6 +135,18 @@ class CallRecord(models.Model):
     snapshot_url = EncryptedTextField(blank=True)
     raw = models.JSONField(default=dict)
     synced_at = models.DateTimeField()
+    # The incoming-call panel (logs.calls): whether the portal rang this call on its people's pages and
+    # how that ended. Written only by logs.calls' conditional updates (never by the sync's upsert), so a
+    # repeated webhook or a second worker cannot ring a call twice.
+    # Database defaults: the sync's upsert (raw SQL, logs.upsert) inserts calls without these columns.
+    ring_state = models.CharField(max_length=16, choices=RingState.choices, blank=True, db_default="")
+    ring_started_at = models.DateTimeField(null=True, blank=True)
+    ring_until = models.DateTimeField(null=True, blank=True)  # the ring window's end (ButterflyMX's ~40 s)
+    ring_ended_at = models.DateTimeField(null=True, blank=True)
+    ring_end_reason = models.CharField(max_length=32, blank=True, db_default="")  # the final status, or "timeout"
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = LogQuerySet.as_manager()
 
@@ -137,10 +160,30 @@ class CallRecord(models.Model):
             models.Index(fields=["building", "status", "-logged_at", "-id"], name="call_bldg_status_time"),
             models.Index(fields=["unit", "-logged_at", "-id"], name="call_unit_time"),
             models.Index(fields=["-logged_at", "-id", "building"], name="call_time_bldg"),  # as log_time_bldg
+            # Ringing calls: what a page that opens during a call shows, and the ring pass's expiry.
+            models.Index(
+                fields=["building", "ring_until"], name="call_ringing", condition=models.Q(ring_state="ringing")
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.building_id} · call {self.remote_id}"
+
+
+class CallWatch(models.Model):
+    """A building's incoming-call passes (logs.calls): one pending pass of each kind, never a queue.
+
+    ``ring_claimed_at``: a pass is queued because a call webhook arrived (cleared when it starts, so a
+    delivery during a pass queues the next one). ``poll_due_at``: a pass is queued to follow the
+    building's ringing calls (their status, their ring window) until none is left ringing.
+    """
+
+    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="call_watch")
+    ring_claimed_at = models.DateTimeField(null=True, blank=True)
+    poll_due_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calls of {self.building}"
 
 
 class SyncCursor(models.Model):

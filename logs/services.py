@@ -18,6 +18,7 @@ from portal.butterflymx import BmxError
 from portal.core.jsonbody import JsonTooDeep
 from tenants.models import Building
 
+from .calls import forget_watches, ring_request
 from .dispatch import enqueue
 from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
 from .registration import registration_attempt, registration_claim
@@ -56,6 +57,7 @@ def forget_sync_requests() -> None:
     reused after a rollback)."""
     _covered_until.clear()
     _last_delivery_written.clear()
+    forget_watches()
 
 
 def _debounce_s(cursor: SyncCursor, now: datetime, *, nudged_at: datetime | None = None) -> float:
@@ -133,6 +135,7 @@ _last_delivery_written: dict[int, datetime] = {}
 
 def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int, str]:
     """Check the URL's secret, record one webhook delivery and nudge a sync: (HTTP status, reason).
+    A new call delivery also queues a ring pass (:func:`logs.calls.ring_request`).
 
     A new delivery to a valid URL, the common case, costs one SQL statement (load test:
     docs/performance.md): :func:`_insert_accepted` checks the secret, de-duplicates and stores in
@@ -157,6 +160,10 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
     if _insert_accepted(building_id, secret_hash(secret), style, _storable(nudge.dedupe_key)[:128], redact(text), now):
         _note_delivery(building_id, now)
         sync_request(building_id=building_id, stream=nudge.stream, nudged_at=now)
+        if nudge.stream == Stream.CALLS:
+            # A visitor may be at the panel now: the call's record is read at once (a ring pass), not
+            # after the sync's debounce. Whatever the delivery says, the pass rings from the API's record.
+            ring_request(building_id=building_id)
         return 200, "accepted"
     if not endpoint_matches(building_id, secret):
         return 404, "not found"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal.butterflymx.budget import shared_budget
 from tenants.models import Building
 
+from .calls import calls_pass, intercom_tell_handled, pass_started
 from .dispatch import enqueue, enqueue_walks
 from .models import SyncCursor
 from .registration import registration_attempt, registrations_maintain
@@ -210,3 +211,22 @@ def logs_prune_task(self) -> int:
     if not result.finished:
         logs_prune_task.apply_async(countdown=5, queue=_queue(self))
     return sum(result.deleted.values())
+
+
+@shared_task(ignore_result=True)
+def calls_pass_task(building_id: int, kind: str) -> int:
+    """A building's incoming-call pass (``kind``: ``ring`` after a call webhook, ``poll`` while a call
+    rings): ring new calls, end finished ones (:mod:`logs.calls`). How many still ring. Not acks_late:
+    a pass lost with its worker is made up by the next delivery or poll, and a ringing call ends with
+    its window on the page itself."""
+    pass_started(building_id=building_id, kind=kind)
+    try:
+        return calls_pass(building_id=building_id)
+    except Building.DoesNotExist:
+        return 0
+
+
+@shared_task(ignore_result=True)
+def call_intercom_task(call_id: int, link_id: int) -> bool:
+    """Tell the panel that a call answered in the portal was handled (:func:`logs.calls.intercom_tell_handled`)."""
+    return intercom_tell_handled(call_id=call_id, link_id=link_id)

@@ -33,6 +33,7 @@ from sandbox.models import (
     Keychain,
     OAuthGrant,
     OAuthToken,
+    PanelNotification,
     Tenant,
     Unit,
     User,
@@ -152,6 +153,7 @@ def state(request):
         "tokens": OAuthToken.objects.count(),
         "codes": OAuthGrant.objects.count(),
         "webhook_deliveries": WebhookDelivery.objects.count(),
+        "panel_notifications": PanelNotification.objects.count(),
     }
     latest_logs = [
         dict(s.access_log_row(r, o), building_id=r["building_id"], release_method=r["release_method"])
@@ -167,6 +169,7 @@ def state(request):
         "counts": counts,
         "latest_access_logs": latest_logs,
         "latest_calls": latest_calls,
+        "panel_notifications": list(PanelNotification.objects.order_by("-id").values()[:20]),
         **small,
     }
 

@@ -222,6 +222,21 @@ class WebhookDelivery(models.Model):  # noqa: DJ008 - rows are shown as JSON, ne
     created_at = models.DateTimeField()
 
 
+class PanelNotification(models.Model):  # noqa: DJ008 - rows are shown as JSON, never str()
+    """v3 ``POST /v3/notifications/open_door`` or ``/call_ended`` (contract §7): an app telling the panel
+    that a call was handled. Kept so tests can see the panel was told (what the panel does then is not
+    public: the sandbox changes no call status)."""
+
+    kind = models.CharField(max_length=16)  # open_door | call_ended
+    call_id = models.BigIntegerField()
+    call_guid = models.CharField(max_length=36)
+    source_id = models.BigIntegerField()  # the panel
+    user_id = models.BigIntegerField()  # whose token told it
+    video = models.BooleanField(default=False)
+    audio = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+
 class OAuthClient(models.Model):  # noqa: DJ008 - rows are shown as JSON, never str()
     client_id = models.CharField(max_length=100, unique=True)
     client_secret = models.CharField(max_length=100, blank=True)

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 
 from sandbox import control, public
-from sandbox.api import access_groups, access_tools, buildings, doors, integrations, keychains, logs, tenants
+from sandbox.api import access_groups, access_tools, buildings, doors, integrations, keychains, logs, tenants, v3
 from sandbox.contract.middleware import verdict_for
 from sandbox.oauth import views as oauth
 
@@ -74,6 +74,10 @@ urlpatterns = [
     path("v4/access_groups/<str:id>/units", access_groups.group_units),
     path("v4/access_groups/<str:id>/units/bulk_destroy", access_groups.group_units_bulk_destroy),
     re_path(r"^v4/(?P<rest>.*)$", v4_not_found),
+    # api.butterflymx.com/v3: only the call-handled notification and the calls it needs (contract §7)
+    path("v3/me/calls", v3.me_calls),
+    path("v3/notifications/open_door", v3.open_door),
+    path("v3/notifications/call_ended", v3.call_ended),
     # public pages (user host and S3 in real life)
     path("public/virtual_keys/<int:id>/<str:token>", public.instructions),
     path("qr/<str:token>.png", public.qr_image),

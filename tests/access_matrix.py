@@ -106,6 +106,11 @@ MATRIX: dict[str, Entry] = {
     "dashboard:release": Entry(
         signed_in(404, alice=200, staff=200, manager=200), kwargs=lambda w: {"door_id": w.door_a.pk}
     ),
+    # visitor calls: the person's ringing calls (their own unit's; staff the desk's), and the panel's
+    # buttons, POST only (their scope: tests/dashboard/test_calls.py)
+    "dashboard:calls_ringing": Entry(signed_in()),
+    "dashboard:call_open": Entry(signed_in(405), kwargs=lambda w: {"call_id": 1}),
+    "dashboard:call_decline": Entry(signed_in(405), kwargs=lambda w: {"call_id": 1}),
     "doors-api:list": Entry(everyone(200, anonymous=403)),
     "doors-api:detail": Entry(
         everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": w.door_a.pk}

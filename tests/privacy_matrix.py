@@ -204,6 +204,19 @@ def _chart_counts(activity: Activity, persona: str, response) -> None:
     assert sum(data["call_outcomes"]["values"]) == calls, (persona, data["call_outcomes"])
 
 
+def _ringing(activity: Activity) -> dict:
+    """For the ringing-calls surface only: every owner's call rings now (logs.calls), so each persona has
+    something of their own to see, and the others' calls are there to leak. (The shared world's calls do
+    not ring: a ringing call shows its panel on every page of its people.)"""
+    from logs.models import CallRecord, RingState
+
+    now = timezone.now()
+    CallRecord.objects.filter(pk__in=[c.pk for made in activity.calls.values() for c in made]).update(
+        ring_state=RingState.RINGING, ring_started_at=now, ring_until=now + timedelta(hours=1)
+    )
+    return {}
+
+
 def _home_counts(activity: Activity, persona: str, response) -> None:
     """A resident's home lists exactly their own unit's entries, calls and live passes, by record id;
     staff and managers get no such lists (their cards link to the building's logs)."""
@@ -234,6 +247,9 @@ SURFACES: dict[str, Surface] = {
         kwargs=lambda a: {"pk": a.world.door_a.pk},
         shows={"alice": {"a1"}, "bob": {"a2"}, "staff": {"a2", "staff_a"}, "manager": {"a2", "staff_a"}},
     ),
+    # ringing calls: residents their own unit's, staff and managers only the front desk's (a unit's call
+    # is for its residents)
+    "dashboard:calls_ringing": Surface(kwargs=_ringing, shows=_residents_own(staff={"staff_a"})),
     "dashboard:audit": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     "dashboard:audit_csv": Surface(shows={"manager": {"a1", "a2", "staff_a"}}),
     # --- logs: pages, exports, charts, API lists
@@ -317,6 +333,8 @@ NO_ACTIVITY: dict[str, str] = {
     "dashboard:unit_doors": "POST only: a manager shows or hides unit doors on the board",
     "dashboard:release": "the confirmation form: the door, and for staff the building's tenants to choose from",
     "doors-api:release": "POST only; answers with the caller's own release",
+    "dashboard:call_open": "POST only: opens the door of a call the caller may take; answers with a message",
+    "dashboard:call_decline": "POST only: declines a call the caller may take; answers with a message",
     "logs:health": "managers' sync health: cursors and webhook state, no log rows",
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",

@@ -407,6 +407,32 @@ class BmxClient:
         params = ransack(logged_at_gteq=since, logged_at_lteq=until, **filters)
         return self.pages(f"/v4/buildings/{building_id}/{resource}", params, per=per, start_page=start_page)
 
+    # --- v3: telling the panel a call was handled (contract §7) -------------------------------------
+    # v4 cannot (§4.6: a release does not end a ringing call) and its call records carry neither the
+    # call's guid nor its panel (§4.11); v3 carries both under the same call id. CONFIRMED-LIVE [HA].
+
+    def my_calls_v3(self, *, page_size: int = 25) -> list[dict]:
+        """The newest page of the token's own calls (``GET /v3/me/calls``), each as ``{"id", "guid",
+        "panel_id"}`` (JSON:API: ids are strings there, the panel a relationship)."""
+        body = self.get("/v3/me/calls", **{"page[number]": 1, "page[size]": page_size}) or {}
+        found = []
+        for item in body.get("data") or []:
+            if not isinstance(item, dict):
+                continue
+            attributes = item.get("attributes") or {}
+            panel = ((item.get("relationships") or {}).get("panel") or {}).get("data") or {}
+            found.append({"id": item.get("id"), "guid": attributes.get("guid"), "panel_id": panel.get("id")})
+        return found
+
+    def notify_call_handled(self, *, call_guid: str, panel_id: int, door_opened: bool = True) -> None:
+        """``POST /v3/notifications/open_door`` (or ``call_ended``): the panel stops ringing. A write:
+        never retried."""
+        kind = "open_door" if door_opened else "call_ended"
+        attributes = {"call_guid": call_guid, "source_id": panel_id, "video": False, "audio": False}
+        self.request(
+            "POST", f"/v3/notifications/{kind}", json={"data": {"type": "notifications", "attributes": attributes}}
+        )
+
     # --- Webhook integrations -------------------------------------------------------------------
 
     def building_integrations(self, building_id: int) -> list[dict]:

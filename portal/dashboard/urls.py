@@ -15,4 +15,7 @@ urlpatterns = [
     path("doors/", views.my_doors, name="my_doors"),
     path("doors/state/", views.my_doors_state, name="my_doors_state"),
     path("doors/<int:door_id>/release/", views.release, name="release"),
+    path("calls/ringing/", views.calls_ringing_now, name="calls_ringing"),
+    path("calls/<int:call_id>/open/", views.call_open, name="call_open"),
+    path("calls/<int:call_id>/decline/", views.call_decline_view, name="call_decline"),
 ]

@@ -8,16 +8,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from logs.calls import calls_ringing
+from logs.models import CallRecord
 from portal.core.csvexport import csv_response
+from portal.notifications.action_tokens import csrf_or_action_token
 from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
+from .calls import CallRefused, call_decline, call_for, call_open_door
 from .confirmation import release_states
 from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
@@ -288,3 +292,64 @@ def _audit_csv_rows(releases: list[DoorRelease], now):
             "yes" if state.confirmed else "no",
             state.label,
         ]
+
+
+# --- visitor calls: the incoming-call panel (static/dashboard/calls.js) ----------------------------
+
+
+@login_required
+@require_GET
+def calls_ringing_now(request: HttpRequest) -> JsonResponse:
+    """The calls ringing for this person now, for a page that opens during a call (the live events
+    only tell pages that were open when it started)."""
+    response = JsonResponse({"calls": calls_ringing(request_grants(request))})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _call_or_404(request: HttpRequest, call_id: int) -> CallRecord:
+    try:
+        return call_for(grants=request_grants(request), call_id=call_id)
+    except CallRecord.DoesNotExist:
+        raise Http404("No such call") from None
+
+
+def _call_answer(request: HttpRequest, ok: bool, message: str, status: int = 200, retry_after=None) -> HttpResponse:
+    """JSON for the panel's script; a redirect with the message for a plain form post."""
+    if "application/json" in request.headers.get("Accept", ""):
+        response: HttpResponse = JsonResponse({"ok": ok, "message": message}, status=status)
+    else:
+        messages.add_message(request, messages.SUCCESS if ok else messages.WARNING, message)
+        response = redirect("home")
+    if retry_after:
+        response["Retry-After"] = f"{retry_after:.0f}"
+    return response
+
+
+@transaction.non_atomic_requests  # the call is taken, and the audit row committed, before ButterflyMX is called
+@csrf_or_action_token  # the panel's button (CSRF), or the push notification's (its one-use action token)
+@login_required
+@require_POST
+def call_open(request: HttpRequest, call_id: int) -> HttpResponse:
+    """ "Open door" on an incoming call: the panel's door, released once for this person."""
+    call = _call_or_404(request, call_id)
+    try:
+        release = call_open_door(user=request.user, call=call)
+    except CallRefused as refused:
+        return _call_answer(request, False, str(refused), refused.status, refused.retry_after)
+    if release.status == DoorRelease.Status.UNKNOWN:
+        return _call_answer(request, False, f"{release.door.name}: {release.error}", 504)
+    return _call_answer(request, True, f"{release.door.name} released.")
+
+
+@csrf_or_action_token  # the panel's button (CSRF), or the push notification's (its one-use action token)
+@login_required
+@require_POST
+def call_decline_view(request: HttpRequest, call_id: int) -> HttpResponse:
+    """ "Decline": the call's panel closes for every member of the unit (or the whole desk)."""
+    call = _call_or_404(request, call_id)
+    try:
+        call_decline(user=request.user, call=call)
+    except CallRefused as refused:
+        return _call_answer(request, False, str(refused), refused.status)
+    return _call_answer(request, True, "Call declined.")

@@ -562,6 +562,15 @@ LOGS_SYNC_PAGE_SIZE = env_setting(env.int, "LOGS_SYNC_PAGE_SIZE", default=100)
 LOGS_SYNC_FETCH_THREADS = env_setting(env.int, "LOGS_SYNC_FETCH_THREADS", default=4)  # backfill pages in flight
 LOGS_STALE_AFTER_S = env_setting(env.int, "LOGS_STALE_AFTER_S", default=15 * 60)
 LOGS_WEBHOOK_DEBOUNCE_S = env_setting(env.float, "LOGS_WEBHOOK_DEBOUNCE_S", default=3.0)
+# Visitor calls (logs.calls): a call rings on its people's pages until ButterflyMX ends it or its ring
+# window passes. The panel rings "for about 40 s before rolling over" (contract §4.11, CONFIRMED-LIVE);
+# while a call rings, its building's recent calls are re-read every CALLS_POLL_S (status changes come
+# by polling: the portal binds only the documented ``create`` action). CALLS_TASK_QUEUE: the queue of
+# the ring passes; production may give it a worker of its own so a call never waits behind syncs.
+CALLS_RING_WINDOW_S = env_setting(env.float, "CALLS_RING_WINDOW_S", default=40.0)
+CALLS_POLL_S = env_setting(env.float, "CALLS_POLL_S", default=3.0)
+CALLS_TASK_QUEUE = env_setting(env.str, "CALLS_TASK_QUEUE", default="") or None
+CALLS_FETCH_TIMEOUT_S = env_setting(env.float, "CALLS_FETCH_TIMEOUT_S", default=5.0)
 # Where ButterflyMX delivers webhooks: the portal's own address unless a tunnel or proxy differs.
 LOGS_WEBHOOK_BASE_URL = env_setting(env.str, "LOGS_WEBHOOK_BASE_URL", default=SITE_URL)
 CELERY_BEAT_SCHEDULE["logs-sync-access"] = {
