@@ -4,7 +4,9 @@ notification with its title, body and actions, but only while no portal page is 
 action's POST, made by the service worker's own click handler, works once with its one-use token.
 
 No outside push service: CDP's ``ServiceWorker.deliverPushMessage`` stands in for it. The encryption
-and VAPID legs are tested against a local push service in tests/notifications/test_webpush.py.
+and VAPID legs are tested against a local push service in tests/notifications/test_webpush.py; the last
+test joins both: a real call from the sandbox, pushed by the worker to that local service, and what it
+received (decrypted as the browser would) handed to Chromium.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
 from logs.models import CallRecord, RingState
 from portal.core.vapid import new_key_pair
@@ -239,6 +242,15 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
             }
         ]
         assert "Main Entrance" in notice["body"]
+        # with the visitor's snapshot (from the portal, which proxies the camera's) and staying until answered
+        image, sticky = page.evaluate(
+            """async (tag) => {
+              const [n] = await (await navigator.serviceWorker.ready).getNotifications({tag});
+              return [n.image, n.requireInteraction];
+            }""",
+            tag,
+        )
+        assert image == server.url + reverse("logs:call_snapshot", args=[call.pk]) and sticky is True
 
         # when: she presses "Open door": the service worker's own click handler POSTs with its token
         assert worker.evaluate(CLICK, [tag, "open-door"])["ok"] is True
