@@ -4,7 +4,9 @@ notification with its title, body and actions, but only while no portal page is 
 action's POST, made by the service worker's own click handler, works once with its one-use token.
 
 No outside push service: CDP's ``ServiceWorker.deliverPushMessage`` stands in for it. The encryption
-and VAPID legs are tested against a local push service in tests/notifications/test_webpush.py.
+and VAPID legs are tested against a local push service in tests/notifications/test_webpush.py; the last
+test joins both: a real call from the sandbox, pushed by the worker to that local service, and what it
+received (decrypted as the browser would) handed to Chromium.
 """
 
 from __future__ import annotations
@@ -12,14 +14,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.urls import reverse
 
+from logs.models import CallRecord, RingState
 from portal.core.vapid import new_key_pair
 from portal.notifications.models import NotificationPreference, PushSubscription
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.webpush import push_payload
+from tests.dashboard.conftest import FRONT_DOOR, ROSA_TENANT, crimson  # noqa: F401 - the fixture
+from tests.dashboard.test_door_privacy import nina  # noqa: F401 - the fixture
 from tests.e2e.journeys import Journey
+from tests.e2e.test_call_panel import MAIN_ENTRANCE, building_live
+from tests.notifications.conftest import browser_keys, push_service  # noqa: F401 - the fixtures
+from tests.notifications.test_webpush import decrypt
+from tests.plugins.workers import wait_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
 SHOWN = """async (tag) => {
   const registration = await navigator.serviceWorker.ready;
@@ -143,4 +153,116 @@ def test_a_pushed_call_is_a_notification_with_actions_and_its_button_posts_once(
     )
     assert worker.evaluate(click, "replay") == {"ok": False, "status": 403}
     assert NotificationPreference.objects.get(user=world.alice).snoozed_until is None
+    journey.assert_clean()
+
+
+CLICK = """async ([tag, action]) => {
+  const [notification] = await self.registration.getNotifications({tag});
+  return self.handleNotificationClick(notification, action);
+}"""
+
+
+def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nina_gets_nothing(
+    crimson,  # noqa: F811
+    nina,  # noqa: F811
+    sandbox,
+    chromium,
+    tmp_path,
+    settings,
+    push_service,  # noqa: F811
+    browser_keys,  # noqa: F811
+):
+    """The same real call as tests/e2e/test_call_panel.py, with Rosa's portal page in the background: the
+    worker's ring pass queues the push, the push task encrypts it to her subscription and POSTs it to the
+    local push service (tests/notifications/conftest.py), and her browser shows the notification.
+
+    The hand-over to Chromium: CDP's ``ServiceWorker.deliverPushMessage`` takes the message's *plaintext*
+    data (what the browser hands its service worker after decrypting; there is no way to give it the
+    encrypted body), so the test decrypts what the push service received with the subscription's keys, as
+    the browser would (RFC 8291, tests/notifications/test_webpush.py's ``decrypt``), and delivers that.
+    """
+    pair = new_key_pair()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
+    settings.WEBPUSH_ENDPOINT_HOSTS, settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = ["127.0.0.1"], True
+    push_env = {  # the worker (which pushes) and the portal (the opt-in page, the action's token) alike
+        "WEBPUSH_VAPID_PUBLIC_KEY": pair.public,
+        "WEBPUSH_VAPID_PRIVATE_KEY": pair.private,
+        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
+        "WEBPUSH_ENDPOINT_ALLOW_HTTP": "true",
+    }
+    # Nina's device first: were she among the call's people, the push task (devices in id order) would
+    # reach hers before Rosa's, so Rosa's push arriving alone shows Nina's never will.
+    for user, device in ((nina, "nina"), (crimson.rosa, "rosa")):
+        PushSubscription.objects.create(
+            user=user, endpoint=push_service.endpoint(device), p256dh=browser_keys.p256dh, auth=browser_keys.auth
+        )
+    last_entry = max(e["id"] for e in sandbox.state()["latest_access_logs"])
+
+    with building_live(sandbox, tmp_path, crimson.building, settings, **push_env) as server:
+        journey = Journey(chromium, "call-push-rosa")
+        context, page = journey.context, journey.page
+        context.grant_permissions(["notifications"], origin=server.url)
+        journey.sign_in_as(crimson.rosa, server.url)
+        # given: her Notifications page registered the portal's service worker on this browser
+        page.goto(f"{server.url}/profile/notifications/")
+        scope = f"{server.url}/"
+        assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
+        cdp = context.new_cdp_session(page)
+        registration = registration_id(cdp, page, scope)
+        [worker] = [w for w in context.service_workers if w.url == f"{server.url}/sw.js"]
+        # and her portal page is open, but in the background: she is in another tab
+        page.goto(f"{server.url}/doors/")
+        elsewhere = context.new_page()
+        elsewhere.goto("about:blank")
+        elsewhere.bring_to_front()
+        cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+
+        # when: a visitor at the Main Entrance calls 4B
+        placed = sandbox.call(MAIN_ENTRANCE, ROSA_TENANT)
+        received = wait_for(
+            lambda: [r for r in push_service.received if r.path.endswith("/rosa")], timeout=60, message="the push"
+        )
+        assert len(received) == 1
+        notice = decrypt(received[0], browser_keys)
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": server.url, "registrationId": registration, "data": json.dumps(notice)},
+        )
+
+        # then: it shows as a notification, with the call's title and its two actions
+        call = CallRecord.objects.get(remote_id=placed["id"])
+        tag = f"call-{call.pk}"
+        shown = wait_until(page, lambda: page.evaluate(SHOWN, tag), "the notification")
+        assert shown == [
+            {
+                "title": "Visitor at Main Entrance",
+                "body": notice["body"],
+                "tag": tag,
+                "actions": ["Open door", "Decline"],
+            }
+        ]
+        assert "Main Entrance" in notice["body"]
+        # with the visitor's snapshot (from the portal, which proxies the camera's) and staying until answered
+        image, sticky = page.evaluate(
+            """async (tag) => {
+              const [n] = await (await navigator.serviceWorker.ready).getNotifications({tag});
+              return [n.image, n.requireInteraction];
+            }""",
+            tag,
+        )
+        assert image == server.url + reverse("logs:call_snapshot", args=[call.pk]) and sticky is True
+
+        # when: she presses "Open door": the service worker's own click handler POSTs with its token
+        assert worker.evaluate(CLICK, [tag, "open-door"])["ok"] is True
+        assert page.evaluate(SHOWN, tag) == []
+
+    # then: the sandbox recorded exactly one release, for Rosa, at the panel's door
+    assert sandbox.state()["counts"]["door_release_requests"] == 1
+    released = [e for e in sandbox.state()["latest_access_logs"] if e["id"] > last_entry]
+    assert [(e["release_method"], e["tenant_id"], e["access_point"]) for e in released] == [
+        ("api", ROSA_TENANT, FRONT_DOOR)
+    ]
+    assert CallRecord.objects.get(pk=call.pk).ring_state == RingState.ANSWERED
+    # and Nina's device got nothing
+    assert [r.path for r in push_service.received] == [push_service.endpoint("rosa").removeprefix(push_service.url)]
     journey.assert_clean()
