@@ -50,8 +50,9 @@ def retention_days() -> dict[str, int]:
 def batch_delete(model: type[models.Model], *, before: datetime, batch: int) -> int:
     """Delete up to ``batch`` of the oldest rows logged before ``before``; how many went.
 
-    One statement (the model has no signals or relations pointing at it, so Django deletes without
-    loading the rows): ``DELETE FROM t WHERE id IN (SELECT id ... ORDER BY logged_at, id LIMIT batch)``.
+    One statement (the model has no signals and no relation pointing at it that cascades, so Django
+    deletes without loading the rows: keep it so; portal.alerts' claims on entries do not cascade):
+    ``DELETE FROM t WHERE id IN (SELECT id ... ORDER BY logged_at, id LIMIT batch)``.
     """
     oldest = model.objects.filter(logged_at__lt=before).order_by("logged_at", "id").values("pk")[:batch]
     deleted, _ = model.objects.filter(pk__in=oldest).delete()

@@ -142,7 +142,10 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
     one INSERT. Only when it inserts nothing (a repeat, or a wrong secret) or the body is refused is
     the endpoint read to tell those apart. ``last_delivery_at`` is written at most every few seconds
     per process (every delivery updating the one row would serialise them on its row lock), and the
-    sync claim is skipped while a pending request covers the delivery (:func:`sync_request`).
+    sync claim is skipped while a pending request covers the delivery (:func:`sync_request`). One
+    exception: while a walk claimed at a burst's leading edge waits for a worker (usually well under a
+    second), each delivery also reads the cursor (one primary-key SELECT), because that walk may start
+    at any moment and a delivery after its start needs the trailing walk.
     """
     text = _storable(body.decode("utf-8", errors="replace"))
     try:

@@ -152,3 +152,9 @@ def arrival_notice(entry: AccessLogEntry, passes: list[Pass]) -> Notice:
         image_url=reverse("logs:snapshot", args=[entry.pk]) if entry.snapshot_url else "",
         tag=f"arrival-{entry.pk}",
     )
+
+
+def arrival_claims_prune(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Delete the claims of entries long past being new (their entry may be gone with the logs' retention)."""
+    deleted, _ = ArrivalNotice.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -34,6 +34,7 @@ from portal.notifications.notices import Notice
 from portal.notifications.services import notify
 from tenants.models import BmxLink, Building
 
+from .arrivals import arrival_claims_prune
 from .categories import REFUSED, RELINK, WEBHOOKS
 from .models import AlertIncident
 from .selectors import managers_wanting
@@ -191,4 +192,5 @@ def alerts_scan() -> dict[str, int]:
         "refused_closed": refusal_bursts_close(),
         "webhooks_opened": webhooks_scan(),
         "relink_opened": links_scan(),
+        "arrival_claims_pruned": arrival_claims_prune(),
     }

@@ -34,9 +34,15 @@ class AlertChoice(models.Model):
 
 class ArrivalNotice(models.Model):
     """The claim that an entry's arrival was told: inserted before telling, unique per entry, so two
-    syncs or two workers reading the same entry tell it once (the insert that loses does nothing)."""
+    syncs or two workers reading the same entry tell it once (the insert that loses does nothing).
 
-    entry = models.OneToOneField(AccessLogEntry, on_delete=models.CASCADE, related_name="+")
+    No cascade from the entry (``DO_NOTHING``, no database constraint): the logs' retention deletes its
+    rows in one statement per batch without loading them, which a relation that cascades would prevent.
+    A claim matters only while its entry can still be new (``ALERTS_ARRIVAL_MAX_AGE_S``); the alerts'
+    scan deletes claims older than a day (:func:`portal.alerts.arrivals.arrival_claims_prune`).
+    """
+
+    entry = models.OneToOneField(AccessLogEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     pass_ids = models.JSONField(default=list)
     user_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from logs.models import AccessLogEntry, Stream
+from logs.retention import batch_delete
 from logs.sync import stream_sync
 from passes import services
 from passes.models import Pass
 from passes.sharing import qr_payload
 from portal.alerts.arrivals import arrival_channels, arrivals_tell
+from portal.alerts.incidents import alerts_scan
 from portal.alerts.models import ArrivalNotice
 from portal.notifications.models import NotificationPreference
 from tests.passes.helpers import pass_input, window_for_kind
@@ -64,6 +69,15 @@ def test_a_pass_used_at_the_door_tells_its_host_once_and_nobody_else(
     # the snapshot through the portal's scoped redirect, never the public S3 link
     assert payload["image_url"] == f"/logs/{entry.pk}/snapshot"
     assert ArrivalNotice.objects.get().entry == entry
+
+    # and the logs' retention deletes the entry in one statement (the claim does not cascade); the claim
+    # itself goes with the alerts' scan once it is a day old
+    with CaptureQueriesContext(connection) as queries:
+        assert batch_delete(AccessLogEntry, before=timezone.now() + timedelta(days=1), batch=10_000) > 0
+    assert [q["sql"].split()[0].upper() for q in queries.captured_queries] == ["DELETE"]
+    assert ArrivalNotice.objects.exists()
+    ArrivalNotice.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert alerts_scan()["arrival_claims_pruned"] == 1 and not ArrivalNotice.objects.exists()
 
 
 def test_an_entry_told_once_is_never_told_again_by_another_run(

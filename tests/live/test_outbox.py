@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,13 @@ from portal.live.hub import Hub
 from portal.live.models import LiveEvent
 from portal.live.services import live_events_prune
 from portal.live.stream import parse_last_event_id, parse_since
+
+
+def run_apart(scenario):
+    """``asyncio.run(scenario())`` in a thread of its own: once a browser test ran, Playwright's sync API
+    keeps an event loop running in the test thread, where ``asyncio.run`` refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 def rows() -> list[tuple[str, str, dict]]:
@@ -44,7 +52,7 @@ def test_an_id_committed_after_a_higher_one_is_delivered_once(settings):
             got.append(subscription.queue.get_nowait().id - start)
         return got
 
-    assert asyncio.run(scenario()) == [2, 1]
+    assert run_apart(scenario) == [2, 1]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -63,7 +71,7 @@ def test_a_gap_that_never_commits_is_given_up(settings):
         await hub.close()
         return dict(hub.gaps)
 
-    assert asyncio.run(scenario()) == {}
+    assert run_apart(scenario) == {}
 
 
 def test_a_release_is_announced_to_the_desk_and_to_its_unit_only(world, django_capture_on_commit_callbacks):

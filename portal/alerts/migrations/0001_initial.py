@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('pass_ids', models.JSONField(default=list)),
                 ('user_ids', models.JSONField(default=list)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('entry', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='logs.accesslogentry')),
+                ('entry', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='logs.accesslogentry')),
             ],
         ),
         migrations.CreateModel(
