@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -18,6 +19,13 @@ from tenants.scope import request_grants
 
 # Paths a person without MFA may still reach: signing in and out, setting MFA up, static files.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/pass/", "/p/", "/webhooks/")
+# What a page's scripts send (fetch, EventSource, htmx) rather than the person navigating.
+BACKGROUND_FETCH_MODES = {"cors", "same-origin", "no-cors"}
+
+
+def is_background_request(request) -> bool:
+    """A request a page's script made (the browser's Sec-Fetch-Mode, or htmx's header), not a navigation."""
+    return request.headers.get("Sec-Fetch-Mode") in BACKGROUND_FETCH_MODES or "HX-Request" in request.headers
 
 
 class RequireMfaForStaffMiddleware:
@@ -26,6 +34,10 @@ class RequireMfaForStaffMiddleware:
 
     def __call__(self, request):
         if self._must_enrol(request):
+            if is_background_request(request):
+                # Never the redirect: a script following it would load the set-up page, whose every load
+                # starts a new authenticator secret, and the code the person types from the open tab fails.
+                return HttpResponseForbidden("Turn on two-factor authentication first.", content_type="text/plain")
             messages.warning(request, "Staff, managers and operators must turn on two-factor authentication first.")
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)

@@ -90,6 +90,29 @@ def test_a_superuser_without_totp_is_sent_to_set_it_up_before_the_admin(client, 
         assert (path, response.status_code, response.url) == (path, 302, "/accounts/2fa/totp/activate/")
 
 
+def test_a_pages_scripts_get_a_refusal_not_the_set_up_page_while_two_factor_is_missing(client, operator, mfa_required):
+    """The pages' scripts (the live stream, the ringing calls, htmx) must not follow the redirect: every load
+    of the set-up page starts a new authenticator secret, and the code typed from the open tab would fail."""
+    sign_in(client, operator.email)
+    page = client.get("/accounts/2fa/totp/activate/")
+    if page.status_code == 302:  # allauth asks for the password again first
+        client.post(page.url, {"password": PASSWORD})
+        page = client.get("/accounts/2fa/totp/activate/")
+    secret = page.context["form"].secret
+
+    for path, headers in (
+        ("/live/events/", {"HTTP_SEC_FETCH_MODE": "cors"}),
+        ("/calls/ringing/", {"HTTP_SEC_FETCH_MODE": "cors"}),
+        ("/doors/", {"HTTP_HX_REQUEST": "true"}),
+    ):
+        assert client.get(path, **headers).status_code == 403, path
+    assert client.get("/doors/", HTTP_SEC_FETCH_MODE="navigate").url == "/accounts/2fa/totp/activate/"
+
+    # and the code from the secret the person is looking at still turns two-factor on
+    assert client.post("/accounts/2fa/totp/activate/", {"code": totp(secret)}).status_code == 302
+    assert Authenticator.objects.filter(user=operator, type=Authenticator.Type.TOTP).exists()
+
+
 def test_a_superuser_with_totp_reaches_the_admin(client, operator, mfa_required):
     Authenticator.objects.create(user=operator, type=Authenticator.Type.TOTP, data={"secret": "unused"})
     client.force_login(operator)
