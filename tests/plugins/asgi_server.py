@@ -19,7 +19,7 @@ from django.conf import settings
 
 from tests.plugins.log_secrets import RUN_LOG
 from tests.plugins.nginx import free_port, stop, wait_for_port
-from tests.plugins.workers import database_url_for_subprocess
+from tests.plugins.workers import database_url_for_subprocess, pump_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,11 +36,6 @@ class AsgiServer:
 
     def log(self) -> str:
         return "".join(self.output)
-
-
-def _pump(stream, sink: list[str]) -> None:
-    for line in iter(stream.readline, ""):
-        sink.append(line)
 
 
 @contextmanager
@@ -73,7 +68,7 @@ def uvicorn_server(var_dir: Path, *, extra_env: dict | None = None) -> Iterator[
     ]
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     server = AsgiServer(port, process)
-    threading.Thread(target=_pump, args=(process.stdout, server.output), daemon=True).start()
+    threading.Thread(target=pump_lines, args=(process.stdout, server.output), daemon=True).start()
     try:
         wait_for_port(port, process, timeout=60)
     except RuntimeError as exc:

@@ -87,7 +87,8 @@ class WorkerProcess:
         return "".join(self.output)
 
 
-def _pump(stream, sink: list[str]) -> None:
+def pump_lines(stream, sink: list[str]) -> None:
+    """Collect a subprocess's output lines into ``sink`` (run in a daemon thread) for the test's report."""
     for line in iter(stream.readline, ""):
         sink.append(line)
 
@@ -128,7 +129,7 @@ def celery_worker(
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     worker = WorkerProcess(broker_url, var_dir, queue, proc)
-    threading.Thread(target=_pump, args=(proc.stdout, worker.output), daemon=True).start()
+    threading.Thread(target=pump_lines, args=(proc.stdout, worker.output), daemon=True).start()
     deadline = time.monotonic() + 60
     while "ready." not in worker.log():
         if proc.poll() is not None or time.monotonic() > deadline:
