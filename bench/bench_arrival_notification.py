@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.plugins.nginx import stop  # noqa: E402 - the project root is on the path first
+
 USES = int(os.environ.get("BENCH_ARRIVALS", "50"))
 GAP_S = float(os.environ.get("BENCH_ARRIVAL_GAP_S", "4"))
 TIMEOUT_S = 30.0
@@ -59,16 +61,6 @@ def start(cmd: list[str], env: dict, log: Path, ready: str | None = None) -> sub
                 raise RuntimeError(f"{cmd[:4]} did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
     return proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_http(url: str) -> None:
@@ -121,12 +113,12 @@ def main() -> None:
         manage = [sys.executable, "manage.py"]
         celery = [sys.executable, "-m", "celery", "-A", "portal"]
         web = start([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env, var_dir / "web.log")
-        processes.callback(stop, web)
+        processes.callback(stop, web, 20)
         wait_http(f"http://127.0.0.1:{port}/healthz")
         worker = start([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env, var_dir / "worker.log", "ready.")
-        processes.callback(stop, worker)
+        processes.callback(stop, worker, 20)
         beat = start([*celery, "beat", "--loglevel=INFO"], env, var_dir / "beat.log", "beat: Starting")
-        processes.callback(stop, beat)
+        processes.callback(stop, beat, 20)
         register_webhooks(world)
         figures = measure(sandbox, world)
     for name, value in figures.items():
