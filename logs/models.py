@@ -221,6 +221,10 @@ class SyncCursor(models.Model):
     # Set by a walk task that found the lease held: the holder walks again after its own walk (a nudge
     # that arrives mid-walk is never dropped).
     walk_again = models.BooleanField(default=False)
+    # Set by a beat tick that found this stream's walk still waiting in the queue (the workers are behind:
+    # a cycle takes longer than the interval). That walk queues the next one at the back of the queue when
+    # it ends, so the building is walked once per cycle instead of waiting for the tick after next.
+    tick_missed = models.BooleanField(default=False)
     # History work (backfill chunks, late-entry re-scans) has a lease and a claim of its own, so the
     # incremental walk keeps running while the building backfills.
     history_owner = models.CharField(max_length=64, blank=True)

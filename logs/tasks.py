@@ -82,9 +82,19 @@ def _walk_task(task, building_id: int, stream: str) -> str:
     _follow_up(task, building_id, stream, WALK, outcome)
     if outcome.status == "done":
         cursor = outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+        if cursor is not None and cursor.tick_missed:
+            _walk_at_back_of_queue(task, cursor)
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
             enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk)
     return outcome.status
+
+
+def _walk_at_back_of_queue(task, cursor: SyncCursor) -> None:
+    """A tick passed this walk by while it waited in the queue: the next walk is queued now, behind the
+    walks that tick queued, rather than at the tick after next (two intervals). So while the workers are
+    behind, each building is walked once per cycle; one pending walk per stream still (the claim)."""
+    if SyncCursor.objects.filter(pk=cursor.pk, tick_missed=True).update(tick_missed=False):
+        enqueue(cursor.building_id, cursor.stream, WALK, queue=_queue(task), cursor_id=cursor.pk)
 
 
 def _history_running(cursor: SyncCursor) -> bool:
@@ -126,10 +136,16 @@ def sync_all_task(self, stream: str) -> int:
     now = timezone.now()
     claim_field = CLAIM_FIELDS[WALK]
     stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
+    cursors = SyncCursor.objects.filter(building__in=connected, stream=stream).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    # Walks still waiting from an earlier tick (claimed, due, not stale) are passed by; each queues its
+    # successor when it ends (tasks._walk_at_back_of_queue). Marked before this tick claims its own.
+    cursors.filter(**{f"{claim_field}__gte": stale, f"{claim_field}__lte": now, "tick_missed": False}).update(
+        tick_missed=True
+    )
     due = (
-        SyncCursor.objects.filter(building__in=connected, stream=stream)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(**{f"{claim_field}__isnull": True}) | Q(**{f"{claim_field}__lt": stale}))
+        cursors.filter(Q(**{f"{claim_field}__isnull": True}) | Q(**{f"{claim_field}__lt": stale}))
         .order_by(F("last_attempt_at").asc(nulls_first=True))
         .values_list("pk", "building_id")
     )

@@ -178,6 +178,23 @@ def test_a_beat_tick_queues_each_building_once_and_skips_pending_and_backing_off
     assert sync_all_task.apply(args=("access",)).get() == 1
 
 
+def test_a_walk_a_tick_passed_by_queues_its_successor_when_it_ends(crimson, sandbox):
+    # given a walk queued by one tick and still waiting when the next tick comes (the workers are behind)
+    assert sync_all_task.apply(args=("access",)).get() == 1
+    assert sync_all_task.apply(args=("access",)).get() == 0  # one pending walk per stream, still
+    cursor = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
+    assert cursor.tick_missed
+    # when that walk runs, it queues the next one as it ends (at the back of the queue), instead of
+    # leaving the building to the tick after next
+    assert sync_stream_task.apply(args=(crimson.building.pk, Stream.ACCESS)).get() == "done"
+    cursor.refresh_from_db()
+    assert cursor.sync_requested_at is not None and not cursor.tick_missed
+    # and a walk that no tick passed by queues nothing after it
+    assert sync_stream_task.apply(args=(crimson.building.pk, Stream.ACCESS)).get() == "done"
+    cursor.refresh_from_db()
+    assert cursor.sync_requested_at is None and not cursor.tick_missed
+
+
 def test_the_watchdog_takes_over_a_claim_queued_while_the_dead_holder_lived(crimson):
     # given a backfill whose holder died 10 s ago, with a slice it had queued 30 s ago (that task may have
     # died in the dead worker's prefetch: under the claim-stale rule alone it would block for minutes)

@@ -188,7 +188,9 @@ def test_connecting_registers_integrations_whose_deliveries_reach_the_receiver(c
         sandbox.swipe(129201, 3901)
         wait_for(lambda: WebhookDelivery.objects.filter(outcome="accepted").exists(), message="a delivery")
         # (the receiver stores the delivery, then claims the walk: the claim follows within moments)
-        requested = SyncCursor.objects.filter(building=crimson.building, stream="access", sync_requested_at__isnull=False)
+        requested = SyncCursor.objects.filter(
+            building=crimson.building, stream="access", sync_requested_at__isnull=False
+        )
         wait_for(requested.exists, message="the sync request the delivery made")
         # and disconnecting removes the integration
         services.webhooks_unregister(building=crimson.building)
