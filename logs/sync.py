@@ -697,9 +697,12 @@ def _incremental(ctx: Context) -> None:
 def logs_new_announce(*, building_id: int, stream: str, unit_ids: Iterable[int]) -> None:
     """New or changed rows of a building's stream: its front desk hears it, and each unit that got rows
     hears it alone (a unit's payload names only that unit; never a neighbour's rows or ids)."""
-    bus.publish("logs.new", {"building": building_id, "stream": stream}, [bus.desk(building_id)])
-    for unit_id in sorted(set(unit_ids)):
-        bus.publish("logs.new", {"building": building_id, "stream": stream, "unit": unit_id}, [bus.unit(unit_id)])
+    desk = ("logs.new", {"building": building_id, "stream": stream}, [bus.desk(building_id)])
+    units = [
+        ("logs.new", {"building": building_id, "stream": stream, "unit": unit_id}, [bus.unit(unit_id)])
+        for unit_id in sorted(set(unit_ids))
+    ]
+    bus.publish_all([desk, *units])  # one INSERT for them all
 
 
 # --- history: backfill and re-scan ----------------------------------------------------------------

@@ -28,6 +28,7 @@ MIDDLEWARE = [
     "sandbox.gateway.RateLimitMiddleware",  # the per-client budget, when switched on (off by default)
     "sandbox.faults.FaultMiddleware",
     "sandbox.api.errors.RequestIdMiddleware",
+    "sandbox.api.auth.ViewerCacheMiddleware",  # who a token is, remembered between writes
 ]
 ROOT_URLCONF = "sandbox.urls"
 APPEND_SLASH = False

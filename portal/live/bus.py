@@ -36,6 +36,16 @@ def publish(kind: str, payload: dict, audiences: Iterable[str]) -> None:
 
     The payload is what a page may show to everyone in the audience: no secrets, nothing of another unit.
     """
-    rows = [LiveEvent(audience=audience, kind=kind, payload=payload) for audience in sorted(set(audiences))]
+    publish_all([(kind, payload, audiences)])
+
+
+def publish_all(events: Iterable[tuple[str, dict, Iterable[str]]]) -> None:
+    """Publish several ``(kind, payload, audiences)`` in one INSERT (as :func:`publish` does each): the log
+    sync tells a building's desk and each of its units after every walk that stored rows."""
+    rows = [
+        LiveEvent(audience=audience, kind=kind, payload=payload)
+        for kind, payload, audiences in events
+        for audience in sorted(set(audiences))
+    ]
     if rows:
         transaction.on_commit(lambda: LiveEvent.objects.bulk_create(rows))

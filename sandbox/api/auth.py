@@ -4,6 +4,8 @@ A token belongs to a user. The user sees the buildings they manage (building adm
 their own tenancies; what a tenant sees inside a building is narrowed per resource by ``Viewer``.
 """
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,14 +73,69 @@ def active_token(raw: str | None) -> OAuthToken | None:
     return token
 
 
+# Who a bearer token is (its token, user, managed buildings and tenancies), remembered per process for
+# a moment: three queries per request were most of the sandbox's work for a log walk, and a portfolio's
+# walks all come with one building admin's token. Anything that could change the answer goes through a
+# request that is not a read of the API (OAuth, the control surface, a write of the API): each of those
+# forgets everything (ViewerCacheMiddleware). Writers in another process (``python -m sandbox`` while a
+# server runs) are seen within VIEWER_TTL_S. Expiry is checked at every use, against the sandbox's clock.
+VIEWER_TTL_S = 1.0
+_viewers: dict[str, tuple[float, OAuthToken, frozenset[int], tuple[Tenant, ...]]] = {}
+_viewers_lock = threading.Lock()
+
+
+def forget_viewers() -> None:
+    with _viewers_lock:
+        _viewers.clear()
+
+
+def _who(raw: str | None) -> tuple[OAuthToken, frozenset[int], tuple[Tenant, ...]] | None:
+    if not raw:
+        return None
+    now = time.monotonic()
+    with _viewers_lock:
+        known = _viewers.get(raw)
+    if known is not None and now - known[0] < VIEWER_TTL_S:
+        return known[1:]
+    token = active_token(raw)
+    if token is None or token.user is None:
+        return None
+    managed = frozenset(token.user.managed_buildings.values_list("id", flat=True))
+    tenancies = tuple(Tenant.objects.filter(user=token.user))
+    with _viewers_lock:
+        if len(_viewers) > 10_000:  # a bound, not an eviction policy: tests mint many tokens
+            _viewers.clear()
+        _viewers[raw] = (now, token, managed, tenancies)
+    return token, managed, tenancies
+
+
 def authenticate(request: HttpRequest) -> Viewer:
-    token = active_token(bearer_token(request))
-    if token is None or token.user is None:  # client-credentials tokens carry no user: refused (§3.5)
-        raise unauthorized()
-    user = token.user
-    managed = set(user.managed_buildings.values_list("id", flat=True))
-    tenancies = list(Tenant.objects.filter(user=user))
-    return Viewer(user=user, token=token, managed=managed, tenancies=tenancies)
+    who = _who(bearer_token(request))
+    token = who[0] if who is not None else None
+    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
+        raise unauthorized()  # client-credentials tokens carry no user: refused too (§3.5)
+    _, managed, tenancies = who
+    return Viewer(user=token.user, token=token, managed=set(managed), tenancies=list(tenancies))
+
+
+READS = frozenset({"GET", "HEAD"})
+
+
+class ViewerCacheMiddleware:
+    """Forgets the remembered viewers on every request that may change who a token is: anything but a
+    GET or HEAD of the API (``/v4/``, ``/v3/``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        api_read = request.method in READS and request.path.startswith(("/v4/", "/v3/"))
+        if not api_read:
+            forget_viewers()
+        response = self.get_response(request)
+        if not api_read:
+            forget_viewers()  # and after it: a read racing the write must not keep the old answer
+        return response
 
 
 Handler = Callable[..., HttpResponse]
