@@ -79,6 +79,7 @@ PLACES = {
     "tenants": "tenants",
     # apps: built on tenants, beside each other
     "passes": "apps",
+    "passes.wallet": "apps",  # Apple and Google Wallet passes of a guest's key (config, content, signing)
     "logs": "apps",
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
