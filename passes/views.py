@@ -520,6 +520,8 @@ def guest_apple_wallet(request: HttpRequest, token: str) -> HttpResponse:
         return _guest_limited(request, limited)
     data = wallet_apple.pkpass(wallet_pass(key, _guest_page_url(request, token)), wallet_config.apple_credentials())
     response = HttpResponse(data, content_type=wallet_apple.CONTENT_TYPE)
+    # Safari hands this type to Wallet whatever the disposition; other browsers save the file. (The
+    # links carry no `download` attribute: with it, iOS saves to Files instead of opening Wallet.)
     response["Content-Disposition"] = f'attachment; filename="{wallet_apple.FILENAME}"'
     return _guest_headers(response)
 
