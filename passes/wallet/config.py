@@ -98,7 +98,8 @@ def _apple_load(pass_type_id, team_id, organization, cert, key, key_password, ww
     private_key = _private_key("WALLET_APPLE_KEY", _text("WALLET_APPLE_KEY", key), key_password)
     if not isinstance(private_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise WalletConfigError("WALLET_APPLE_KEY is neither an RSA nor an EC key")
-    if private_key.public_key().public_numbers() != certificate.public_key().public_numbers():  # type: ignore[union-attr]
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if private_key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
         raise WalletConfigError("WALLET_APPLE_KEY is not the key of WALLET_APPLE_CERT")
     return AppleCredentials(
         pass_type_id=pass_type_id,
