@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -28,6 +29,7 @@ from django.core.checks import run_checks
 from django.utils import timezone
 
 from passes.sharing import qr_payload
+from passes.wallet.content import serial_of
 from tests.passes.conftest import make_pass
 from tests.passes.test_guest_page import fresh_minute
 from tests.passes.wallet_keys import ISSUER_ID, PASS_TYPE_ID, SERVICE_ACCOUNT, TEAM_ID, wallet_keys
@@ -195,7 +197,8 @@ def test_pass_json_has_the_guests_qr_code_dates_building_and_name(apple, visit, 
     assert backs["page"] == f"http://testserver/p/{key.share_token}/"
     assert pass_json["sharingProhibited"] is True
     # The serial says nothing about other passes: no row ids, the same for the same key.
-    assert str(key.pk) != pass_json["serialNumber"] and len(pass_json["serialNumber"]) == 32
+    assert pass_json["serialNumber"] == serial_of(key)
+    assert re.fullmatch(r"[0-9a-f]{32}", serial_of(key)) and serial_of(key) not in key.share_token_hash
     again = json.loads(bundle(client.get(urls(visit)[1]))["pass.json"])
     assert again["serialNumber"] == pass_json["serialNumber"]
     # Nothing about the host beyond the building.
@@ -232,7 +235,10 @@ def test_certificates_and_keys_may_be_files_and_the_key_may_have_a_password(sett
 # --- Google Wallet -----------------------------------------------------------------------------
 
 
-def test_the_google_save_link_is_a_jwt_that_verifies_with_the_public_key_and_carries_the_pass(google, visit, client):
+def test_the_google_save_link_is_a_jwt_that_verifies_with_the_public_key_and_carries_the_pass(
+    google, visit, client, settings
+):
+    settings.SITE_URL = "https://portal.example.test/"
     key = visit.keys.get()
 
     response = client.get(urls(visit)[2])
@@ -251,7 +257,8 @@ def test_the_google_save_link_is_a_jwt_that_verifies_with_the_public_key_and_car
     (cls,) = claims["payload"]["genericClasses"]
     (obj,) = claims["payload"]["genericObjects"]
     assert cls["id"] == f"{ISSUER_ID}.visitor-pass" == obj["classId"]
-    assert obj["id"].startswith(f"{ISSUER_ID}.") and str(key.pk) not in obj["id"].split(".", 1)[1]
+    # The object's id: the issuer's, then the key's serial (from its link hash, not a row id).
+    assert obj["id"] == f"{ISSUER_ID}.{serial_of(key)}"
     assert obj["state"] == "ACTIVE"
     assert obj["barcode"] == {"type": "QR_CODE", "value": "abc123token", "alternateText": "PIN 402758"}
     assert obj["validTimeInterval"] == {
