@@ -69,7 +69,7 @@ def test_a_guest_on_a_phone_adds_the_pass_to_apple_wallet_and_sees_google_wallet
         assert pass_json["logoText"] == bmx.crimson.name
 
         # The Google button leads, through the portal, to Google's save link (not followed: no network).
-        answer = page.request.get(google.get_attribute("href"), max_redirects=0)
+        answer = page.request.get(live_server.url + google.get_attribute("href"), max_redirects=0)
         assert answer.status == 302
         assert answer.headers["location"].startswith("https://pay.google.com/gp/v/save/")
         j.assert_clean()
