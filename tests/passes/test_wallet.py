@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -70,7 +71,10 @@ def bundle(response) -> dict[str, bytes]:
 
 def openssl_verifies(tmp_path, signature: bytes, content: bytes, ca_pem: str) -> subprocess.CompletedProcess:
     openssl = shutil.which("openssl")
-    assert openssl, "the openssl command is needed to verify the PKCS#7 signature (Debian: openssl)"
+    if openssl is None:  # `make test` installs it; under CI=true the check must run
+        if os.environ.get("CI") == "true":
+            pytest.fail("the openssl command is missing; `make test` installs Debian's openssl package")
+        pytest.skip("the openssl command is not installed (apt-get install openssl)")
     (tmp_path / "signature.der").write_bytes(signature)
     (tmp_path / "manifest.json").write_bytes(content)
     (tmp_path / "ca.pem").write_text(ca_pem)
