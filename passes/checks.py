@@ -47,7 +47,8 @@ def _wallet_messages(name: str, settings_names, missing: list[str], load, number
     if missing:
         return [
             checks.Warning(
-                f"{name} is half configured: {', '.join(missing)} is not set, so its button is not shown.",
+                f"{name} is half configured: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set, "
+                "so its button is not shown.",
                 hint=hint,
                 id=numbers[0],
             )
