@@ -52,11 +52,12 @@ dev: seed
 	@# web's for all, so the worker registers webhooks at the address the portal really serves on.
 	PORT=$(PORT) PORTAL_PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
-# The browser tests drive Debian's Chromium and the proxy rate-limit test runs a real nginx (Debian's
-# packages), installed here as `make bench` installs wrk; outside CI a machine without apt rights skips
-# those tests instead (under CI=true they must run).
+# The browser tests drive Debian's Chromium, the proxy rate-limit test runs a real nginx and the wallet
+# test verifies the .pkpass signature with the openssl command (Debian's packages), installed here as
+# `make bench` installs wrk; outside CI a machine without apt rights skips those tests instead (under
+# CI=true they must run).
 test: install-dev
-	@(command -v chromium >/dev/null && (command -v nginx >/dev/null || test -x /usr/sbin/nginx)) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx >/dev/null) || [ "$$CI" != true ]
+	@(command -v chromium >/dev/null && command -v openssl >/dev/null && (command -v nginx >/dev/null || test -x /usr/sbin/nginx)) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx openssl >/dev/null) || [ "$$CI" != true ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev

@@ -18,4 +18,6 @@ urlpatterns = [
     path("passes/keys/<int:pk>/share/", views.key_share, name="share"),
     path("p/<str:token>/", views.guest, name="guest"),
     path("p/<str:token>/pass.ics", views.guest_ics, name="guest_ics"),
+    path("p/<str:token>/visitor-pass.pkpass", views.guest_apple_wallet, name="guest_apple_wallet"),
+    path("p/<str:token>/google-wallet/", views.guest_google_wallet, name="guest_google_wallet"),
 ]

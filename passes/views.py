@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +34,10 @@ from . import guest_limits, selectors, services, sharing
 from .forms import ArrivalsForm, PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
 from .models import Pass, VisitorKey
 from .tasks import pass_usage_refresh_task
+from .wallet import apple as wallet_apple
+from .wallet import config as wallet_config
+from .wallet import google as wallet_google
+from .wallet.content import wallet_pass
 
 PAGE_SIZE = 25
 TABS = [
@@ -233,11 +237,17 @@ def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "share_form": ShareForm(),
             "tz": pass_obj.building.tz,
             "is_host": _is_host(request, pass_obj),
+            **_wallets(),
             "arrivals_form": ArrivalsForm(
                 initial={"arrival_push": pass_obj.arrival_push, "arrival_email": pass_obj.arrival_email}
             ),
         },
     )
+
+
+def _wallets() -> dict[str, bool]:
+    """Which wallet buttons to show: only a wallet whose certificates and keys are set and load."""
+    return {"apple_wallet": wallet_config.apple_enabled(), "google_wallet": wallet_config.google_enabled()}
 
 
 def _is_host(request: HttpRequest, pass_obj: Pass) -> bool:
@@ -466,6 +476,7 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
         "doors": list(pass_obj.doors.all()),
         "qr_svg": sharing.qr_svg(sharing.qr_payload(key)) if usable else "",
         "ics_url": reverse("passes:guest_ics", kwargs={"token": token}),
+        **(_wallets() if usable else {}),
     }
     return _guest_headers(render(request, "passes/guest.html", context))
 
@@ -482,3 +493,50 @@ def guest_ics(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(sharing.ics_for(key, url), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="visitor-pass.ics"'
     return _guest_headers(response)
+
+
+def _wallet_key(request: HttpRequest, token: str, enabled) -> VisitorKey:
+    """The link's key for a wallet, as the guest page finds it (same limits, same 404); and a 404 too
+    when that wallet is off, or the pass no longer opens a door (revoked, expired, used): a wallet
+    pass made of it would only fail at the door."""
+    key = _guest_key(request, token)
+    if not enabled() or key.pass_obj.state() not in ("active", "upcoming"):
+        raise Http404("No wallet pass")
+    return key
+
+
+def _guest_page_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("passes:guest", kwargs={"token": token}))
+
+
+@transaction.non_atomic_requests  # as guest(): the limits' database fallback
+@no_store  # the pass carries the QR code and PIN
+@require_GET
+def guest_apple_wallet(request: HttpRequest, token: str) -> HttpResponse:
+    """The guest's pass as a signed .pkpass for Apple Wallet (passes/wallet/apple.py)."""
+    try:
+        key = _wallet_key(request, token, wallet_config.apple_enabled)
+    except guest_limits.GuestLimited as limited:
+        return _guest_limited(request, limited)
+    data = wallet_apple.pkpass(wallet_pass(key, _guest_page_url(request, token)), wallet_config.apple_credentials())
+    response = HttpResponse(data, content_type=wallet_apple.CONTENT_TYPE)
+    # Safari hands this type to Wallet whatever the disposition; other browsers save the file. (The
+    # links carry no `download` attribute: with it, iOS saves to Files instead of opening Wallet.)
+    response["Content-Disposition"] = f'attachment; filename="{wallet_apple.FILENAME}"'
+    return _guest_headers(response)
+
+
+@transaction.non_atomic_requests  # as guest(): the limits' database fallback
+@no_store  # the redirect carries the QR code and PIN
+@require_GET
+def guest_google_wallet(request: HttpRequest, token: str) -> HttpResponse:
+    """A redirect to Google Wallet's save link, signed now (passes/wallet/google.py). A redirect, not
+    a link in the page, so that pages showing the buttons sign nothing until a guest asks."""
+    try:
+        key = _wallet_key(request, token, wallet_config.google_enabled)
+    except guest_limits.GuestLimited as limited:
+        return _guest_limited(request, limited)
+    creds = wallet_config.google_credentials()
+    return _guest_headers(
+        HttpResponseRedirect(wallet_google.save_url(wallet_pass(key, _guest_page_url(request, token)), creds))
+    )

@@ -134,6 +134,14 @@ MATRIX: dict[str, Entry] = {
     ),
     "passes:guest": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
     "passes:guest_ics": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
+    # Wallet passes of the same link: 404 while no wallet is configured (the test settings); with one,
+    # 200 and 302 (tests/passes/test_wallet.py), still only by the link.
+    "passes:guest_apple_wallet": Entry(
+        everyone(404), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}
+    ),
+    "passes:guest_google_wallet": Entry(
+        everyone(404), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}
+    ),
     "passes_api:list": Entry(everyone(200, anonymous=403)),
     "passes_api:detail": Entry({**ALICES, "anonymous": 403}, kwargs=lambda w: {"pk": _alices_pass(w).pk}),
     "passes_api:revoke": Entry(everyone(405, anonymous=403), kwargs=lambda w: {"pk": _alices_pass(w).pk}),

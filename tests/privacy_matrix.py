@@ -345,6 +345,8 @@ NO_ACTIVITY: dict[str, str] = {
     "passes:new_for_tenant": "the creation form for one roster tenant of the staff's building: their name and unit",
     "passes:guest": "a visitor's own pass by its secret link: the building, doors and their key; no use by others",
     "passes:guest_ics": "the same pass as a calendar file: building, times, the link",
+    "passes:guest_apple_wallet": "the same pass as an Apple Wallet file: visitor, building, times, QR, PIN, link",
+    "passes:guest_google_wallet": "a redirect to Google Wallet carrying the same pass (visitor, building, QR, PIN)",
     "passes_api:revoke": "POST only; answers with the caller's own pass",
     "tenants:link_start": "POST only: starts the caller's ButterflyMX link",
     "tenants:link_callback": "the caller's own OAuth return",

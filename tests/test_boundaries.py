@@ -78,6 +78,8 @@ PLACES = {
     # tenants: buildings, units, doors, people and their roles, ButterflyMX links and tokens, the roster
     "tenants": "tenants",
     # apps: built on tenants, beside each other
+    # passes.wallet (issue 19) is part of passes, not a part of its own: it reads the pass and its sharing,
+    # and the passes app's checks read its configuration.
     "passes": "apps",
     "logs": "apps",
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours

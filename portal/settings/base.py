@@ -406,6 +406,24 @@ TWILIO_TIMEOUT_S = env_setting(env.float, "TWILIO_TIMEOUT_S", default=10.0)
 PASSES_GUEST_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_RATE_PER_MINUTE", default=60)
 PASSES_GUEST_MISSES_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_MISSES_PER_MINUTE", default=20)
 PASSES_GUEST_ADDRESS_RATE_PER_MINUTE = env_setting(env.int, "PASSES_GUEST_ADDRESS_RATE_PER_MINUTE", default=600)
+# Wallet passes (passes/wallet/, docs/operations.md "Wallet passes"): a guest adds their pass to Apple
+# Wallet (a .pkpass signed with the operator's pass type certificate) and to Google Wallet (a save link
+# signed with the operator's service-account key). Certificates and keys: the PEM text itself, or the
+# path of a PEM file (a literal \\n in the PEM text is read as a line break). A wallet whose settings
+# are not all set is off: no button, the downloads 404 (manage.py check warns: passes.W001-W004).
+WALLET_ORGANIZATION_NAME = env_setting(env.str, "WALLET_ORGANIZATION_NAME", default="Building Portal")
+WALLET_APPLE_PASS_TYPE_ID = env_setting(env.str, "WALLET_APPLE_PASS_TYPE_ID", default="")
+WALLET_APPLE_TEAM_ID = env_setting(env.str, "WALLET_APPLE_TEAM_ID", default="")
+WALLET_APPLE_CERT = env_setting(env.str, "WALLET_APPLE_CERT", default="", multiline=True)
+WALLET_APPLE_KEY = env_setting(env.str, "WALLET_APPLE_KEY", default="", multiline=True)
+WALLET_APPLE_KEY_PASSWORD = env_setting(env.str, "WALLET_APPLE_KEY_PASSWORD", default="")
+WALLET_APPLE_WWDR_CERT = env_setting(env.str, "WALLET_APPLE_WWDR_CERT", default="", multiline=True)
+WALLET_GOOGLE_ISSUER_ID = env_setting(env.str, "WALLET_GOOGLE_ISSUER_ID", default="")
+WALLET_GOOGLE_SERVICE_ACCOUNT_EMAIL = env_setting(env.str, "WALLET_GOOGLE_SERVICE_ACCOUNT_EMAIL", default="")
+WALLET_GOOGLE_SERVICE_ACCOUNT_KEY = env_setting(
+    env.str, "WALLET_GOOGLE_SERVICE_ACCOUNT_KEY", default="", multiline=True
+)
+WALLET_GOOGLE_CLASS_SUFFIX = env_setting(env.str, "WALLET_GOOGLE_CLASS_SUFFIX", default="visitor-pass")
 
 # --- ButterflyMX ---------------------------------------------------------------------------------
 # Bare origins; the client appends /v4/... and /oauth/.... With nothing set, the local sandbox.
