@@ -9,6 +9,8 @@ room" (7712) is the same admin's, in another building.
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
 
@@ -56,7 +58,8 @@ def bmx_group(sandbox, group_id: int) -> dict:
 
 
 def page_text(response) -> str:
-    return response.content.decode()
+    """The page as read (entities such as &#x27; decoded)."""
+    return html.unescape(response.content.decode())
 
 
 def member(kind: str, action: str, bmx_id: int) -> dict:
