@@ -84,6 +84,11 @@ def unit_change(request: HttpRequest, pk: int, unit_pk: int) -> HttpResponse:
         )
         return redirect("tenants:building_units", pk=building.pk)
     before = unit.label
+    if (unit.label, unit.floor) == (form.cleaned_data["label"], form.cleaned_data["floor"]):
+        messages.info(
+            request, _("Unit %(label)s already has that label and floor: nothing to change.") % {"label": before}
+        )
+        return redirect("tenants:building_units", pk=building.pk)
     try:
         unit = services.unit_update(unit=unit, actor=request.user, **form.cleaned_data)
     except (services.SetupError, LimitReached) as refused:
@@ -179,7 +184,8 @@ def access_group_members(request: HttpRequest, pk: int, group_id: int) -> HttpRe
         raise Http404("No such access group") from None
     except (services.SetupError, LimitReached) as refused:
         messages.error(request, refused.message)
-        return back
+        # without a working admin link no group page can be shown: back to the list, which says why
+        return back if services.is_connected(building) else redirect("tenants:access_groups", pk=building.pk)
     except BmxError as exc:
         messages.error(request, _("Nothing was changed: %(why)s") % {"why": exc.human_message})
         return back

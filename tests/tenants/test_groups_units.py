@@ -120,6 +120,16 @@ def test_the_form_asks_for_a_label_and_a_floor_before_calling_butterflymx(bmx, s
     assert bmx_units(sandbox) == before
 
 
+def test_saving_a_unit_unchanged_sends_nothing(bmx, sandbox, manager):
+    unit_4c = Unit.objects.get(building=bmx.crimson, bmx_id=UNIT_4C)
+    before = bmx_units(sandbox)[UNIT_4C]
+
+    answer = manager.post(f"{units_url(bmx)}{unit_4c.pk}/change/", {"label": "4C", "floor": "4"}, follow=True)
+
+    assert "already has that label and floor: nothing to change" in page_text(answer)
+    assert bmx_units(sandbox)[UNIT_4C] == before  # updated_at too: no PUT was sent
+
+
 def test_a_unit_where_someone_lives_is_not_removed(bmx, sandbox, manager):
     unit_4b = Unit.objects.get(building=bmx.crimson, bmx_id=UNIT_4B)
 
@@ -275,6 +285,19 @@ def test_only_the_buildings_managers_reach_these_pages_and_changes_need_csrf(bmx
     strict.force_login(bmx.manager)
     assert strict.post(f"{group_url(bmx, ROOFTOP_GROUP)}members/", member("tenants", "add", NINA)).status_code == 403
     assert strict.post(units_url(bmx), {"label": "6C", "floor": "6"}).status_code == 403
+    assert NINA not in bmx_group(sandbox, ROOFTOP_GROUP)["tenants_ids"]
+
+
+def test_without_a_working_admin_link_the_groups_page_says_why_and_changes_go_nowhere(bmx, sandbox, manager):
+    bmx.crimson.admin_link.status = "needs_relink"
+    bmx.crimson.admin_link.save(update_fields=["status"])
+    groups = f"/link/buildings/{bmx.crimson.pk}/access-groups/"
+
+    answer = manager.post(f"{group_url(bmx, ROOFTOP_GROUP)}members/", member("tenants", "add", NINA), follow=True)
+
+    assert answer.redirect_chain[-1][0] == groups
+    assert "no working ButterflyMX building-admin link" in page_text(answer)
+    assert manager.get(group_url(bmx, ROOFTOP_GROUP)).status_code == 404
     assert NINA not in bmx_group(sandbox, ROOFTOP_GROUP)["tenants_ids"]
 
 
