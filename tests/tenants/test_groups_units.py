@@ -14,7 +14,8 @@ import html
 import pytest
 from django.test import Client
 
-from tenants.models import RosterSync, Unit
+from passes.forms import PassForm
+from tenants.models import Residency, RosterSync, Unit
 from tenants.roster import roster_sync_run
 from tests import factories as f
 from tests.bmx_fixtures import NINA_DOORS, make_bmx_world
@@ -201,13 +202,23 @@ def test_the_groups_page_lists_the_buildings_groups_and_says_what_the_api_cannot
     assert "Nor does it say which doors a group opens" in text
 
 
+def pass_may_open_rooftop(bmx) -> bool:
+    """Whether Nina's pass form accepts the Rooftop: a resident's pass opens only their own doors."""
+    residency = bmx.nina_residency
+    data = {"residency": residency.pk, "kind": "one_time", "name": "Gym buddy", "doors": [bmx.doors[ROOFTOP].pk]}
+    form = PassForm(data, residencies=Residency.objects.filter(pk=residency.pk), actor=bmx.nina)
+    form.is_valid()
+    return "Choose doors the resident may use." not in form.errors.get("doors", [])
+
+
 def test_putting_a_tenant_in_an_amenity_group_gives_them_its_doors_and_taking_them_out_takes_them(
     bmx, sandbox, manager
 ):
     assert NINA not in bmx_group(sandbox, ROOFTOP_GROUP)["tenants_ids"]
     nina = Client()
     nina.force_login(bmx.nina)
-    assert "Rooftop" not in page_text(nina.get("/passes/new/"))
+    assert "Rooftop" not in page_text(nina.get("/doors/"))
+    assert not pass_may_open_rooftop(bmx)
 
     answer = manager.post(f"{group_url(bmx, ROOFTOP_GROUP)}members/", member("tenants", "add", NINA), follow=True)
 
@@ -218,14 +229,18 @@ def test_putting_a_tenant_in_an_amenity_group_gives_them_its_doors_and_taking_th
     doors = sorted(bmx.nina_residency.doors.values_list("bmx_id", flat=True))
     assert doors == sorted([*NINA_DOORS, ROOFTOP])
     assert "Rooftop" in text.split('data-tenant="129205"')[1].split("</li>")[0]  # her doors, next to her name
-    assert "Rooftop" in page_text(nina.get("/passes/new/"))  # what her passes can open follows
+    # My doors, and the doors her passes may open (the pass form accepts only the resident's own doors,
+    # residency.doors), follow at once
+    assert "Rooftop" in page_text(nina.get("/doors/"))
+    assert pass_may_open_rooftop(bmx)
 
     answer = manager.post(f"{group_url(bmx, ROOFTOP_GROUP)}members/", member("tenants", "remove", NINA), follow=True)
 
     assert "Nina Neighbor removed at ButterflyMX." in page_text(answer)
     assert NINA not in bmx_group(sandbox, ROOFTOP_GROUP)["tenants_ids"]
     assert sorted(bmx.nina_residency.doors.values_list("bmx_id", flat=True)) == NINA_DOORS
-    assert "Rooftop" not in page_text(nina.get("/passes/new/"))
+    assert "Rooftop" not in page_text(nina.get("/doors/"))
+    assert not pass_may_open_rooftop(bmx)
 
 
 def test_putting_a_unit_in_a_group_opens_its_doors_to_everyone_living_there(bmx, sandbox, manager):
