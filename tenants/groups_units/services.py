@@ -76,10 +76,18 @@ def is_connected(building: Building) -> bool:
     return building.bmx_id is not None and link is not None and link.is_active
 
 
-def _admin_client(building: Building) -> BmxClient:
-    if not is_connected(building):
+def _admin_client(building: Building) -> tuple[BmxClient, int]:
+    """A client on the building's admin link, and the building's ButterflyMX id."""
+    link = building.admin_link
+    if building.bmx_id is None or link is None or not link.is_active:
         raise SetupError(str(NOT_CONNECTED))
-    return client_for_link(building.admin_link)
+    return client_for_link(link), building.bmx_id
+
+
+def _unit_id(unit: Unit) -> int:
+    if unit.bmx_id is None:  # the pages offer only units mirrored from ButterflyMX
+        raise SetupError(_("This unit is not one of ButterflyMX's: the portal cannot change it there."))
+    return unit.bmx_id
 
 
 def change_claim(*, user, now: datetime | None = None) -> None:
@@ -137,10 +145,10 @@ def units_of(building: Building) -> list[UnitRow]:
 
 def unit_create(*, building: Building, label: str, floor: str, actor) -> Unit:
     """Add a unit at ButterflyMX (``POST /v4/buildings/{id}/units``) and mirror it."""
-    client = _admin_client(building)
+    client, building_id = _admin_client(building)
     change_claim(user=actor)
     try:
-        raw = client.create_unit(building.bmx_id, label=label, floor=floor)
+        raw = client.create_unit(building_id, label=label, floor=floor)
     except BmxError as exc:
         raise _refusal(exc, UNIT_FIELDS) from exc
     unit = unit_mirror(building=building, item=raw)
@@ -151,13 +159,14 @@ def unit_create(*, building: Building, label: str, floor: str, actor) -> Unit:
 def unit_update(*, unit: Unit, label: str, floor: str, actor) -> Unit:
     """Rename a unit, or move it to another floor, at ButterflyMX (``PUT``, only what changed) and mirror it."""
     building = unit.building
-    client = _admin_client(building)
+    client, building_id = _admin_client(building)
+    unit_id = _unit_id(unit)
     changed = {k: v for k, v in {"label": label, "floor": floor}.items() if v != getattr(unit, k)}
     if not changed:
         return unit
     change_claim(user=actor)
     try:
-        raw = client.update_unit(building.bmx_id, unit.bmx_id, **changed)
+        raw = client.update_unit(building_id, unit_id, **changed)
     except BmxError as exc:
         raise _refusal(exc, UNIT_FIELDS) from exc
     before = unit.label
@@ -181,9 +190,10 @@ def unit_remove(*, unit: Unit, actor) -> None:
     roster's copy) and removes only an empty unit: residents are moved out first, on purpose.
     """
     building = unit.building
-    client = _admin_client(building)
+    client, building_id = _admin_client(building)
+    unit_id = _unit_id(unit)
     try:
-        living = [t for t in client.unit_tenants(unit.bmx_id) if _still_living(t, timezone.now())]
+        living = [t for t in client.unit_tenants(unit_id) if _still_living(t, timezone.now())]
     except BmxError as exc:
         raise _refusal(exc, UNIT_FIELDS) from exc
     if living:
@@ -200,7 +210,7 @@ def unit_remove(*, unit: Unit, actor) -> None:
         )
     change_claim(user=actor)
     try:
-        client.delete_unit(building.bmx_id, unit.bmx_id)
+        client.delete_unit(building_id, unit_id)
     except BmxError as exc:
         if exc.status != 404:  # a 404: already gone at ButterflyMX, so the mirror follows all the same
             raise _refusal(exc, UNIT_FIELDS) from exc
@@ -264,8 +274,9 @@ def _group(raw: dict) -> Group:
 
 def groups_of(building: Building) -> list[Group]:
     """The building's access groups as ButterflyMX lists them now (``GET /v4/access_groups``), by name."""
-    raw = _admin_client(building).access_groups(building.bmx_id)
-    groups = [_group(g) for g in raw if g.get("building_id") == building.bmx_id and g.get("id") is not None]
+    client, building_id = _admin_client(building)
+    raw = client.access_groups(building_id)
+    groups = [_group(g) for g in raw if g.get("building_id") == building_id and g.get("id") is not None]
     return sorted(groups, key=lambda g: (g.name.lower(), g.bmx_id))
 
 
@@ -277,12 +288,13 @@ def group_of(building: Building, group_id: int) -> Group:
     if not 0 < group_id <= INT64_MAX:
         raise GroupNotFound
     try:
-        raw = _admin_client(building).access_group(group_id)
+        client, building_id = _admin_client(building)
+        raw = client.access_group(group_id)
     except BmxError as exc:
         if exc.status in (403, 404):
             raise GroupNotFound from exc
         raise
-    if not raw or raw.get("building_id") != building.bmx_id:
+    if not raw or raw.get("building_id") != building_id:
         raise GroupNotFound
     group = _group(raw)
     records = {r.bmx_id: r for r in TenantRecord.objects.filter(building=building, bmx_id__in=group.tenant_ids)}
@@ -291,7 +303,7 @@ def group_of(building: Building, group_id: int) -> Group:
         (TenantMember(bmx_id=i, record=records.get(i), doors=doors.get(i)) for i in group.tenant_ids),
         key=lambda m: (m.record is None, m.name.lower()),
     )
-    units = {u.bmx_id: u for u in Unit.objects.filter(building=building, bmx_id__in=group.unit_ids)}
+    units = {u.bmx_id: u for u in Unit.objects.filter(building=building, bmx_id__in=group.unit_ids) if u.bmx_id}
     group.units = sorted((UnitMember(bmx_id=i, unit=units.get(i)) for i in group.unit_ids), key=lambda m: m.name)
     return group
 
@@ -310,7 +322,7 @@ def _linked_doors(building: Building, tenant_ids: list[int]) -> dict[int, list[s
         .prefetch_related("doors")
         .order_by("pk")
     )
-    return {r.bmx_tenant_id: sorted(d.name for d in r.doors.all()) for r in residencies}
+    return {r.bmx_tenant_id: sorted(d.name for d in r.doors.all()) for r in residencies if r.bmx_tenant_id}
 
 
 def member_choices(building: Building, group: Group) -> dict[str, list[tuple[int, str]]]:
@@ -364,7 +376,7 @@ def group_members_change(
         raise SetupError(_("%(name)s is already in %(group)s.") % {"name": name, "group": group.name}, "member")
     if not add and bmx_id not in present:
         raise SetupError(_("%(name)s is not in %(group)s.") % {"name": name, "group": group.name}, "member")
-    client = _admin_client(building)
+    client, _building_id = _admin_client(building)
     change_claim(user=actor)
     try:
         client.access_group_members(group.bmx_id, kind=kind, ids=[bmx_id], add=add)
