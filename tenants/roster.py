@@ -232,6 +232,15 @@ def _unit_fields(item: dict) -> dict:
     return {"label": item.get("label") or "?", "floor": item.get("floor") or ""}
 
 
+def unit_mirror(*, building: Building, item: dict) -> Unit:
+    """Mirror one unit as ButterflyMX just answered it (a manager added or renamed it in the portal), the
+    same fields as the sync writes, so the next sync finds nothing to change."""
+    unit, _ = Unit.objects.update_or_create(
+        building=building, bmx_id=item["id"], defaults={**_unit_fields(item), "is_active": True}
+    )
+    return unit
+
+
 def _door_fields(item: dict) -> dict:
     return {"name": item.get("name") or f"Door {item['id']}"}
 

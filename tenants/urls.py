@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("link/buildings/<int:pk>/sync/", views.building_sync, name="building_sync"),
     path("link/buildings/<int:pk>/sync/status/", views.building_sync_status, name="building_sync_status"),
     path("link/buildings/<int:pk>/people/", views.building_people, name="building_people"),
+    path("link/buildings/<int:pk>/", include("tenants.groups_units.urls")),  # units and access groups
     path("link/buildings/<int:pk>/people/<int:membership_pk>/role/", views.person_role, name="person_role"),
     path("link/buildings/<int:pk>/people/<int:membership_pk>/remove/", views.person_remove, name="person_remove"),
     path(

@@ -159,6 +159,14 @@ MATRIX: dict[str, Entry] = {
     "tenants:building_sync": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_sync_status": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:building_people": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    # units and access groups (tenants.groups_units): managers only; changes are POST only. Building A has
+    # no ButterflyMX link here, so no access group can be read (a group's page is a 404 for everyone).
+    "tenants:building_units": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:unit_change": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "unit_pk": w.unit_a1.pk}),
+    "tenants:unit_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "unit_pk": w.unit_a1.pk}),
+    "tenants:access_groups": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:access_group": Entry(signed_in(404), kwargs=lambda w: {"pk": w.building_a.pk, "group_id": 7701}),
+    "tenants:access_group_members": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "group_id": 7701}),
     "tenants:person_role": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
     "tenants:person_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "membership_pk": 1}),
     "tenants:invitation_resend": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "invitation_pk": 1}),

@@ -267,6 +267,8 @@ SURFACES: dict[str, Surface] = {
     # --- the home page: what each person can do, and a resident's own unit now (passes, entries, calls);
     # never what others did, not even a neighbour's entry at the door they share
     "home": Surface(shows={"alice": {"a1"}, "bob": {"a2"}, "charlie": {"b1"}}, check=_home_counts),
+    # --- a building's units (managers only): labels and floors of the units mirrored from ButterflyMX
+    "tenants:building_units": Surface(kwargs=lambda a: {"pk": a.world.building_a.pk}),
 }
 
 
@@ -362,6 +364,11 @@ NO_ACTIVITY: dict[str, str] = {
     "tenants:building_limits": "managers only: a building's hourly limits and this hour's counts, no names",
     "tenants:building_people": "managers only: the building's staff, invitations and tenants (names, e-mails)",
     "tenants:person_role": "POST only: a manager changes a role at their building",
+    "tenants:unit_change": "POST only: a manager renames a unit of their building at ButterflyMX",
+    "tenants:unit_remove": "POST only: a manager removes an empty unit of their building at ButterflyMX",
+    "tenants:access_groups": "managers only: the building's access groups (names, member counts) from ButterflyMX",
+    "tenants:access_group": "managers only: one access group's tenants and units (names, their doors), no activity",
+    "tenants:access_group_members": "POST only: a manager puts a tenant or unit in or out of an access group",
     "tenants:person_remove": "POST only: a manager ends a membership at their building",
     "tenants:invitation_resend": "POST only: a manager re-sends an open invitation of their building",
     "tenants:invitation_cancel": "POST only: a manager cancels an open invitation of their building",

@@ -77,6 +77,7 @@ PLACES = {
     "portal.live": "base",  # live events: the outbox of what happened, by audience (callers name audiences)
     # tenants: buildings, units, doors, people and their roles, ButterflyMX links and tokens, the roster
     "tenants": "tenants",
+    "tenants.groups_units": "tenants",  # a manager's units and access-group members at ButterflyMX (issue 19)
     # apps: built on tenants, beside each other
     # passes.wallet (issue 19) is part of passes, not a part of its own: it reads the pass and its sharing,
     # and the passes app's checks read its configuration.

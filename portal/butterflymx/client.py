@@ -287,6 +287,48 @@ class BmxClient:
     def units(self, building_id: int) -> list[dict]:
         return self.all("/v4/units", ransack(building_id_eq=building_id))
 
+    # --- Units: a building admin adds, renames and removes them (contract §4.2) ------------------
+
+    def create_unit(self, building_id: int, *, label: str, floor: str) -> dict:
+        """``POST /v4/buildings/{id}/units``: both fields are required; ``floor`` is a floor *label*
+        (ButterflyMX creates the floor when it is new)."""
+        return self.data("POST", f"/v4/buildings/{building_id}/units", json={"unit": {"label": label, "floor": floor}})
+
+    def update_unit(
+        self, building_id: int, unit_id: int, *, label: str | None = None, floor: str | None = None
+    ) -> dict:
+        """``PUT /v4/buildings/{id}/units/{unit_id}``: ButterflyMX "updates only the supplied attributes",
+        so only the ones given are sent."""
+        fields = {k: v for k, v in {"label": label, "floor": floor}.items() if v is not None}
+        return self.data("PUT", f"/v4/buildings/{building_id}/units/{unit_id}", json={"unit": fields})
+
+    def delete_unit(self, building_id: int, unit_id: int) -> None:
+        self.request("DELETE", f"/v4/buildings/{building_id}/units/{unit_id}")
+
+    def unit_tenants(self, unit_id: int) -> list[dict]:
+        """The tenants ButterflyMX lists in one unit (``GET /v4/tenants?q[unit_id_eq]=``)."""
+        return self.all("/v4/tenants", ransack(unit_id_eq=unit_id))
+
+    # --- Access groups (contract §4.9) ------------------------------------------------------------
+    # An item carries its members (``tenants_ids``, ``units_ids``: the document's plural-plural keys) but
+    # not the doors it opens; v4 has no operation to create, rename or delete a group.
+
+    def access_groups(self, building_id: int) -> list[dict]:
+        return self.all("/v4/access_groups", ransack(building_id_eq=building_id))
+
+    def access_group(self, group_id: int) -> dict:
+        return self.data("GET", f"/v4/access_groups/{group_id}")
+
+    def access_group_members(self, group_id: int, *, kind: str, ids: list[int], add: bool) -> None:
+        """Add (``POST .../{kind}``) or remove (``DELETE .../{kind}/bulk_destroy``, a DELETE with a JSON
+        body) tenants or units: ``kind`` is ``"tenants"`` or ``"units"``. The answer is a bare
+        ``{"message": ...}``; a 422 ``not_found`` means none of ``ids`` is valid for the group."""
+        if kind not in ("tenants", "units"):
+            raise ValueError(f"unknown member kind {kind!r}")
+        field = "tenant_ids" if kind == "tenants" else "unit_ids"
+        path = f"/v4/access_groups/{group_id}/{kind}" + ("" if add else "/bulk_destroy")
+        self.request("POST" if add else "DELETE", path, json={"access_group": {field: [int(i) for i in ids]}})
+
     def access_points(self, building_id: int | None = None) -> list[dict]:
         return self.all("/v4/access_points", ransack(building_id_eq=building_id))
 

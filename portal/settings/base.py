@@ -498,6 +498,10 @@ DOOR_CONFIRM_WINDOW_S = env_setting(env.float, "DOOR_CONFIRM_WINDOW_S", default=
 # A resident's "Refresh" of their doors from ButterflyMX: this many per person per window.
 DOORS_REFRESH_LIMIT = env_setting(env.int, "DOORS_REFRESH_LIMIT", default=5)
 DOORS_REFRESH_WINDOW_S = env_setting(env.int, "DOORS_REFRESH_WINDOW_S", default=900)
+# A manager's changes to units and access-group members at ButterflyMX (tenants/groups_units): this many per
+# person per window, so a script or a stuck button cannot hammer ButterflyMX with writes.
+SETUP_CHANGES_LIMIT = env_setting(env.int, "SETUP_CHANGES_LIMIT", default=60)
+SETUP_CHANGES_WINDOW_S = env_setting(env.int, "SETUP_CHANGES_WINDOW_S", default=900)
 
 # --- Abuse limits (tenants/limits.py): per hour; a building's managers may raise or lower them -------
 PORTAL_LIMIT_MESSAGES_PER_PERSON = env_setting(env.int, "PORTAL_LIMIT_MESSAGES_PER_PERSON", default=20)
