@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 RESEND_PER_HOUR = 3  # per tenant: each resend e-mails a person
 RESEND_WINDOW_S = 3600
+# Per building, form and rent rolls together: each move-in is a ButterflyMX write and an e-mail to a
+# person. A whole rent roll (tenants.rent_roll.MAX_ROWS) fits in one hour, a runaway script does not.
+MOVE_INS_PER_HOUR = 300
 _PHONE_CHARS = re.compile(r"[\s().\-]")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
@@ -121,6 +124,19 @@ def newcomer_check(building: Building, newcomer: Newcomer) -> None:
     if there is not None:
         where = f"unit {there.unit.label}" if there.unit else "this building"
         raise MoveError(f"{newcomer.email} already lives in {where}.", "email")
+
+
+def move_ins_claim(building: Building, count: int = 1) -> None:
+    """Count ``count`` move-ins against the building's hourly limit; :class:`MoveError` when over it."""
+    with transaction.atomic():
+        if not rate_hit(
+            key=f"tenant-move-in:{building.pk}", limit=MOVE_INS_PER_HOUR, window_s=RESEND_WINDOW_S, amount=count
+        ):
+            minutes = max(1, retry_after(window_s=RESEND_WINDOW_S) // 60)
+            raise MoveError(
+                f"{building.name} reached its limit of {MOVE_INS_PER_HOUR} move-ins an hour; try again in "
+                f"{minutes} min."
+            )
 
 
 def admin_client(building: Building) -> BmxClient:
@@ -258,6 +274,7 @@ def tenant_move_in(*, building: Building, newcomer: Newcomer, actor) -> TenantRe
     """The move-in form: checks, ButterflyMX, then the mirror row and the audit."""
     newcomer_check(building, newcomer)
     client = admin_client(building)
+    move_ins_claim(building)
     try:
         item = bmx_tenant_create(client, building, newcomer)
     except HalfDone as half:

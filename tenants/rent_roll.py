@@ -47,6 +47,7 @@ from .lifecycle import (
     bmx_tenant_create,
     bmx_tenant_delete,
     mirror_tenant,
+    move_ins_claim,
     normalise_email,
     normalise_phone,
 )
@@ -276,6 +277,7 @@ def apply(building: Building, text: str, *, actor) -> tuple[RollPlan, RollResult
     if not roll.can_apply:
         return roll, None
     client = admin_client(building)
+    move_ins_claim(building, len(roll.moves_in))
     record = _claim(building, actor, rows=len(roll.rows))
     result = RollResult(record)
     created: list[tuple[RollRow, dict]] = []
