@@ -199,8 +199,12 @@ def bmx_tenant_create(client: BmxClient, building: Building, newcomer: Newcomer)
             raise MoveError(_refusal(exc)) from exc
         try:  # no answer: did it happen?
             item = _created_without_answer(client, newcomer)
-        except BmxError:
-            item = None
+        except BmxError as lookup:
+            raise MoveError(
+                f"ButterflyMX did not confirm the move-in ({exc.human_message}) and could not be asked whether it "
+                f"happened ({lookup.human_message}). Run a roster sync before trying again: it shows whether "
+                f"{newcomer.email} became a tenant."
+            ) from exc
         if item is None:
             raise MoveError(f"ButterflyMX did not confirm the move-in: {exc.human_message}") from exc
     for group_id in newcomer.group_ids:

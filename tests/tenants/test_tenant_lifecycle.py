@@ -251,3 +251,15 @@ def test_move_out_needs_the_csrf_token(crimson, sandbox):
 
     assert strict.post(tenants_url(crimson, rosa.pk, "move-out")).status_code == 403
     assert bmx_tenant(sandbox, ROSA) is not None
+
+
+def test_move_ins_are_limited_per_building_and_hour(crimson, sandbox, client_for, monkeypatch):
+    monkeypatch.setattr("tenants.lifecycle.MOVE_INS_PER_HOUR", 1)
+    manager = client_for(crimson.manager)
+    manager.post(tenants_url(crimson, "new"), move_in_form(crimson, groups=[]))
+
+    second = manager.post(tenants_url(crimson, "new"), move_in_form(crimson, email="ben@example.test", groups=[]))
+
+    assert second.status_code == 400 and "limit of 1 move-ins an hour" in second.content.decode()
+    assert bmx_tenant(sandbox, email="ana.ortiz@example.test") is not None
+    assert bmx_tenant(sandbox, email="ben@example.test") is None
