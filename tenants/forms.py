@@ -116,6 +116,7 @@ class MoveInForm(forms.Form):
     def __init__(self, *args, units, groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
+        self.fields["unit"].label_from_instance = _unit_label  # the building is the page's
         self.fields["groups"].choices = [(g["id"], g["name"]) for g in groups]
 
     def clean_phone(self):
@@ -123,6 +124,10 @@ class MoveInForm(forms.Form):
             return normalise_phone(self.cleaned_data["phone"])
         except MoveError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+def _unit_label(unit) -> str:
+    return unit.label
 
 
 class RentRollForm(forms.Form):
