@@ -171,7 +171,11 @@ def _tenant_body(building: Building, newcomer: Newcomer) -> dict:
         active_at = timezone.now()
     else:  # a future move-in: their access starts at midnight of that day, in the building's zone
         active_at = dt.datetime.combine(newcomer.move_in, dt.time(0, 0), tzinfo=building.tz)
-    user = {"email": newcomer.email, "first_name": newcomer.first_name.strip(), "last_name": newcomer.last_name.strip()}
+    user: dict[str, object] = {
+        "email": newcomer.email,
+        "first_name": newcomer.first_name.strip(),
+        "last_name": newcomer.last_name.strip(),
+    }
     if newcomer.phone:
         user["sms_contact_attributes"] = {"phone_number": newcomer.phone}
     return {"unit_id": newcomer.unit.bmx_id, "active_at": utc_timestamp(active_at), "user_attributes": user}
@@ -180,7 +184,10 @@ def _tenant_body(building: Building, newcomer: Newcomer) -> dict:
 def _created_without_answer(client: BmxClient, newcomer: Newcomer) -> dict | None:
     """After a create that got no answer (timeout, 5xx), the tenant ButterflyMX may have made anyway: the
     unit's tenant with that e-mail. Writes are never retried, so this is how a lost answer is settled."""
-    for item in client.tenants(newcomer.unit.building.bmx_id):
+    building_id = newcomer.unit.building.bmx_id
+    if building_id is None:
+        return None
+    for item in client.tenants(building_id):
         if (item.get("unit") or {}).get("id") == newcomer.unit.bmx_id and (item.get("email") or "").lower() == (
             newcomer.email
         ):
@@ -192,6 +199,7 @@ def bmx_tenant_create(client: BmxClient, building: Building, newcomer: Newcomer)
     """Create the tenant and put them in the chosen groups, whole or not at all. Returns ButterflyMX's
     tenant. Raises :class:`MoveError` (nothing left at ButterflyMX) or :class:`HalfDone` (the undo
     itself failed: the tenant exists there and the caller must mirror it)."""
+    item: dict | None
     try:
         item = client.create_tenant(_tenant_body(building, newcomer))
     except BmxError as exc:

@@ -147,7 +147,7 @@ def _split_name(name: str) -> tuple[str, str]:
     return " ".join(first.split()), " ".join(last.split())
 
 
-def _date(text: str) -> dt.date | None:
+def _date(text: str) -> dt.date:
     for fmt in DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC).date()  # a date: the zone is moot
@@ -231,12 +231,13 @@ def _check_rows(building: Building, rows: list[RollRow]) -> None:
             row.errors.append(str(exc))
         if row.move_in_text:
             try:
-                row.move_in = _date(row.move_in_text)
+                move_in = _date(row.move_in_text)
             except ValueError:
                 row.errors.append(f"Move-in date “{row.move_in_text}”: write it as 2026-12-01 or 12/01/2026.")
             else:
-                if row.move_in > today + dt.timedelta(days=366):
-                    row.errors.append(f"Move-in date {row.move_in:%Y-%m-%d} is more than a year ahead.")
+                row.move_in = move_in
+                if move_in > today + dt.timedelta(days=366):
+                    row.errors.append(f"Move-in date {move_in:%Y-%m-%d} is more than a year ahead.")
         there = tenants.get(row.email)
         if there is not None and row.unit is not None:
             if there.unit_id == row.unit.pk:
@@ -325,6 +326,7 @@ def _finish(building, actor, client, roll: RollPlan, result: RollResult, created
                 kept.append((row, item))
     with transaction.atomic():
         for row, item in kept:
+            assert row.unit is not None  # only rows without errors were applied
             tenant = mirror_tenant(building, row.unit, item)
             detail = "" if complete else "left at ButterflyMX: the undo of a refused rent roll failed"
             audit(TenantMove.Action.MOVED_IN, building=building, actor=actor, record=tenant, source=src, detail=detail)
