@@ -57,7 +57,9 @@ def move_in_form(world, **overrides) -> dict:
     }
 
 
-def test_a_manager_moves_a_tenant_in_with_access_groups_and_butterflymx_invites_them(crimson, sandbox, client_for):
+def test_a_manager_moves_a_tenant_in_with_access_groups_and_butterflymx_invites_them(
+    crimson, sandbox, client_for, bmx_requests
+):
     manager = client_for(crimson.manager)
     page = manager.get(tenants_url(crimson, "new"))
     assert page.status_code == 200
@@ -68,6 +70,9 @@ def test_a_manager_moves_a_tenant_in_with_access_groups_and_butterflymx_invites_
     assert "Ana Ortiz moved in to unit 4C" in answer.content.decode()
     made = bmx_tenant(sandbox, email="ana.ortiz@example.test")
     assert made is not None and made["unit"]["id"] == 101309
+    (sent,) = bmx_requests.find("POST", "/v4/tenants")  # the phone goes where the document says, as E.164
+    assert sent.body["tenant"]["user_attributes"]["sms_contact_attributes"] == {"phone_number": "+12125550123"}
+    assert sent.body["tenant"]["unit_id"] == 101309 and sent.body["tenant"]["active_at"].endswith("Z")
     assert (made["first_name"], made["last_name"], made["registration_status"]) == ("Ana", "Ortiz", "invited")
     assert made["invitation"]["confirmation_url"]  # ButterflyMX invited them
     assert made["id"] in group(sandbox, 7702)["tenants_ids"]  # the group chosen
