@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.butterflymx import BmxClient, BmxError
@@ -522,6 +523,22 @@ def pass_revoke(*, pass_obj: Pass, actor) -> Pass:
     pass_obj.refresh_from_db()
     passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
     return pass_obj
+
+
+def passes_end_for_moved_out(*, record: TenantRecord, residency_ids: list[int], actor) -> int:
+    """A tenant moved out (``portal.tenant_moves``): ButterflyMX deleted the tenant, and with it every
+    keychain of theirs, so their passes here end as revoked by the manager who moved them out. Nothing is
+    called at ButterflyMX (the keychains are gone). Passes made for the tenant by staff (``tenant``) and
+    by or for their portal residencies count. Returns how many passes ended."""
+    now = timezone.now()
+    ending = Pass.objects.filter(
+        Q(tenant=record) | Q(residency_id__in=residency_ids), building_id=record.building_id
+    ).exclude(status=Pass.Status.REVOKED)
+    places = set(ending.values_list("building_id", "unit_id"))
+    ended = ending.update(status=Pass.Status.REVOKED, revoked_at=now, revoked_by=actor, updated_at=now)
+    if ended:
+        transaction.on_commit(lambda: passes_changed_announce(places))
+    return ended
 
 
 def pass_remove_failed(*, pass_obj: Pass, actor) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
+from .lifecycle import MoveError, normalise_phone
 from .models import BmxLink
 from .pin_rules import REFUSED
+from .rent_roll import MAX_BYTES
 
 
 class ProfileForm(forms.Form):
@@ -78,3 +81,65 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES)
+
+
+class MoveInForm(forms.Form):
+    """A manager moves a tenant in: ButterflyMX creates the tenant and e-mails them an invitation.
+    ``units``: the building's units; ``groups``: its access groups as ButterflyMX lists them."""
+
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=_("Choose a unit"))
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254, help_text=_("ButterflyMX sends the invitation to this address.")
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=32,
+        required=False,
+        help_text=_("Optional; for ButterflyMX's text messages. Like +12125550123."),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    move_in = forms.DateField(
+        label=_("Move-in date"),
+        required=False,
+        help_text=_("Empty or today: access starts now. A later date: access starts that morning."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    groups = forms.TypedMultipleChoiceField(
+        label=_("Access groups"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args, units, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["unit"].label_from_instance = _unit_label  # the building is the page's
+        self.fields["groups"].choices = [(g["id"], g["name"]) for g in groups]
+
+    def clean_phone(self):
+        try:
+            return normalise_phone(self.cleaned_data["phone"])
+        except MoveError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+def _unit_label(unit) -> str:
+    return unit.label
+
+
+class RentRollForm(forms.Form):
+    file = forms.FileField(
+        label=_("Rent roll (CSV)"),
+        help_text=_("Columns: unit, name, email, phone, move-in date. The first line names the columns."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class RentRollApplyForm(forms.Form):
+    """The previewed rent roll, sent back to be applied (signed, for this building, for an hour: see
+    ``tenants.views``); it is planned again before anything is done."""
+
+    roll = forms.CharField(widget=forms.HiddenInput, max_length=2 * MAX_BYTES)

@@ -404,3 +404,72 @@ class Invitation(models.Model):
     @property
     def expires_at(self) -> datetime:
         return self.created_at + timedelta(days=INVITATION_DAYS)
+
+
+class TenantMove(models.Model):
+    """The audit of the tenant lifecycle: who moved whom in or out of a building, who re-sent whose
+    ButterflyMX invitation, and what a rent-roll import did (``tenants.lifecycle``). One row per act;
+    names and the unit are copied, so the row reads the same after the tenant and the unit are gone."""
+
+    class Action(models.TextChoices):
+        MOVED_IN = "moved_in", _("Moved in")
+        MOVED_OUT = "moved_out", _("Moved out")
+        INVITATION_RESENT = "invitation_resent", _("Invitation re-sent")
+        MOVE_IN_UNDONE = "move_in_undone", _("Move-in undone")
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Move-in form")
+        RENT_ROLL = "rent_roll", _("Rent-roll import")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="tenant_moves")
+    tenant = models.ForeignKey(TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves")
+    bmx_tenant_id = models.BigIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.FORM)
+    name = models.CharField(max_length=300, blank=True)
+    email = models.EmailField(blank=True)
+    unit_label = models.CharField(max_length=64, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["building", "-created_at"], name="tenant_move_building_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.name or self.email} ({self.unit_label}) at {self.building}"
+
+
+class RentRollImport(models.Model):
+    """One applied rent-roll import of a building (``tenants.rent_roll``): who ran it, what it did. A
+    running import is also the building's claim: one at a time (a partial unique constraint), so a double
+    click or a second manager cannot move the same people in twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        UNDONE = "undone", _("Refused and undone")
+        INCOMPLETE = "incomplete", _("Refused, undo incomplete")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="rent_roll_imports")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    rows = models.PositiveIntegerField(default=0)
+    moved_in = models.PositiveIntegerField(default=0)
+    summary = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building"], condition=models.Q(status="running"), name="one_running_rent_roll_per_building"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rent roll {self.pk} · {self.building} · {self.get_status_display()}"

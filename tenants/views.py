@@ -13,23 +13,37 @@ import logging
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import tenant_moves
 from portal.building_connections import link_unlink
 from portal.butterflymx import BmxError, oauth
 from portal.core.nostore import no_store
 
-from . import people, selectors
+from . import lifecycle, people, selectors
 from . import profile as profile_services
-from .forms import BuildingLimitsForm, InviteForm, LinkKindForm, PinForm, ProfileForm, RoleForm
+from . import rent_roll as rent_roll_service
+from .forms import (
+    BuildingLimitsForm,
+    InviteForm,
+    LinkKindForm,
+    MoveInForm,
+    PinForm,
+    ProfileForm,
+    RentRollApplyForm,
+    RentRollForm,
+    RoleForm,
+)
 from .limits import LimitReached, building_limits_set, doors_refresh_claim, limits_usage
-from .models import BmxLink, Invitation, Membership, Residency, Role
+from .models import BmxLink, Invitation, Membership, Residency, Role, TenantMove, TenantRecord
 from .scope import get_building_or_404, request_grants
 from .services import (
     NotABuildingAdmin,
@@ -401,6 +415,8 @@ def building_people(request: HttpRequest, pk: int) -> HttpResponse:
         "invitations": invitations,
         "residents": people.building_residents(building),
         "role_choices": RoleForm.base_fields["role"].choices,
+        "connected": building.admin_link is not None and building.admin_link.is_active,
+        "moves": TenantMove.objects.filter(building=building).select_related("actor")[:10],
     }
     return render(request, "tenants/people.html", context, status=400 if form.errors else 200)
 
@@ -502,3 +518,166 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, f"Welcome to {invite.building.name} as {invite.get_role_display().lower()}.")
         return redirect("home")
     return render(request, "tenants/invitation.html", {"invite": invite, "next": request.path})
+
+
+# --- Tenant lifecycle: move in, re-invite, move out, rent roll (managers, issue 19) ------------------------
+
+
+ROLL_SALT = "tenants.rent_roll"
+ROLL_MAX_AGE_S = 3600
+
+
+def _tenant_or_404(request: HttpRequest, pk: int, tenant_pk: int) -> TenantRecord:
+    """An active ButterflyMX tenant of a building the person manages; 404 for any other."""
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
+    return get_object_or_404(
+        TenantRecord.objects.select_related("building", "unit"), pk=tenant_pk, building=building, is_active=True
+    )
+
+
+def _movable_units(building):
+    return building.units.filter(is_active=True, bmx_id__isnull=False).order_by("label")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+@transaction.non_atomic_requests  # ButterflyMX is called: no transaction across it (see the top)
+def tenant_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a tenant in: name, e-mail, phone, unit, move-in date and access groups."""
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
+    groups, groups_error = [], ""
+    try:
+        groups = lifecycle.access_groups(building)
+    except lifecycle.MoveError as exc:
+        groups_error = str(exc)
+    except BmxError as exc:
+        groups_error = _("ButterflyMX did not list the access groups: %(why)s") % {"why": exc.human_message}
+    form = MoveInForm(request.POST or None, units=_movable_units(building), groups=groups)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        newcomer = lifecycle.Newcomer(
+            unit=data["unit"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"].lower(),
+            phone=data["phone"],
+            move_in=data["move_in"],
+            group_ids=data["groups"],
+        )
+        try:
+            record = lifecycle.tenant_move_in(building=building, newcomer=newcomer, actor=request.user)
+        except lifecycle.MoveError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(name)s moved in to unit %(unit)s. ButterflyMX e-mailed an invitation to %(email)s.")
+                % {"name": record, "unit": newcomer.unit.label, "email": record.email},
+            )
+            return redirect("tenants:building_people", pk=building.pk)
+    context = {"building": building, "form": form, "groups_error": groups_error}
+    return render(request, "tenants/tenant_new.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests
+def tenant_resend(request: HttpRequest, pk: int, tenant_pk: int) -> HttpResponse:
+    record = _tenant_or_404(request, pk, tenant_pk)
+    try:
+        lifecycle.tenant_resend_invitation(record=record, actor=request.user)
+    except lifecycle.MoveError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("ButterflyMX is sending the invitation to %(email)s again.") % {"email": record.email}
+        )
+    return redirect("tenants:building_people", pk=pk)
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests
+def tenant_move_out(request: HttpRequest, pk: int, tenant_pk: int) -> HttpResponse:
+    record = _tenant_or_404(request, pk, tenant_pk)
+    try:
+        outcome = tenant_moves.tenant_move_out(record=record, actor=request.user)
+    except lifecycle.MoveError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _(
+                "%(name)s moved out of unit %(unit)s: ButterflyMX no longer has them as a tenant, so their PIN, "
+                "fobs and visitor passes no longer open doors (%(passes)s pass(es) revoked here). Their entries "
+                "and calls stay in the logs."
+            )
+            % {"name": record, "unit": record.unit.label if record.unit else "—", "passes": outcome.passes_ended},
+        )
+    return redirect("tenants:building_people", pk=pk)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rent_roll(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a rent roll and see what it would do (nothing is changed here)."""
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
+    form = RentRollForm(request.POST or None, request.FILES or None)
+    context = {"building": building, "form": form, "plan": None}
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = rent_roll_service.read_upload(form.cleaned_data["file"])
+            context["plan"] = rent_roll_service.plan(building, text)
+        except rent_roll_service.RollError as exc:
+            form.add_error("file", str(exc))
+        else:
+            context["apply_form"] = RentRollApplyForm(initial={"roll": _sign_roll(building, text)})
+    return render(request, "tenants/rent_roll.html", context, status=400 if form.errors else 200)
+
+
+def _sign_roll(building, text: str) -> str:
+    return signing.dumps({"building": building.pk, "text": text}, salt=ROLL_SALT, compress=True)
+
+
+def _unsign_roll(building, value: str) -> str | None:
+    try:
+        data = signing.loads(value, salt=ROLL_SALT, max_age=ROLL_MAX_AGE_S)
+    except signing.BadSignature:  # SignatureExpired is one
+        return None
+    return data["text"] if isinstance(data, dict) and data.get("building") == building.pk else None
+
+
+@login_required
+@require_POST
+@transaction.non_atomic_requests
+def rent_roll_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    """Apply a previewed rent roll: every move-in or none (``tenants.rent_roll``)."""
+    building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
+    form = RentRollApplyForm(request.POST)
+    text = _unsign_roll(building, form.data.get("roll", "")) if form.is_valid() else None
+    if text is None:
+        messages.error(
+            request, _("That preview is more than an hour old or not this building's: upload the file again.")
+        )
+        return redirect("tenants:rent_roll", pk=pk)
+    context = {"building": building, "form": RentRollForm(), "plan": None}
+    try:
+        plan, result = rent_roll_service.apply(building, text, actor=request.user)
+    except (rent_roll_service.RollError, lifecycle.MoveError) as exc:
+        messages.error(request, str(exc))
+        return redirect("tenants:rent_roll", pk=pk)
+    if result is None:  # the roster changed since the preview: show the new plan, nothing was done
+        context.update(plan=plan, apply_form=RentRollApplyForm(initial={"roll": _sign_roll(building, text)}))
+        messages.warning(request, _("Nothing was applied: the rent roll has errors now. Fix them and upload it again."))
+        return render(request, "tenants/rent_roll.html", context, status=409)
+    if result.refused is None and not result.left:
+        messages.success(
+            request,
+            _("Rent roll applied: %(n)s tenant(s) moved in; ButterflyMX e-mailed each an invitation.")
+            % {"n": len(result.moved_in)},
+        )
+        return redirect("tenants:building_people", pk=pk)
+    context["result"] = result
+    return render(request, "tenants/rent_roll.html", context)

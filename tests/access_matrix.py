@@ -172,6 +172,12 @@ MATRIX: dict[str, Entry] = {
     "tenants:invitation_resend": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "invitation_pk": 1}),
     "tenants:invitation_cancel": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "invitation_pk": 1}),
     "tenants:invitation": Entry(everyone(404), kwargs=lambda w: {"token": "no-such-invitation"}),
+    # issue 19, the tenant lifecycle (managers): move in, re-invite, move out, rent roll
+    "tenants:tenant_new": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:tenant_resend": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "tenant_pk": 1}),
+    "tenants:tenant_move_out": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "tenant_pk": 1}),
+    "tenants:rent_roll": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:rent_roll_apply": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
     "me_api:link": Entry(everyone(200, anonymous=403)),
     "me_api:profile": Entry(everyone(200, anonymous=403)),
     "me_api:pin": Entry(everyone(404, anonymous=403)),

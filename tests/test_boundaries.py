@@ -89,6 +89,7 @@ PLACES = {
     "portal.dashboard": "cross-app",  # the front desk: doors, releases, confirmations from the logs
     "portal.building_connections": "cross-app",  # a building connecting or leaving: roster and logs
     "portal.alerts": "cross-app",  # arrivals and manager alerts: logs, passes, tenants into notices
+    "portal.tenant_moves": "cross-app",  # a tenant moving out: ButterflyMX, their residency and passes
     # entry: what a request, a worker or a command enters through (see also ENTRY_PARTS)
     "portal.urls": "entry",
     "portal.wsgi": "entry",

@@ -350,6 +350,27 @@ class BmxClient:
     def update_tenant(self, tenant_id: int, fields: dict) -> dict:
         return self.data("PUT", f"/v4/tenants/{tenant_id}", json={"tenant": fields})
 
+    # Tenant lifecycle (issue 19): move in, re-invite, move out; the access groups a newcomer joins.
+
+    def create_tenant(self, fields: dict) -> dict:
+        """``POST /v4/tenants`` (admin): ButterflyMX creates the tenant and e-mails them an invitation.
+        ``fields`` is the ``tenant`` object: ``unit_id``, ``active_at`` and ``user_attributes`` at least."""
+        return self.data("POST", "/v4/tenants", json={"tenant": fields})
+
+    def delete_tenant(self, tenant_id: int) -> None:
+        self.request("DELETE", f"/v4/tenants/{tenant_id}")
+
+    def resend_tenant_confirmation(self, tenant_id: int) -> None:
+        """Re-send the invitation of a tenant still ``invited`` (the 200's body is undocumented)."""
+        self.request("POST", f"/v4/tenants/{tenant_id}/resend_confirmation")
+
+    def building_access_groups(self, building_id: int) -> list[dict]:
+        return self.all("/v4/access_groups", ransack(building_id_eq=building_id))
+
+    def access_group_add_tenants(self, group_id: int, tenant_ids: list[int]) -> None:
+        """Answers ``{"message": ...}`` with no ``data`` envelope; nothing in it is needed."""
+        self.request("POST", f"/v4/access_groups/{group_id}/tenants", json={"access_group": {"tenant_ids": tenant_ids}})
+
     # --- PINs (access tools) --------------------------------------------------------------------
 
     def access_tools(self, *, tenant_id: int | None = None, item_type: str | None = None) -> list[dict]:
