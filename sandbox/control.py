@@ -291,6 +291,14 @@ def open_hours(request):
     return result
 
 
+def access_group_schedules(request):
+    """Give an access group its times (``schedules``: a list of schedule items; empty: all day)."""
+    body = _json(request)
+    group = AccessGroup.objects.get(id=int(body["access_group_id"]))
+    access.group_schedules_set(group.id, body.get("schedules") or [])
+    return {"access_group_id": group.id, "schedules": access.group_schedules().get(group.id, [access.ALL_DAY])}
+
+
 def generate(request):
     body = _json(request)
     return generate_history(
@@ -497,6 +505,7 @@ keys_use_view = route(POST=keys_use)
 pin_rules_view = route(POST=pin_rules)
 swipe_view = route(POST=swipe)
 open_hours_view = route(POST=open_hours)
+access_group_schedules_view = route(POST=access_group_schedules)
 generate_view = route(POST=generate)
 portfolio_view = route(POST=portfolio)
 late_view = route(POST=late_entries)
