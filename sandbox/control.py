@@ -160,6 +160,7 @@ def state(request):
         for r in AccessLog.objects.order_by("-id").values()[:20]
     ]
     latest_calls = [dict(s.call_row(r, o), guid=r["guid"]) for r in Call.objects.order_by("-id").values()[:20]]
+    latest_releases = [s.door_release(r) for r in DoorReleaseRequest.objects.order_by("-id")[:20]]
     return {
         "now": s.ts(clock.now()),
         "clock_offset_seconds": clock.offset(),
@@ -168,6 +169,7 @@ def state(request):
         "webhook_faults": webhooks.faults(),
         "counts": counts,
         "latest_access_logs": latest_logs,
+        "latest_door_release_requests": latest_releases,
         "latest_calls": latest_calls,
         "panel_notifications": list(PanelNotification.objects.order_by("-id").values()[:20]),
         **small,

@@ -49,10 +49,10 @@ def open_hours_from_tenant_list(residencies: list[Residency], raw_doors: list[di
     return changed
 
 
-def residency_schedules_refresh(client: BmxClient, residencies: list[Residency], raw_doors: list[dict]) -> int:
-    """Read the resident's usable hours at each of ``raw_doors`` (their own door list) with their own
-    ``client`` and store them on each of ``residencies`` (the tenancies of that account) where changed.
-    Returns how many residencies changed."""
+def schedules_read(client: BmxClient, raw_doors: list[dict]) -> dict[str, list[dict]]:
+    """The token's own usable hours at each of ``raw_doors`` (its own door list), by door id as a string.
+    Reads only (a link reads everything before its first write); a door whose read failed is left out,
+    so what was stored for it stays."""
     read: dict[str, list[dict]] = {}
     for raw in raw_doors:
         if not isinstance(raw, dict) or raw.get("id") is None:
@@ -61,16 +61,28 @@ def residency_schedules_refresh(client: BmxClient, residencies: list[Residency],
             read[str(raw["id"])] = door_hours.normalized(client.access_point_schedules(raw["id"]))
         except BmxError as exc:  # keep what was stored for this door
             logger.info("schedules of door %s not read: HTTP %s %s", raw["id"], exc.status, exc.code)
+    return read
+
+
+def schedules_store(residencies: list[Residency], raw_doors: list[dict], read: dict[str, list[dict]]) -> set[int]:
+    """Store ``read`` (:func:`schedules_read`) on each of ``residencies`` (the tenancies of that account),
+    for the doors of its building, where it changed. Returns the ids of the residencies that changed."""
     by_building: dict[int | None, set[str]] = {}
     for raw in raw_doors:
         if isinstance(raw, dict) and raw.get("id") is not None:
             by_building.setdefault(raw.get("building_id"), set()).add(str(raw["id"]))
-    changed = 0
+    changed: set[int] = set()
     for residency in residencies:
         mine = by_building.get(residency.unit.building.bmx_id, set())
         wanted = {door: read.get(door, residency.door_schedules.get(door, [])) for door in sorted(mine)}
         if wanted != residency.door_schedules:
             residency.door_schedules = wanted
             residency.save(update_fields=["door_schedules"])
-            changed += 1
+            changed.add(residency.pk)
     return changed
+
+
+def residency_schedules_refresh(client: BmxClient, residencies: list[Residency], raw_doors: list[dict]) -> set[int]:
+    """Read the resident's usable hours at each of ``raw_doors`` with their own ``client`` and store them
+    on ``residencies``; the ids of the residencies that changed."""
+    return schedules_store(residencies, raw_doors, schedules_read(client, raw_doors))

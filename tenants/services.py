@@ -330,13 +330,15 @@ def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
     if not tenancies:
         _refuse_without_tenancy(client=client, tokens=tokens)
     doors = client.access_points()
+    schedules = door_schedules.schedules_read(client, doors)  # when the resident may use each door
     profile = _profile(tokens)
     try:
         with transaction.atomic():
             _refuse_if_linked_elsewhere(user=user, tenancies=tenancies, profile=profile)
             replaced = _replaced_tokens(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens)
             link = _store_link(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens, profile=profile)
-            residencies_apply(link=link, tenancies=tenancies, doors=doors)
+            kept = residencies_apply(link=link, tenancies=tenancies, doors=doors)
+            door_schedules.schedules_store(kept, doors, schedules)
     except TenantLinkedElsewhere:
         with transaction.atomic():
             refused = token_revocations_record(tokens=[tokens.refresh_token, tokens.access_token], reason="refused")
@@ -413,10 +415,10 @@ def residency_doors_refresh(*, link: BmxLink, background: bool = False) -> int:
         return 0
     client = client_for_link(link, background=background)
     doors = client.access_points()
-    changed = 0
     residencies = list(Residency.objects.filter(link=link, is_active=True).select_related("unit__building__admin_link"))
     door_schedules.open_hours_from_tenant_list(residencies, doors)
-    door_schedules.residency_schedules_refresh(client, residencies, doors)
+    # A tenancy whose hours changed counts as changed ("Your doors are up to date" on the resident's Refresh).
+    changed_pks = door_schedules.residency_schedules_refresh(client, residencies, doors)
     for residency in residencies:
         building = residency.unit.building
         wanted = [
@@ -428,8 +430,8 @@ def residency_doors_refresh(*, link: BmxLink, background: bool = False) -> int:
         ]
         if set(residency.doors.values_list("pk", flat=True)) != {d.pk for d in wanted}:
             residency.doors.set(wanted)
-            changed += 1
-    return changed
+            changed_pks.add(residency.pk)
+    return len(changed_pks)
 
 
 def building_upsert(*, bmx_id: int, name: str, time_zone: str | None, **fields) -> Building:

@@ -263,7 +263,7 @@ def door_states(
     entries = AccessLogEntry.objects.only(
         "id", "logged_at", "release_method", "person_name", "unit_label", "release_status", "door_id", "building_id"
     ).in_bulk([r.last_entry_id for r in rows if r.last_entry_id])
-    releases = DoorRelease.objects.select_related("requested_by").in_bulk(
+    releases = DoorRelease.objects.select_related("requested_by", "device").in_bulk(
         [r.last_release_id for r in rows if r.last_release_id]
     )
     # Every last release, however old: two queries for all of them (one range per door, merged).
