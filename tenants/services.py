@@ -417,8 +417,9 @@ def residency_doors_refresh(*, link: BmxLink, background: bool = False) -> int:
     doors = client.access_points()
     residencies = list(Residency.objects.filter(link=link, is_active=True).select_related("unit__building__admin_link"))
     door_schedules.open_hours_from_tenant_list(residencies, doors)
-    # A tenancy whose hours changed counts as changed ("Your doors are up to date" on the resident's Refresh).
-    changed_pks = door_schedules.residency_schedules_refresh(client, residencies, doors)
+    # The hours are stored where they changed; the count stays that of tenancies whose doors changed.
+    door_schedules.residency_schedules_refresh(client, residencies, doors)
+    changed = 0
     for residency in residencies:
         building = residency.unit.building
         wanted = [
@@ -430,8 +431,8 @@ def residency_doors_refresh(*, link: BmxLink, background: bool = False) -> int:
         ]
         if set(residency.doors.values_list("pk", flat=True)) != {d.pk for d in wanted}:
             residency.doors.set(wanted)
-            changed_pks.add(residency.pk)
-    return len(changed_pks)
+            changed += 1
+    return changed
 
 
 def building_upsert(*, bmx_id: int, name: str, time_zone: str | None, **fields) -> Building:
