@@ -347,4 +347,6 @@ def _group_of(door: AccessPoint) -> str:
 
 def releases_audited_by(grants: Grants) -> QuerySet[DoorRelease]:
     """The audit trail: managers see their buildings' releases."""
-    return DoorRelease.objects.restrict(grants, Role.MANAGER).select_related("building", "door", "requested_by", "device")
+    return DoorRelease.objects.restrict(grants, Role.MANAGER).select_related(
+        "building", "door", "requested_by", "device"
+    )

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0009_tenant_do_not_disturb'),
+        ("tenants", "0009_tenant_do_not_disturb"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accesspoint',
-            name='open_hours',
+            model_name="accesspoint",
+            name="open_hours",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='residency',
-            name='door_schedules',
+            model_name="residency",
+            name="door_schedules",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

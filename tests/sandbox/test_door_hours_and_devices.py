@@ -92,4 +92,3 @@ def test_a_device_release_is_one_request_that_opens_every_access_point_of_the_de
     assert after["latest_door_release_requests"][0] == release
     entry = after["latest_access_logs"][0]
     assert entry["access_point"] == UNIT_4B and entry["tenant_id"] == ROSA and entry["release_method"] == "api"
-

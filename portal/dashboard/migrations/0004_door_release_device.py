@@ -5,21 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0003_door_release_unit'),
-        ('tenants', '0010_door_hours'),
+        ("dashboard", "0003_door_release_unit"),
+        ("tenants", "0010_door_hours"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='doorrelease',
-            name='device',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='releases', to='tenants.device'),
+            model_name="doorrelease",
+            name="device",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="releases",
+                to="tenants.device",
+            ),
         ),
         migrations.AddField(
-            model_name='doorrelease',
-            name='device_doors',
+            model_name="doorrelease",
+            name="device_doors",
             field=models.CharField(blank=True, max_length=300),
         ),
     ]
