@@ -160,6 +160,7 @@ def state(request):
         for r in AccessLog.objects.order_by("-id").values()[:20]
     ]
     latest_calls = [dict(s.call_row(r, o), guid=r["guid"]) for r in Call.objects.order_by("-id").values()[:20]]
+    latest_releases = [s.door_release(r) for r in DoorReleaseRequest.objects.order_by("-id")[:20]]
     return {
         "now": s.ts(clock.now()),
         "clock_offset_seconds": clock.offset(),
@@ -168,6 +169,7 @@ def state(request):
         "webhook_faults": webhooks.faults(),
         "counts": counts,
         "latest_access_logs": latest_logs,
+        "latest_door_release_requests": latest_releases,
         "latest_calls": latest_calls,
         "panel_notifications": list(PanelNotification.objects.order_by("-id").values()[:20]),
         **small,
@@ -289,6 +291,14 @@ def open_hours(request):
             raise BadRequest('action is "lock" or "unlock"')
         result["access_log_id"] = access.open_hours(door, body["action"])
     return result
+
+
+def access_group_schedules(request):
+    """Give an access group its times (``schedules``: a list of schedule items; empty: all day)."""
+    body = _json(request)
+    group = AccessGroup.objects.get(id=int(body["access_group_id"]))
+    access.group_schedules_set(group.id, body.get("schedules") or [])
+    return {"access_group_id": group.id, "schedules": access.group_schedules().get(group.id, [access.ALL_DAY])}
 
 
 def generate(request):
@@ -497,6 +507,7 @@ keys_use_view = route(POST=keys_use)
 pin_rules_view = route(POST=pin_rules)
 swipe_view = route(POST=swipe)
 open_hours_view = route(POST=open_hours)
+access_group_schedules_view = route(POST=access_group_schedules)
 generate_view = route(POST=generate)
 portfolio_view = route(POST=portfolio)
 late_view = route(POST=late_entries)

@@ -26,12 +26,14 @@ from sandbox.models import (
     Device,
     Keychain,
     OAuthClient,
+    Setting,
     Tenant,
     Unit,
     User,
     VirtualKey,
 )
 from sandbox.passwords import hash_password
+from sandbox.rules import access
 
 PASSWORD = "sandbox-pass"  # a published demo password
 CLIENT_ID = "portal-dev-client"
@@ -178,6 +180,21 @@ ACCESS_GROUPS = [
     (7712, PACIFIC, "Bike room", [129203], [], [3913]),
     (7721, LAKESHORE, "Default", None, [], [3921]),
 ]
+WEEK, WORKWEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ["mon", "tue", "wed", "thu", "fri"]
+# Doors' open hours (unlocked for everyone), in each building's wall time: the lobby open 9 to 5.
+OPEN_HOURS = {
+    3901: [{"weekdays": WORKWEEK, "from": "08:00", "to": "18:00"}],  # Crimson front door (New York)
+    3903: [
+        {"weekdays": WORKWEEK, "from": "09:00", "to": "17:00"},
+        {"weekdays": ["sat"], "from": "10:00", "to": "14:00"},
+    ],
+    3911: [{"weekdays": WORKWEEK, "from": "09:00", "to": "17:00"}],  # Pacific lobby (Los Angeles)
+}
+# When access groups' members may use their doors (GET /v4/access_points/{id}/schedules); others all day.
+ACCESS_GROUP_SCHEDULES = {
+    7702: [{"weekdays": WEEK, "from": "06:00", "to": "22:00"}],  # Crimson rooftop
+    7712: [{"weekdays": WEEK, "from": "05:00", "to": "23:00"}],  # Pacific bike room
+}
 # (id, tenant, building, type, code, protected)
 ACCESS_TOOLS = [
     (843201, 129201, CRIMSON, "pin", "483920", False),
@@ -621,7 +638,14 @@ def load() -> None:
         )
         AccessPoint.objects.bulk_create(
             [
-                AccessPoint(id=i, building_id=b, name=n, created_at=created, updated_at=created)
+                AccessPoint(
+                    id=i,
+                    building_id=b,
+                    name=n,
+                    open_hours=OPEN_HOURS.get(i, []),
+                    created_at=created,
+                    updated_at=created,
+                )
                 for i, b, n, _ in ACCESS_POINTS
             ]
         )
@@ -648,6 +672,9 @@ def load() -> None:
         through_t.objects.bulk_create(members)
         through_u.objects.bulk_create(units)
         through_a.objects.bulk_create(doors)
+        Setting.objects.create(
+            key=access.GROUP_SCHEDULES_KEY, value={str(g): v for g, v in ACCESS_GROUP_SCHEDULES.items()}
+        )
         AccessTool.objects.bulk_create(
             [
                 AccessTool(

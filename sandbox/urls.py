@@ -96,6 +96,7 @@ urlpatterns = [
     path("_sandbox/swipe", control.swipe_view),
     path("_sandbox/pin_rules", control.pin_rules_view),
     path("_sandbox/open_hours", control.open_hours_view),
+    path("_sandbox/access_group_schedules", control.access_group_schedules_view),
     path("_sandbox/generate", control.generate_view),
     path("_sandbox/portfolio", control.portfolio_view),
     path("_sandbox/logs/late", control.late_view),

@@ -50,3 +50,19 @@ def unit_door_q() -> Q:
     """:func:`is_unit_door` as a filter on access points (the board's "Unit doors" group)."""
     devices = Device.objects.filter(access_points=OuterRef("pk"))
     return Q(Exists(devices.filter(kind__in=UNIT_LOCK_KINDS))) & ~Q(Exists(devices.exclude(kind__in=UNIT_LOCK_KINDS)))
+
+
+def release_device(devices: Iterable[Device]) -> Device | None:
+    """The device a door is released by, when the contract says to release it by device, else None.
+
+    ButterflyMX: "Access Points are used for controlling Intercoms, ACS Controllers, Smart Keypads, and
+    Common Area Smart Locks. Devices are used for granting access to unit-level smart locks" (contract
+    §4.6). So a resident's unit door (:func:`is_unit_door`: every device a unit lock) whose lock is one
+    device connected to ButterflyMX is released with ``device_id``; everything else, and a unit door of
+    several locks (no one device stands for it), with ``access_point_id``. A device release opens every
+    access point of the device: the release service says which, and refuses it when one of them is not
+    the person's to open."""
+    active = [device for device in devices if device.is_active]
+    if len(active) != 1 or not is_unit_door(device.kind for device in active):
+        return None
+    return active[0] if active[0].bmx_id is not None else None

@@ -191,6 +191,10 @@ class AccessPoint(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
+    # The door's open hours (unlocked for everyone), the ``open_hours`` ButterflyMX lists with the door, as
+    # schedule items in the building's wall time (tenants.door_hours); mirrored by the roster sync and a
+    # resident's door refresh, so no page asks ButterflyMX. Empty: no open hours (locked, credentials only).
+    open_hours = models.JSONField(default=list, blank=True)
 
     objects = AccessPointQuerySet.as_manager()
 
@@ -256,6 +260,10 @@ class Residency(models.Model):
     link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="residencies")
     is_primary = models.BooleanField(default=False, help_text=_("The tenancy the person acts as by default."))
     doors = models.ManyToManyField(AccessPoint, related_name="residencies", blank=True)
+    # When this tenant may use each door: ``GET /v4/access_points/{id}/schedules`` read with the resident's
+    # own token ("times during which this access point can be used by current user"), keyed by the door's
+    # ButterflyMX id as a string. Read with the doors (residency_doors_refresh), never by a page.
+    door_schedules = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxError
 
+from . import door_hours
 from .models import AccessPoint, BmxLink, Building, Device, Membership, Role, RosterSync, TenantRecord, Unit
 from .services import (
     building_upsert,
@@ -155,7 +156,7 @@ def _residents_doors(building_ids: list[int], counters: Counter) -> None:
     ).distinct()
     for link in links:
         try:
-            counters["resident_doors_updated"] += residency_doors_refresh(link=link)
+            counters["resident_doors_updated"] += residency_doors_refresh(link=link, background=True)
         except BmxError as exc:
             counters["resident_doors_unread"] += 1
             logger.info("doors of tenant link %s not refreshed: HTTP %s %s", link.pk, exc.status, exc.code)
@@ -242,7 +243,12 @@ def unit_mirror(*, building: Building, item: dict) -> Unit:
 
 
 def _door_fields(item: dict) -> dict:
-    return {"name": item.get("name") or f"Door {item['id']}"}
+    # Open hours come with the door (no request of their own); normalized, so an unchanged schedule
+    # compares equal and a second run writes nothing.
+    return {
+        "name": item.get("name") or f"Door {item['id']}",
+        "open_hours": door_hours.normalized(item.get("open_hours")),
+    }
 
 
 def _device_fields(item: dict) -> dict:

@@ -18,6 +18,7 @@ from portal.butterflymx.errors import TokenRefused
 from portal.butterflymx.oauth import TokenSet
 from portal.celery import send_task
 
+from . import door_schedules
 from .models import AccessPoint, BmxLink, Building, Residency, RosterSync, TokenRevocation, Unit
 from .notifications import notify_link_needs_relink
 
@@ -329,13 +330,15 @@ def link_tenant_connect(*, user, tokens: TokenSet) -> BmxLink:
     if not tenancies:
         _refuse_without_tenancy(client=client, tokens=tokens)
     doors = client.access_points()
+    schedules = door_schedules.schedules_read(client, doors)  # when the resident may use each door
     profile = _profile(tokens)
     try:
         with transaction.atomic():
             _refuse_if_linked_elsewhere(user=user, tenancies=tenancies, profile=profile)
             replaced = _replaced_tokens(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens)
             link = _store_link(user=user, kind=BmxLink.Kind.TENANT, tokens=tokens, profile=profile)
-            residencies_apply(link=link, tenancies=tenancies, doors=doors)
+            kept = residencies_apply(link=link, tenancies=tenancies, doors=doors)
+            door_schedules.schedules_store(kept, doors, schedules)
     except TenantLinkedElsewhere:
         with transaction.atomic():
             refused = token_revocations_record(tokens=[tokens.refresh_token, tokens.access_token], reason="refused")
@@ -398,19 +401,26 @@ def residencies_apply(*, link: BmxLink, tenancies: list[dict], doors: list[dict]
     return kept
 
 
-def residency_doors_refresh(*, link: BmxLink) -> int:
+def residency_doors_refresh(*, link: BmxLink, background: bool = False) -> int:
     """Re-read the doors of ``link``'s tenancies and set them where they changed; how many changed.
 
     ``GET /v4/access_points`` with the tenant's own token lists exactly the doors their tenancy opens
     (the documented admin reads do not say which doors a tenant's access groups open). At link time,
-    on the roster cycle (:mod:`tenants.roster`) and on the resident's "Refresh". Writes only what
-    differs: a second run changes nothing. A door new to the portal is added to its building.
+    on the roster cycle (:mod:`tenants.roster`, ``background``: it waits for the request budget) and on
+    the resident's "Refresh". Writes only what differs: a second run changes nothing. A door new to the
+    portal is added to its building. The door hours ride along (:mod:`tenants.door_schedules`): the
+    resident's usable hours at each door, and open hours where no admin link mirrors them.
     """
     if not link.is_active or link.kind != BmxLink.Kind.TENANT:
         return 0
-    doors = client_for_link(link).access_points()
+    client = client_for_link(link, background=background)
+    doors = client.access_points()
+    residencies = list(Residency.objects.filter(link=link, is_active=True).select_related("unit__building__admin_link"))
+    door_schedules.open_hours_from_tenant_list(residencies, doors)
+    # The hours are stored where they changed; the count stays that of tenancies whose doors changed.
+    door_schedules.residency_schedules_refresh(client, residencies, doors)
     changed = 0
-    for residency in Residency.objects.filter(link=link, is_active=True).select_related("unit__building"):
+    for residency in residencies:
         building = residency.unit.building
         wanted = [
             AccessPoint.objects.get_or_create(

@@ -335,6 +335,11 @@ class BmxClient:
     def devices(self, building_id: int | None = None) -> list[dict]:
         return self.all("/v4/devices", ransack(building_id_eq=building_id))
 
+    def access_point_schedules(self, access_point_id: int) -> list[dict]:
+        """``GET /v4/access_points/{id}/schedules``: when the token's own user may use the door, as
+        ``{"weekdays", "from", "to"}`` items in the building's wall time (contract §4.4)."""
+        return self.all(f"/v4/access_points/{access_point_id}/schedules")
+
     # --- Tenants --------------------------------------------------------------------------------
 
     def my_tenancies(self) -> list[dict]:

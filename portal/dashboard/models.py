@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import AccessPoint, Building, RestrictedQuerySet, Unit
+from tenants.models import AccessPoint, Building, Device, RestrictedQuerySet, Unit
 
 
 class DoorRelease(models.Model):
@@ -25,6 +25,10 @@ class DoorRelease(models.Model):
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="door_releases")
     door = models.ForeignKey(AccessPoint, on_delete=models.CASCADE, related_name="releases")
+    # Set when the release went by ``device_id`` (a unit's smart lock, tenants.door_kinds.release_device):
+    # ButterflyMX then opened every access point of that device, which ``device_doors`` names as they were.
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases")
+    device_doors = models.CharField(max_length=300, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="door_releases"
     )

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from logs.models import AccessLogEntry, ReleaseMethod
-from tenants.door_kinds import is_entrance, is_unit_door
-from tenants.models import AccessPoint, Building, Role
+from tenants import door_hours
+from tenants.door_kinds import is_entrance, is_unit_door, release_device
+from tenants.models import AccessPoint, Building, Device, Residency, Role
 from tenants.scope import RELEASE, Grants, grants_of
 
 from .confirmation import (
@@ -65,6 +67,61 @@ class DoorState:
     now: datetime | None = None
     release_detail: bool = True
     viewer_id: int | None = None
+    # For a resident's own doors: when ButterflyMX lets them use this door (their usable hours, read with
+    # their own token: tenants.door_schedules); None on the staff board.
+    usable_hours: list[dict] | None = None
+
+    # --- Door hours (tenants.door_hours), in the building's zone --------------------------------------
+
+    @property
+    def hours(self) -> door_hours.HoursNow | None:
+        """The door's open hours now (unlocked for everyone), or None when it has none."""
+        return door_hours.hours_now(self.door.open_hours, self.now or timezone.now(), self.door.building.tz)
+
+    @property
+    def hours_text(self) -> str:
+        """ "Unlocked until 18:00", "Locked · unlocks 08:00 Mon": the open hours as the front desk says them."""
+        hours = self.hours
+        if hours is None:
+            return ""
+        if hours.is_open:
+            if hours.until is None:
+                return _("Unlocked (open hours around the clock)")
+            return _("Unlocked until %(time)s") % {"time": self._at(hours.until)}
+        if hours.next_open is None:
+            return _("Locked")
+        return _("Locked · unlocks %(time)s") % {"time": self._at(hours.next_open)}
+
+    @property
+    def hours_summary(self) -> str:
+        return door_hours.summary(self.door.open_hours)
+
+    @property
+    def usable_text(self) -> str:
+        """For a resident: when they may use the door, said only when it is not all the time."""
+        if not self.usable_hours:
+            return ""
+        hours = door_hours.hours_now(self.usable_hours, self.now or timezone.now(), self.door.building.tz)
+        if hours is None or (hours.is_open and hours.until is None):
+            return ""
+        if hours.is_open and hours.until is not None:
+            return _("You can use it until %(time)s") % {"time": self._at(hours.until)}
+        if hours.next_open is None:
+            return _("You cannot use it this week")
+        return _("You can use it from %(time)s") % {"time": self._at(hours.next_open)}
+
+    @property
+    def usable_summary(self) -> str:
+        return door_hours.summary(self.usable_hours) if self.usable_text else ""
+
+    def _at(self, moment: datetime) -> str:
+        return door_hours.local_label(moment, self.now or timezone.now(), self.door.building.tz)
+
+    @property
+    def release_device(self) -> Device | None:
+        """The unit lock this door is released by (``device_id``), from the prefetched devices; the
+        release service decides finally (it also checks every door of the device is the person's)."""
+        return release_device(self.door.devices.all())
 
     @property
     def label(self) -> str:
@@ -166,8 +223,25 @@ def door_state(
     return kind, entry if kind == DoorStateKind.CONFIRMED else None
 
 
+def usable_hours_of(user) -> dict[tuple[int, int], list[dict]]:
+    """A resident's usable hours at their doors, ``{(building id, door bmx id): items}``, from their
+    active tenancies (stored by tenants.door_schedules; one query, no ButterflyMX)."""
+    found: dict[tuple[int, int], list[dict]] = {}
+    rows = Residency.objects.filter(user=user, is_active=True).values_list("unit__building_id", "door_schedules")
+    for building_id, schedules in rows:
+        for bmx_id, items in (schedules or {}).items():
+            key = (building_id, int(bmx_id))
+            found[key] = found.get(key, []) + [i for i in items if i not in found.get(key, [])]
+    return found
+
+
 def door_states(
-    doors: QuerySet[AccessPoint], *, viewer, grants: Grants | None = None, now: datetime | None = None
+    doors: QuerySet[AccessPoint],
+    *,
+    viewer,
+    grants: Grants | None = None,
+    now: datetime | None = None,
+    usable: dict[tuple[int, int], list[dict]] | None = None,
 ) -> list[DoorState]:
     """Each door with the last event and release ``viewer`` may see, and its release state, in a constant
     number of queries. Pass the request's :func:`~tenants.scope.request_grants` to spare their query.
@@ -189,7 +263,7 @@ def door_states(
     entries = AccessLogEntry.objects.only(
         "id", "logged_at", "release_method", "person_name", "unit_label", "release_status", "door_id", "building_id"
     ).in_bulk([r.last_entry_id for r in rows if r.last_entry_id])
-    releases = DoorRelease.objects.select_related("requested_by").in_bulk(
+    releases = DoorRelease.objects.select_related("requested_by", "device").in_bulk(
         [r.last_release_id for r in rows if r.last_release_id]
     )
     # Every last release, however old: two queries for all of them (one range per door, merged).
@@ -204,7 +278,17 @@ def door_states(
             release is not None and viewer_id is not None and release.requested_by_id == viewer_id
         )
         states.append(
-            DoorState(door, entries.get(door.last_entry_id), release, kind, confirmed, now, detail, viewer_id)
+            DoorState(
+                door,
+                entries.get(door.last_entry_id),
+                release,
+                kind,
+                confirmed,
+                now,
+                detail,
+                viewer_id,
+                None if usable is None else usable.get((door.building_id, door.bmx_id or 0)),
+            )
         )
     return states
 
@@ -263,4 +347,6 @@ def _group_of(door: AccessPoint) -> str:
 
 def releases_audited_by(grants: Grants) -> QuerySet[DoorRelease]:
     """The audit trail: managers see their buildings' releases."""
-    return DoorRelease.objects.restrict(grants, Role.MANAGER).select_related("building", "door", "requested_by")
+    return DoorRelease.objects.restrict(grants, Role.MANAGER).select_related(
+        "building", "door", "requested_by", "device"
+    )

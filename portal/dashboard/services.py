@@ -8,7 +8,10 @@ The order matters and each step commits on its own (callers run outside ATOMIC_R
 2. rate limits per person and per door, then the per-door cooldown, all atomic on the server;
 3. the audit row, committed *before* ButterflyMX is called;
 4. exactly one ``POST /v4/door_release_requests``: never retried, because a release is not idempotent.
-   A timeout is recorded as "unknown: check the log", never re-sent;
+   A timeout is recorded as "unknown: check the log", never re-sent. A unit's smart lock goes by its
+   ``device_id``, every other door by its ``access_point_id`` (``tenants.door_kinds.release_device``);
+   a device release opens every access point of the device, so it is used only when the person may
+   release each of them, and the audit row names them;
 5. the audit row completed with the answer, in words a person can act on.
 """
 
@@ -26,8 +29,8 @@ from portal.alerts.services import staff_release_tell
 from portal.butterflymx import BmxError
 from portal.core.limits import rate_hit
 from portal.live import bus
-from tenants.door_kinds import unit_door_q
-from tenants.models import AccessPoint, Building, Residency, Role, TenantRecord
+from tenants.door_kinds import release_device, unit_door_q
+from tenants.models import AccessPoint, Building, Device, Residency, Role, TenantRecord
 from tenants.scope import RELEASE, Grants, grants_of
 from tenants.services import client_for_link
 
@@ -54,6 +57,9 @@ class ReleaseTarget:
     door: AccessPoint
     role: str | None
     front_desk: FrontDesk | None
+    # The unit lock to release by device_id (None: by access_point_id), and every door it opens.
+    device: Device | None = None
+    device_doors: tuple[AccessPoint, ...] = ()
 
     @property
     def staff(self) -> bool:
@@ -87,7 +93,28 @@ def release_target(*, user, door_id: int, grants: Grants | None = None) -> Relea
         desk = door.building.front_desk
     except FrontDesk.DoesNotExist:
         desk = None
-    return ReleaseTarget(door=door, role=grants.roles.get(door.building_id), front_desk=desk)
+    device, device_doors = _release_device(door, grants)
+    return ReleaseTarget(
+        door=door, role=grants.roles.get(door.building_id), front_desk=desk, device=device, device_doors=device_doors
+    )
+
+
+def _release_device(door: AccessPoint, grants: Grants) -> tuple[Device | None, tuple[AccessPoint, ...]]:
+    """The device to release ``door`` by, and the doors that release opens: only when the person may
+    release every one of them (a device release cannot open fewer); else (None, ()) and the door goes
+    by its access point."""
+    device = release_device(door.devices.all())
+    if device is None:
+        return None, ()
+    opened = tuple(device.access_points.filter(is_active=True).order_by("name"))
+    allowed = set(
+        AccessPoint.objects.restrict(grants, action=RELEASE)
+        .filter(pk__in=[d.pk for d in opened])
+        .values_list("pk", flat=True)
+    )
+    if door.pk not in {d.pk for d in opened} or any(d.pk not in allowed for d in opened):
+        return None, ()
+    return device, opened
 
 
 def door_release(
@@ -131,12 +158,16 @@ def door_release(
             for_label=for_label,
             bmx_tenant_id=tenant_id,
             unit_id=unit_id,
+            device=target.device,
+            device_doors=", ".join(d.name for d in target.device_doors)[:300],
             requested_at=timezone.now(),
         )
     client = client_for_link(link, timeout=settings.DOOR_RELEASE_TIMEOUT_S)
     started = time.perf_counter()
+    # By device or by access point: exactly one of the two, as the document's oneOf says.
+    by = {"device_id": target.device.bmx_id} if target.device is not None else {"access_point_id": door.bmx_id}
     try:
-        answer = client.release_door(tenant_id=tenant_id, access_point_id=door.bmx_id)
+        answer = client.release_door(tenant_id=tenant_id, **by)
     except BmxError as exc:
         release.status = DoorRelease.Status.UNKNOWN if exc.status == 0 else DoorRelease.Status.FAILED
         release.error = (

@@ -26,7 +26,7 @@ from .confirmation import release_states
 from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
 from .models import DoorRelease, FrontDesk
-from .selectors import board_buildings, board_groups, door_states, releases_audited_by
+from .selectors import board_buildings, board_groups, door_states, releases_audited_by, usable_hours_of
 from .services import ReleaseRefused, board_unit_doors_set, door_release, front_desk_set, release_target
 
 AUDIT_PAGE_SIZE = 100
@@ -122,7 +122,9 @@ def _my_door_states(request: HttpRequest):
     """The doors the person is assigned, each with only their own units' last entry and release."""
     grants = request_grants(request)
     doors = AccessPoint.objects.restrict(grants, Role.RESIDENT)  # as a resident: the doors assigned to them
-    return door_states(doors.select_related("building"), viewer=request.user, grants=grants)
+    return door_states(
+        doors.select_related("building"), viewer=request.user, grants=grants, usable=usable_hours_of(request.user)
+    )
 
 
 @login_required
@@ -155,7 +157,7 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
         reason_required=target.reason_required,
     )
     back = reverse("dashboard:board", args=[door.building_id]) if staff else reverse("dashboard:my_doors")
-    context = {"door": door, "form": form, "staff": staff, "back": back}
+    context = {"door": door, "form": form, "staff": staff, "back": back, "target": target}
     if request.method != "POST":
         template = "dashboard/_release_form.html" if _is_htmx(request) else "dashboard/release.html"
         return render(request, template, context)
@@ -250,6 +252,8 @@ AUDIT_CSV_HEADER = [
     "error",
     "confirmed",
     "state",
+    "released_by_device",  # a unit's smart lock released by device_id, and the doors that opened
+    "device_doors",
 ]
 AUDIT_CSV_BATCH = 2000
 
@@ -291,6 +295,8 @@ def _audit_csv_rows(releases: list[DoorRelease], now):
             r.error,
             "yes" if state.confirmed else "no",
             state.label,
+            r.device.name if r.device else "",
+            r.device_doors,
         ]
 
 

@@ -13,12 +13,56 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from sandbox import clock
-from sandbox.models import AccessPoint, AccessTool, Device, Keychain, Tenant, VirtualKey
+from sandbox.models import AccessPoint, AccessTool, Device, Keychain, Setting, Tenant, VirtualKey
 from sandbox.rules import events
 
 ONE_TIME_GRACE = dt.timedelta(minutes=15)
 DELIVERY_GRACE = dt.timedelta(minutes=5)
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+# When an access group's members may use its doors. The v4 document has no field for it (access groups
+# list no doors and no times), only its effect: ``GET /v4/access_points/{id}/schedules`` answers "times
+# during which this access point can be used by current user". Kept as a Setting so no migration is
+# needed: ``{"<group id>": [{"weekdays": [...], "from": "HH:MM", "to": "HH:MM"}]}``; a group without an
+# entry may be used all day (the document's own example: every weekday, "00:00" to "00:00").
+GROUP_SCHEDULES_KEY = "access_group_schedules"
+ALL_DAY = {"weekdays": WEEKDAYS, "from": "00:00", "to": "00:00"}
+
+
+def group_schedules() -> dict[int, list[dict]]:
+    row = Setting.objects.filter(key=GROUP_SCHEDULES_KEY).first()
+    return {int(gid): items for gid, items in (row.value if row else {}).items()}
+
+
+def group_schedules_set(group_id: int, items: list[dict] | None) -> None:
+    """Give an access group its times (None or []: all day again)."""
+    current = {str(gid): v for gid, v in group_schedules().items()}
+    if items:
+        current[str(group_id)] = items
+    else:
+        current.pop(str(group_id), None)
+    Setting.objects.update_or_create(key=GROUP_SCHEDULES_KEY, defaults={"value": current})
+
+
+def usable_hours(tenants: list[Tenant], access_point: AccessPoint) -> list[dict]:
+    """When these tenancies (one person's, in the door's building) may use ``access_point``: the times of
+    every access group granting it to them, all day for a group with none; [] when none grants it."""
+    mine = [t for t in tenants if t.building_id == access_point.building_id]
+    if not mine:
+        return []
+    groups = (
+        access_point.access_groups.filter(Q(tenants__in=mine) | Q(units__in=[t.unit_id for t in mine]))
+        .distinct()
+        .order_by("id")
+    )
+    times = group_schedules()
+    items: list[dict] = []
+    for group in groups:
+        for item in times.get(group.id) or [ALL_DAY]:
+            if item not in items:
+                items.append(item)
+    return [ALL_DAY] if ALL_DAY in items else items
 
 
 def permitted_access_point_ids(tenant: Tenant) -> set[int]:

@@ -201,6 +201,16 @@ class SandboxClient:
     def open_hours(self, access_point_id: int, action: str) -> dict[str, Any]:
         return self._call("POST", "open_hours", json={"access_point_id": access_point_id, "action": action})
 
+    def set_open_hours(self, access_point_id: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """A door's open hours (``open_hours`` of its access-point item), as schedule items."""
+        return self._call("POST", "open_hours", json={"access_point_id": access_point_id, "open_hours": items})
+
+    def access_group_schedules(self, access_group_id: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """When an access group's members may use its doors (what ``/schedules`` answers them); [] all day."""
+        return self._call(
+            "POST", "access_group_schedules", json={"access_group_id": access_group_id, "schedules": items}
+        )
+
     def generate(
         self, building_id: int, access_logs: int = 0, calls: int = 0, days: int = 365, seed: int | None = None
     ) -> dict[str, Any]:

@@ -23,6 +23,13 @@ class DoorReleaseSerializer(serializers.ModelSerializer):
     )
     reason = serializers.CharField(allow_null=True, help_text="Why, as they typed it." + WITHHELD)
     for_label = serializers.CharField(allow_null=True, help_text="Whom the release was for." + WITHHELD)
+    device = serializers.CharField(
+        source="device.name",
+        default=None,
+        allow_null=True,
+        help_text="The device the release went through (a unit's smart lock, by ButterflyMX's device_id); null: "
+        "the door was released by itself.",
+    )
 
     class Meta:
         model = DoorRelease
@@ -34,6 +41,7 @@ class DoorReleaseSerializer(serializers.ModelSerializer):
             "requested_by_role",
             "reason",
             "for_label",
+            "device",
             "status",
             "error",
             "requested_at",
@@ -69,6 +77,24 @@ class DoorStateSerializer(serializers.Serializer):
     last_event_person = serializers.CharField(source="last_entry.person_name", default=None, allow_null=True)
     last_release = serializers.SerializerMethodField(
         help_text="The last release the caller may see: residents see only their own units' releases."
+    )
+    open_hours = serializers.ListField(
+        source="door.open_hours",
+        child=serializers.DictField(),
+        help_text="The door's open hours (unlocked for everyone) as ButterflyMX schedule items "
+        '`{"weekdays": ["mon", ...], "from": "HH:MM", "to": "HH:MM"}` in the building\'s wall time; empty: none.',
+    )
+    open_hours_now = serializers.CharField(
+        source="hours_text",
+        help_text='What the open hours say now, in the building\'s zone: "Unlocked until 18:00", '
+        '"Locked · unlocks 08:00 Mon"; empty without open hours.',
+    )
+    release_device = serializers.CharField(
+        source="release_device.name",
+        default=None,
+        allow_null=True,
+        help_text="A unit's smart lock is released through this device (ButterflyMX's device_id), which opens "
+        "every door of the device; null: the door is released by itself.",
     )
 
     def get_devices(self, state) -> list[str]:
