@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0003_door_release_unit"),
-        ("tenants", "0010_door_hours"),
+        ("tenants", "0011_door_hours"),
     ]
 
     operations = [

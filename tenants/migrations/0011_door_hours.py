@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0009_tenant_do_not_disturb"),
+        ("tenants", "0010_tenant_moves_and_rent_rolls"),
     ]
 
     operations = [
