@@ -153,7 +153,7 @@ def access_groups(building: Building) -> list[dict]:
     """The building's access groups as ButterflyMX lists them (``id``, ``name``), for the move-in form."""
     if building.bmx_id is None:
         return []
-    groups = admin_client(building).building_access_groups(building.bmx_id)
+    groups = admin_client(building).access_groups(building.bmx_id)
     return sorted(({"id": g["id"], "name": g.get("name") or f"Group {g['id']}"} for g in groups), key=_by_name)
 
 
@@ -217,7 +217,7 @@ def bmx_tenant_create(client: BmxClient, building: Building, newcomer: Newcomer)
             raise MoveError(f"ButterflyMX did not confirm the move-in: {exc.human_message}") from exc
     for group_id in newcomer.group_ids:
         try:
-            client.access_group_add_tenants(group_id, [item["id"]])
+            client.access_group_members(group_id, kind="tenants", ids=[item["id"]], add=True)
         except BmxError as exc:
             undo_error = bmx_tenant_delete(client, item["id"])
             if undo_error is not None:

@@ -369,13 +369,6 @@ class BmxClient:
         """Re-send the invitation of a tenant still ``invited`` (the 200's body is undocumented)."""
         self.request("POST", f"/v4/tenants/{tenant_id}/resend_confirmation")
 
-    def building_access_groups(self, building_id: int) -> list[dict]:
-        return self.all("/v4/access_groups", ransack(building_id_eq=building_id))
-
-    def access_group_add_tenants(self, group_id: int, tenant_ids: list[int]) -> None:
-        """Answers ``{"message": ...}`` with no ``data`` envelope; nothing in it is needed."""
-        self.request("POST", f"/v4/access_groups/{group_id}/tenants", json={"access_group": {"tenant_ids": tenant_ids}})
-
     # --- PINs (access tools) --------------------------------------------------------------------
 
     def access_tools(self, *, tenant_id: int | None = None, item_type: str | None = None) -> list[dict]:
