@@ -77,9 +77,12 @@ PLACES = {
     "portal.live": "base",  # live events: the outbox of what happened, by audience (callers name audiences)
     # tenants: buildings, units, doors, people and their roles, ButterflyMX links and tokens, the roster
     "tenants": "tenants",
+    "tenants.access_tools": "tenants",  # tenants' PINs and fobs at ButterflyMX: list, add, revoke, audit
+    "tenants.access_tool_forms": "tenants",  # the access-tools page's filter and "Add a fob" forms
     # apps: built on tenants, beside each other
     "passes": "apps",
     "logs": "apps",
+    "passes.key_removal": "apps",  # one visitor removed from a pass (DELETE /v4/virtual_keys/{id})
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
     # cross-app: services that combine several apps
@@ -97,6 +100,7 @@ PLACES = {
     "portal.core.health": "entry",
     "portal.core.middleware": "entry",
     "portal.core.demo": "entry",
+    "tenants.access_tool_views": "entry",  # the access-tools pages (managers' and a resident's own)
 }
 
 # Inside any package above, a module with one of these names (or under a package with one) is an entry
