@@ -41,6 +41,8 @@ def _page(request: HttpRequest, building: Building, fob_form: FobForm | None = N
     tenant_id, item_type = None, None
     if filters.is_bound and filters.is_valid():
         tenant_id, item_type = filters.cleaned_data["tenant"], filters.cleaned_data["type"] or None
+    elif filters.is_bound:  # a tenant not of this building, a kind that does not exist: no filter at all
+        filters = AccessToolFilterForm(building)
     tools, error = [], ""
     try:
         tools = access_tools.building_tools(building=building, tenant_id=tenant_id, item_type=item_type)
