@@ -173,7 +173,7 @@ def my_access_tool_revoke(request: HttpRequest, tool_id: int) -> HttpResponse:
         messages.error(request, _("Nothing was revoked: %(why)s") % {"why": exc.human_message})
     else:
         text = _("Your %(tool)s is revoked: it no longer opens any door.") % {
-            "tool": access_tools.type_label(change.tool_type)
+            "tool": access_tools.type_noun(change.tool_type)
         }
         if change.tool_type == "pin":
             text += " " + _("Set a new PIN below when you need one.")

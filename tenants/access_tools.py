@@ -49,7 +49,13 @@ FOB_SEPARATORS = re.compile(r"[\s:\-]")
 
 
 def type_label(tool_type: str) -> str:
+    """What a list calls the tool ("Fob or card")."""
     return {"pin": _("PIN"), "rfid_tag": _("Fob or card"), "vehicle": _("Vehicle tag")}.get(tool_type, tool_type)
+
+
+def type_noun(tool_type: str) -> str:
+    """The same inside a sentence ("this fob or card")."""
+    return {"pin": _("PIN"), "rfid_tag": _("fob or card"), "vehicle": _("vehicle tag")}.get(tool_type, tool_type)
 
 
 class AccessToolError(Exception):
@@ -243,13 +249,13 @@ def _revoke(
             return _finish(change, AccessToolChange.Status.DONE)
         if exc.status == 422:
             text = _("ButterflyMX refused to revoke this %(tool)s (%(reason)s): it still works.") % {
-                "tool": type_label(tool_type),
+                "tool": type_noun(tool_type),
                 "reason": "; ".join(e.message for e in exc.errors) or exc.code,
             }
             _finish(change, AccessToolChange.Status.REFUSED, text)
         else:
             why = exc.human_message
-            text = _("The %(tool)s was not revoked: %(why)s") % {"tool": type_label(tool_type), "why": why}
+            text = _("The %(tool)s was not revoked: %(why)s") % {"tool": type_noun(tool_type), "why": why}
             _finish(change, AccessToolChange.Status.FAILED, text)
         raise AccessToolError(text) from exc
     return _finish(change, AccessToolChange.Status.DONE)
