@@ -199,6 +199,12 @@ class VisitorKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The host removed this one visitor (``DELETE /v4/virtual_keys/{id}``) while the pass's other keys
+    # go on working: the row stays for history, without the secrets (passes/key_removal.py).
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -215,6 +221,10 @@ class VisitorKey(models.Model):
     @property
     def contact(self) -> str:
         return self.email or self.phone
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
     @property
     def contact_note(self) -> str:

@@ -454,7 +454,7 @@ def _carry_guest_links(old: Pass, new: Pass) -> list[str]:
     new_keys = list(new.keys.all())
     left = []
     with transaction.atomic():
-        for old_key in old.keys.all():
+        for old_key in old.keys.filter(removed_at__isnull=True):  # a removed visitor's link stays ended
             match = next((k for k in new_keys if (k.name, k.contact) == (old_key.name, old_key.contact)), None)
             match = match or next((k for k in new_keys if k.name == old_key.name), None)
             if match is None:
@@ -573,8 +573,9 @@ def pass_input_from(pass_obj: Pass) -> PassInput:
         ),
         doors=list(pass_obj.doors.all()),
         recipients=list(pass_obj.recipients or []),
-        visitors=[k.name for k in pass_obj.keys.all() if not k.contact],
-        contact_names={k.contact: k.name for k in pass_obj.keys.all() if k.contact},
+        # Visitors the host removed (passes/key_removal.py) stay off the new pass.
+        visitors=[k.name for k in pass_obj.keys.all() if not k.contact and k.removed_at is None],
+        contact_names={k.contact: k.name for k in pass_obj.keys.all() if k.contact and k.removed_at is None},
         arrival_push=pass_obj.arrival_push,
         arrival_email=pass_obj.arrival_email,
     )

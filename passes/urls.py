@@ -16,6 +16,7 @@ urlpatterns = [
     path("passes/<int:pk>/arrivals/", views.pass_arrivals, name="arrivals"),
     path("passes/<int:pk>/<slug:action>/", views.pass_action, name="action"),
     path("passes/keys/<int:pk>/share/", views.key_share, name="share"),
+    path("passes/keys/<int:pk>/remove/", views.key_remove, name="key_remove"),
     path("p/<str:token>/", views.guest, name="guest"),
     path("p/<str:token>/pass.ics", views.guest_ics, name="guest_ics"),
     path("p/<str:token>/visitor-pass.pkpass", views.guest_apple_wallet, name="guest_apple_wallet"),

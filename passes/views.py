@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.clientip import client_ip
@@ -30,7 +31,7 @@ from tenants.models import Building, Residency, Role, TenantRecord
 from tenants.people import building_residents
 from tenants.scope import request_grants
 
-from . import guest_limits, selectors, services, sharing
+from . import guest_limits, key_removal, selectors, services, sharing
 from .forms import ArrivalsForm, PassForm, ShareForm, TenantPassForm, business_hours_initial, preset_initial
 from .models import Pass, VisitorKey
 from .tasks import pass_usage_refresh_task
@@ -224,15 +225,22 @@ def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse
 @require_GET
 def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pass_obj = _get_pass(request, pk)
-    keys = list(pass_obj.keys.all())
+    keys = list(pass_obj.keys.select_related("removed_by"))
     shares = [(k, sharing.share_url(k, request)) for k in keys]
+    state = pass_obj.state()
+    working = [k for k in keys if k.removed_at is None]
     return render(
         request,
         "passes/detail.html",
         {
             "pass": pass_obj,
-            "state": pass_obj.state(),
+            "state": state,
             "shares": shares,
+            # The host removes one visitor while others remain (passes/key_removal.py says when).
+            "can_remove": _is_host(request, pass_obj)
+            and state in ("active", "upcoming")
+            and pass_obj.kind != Pass.Kind.DELIVERY
+            and len(working) > 1,
             "doors": list(pass_obj.doors.all()),
             "share_form": ShareForm(),
             "tz": pass_obj.building.tz,
@@ -412,7 +420,10 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    if request.method == "POST":
+    if request.method == "POST" and key.removed_at is not None:
+        gone = _("%(name)s was removed from this pass: there is nothing to send.")
+        messages.error(request, gone % {"name": key.name})
+    elif request.method == "POST":
         form = ShareForm(request.POST)
         if form.is_valid():
             to = form.cleaned_data["to"]
@@ -424,6 +435,36 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"The pass of {key.name} was sent to {to}.")
         else:
             messages.error(request, " ".join(form.errors.get("to", [])))
+    return redirect("passes:detail", pk=key.pass_obj_id)
+
+
+@login_required
+@transaction.non_atomic_requests  # ButterflyMX first, then the portal's row: no transaction across the call
+@require_http_methods(["POST"])
+def key_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """The pass page's "Remove" on one visitor: their key ends, the others keep working. The host's own
+    pass only (anyone else who may see the pass gets a 404, as for the arrivals switch)."""
+    key = get_object_or_404(
+        VisitorKey.objects.filter(pass_obj__in=Pass.objects.restrict(request_grants(request))).select_related(
+            "pass_obj__building__admin_link", "pass_obj__link", "pass_obj__residency"
+        ),
+        pk=pk,
+    )
+    if not _is_host(request, key.pass_obj):
+        raise Http404("Not the pass's host")
+    try:
+        key_removal.key_remove(key=key, actor=request.user)
+    except key_removal.KeyRemovalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "%(name)s is removed from “%(pass)s”: their PIN and QR code no longer open doors. "
+                "The other visitors' still do."
+            )
+            % {"name": key.name, "pass": key.pass_obj.name},
+        )
     return redirect("passes:detail", pk=key.pass_obj_id)
 
 
@@ -465,7 +506,7 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     except guest_limits.GuestLimited as limited:
         return _guest_limited(request, limited)
     pass_obj = key.pass_obj
-    state = pass_obj.state()
+    state = "removed" if key.removed_at is not None else pass_obj.state()
     usable = state in ("active", "upcoming")
     context = {
         "key": key,

@@ -481,3 +481,46 @@ class RentRollImport(models.Model):
 
     def __str__(self) -> str:
         return f"rent roll {self.pk} · {self.building} · {self.get_status_display()}"
+class AccessToolChange(models.Model):
+    """One change to a tenant's permanent credentials at ButterflyMX (a PIN or fob revoked, a fob added),
+    by a manager or by the resident themselves: who, when, which tool, which tenant, and what ButterflyMX
+    answered. Written before ButterflyMX is called (``pending``) and completed after, so even a crash
+    between the two leaves a row saying the attempt was made (``tenants.access_tools``).
+
+    Never a PIN's code; for a fob or vehicle tag only its last characters (``code_hint``), enough to tell
+    two fobs apart on the manager's list, not enough to copy one.
+    """
+
+    class Action(models.TextChoices):
+        REVOKED = "revoked", _("Revoked")
+        ADDED = "added", _("Added")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused by ButterflyMX")
+        FAILED = "failed", _("Failed")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_tool_changes")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_role = models.CharField(max_length=16)  # "manager" or "resident", at the time
+    action = models.CharField(max_length=16, choices=Action.choices)
+    tool_type = models.CharField(max_length=16)  # ButterflyMX's type: pin, rfid_tag, vehicle
+    bmx_tool_id = models.BigIntegerField(null=True, blank=True)
+    bmx_tenant_id = models.BigIntegerField()
+    tenant_label = models.CharField(max_length=200, blank=True)  # "Rosa Resident (4B)" as it was then
+    code_hint = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    message = models.TextField(blank=True)  # ButterflyMX's refusal, in words for people
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["building", "-created_at"], name="tool_change_building_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.tool_type} {self.bmx_tool_id} of tenant {self.bmx_tenant_id}"

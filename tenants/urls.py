@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import access_tool_views, views
 
 app_name = "tenants"
 
@@ -32,9 +32,23 @@ urlpatterns = [
     path("link/buildings/<int:pk>/tenants/<int:tenant_pk>/move-out/", views.tenant_move_out, name="tenant_move_out"),
     path("link/buildings/<int:pk>/tenants/import/", views.rent_roll, name="rent_roll"),
     path("link/buildings/<int:pk>/tenants/import/apply/", views.rent_roll_apply, name="rent_roll_apply"),
+    # Access tools (PINs, fobs): the building's, for its managers (tenants/access_tool_views.py)
+    path("link/buildings/<int:pk>/access-tools/", access_tool_views.building_access_tools, name="access_tools"),
+    path("link/buildings/<int:pk>/access-tools/fobs/", access_tool_views.fob_add, name="fob_add"),
+    path(
+        "link/buildings/<int:pk>/access-tools/<int:tool_id>/revoke/",
+        access_tool_views.access_tool_revoke,
+        name="access_tool_revoke",
+    ),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("profile/", views.profile, name="profile"),
     path("profile/tenancy/", views.tenancy_choose, name="tenancy_choose"),
     path("profile/pin/", views.pin, name="pin"),
     path("profile/doors/refresh/", views.doors_refresh, name="doors_refresh"),
+    path("profile/access-tools/", access_tool_views.my_access_tools, name="my_access_tools"),
+    path(
+        "profile/access-tools/<int:tool_id>/revoke/",
+        access_tool_views.my_access_tool_revoke,
+        name="my_access_tool_revoke",
+    ),
 ]

@@ -132,6 +132,8 @@ MATRIX: dict[str, Entry] = {
     "passes:share": Entry(
         {**ALICES, "alice": 302, "staff": 302, "manager": 302}, kwargs=lambda w: {"pk": _alices_pass(w).keys.get().pk}
     ),
+    # POST only: the pass's host removes one visitor (others in scope get a 404: tests/passes/test_key_removal.py)
+    "passes:key_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": _alices_pass(w).keys.get().pk}),
     "passes:guest": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
     "passes:guest_ics": Entry(everyone(200), kwargs=lambda w: {"token": _alices_pass(w).keys.get().share_token}),
     # Wallet passes of the same link: 404 while no wallet is configured (the test settings); with one,
@@ -178,6 +180,13 @@ MATRIX: dict[str, Entry] = {
     "tenants:tenant_move_out": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "tenant_pk": 1}),
     "tenants:rent_roll": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
     "tenants:rent_roll_apply": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
+    # access tools (PINs, fobs): a building's for its managers; a resident's own (the personas' tenancies are
+    # not linked to ButterflyMX, so their own list is a 404 like their PIN); the writes are POST only
+    "tenants:access_tools": Entry(signed_in(404, manager=200), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:fob_add": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk}),
+    "tenants:access_tool_revoke": Entry(signed_in(405), kwargs=lambda w: {"pk": w.building_a.pk, "tool_id": 1}),
+    "tenants:my_access_tools": Entry(signed_in(404)),
+    "tenants:my_access_tool_revoke": Entry(signed_in(405), kwargs=lambda w: {"tool_id": 1}),
     "me_api:link": Entry(everyone(200, anonymous=403)),
     "me_api:profile": Entry(everyone(200, anonymous=403)),
     "me_api:pin": Entry(everyone(404, anonymous=403)),

@@ -341,6 +341,7 @@ NO_ACTIVITY: dict[str, str] = {
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
     "passes:arrivals": "POST only: the pass's host sets how they are told of its arrivals (others: 404)",
+    "passes:key_remove": "POST only: the pass's host removes one visitor from it (others, staff included: 404)",
     "alerts:settings": "a redirect to the caller's own Notifications page (its alerts section)",
     "passes:new": "the creation form: the person's own tenancies (staff: their building's residents)",
     "passes:tenant_choose": "staff and managers only: the roster tenants of their own buildings (names, units)",
@@ -378,6 +379,15 @@ NO_ACTIVITY: dict[str, str] = {
     "tenants:tenant_move_out": "POST only: a manager moves a tenant of their building out",
     "tenants:rent_roll": "managers only: a rent roll's preview (the building's tenants; no activity)",
     "tenants:rent_roll_apply": "POST only: a manager applies a previewed rent roll",
+    "tenants:access_tools": (
+        "managers only: their building's tenants' PINs and fobs read from ButterflyMX (no PIN code, a fob's last "
+        "characters) and the audit of changes; residents and other buildings' managers 404 "
+        "(tests/tenants/test_access_tools.py)"
+    ),
+    "tenants:fob_add": "POST only: a manager adds a fob for a tenant of their building",
+    "tenants:access_tool_revoke": "POST only: a manager revokes a tool of their building (another building's: 404)",
+    "tenants:my_access_tools": "the caller's own PINs and fobs, masked, read with their own ButterflyMX link",
+    "tenants:my_access_tool_revoke": "POST only: revokes one of the caller's own tools (a neighbour's: 404)",
     "me_api:link": "the caller's own link status",
     "me_api:profile": "the caller's own profile",
     "me_api:pin": "the caller's own PIN",

@@ -78,11 +78,14 @@ PLACES = {
     # tenants: buildings, units, doors, people and their roles, ButterflyMX links and tokens, the roster
     "tenants": "tenants",
     "tenants.groups_units": "tenants",  # a manager's units and access-group members at ButterflyMX (issue 19)
+    "tenants.access_tools": "tenants",  # tenants' PINs and fobs at ButterflyMX: list, add, revoke, audit
+    "tenants.access_tool_forms": "tenants",  # the access-tools page's filter and "Add a fob" forms
     # apps: built on tenants, beside each other
     # passes.wallet (issue 19) is part of passes, not a part of its own: it reads the pass and its sharing,
     # and the passes app's checks read its configuration.
     "passes": "apps",
     "logs": "apps",
+    "passes.key_removal": "apps",  # one visitor removed from a pass (DELETE /v4/virtual_keys/{id})
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
     # cross-app: services that combine several apps
@@ -101,6 +104,7 @@ PLACES = {
     "portal.core.health": "entry",
     "portal.core.middleware": "entry",
     "portal.core.demo": "entry",
+    "tenants.access_tool_views": "entry",  # the access-tools pages (managers' and a resident's own)
 }
 
 # Inside any package above, a module with one of these names (or under a package with one) is an entry

@@ -18,7 +18,10 @@ class VisitorKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VisitorKey
-        fields = ["id", "name", "email", "phone", "pin", "usage_count", "first_used_at", "last_used_at", "share_url"]
+        fields = [
+            "id", "name", "email", "phone", "pin", "usage_count", "first_used_at", "last_used_at", "share_url",
+            "removed_at",
+        ]  # fmt: skip
 
     def get_share_url(self, key: VisitorKey) -> str:
         return share_url(key, self.context.get("request"))

@@ -383,6 +383,31 @@ class BmxClient:
     def delete_access_tool(self, tool_id: int) -> None:
         self.request("DELETE", f"/v4/access_tools/{tool_id}")
 
+    def building_access_tools(
+        self,
+        *,
+        building_id: int,
+        tenant_id: int | None = None,
+        item_type: str | None = None,
+        ids: list[int] | None = None,
+    ) -> list[dict]:
+        """``GET /v4/access_tools`` with the document's filters: ``q[building_id_eq]`` and, when given,
+        ``q[tenant_id_eq]``, ``q[item_type_eq]`` (the item's ``type``: pin, rfid_tag, vehicle) and
+        ``q[id_in][]``. Every page."""
+        return self.all(
+            "/v4/access_tools",
+            ransack(building_id_eq=building_id, tenant_id_eq=tenant_id, item_type_eq=item_type, id_in=ids),
+        )
+
+    def tenant_access_tools(self, *, tenant_id: int, ids: list[int] | None = None) -> list[dict]:
+        """A tenant's own access tools (``q[tenant_id_eq]``, optionally ``q[id_in][]``), every type."""
+        return self.all("/v4/access_tools", ransack(tenant_id_eq=tenant_id, id_in=ids))
+
+    def create_rfid_tag(self, *, tenant_id: int, identifier: str) -> dict:
+        """``POST /v4/access_tools/rfid_tags``: the schema's top-level body (``required: [tenant_id]``,
+        ``additionalProperties: false``), never retried. RFID tags cannot be updated, only deleted."""
+        return self.data("POST", "/v4/access_tools/rfid_tags", json={"identifier": identifier, "tenant_id": tenant_id})
+
     # --- Keychains (visitor passes) and virtual keys --------------------------------------------
 
     def create_keychain(self, kind: str, keychain: dict) -> dict:

@@ -516,6 +516,10 @@ PIN_CHANGE_WINDOW_S = env_setting(env.int, "PIN_CHANGE_WINDOW_S", default=15 * 6
 # Every refused PIN answers no sooner than this after the attempt began, whether the portal refused it
 # at once or ButterflyMX did after two round trips ("taken"): timing must not tell which.
 PIN_REFUSAL_FLOOR_S = env_setting(env.float, "PIN_REFUSAL_FLOOR_S", default=0.8)
+# Fobs added and PINs or fobs revoked (tenants/access_tools.py), per person and window: each is a write
+# to ButterflyMX that nobody should be able to hammer, a manager's or a resident's alike.
+ACCESS_TOOL_CHANGE_LIMIT = env_setting(env.int, "ACCESS_TOOL_CHANGE_LIMIT", default=20)
+ACCESS_TOOL_CHANGE_WINDOW_S = env_setting(env.int, "ACCESS_TOOL_CHANGE_WINDOW_S", default=15 * 60)
 
 # --- Content-Security-Policy ----------------------------------------------------------------------
 # In every environment (dev and tests too, so the browser tests prove the pages work under it): only
