@@ -481,6 +481,8 @@ class RentRollImport(models.Model):
 
     def __str__(self) -> str:
         return f"rent roll {self.pk} · {self.building} · {self.get_status_display()}"
+
+
 class AccessToolChange(models.Model):
     """One change to a tenant's permanent credentials at ButterflyMX (a PIN or fob revoked, a fob added),
     by a manager or by the resident themselves: who, when, which tool, which tenant, and what ButterflyMX
