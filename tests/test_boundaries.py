@@ -80,6 +80,7 @@ PLACES = {
     # apps: built on tenants, beside each other
     "passes": "apps",
     "logs": "apps",
+    "logs.tenant_streams": "apps",  # residents' own streams where no building-admin link exists
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
     # cross-app: services that combine several apps
