@@ -22,13 +22,14 @@ from logs.sync import stream_sync, walk_run
 from logs.tasks import sync_all_task, tenant_linked_task
 from logs.tenant_streams import tenant_scope, tenant_stream_pairs, tenant_webhooks_register
 from logs.webhooks import secret_hash
-from portal.building_connections import link_unlink
+from portal.building_connections import TENANT_LINKED_TASK, link_unlink
 from portal.butterflymx import oauth
+from portal.celery import send_task
 from tenants.models import BmxLink, Building, Residency, Unit
 from tests import factories as f
 from tests.plugins.sandbox import worker_env
 from tests.plugins.workers import app_sends_to, broker_url, celery_worker, wait_for
-from tests.tenants.helpers import link_by_password
+from tests.tenants.helpers import callback_path, link_by_password, sandbox_sign_in, start_link
 
 from .conftest import CRIMSON
 
@@ -279,3 +280,20 @@ def test_alice_s_entry_arrives_through_her_webhook_and_walk_and_the_neighbours_n
 
 def test_tenant_linked_without_a_link_queues_nothing(db):
     assert tenant_linked(link_id=987654) == 0
+
+
+@pytest.mark.django_db
+def test_linking_through_the_profile_queues_the_residents_own_streams(
+    sandbox, client, django_capture_on_commit_callbacks
+):
+    person = f.UserFactory(email="rosa-link@example.test")
+    client.defaults["SERVER_NAME"] = "127.0.0.1"  # a loopback redirect URI, as registered at the sandbox
+    client.force_login(person)
+    location = sandbox_sign_in(start_link(client), "resident@sandbox.test")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert client.get(callback_path(location)).status_code == 302
+
+    link = BmxLink.objects.get(user=person, kind=BmxLink.Kind.TENANT)
+    queued = [c.args for c in callbacks if getattr(c, "func", None) is send_task]
+    assert (TENANT_LINKED_TASK, link.pk) in queued
