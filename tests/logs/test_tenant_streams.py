@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -19,7 +20,7 @@ from logs import sync
 from logs.models import AccessLogEntry, CallRecord, Stream, SyncCursor, TenantWebhook, WebhookDelivery
 from logs.services import building_connected, tenant_linked
 from logs.sync import stream_sync, walk_run
-from logs.tasks import sync_all_task, tenant_linked_task
+from logs.tasks import sync_all_task, sync_watchdog_task, tenant_linked_task
 from logs.tenant_streams import tenant_scope, tenant_stream_pairs, tenant_webhooks_register
 from logs.webhooks import secret_hash
 from portal.building_connections import TENANT_LINKED_TASK, link_unlink
@@ -297,3 +298,21 @@ def test_linking_through_the_profile_queues_the_residents_own_streams(
     link = BmxLink.objects.get(user=person, kind=BmxLink.Kind.TENANT)
     queued = [c.args for c in callbacks if getattr(c, "func", None) is send_task]
     assert (TENANT_LINKED_TASK, link.pk) in queued
+
+
+@pytest.mark.django_db
+def test_the_watchdog_resumes_an_abandoned_tenant_walk(sandbox, monkeypatch):
+    _alice, link, building = alice_links()
+    cursor = sync.cursor_for(building, Stream.ACCESS, link.pk)
+    expired = timezone.now() - timedelta(seconds=1)
+    SyncCursor.objects.filter(pk=cursor.pk).update(lease_owner="dead-worker", lease_expires_at=expired)
+    resumed: list[tuple] = []
+
+    def enqueue(building_id, stream, kind, **options):  # what the watchdog would queue, captured
+        resumed.append((building_id, stream, kind, options["cursor_id"], options["link_id"]))
+        return True
+
+    monkeypatch.setattr("logs.tasks.enqueue", enqueue)
+    sync_watchdog_task.apply()
+
+    assert resumed == [(building.pk, Stream.ACCESS, sync.WALK, cursor.pk, link.pk)]
