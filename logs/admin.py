@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import AccessLogEntry, CallRecord, SyncCursor, WebhookDelivery, WebhookEndpoint
+from .models import AccessLogEntry, CallRecord, SyncCursor, TenantWebhook, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(AccessLogEntry)
@@ -25,7 +25,15 @@ class CallRecordAdmin(admin.ModelAdmin):
 
 @admin.register(SyncCursor)
 class SyncCursorAdmin(admin.ModelAdmin):
-    list_display = ("building", "stream", "high_water", "last_success_at", "rows_synced", "last_error")
+    list_display = ("building", "stream", "link", "high_water", "last_success_at", "rows_synced", "last_error")
+    raw_id_fields = ("building", "link")
+
+
+@admin.register(TenantWebhook)
+class TenantWebhookAdmin(admin.ModelAdmin):
+    list_display = ("building", "tenant_bmx_id", "link", "registered_at", "last_delivery_at", "failure", "last_error")
+    raw_id_fields = ("building", "link")
+    exclude = ("secret_hash",)
 
 
 @admin.register(WebhookEndpoint)

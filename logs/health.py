@@ -23,7 +23,7 @@ def stale_buildings() -> list[tuple[str, str]]:
     connected = Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False)
     out = []
     for building in connected.order_by("name"):
-        cursors = {c.stream: c for c in SyncCursor.objects.filter(building=building)}
+        cursors = {c.stream: c for c in SyncCursor.objects.filter(building=building, link__isnull=True)}
         for stream in ("access", "calls"):
             cursor = cursors.get(stream)
             if cursor is None or cursor.last_success_at is None:

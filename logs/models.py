@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
-from tenants.models import AccessPoint, Building, Device, RestrictedQuerySet, Unit
+from tenants.models import AccessPoint, BmxLink, Building, Device, RestrictedQuerySet, Unit
 
 
 class ReleaseMethod(models.TextChoices):
@@ -197,6 +197,11 @@ class SyncCursor(models.Model):
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_sync_cursors")
     stream = models.CharField(max_length=8, choices=Stream.choices)
+    # None: the building's own stream, read with its building-admin link. A resident's tenant link: that
+    # resident's own view of the stream (a tenant token lists only its own activity, contract §3.6),
+    # walked only while the building has no building-admin link (logs.tenant_streams). Unlinking deletes
+    # these cursors; the rows they stored stay (they are the building's rows, unique per remote id).
+    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.CASCADE, related_name="log_sync_cursors")
     high_water = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
@@ -246,11 +251,21 @@ class SyncCursor(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["building", "stream"], name="one_cursor_per_building_stream"),
+            models.UniqueConstraint(
+                fields=["building", "stream"],
+                condition=models.Q(link__isnull=True),
+                name="one_cursor_per_building_stream",
+            ),
+            models.UniqueConstraint(
+                fields=["building", "stream", "link"],
+                condition=models.Q(link__isnull=False),
+                name="one_cursor_per_tenant_stream",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.building} · {self.get_stream_display()}"
+        who = f" · link {self.link_id}" if self.link_id else ""
+        return f"{self.building} · {self.get_stream_display()}{who}"
 
     @property
     def backfill_percent(self) -> int | None:
@@ -338,3 +353,38 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.received_at:%Y-%m-%d %H:%M:%S} · {self.outcome}"
+
+
+class TenantWebhook(models.Model):
+    """A resident's own webhook integrations at ButterflyMX (``/v4/tenants/{id}/integrations``) for one
+    tenancy in a building that has no building-admin link, and the secret (hashed) of their URL.
+
+    ButterflyMX sends a tenant integration the events of that tenant's unit (contract §6.2); a delivery
+    nudges the walk of that resident's own streams (logs.tenant_streams). Registered with the resident's
+    own token, removed when they unlink or when the building gets its building-admin link.
+    """
+
+    class Failure(models.TextChoices):
+        NONE = "", _("None")
+        TRANSIENT = "transient", _("Transient (retried by beat)")
+        PERMANENT = "permanent", _("Refused by ButterflyMX (not retried)")
+
+    link = models.ForeignKey(BmxLink, on_delete=models.CASCADE, related_name="log_tenant_webhooks")
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_tenant_webhooks")
+    tenant_bmx_id = models.BigIntegerField()
+    secret_hash = models.CharField(max_length=64, blank=True)  # SHA-256 of a 256-bit random secret
+    integrations = models.JSONField(default=dict, blank=True)  # {"call": "17", "access_log": "18"}
+    refused = models.JSONField(default=dict, blank=True)  # resource types ButterflyMX refused: polled only
+    base_url = models.CharField(max_length=300, blank=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
+    last_error = models.TextField(blank=True)
+    last_delivery_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["link", "tenant_bmx_id"], name="one_tenant_webhook_per_tenancy"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhooks of tenant {self.tenant_bmx_id} ({self.building})"

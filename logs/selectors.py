@@ -105,4 +105,4 @@ def keyset_page(
 
 
 def cursors_for_buildings(building_ids) -> QuerySet[SyncCursor]:
-    return SyncCursor.objects.filter(building_id__in=building_ids).select_related("building")
+    return SyncCursor.objects.filter(building_id__in=building_ids, link__isnull=True).select_related("building")

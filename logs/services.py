@@ -6,6 +6,7 @@ The sync itself lives in :mod:`logs.sync`, the bulk upsert in :mod:`logs.upsert`
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from datetime import datetime, timedelta
 
@@ -16,13 +17,14 @@ from django.utils import timezone
 
 from portal.butterflymx import BmxError
 from portal.core.jsonbody import JsonTooDeep
-from tenants.models import Building
+from tenants.models import BmxLink, Building
 
 from .calls import forget_watches, ring_request
 from .dispatch import enqueue
-from .models import Stream, SyncCursor, WebhookDelivery, WebhookEndpoint
+from .models import Stream, SyncCursor, TenantWebhook, WebhookDelivery, WebhookEndpoint
 from .registration import registration_attempt, registration_claim
 from .sync import WALK, backoff_remaining_s, claim, cursor_for, stream_sync
+from .tenant_streams import tenant_stream_pairs, tenant_webhooks_register, tenant_webhooks_unregister
 from .webhooks import (
     UnknownPayload,
     parse_delivery,
@@ -49,7 +51,7 @@ __all__ = [
 # happens now. The requested run starts no earlier than its claim + the debounce window, so a delivery
 # before that instant is covered by it and needs no claim: a burst costs one cursor read per window,
 # not one per delivery. Exact, not a guess: it only ever holds claim + window.
-_covered_until: dict[tuple[int, str], datetime] = {}
+_covered_until: dict[tuple[int, str, int | None], datetime] = {}
 
 
 def forget_sync_requests() -> None:
@@ -85,7 +87,9 @@ def _debounce_s(cursor: SyncCursor, now: datetime, *, nudged_at: datetime | None
     return max(0.0, min(window, (cursor.last_attempt_at + timedelta(seconds=window) - now).total_seconds()))
 
 
-def sync_request(*, building_id: int, stream: str, nudged_at: datetime | None = None) -> bool:
+def sync_request(
+    *, building_id: int, stream: str, nudged_at: datetime | None = None, link_id: int | None = None
+) -> bool:
     """Ask for a walk soon, debounced: many nudges within ``LOGS_WEBHOOK_DEBOUNCE_S`` enqueue one task.
 
     The walk's claim (:func:`logs.dispatch.enqueue`) is one conditional UPDATE (atomic across processes);
@@ -94,14 +98,15 @@ def sync_request(*, building_id: int, stream: str, nudged_at: datetime | None = 
     deliveries is read in one walk per window. The walk clears the claim
     when it starts, so a nudge arriving during a walk queues the next one, and a walk task that finds
     the walk running asks the holder to walk again: a nudge is never dropped. True when enqueued.
+    ``link_id``: the walk of a resident's own view of the stream (logs.tenant_streams).
     """
     now = timezone.now()
-    key = (building_id, stream)
+    key = (building_id, stream, link_id)
     covered = _covered_until.get(key)
     if covered is not None and now < covered:
         return False
-    found = SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
-    cursor = found or cursor_for(building_id, stream)
+    found = SyncCursor.objects.filter(building_id=building_id, stream=stream, link_id=link_id).first()
+    cursor = found or cursor_for(building_id, stream, link_id)
     stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
     if cursor.sync_requested_at is not None and cursor.sync_requested_at >= stale:
         # Already claimed (what the UPDATE would find): spare the round trip. The pending walk starts no
@@ -114,7 +119,7 @@ def sync_request(*, building_id: int, stream: str, nudged_at: datetime | None = 
     _covered_until[key] = now + timedelta(seconds=countdown)
 
     def enqueue_sync() -> None:  # a named function: robust on_commit logs failures by __qualname__
-        enqueue(building_id, stream, WALK, countdown=countdown, cursor_id=cursor.pk, claimed=True)
+        enqueue(building_id, stream, WALK, countdown=countdown, cursor_id=cursor.pk, claimed=True, link_id=link_id)
 
     # robust: a broker hiccup must not turn a webhook delivery into a 500; beat's regular run syncs anyway
     # (enqueue gives the claim back when sending fails).
@@ -172,6 +177,64 @@ def delivery_receive(*, building_id: int, secret: str, body: bytes) -> tuple[int
         return 404, "not found"
     # The same delivery again: answered 200 so ButterflyMX stops retrying; stored once already.
     return 200, "duplicate"
+
+
+def tenant_delivery_receive(*, hook_id: int, secret: str, body: bytes) -> tuple[int, str]:
+    """A delivery to a resident's own integration (logs.tenant_streams): check the URL's secret, record
+    it once (per integration: two flatmates' integrations each nudge their own walk) and nudge that
+    resident's walk of the stream: (HTTP status, reason). Like :func:`delivery_receive`, nothing in the
+    body is trusted; the walk reads the resident's own rows from the API.
+
+    No ring pass: the incoming-call panel reads the building's calls with its admin link, which such a
+    building lacks; the resident's call appears with the walk.
+    """
+    hook = _tenant_hook(hook_id, secret)
+    if hook is None:
+        return 404, "not found"
+    text = _storable(body.decode("utf-8", errors="replace"))
+    try:
+        nudge = parse_delivery(body)
+    except UnknownPayload as exc:
+        return _rejected(hook.building_id, text, 422, str(exc))
+    except JsonTooDeep as exc:
+        return _rejected(hook.building_id, text, 400, str(exc))
+    except ValueError:
+        return _rejected(hook.building_id, text, 400, "the body is not valid JSON")
+    now = timezone.now()
+    key = _storable(f"tenant:{hook.pk}:{nudge.dedupe_key}")[:128]
+    style = _storable(f"tenant.{nudge.style}")[:32]
+    if not _insert_tenant_accepted(hook.building_id, style, key, redact(text), now):
+        return 200, "duplicate"  # the same delivery again: answered 200 so ButterflyMX stops retrying
+    TenantWebhook.objects.filter(pk=hook.pk).update(last_delivery_at=now)
+    sync_request(building_id=hook.building_id, stream=nudge.stream, nudged_at=now, link_id=hook.link_id)
+    return 200, "accepted"
+
+
+def _insert_tenant_accepted(building_id: int, style: str, dedupe_key: str, body: str, now: datetime) -> bool:
+    """Store an accepted tenant delivery unless its key is known (``ON CONFLICT DO NOTHING``, as
+    :func:`_insert_accepted`). True when a row was inserted."""
+    delivery = WebhookDelivery._meta.db_table
+    sql = (
+        f"INSERT INTO {delivery} (building_id, received_at, outcome, status_code, style, dedupe_key, error, body) "
+        "VALUES (%s, %s, %s, 200, %s, %s, '', %s) ON CONFLICT (building_id, dedupe_key) DO NOTHING"
+    )
+    accepted, stamp = WebhookDelivery.Outcome.ACCEPTED.value, connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [building_id, stamp, accepted, style, dedupe_key, body])
+        return cursor.rowcount == 1
+
+
+def _tenant_hook(hook_id: int, secret: str) -> TenantWebhook | None:
+    """The tenant webhook whose URL this is (the secret compared in constant time), or None."""
+    hook = TenantWebhook.objects.filter(pk=hook_id).only("id", "secret_hash", "building_id", "link_id").first()
+    expected = hook.secret_hash if hook is not None and hook.secret_hash else "0" * 64
+    if not hmac.compare_digest(secret_hash(secret), expected) or hook is None or not hook.secret_hash:
+        return None
+    return hook
+
+
+def tenant_hook_matches(hook_id: int, secret: str) -> bool:
+    return _tenant_hook(hook_id, secret) is not None
 
 
 def endpoint_matches(building_id: int, secret: str) -> bool:
@@ -257,6 +320,46 @@ def building_connected(*, building_id: int, queue: str | None = None) -> None:
         registration_attempt(building_id=building_id, token=token, queue=queue)
     for stream in Stream.values:
         enqueue(building_id, stream, queue=queue)  # one pending walk; the walk queues the backfill
+    _tenant_webhooks_retire(building_id)
+
+
+def _tenant_webhooks_retire(building_id: int) -> None:
+    """The building's own sync has taken over: its residents' integrations are removed (each with the
+    resident's own link). Their streams stop by themselves (logs.tenant_streams); a failure here is left
+    to beat's maintenance, which retries it."""
+    for link in BmxLink.objects.filter(log_tenant_webhooks__building_id=building_id).distinct():
+        try:
+            tenant_webhooks_register(link=link, background=True)  # registers what is wanted, removes the rest
+        except BmxError as exc:
+            logger.info("retiring tenant webhooks of link %s failed: %s", link.pk, exc.code or exc.status)
+
+
+def tenant_linked(*, link_id: int, queue: str | None = None) -> int:
+    """A resident linked (or re-linked) their tenant account: register their own integrations and queue a
+    walk of each of their tenant streams (buildings without a building-admin link), which plans their
+    backfill. How many walks were queued. Webhooks only hurry the walks: a failed registration is left to
+    beat's maintenance and the walks start anyway."""
+    link = BmxLink.objects.filter(pk=link_id).first()
+    if link is None:
+        return 0
+    try:
+        tenant_webhooks_register(link=link, background=True)
+    except BmxError as exc:
+        logger.info("tenant webhook registration of link %s failed: %s", link_id, exc.code or exc.status)
+    queued = 0
+    for building_id, pair_link in sorted(tenant_stream_pairs()):
+        if pair_link != link_id:
+            continue
+        for stream in Stream.values:
+            queued += enqueue(building_id, stream, queue=queue, link_id=link_id)
+    return queued
+
+
+def tenant_disconnected(*, link: BmxLink) -> None:
+    """A resident is unlinking: remove their own integrations at ButterflyMX while the link still works.
+    Their tenant cursors go with the link (cascade); the rows their walks stored stay, as the building's
+    rows (the resident's history, like a building's after it disconnects)."""
+    tenant_webhooks_unregister(link=link)
 
 
 def building_disconnected(*, building: Building) -> None:

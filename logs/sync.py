@@ -57,6 +57,7 @@ from tenants.services import REFRESH_MARGIN, client_for_link, link_access_token
 from . import parsing
 from .models import AccessLogEntry, ReleaseMethod, Stream, SyncCursor
 from .signals import access_entries_stored
+from .tenant_streams import tenant_scope
 from .upsert import rows_upsert, unchanged_remote_ids
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class LeaseLost(Exception):
 
 @dataclass
 class SyncOutcome:
-    status: str  # done | busy | more | error | retry
+    status: str  # done | busy | more | error | retry | idle (a tenant stream with nothing to do)
     rows: int = 0
     retry_after: float | None = None
     error: str = ""
@@ -112,9 +113,11 @@ CLAIM_FIELDS = {WALK: "sync_requested_at", HISTORY: "history_queued_at"}
 # --- leases, heartbeat, claims, backoff -----------------------------------------------------------
 
 
-def cursor_for(building: Building | int, stream: str) -> SyncCursor:
+def cursor_for(building: Building | int, stream: str, link_id: int | None = None) -> SyncCursor:
+    """The cursor of a building's stream, or with ``link_id`` of a resident's own view of it (a tenant
+    stream, :mod:`logs.tenant_streams`)."""
     building_id = building if isinstance(building, int) else building.pk
-    cursor, _ = SyncCursor.objects.get_or_create(building_id=building_id, stream=stream)
+    cursor, _ = SyncCursor.objects.get_or_create(building_id=building_id, stream=stream, link_id=link_id)
     return cursor
 
 
@@ -315,6 +318,10 @@ class Context:
     # (tenant id, keychain id, logged_at) of new visitor-pass entries: their passes' use counts follow.
     visitor_uses: list = field(default_factory=list)
     heartbeat: Heartbeat | None = None
+    # A tenant stream's units (local ids): rows of any other unit are never stored (logs.tenant_streams).
+    # None for a building's own stream, which stores every row of the building.
+    units_only: frozenset[int] | None = None
+    foreign: int = 0  # rows a tenant stream's listing held for another unit, dropped
     _lookups: tuple | None = None
 
     @property
@@ -382,9 +389,26 @@ class Context:
             except parsing.RecordError as exc:
                 self.skipped += 1  # one malformed record must not stop the building's sync
                 logger.warning("Skipped a %s record of building %s: %s", self.stream, self.building.pk, exc)
+        if self.units_only is not None:
+            out = self._own_units_only(out)
         if self.stream == Stream.ACCESS:
             self._note_visitor_uses(out)
         return out
+
+    def _own_units_only(self, rows: list[tuple]) -> list[tuple]:
+        """A tenant stream keeps the rows of its own units only: the resident's scope (tenants.scope)
+        is their units, so nothing a tenant token lists can put a neighbour's row in front of anyone."""
+        unit_at = _UNIT[self.stream]
+        kept = [row for row in rows if row[unit_at] in self.units_only]
+        if len(kept) != len(rows):
+            self.foreign += len(rows) - len(kept)
+            logger.warning(
+                "a tenant stream of building %s listed %s %s row(s) of other units: not stored",
+                self.building.pk,
+                len(rows) - len(kept),
+                self.stream,
+            )
+        return kept
 
     def _note_visitor_uses(self, rows: list[tuple]) -> None:
         """Remember visitor-pass entries new to the local copy (the overlap re-reads old ones)."""
@@ -442,20 +466,29 @@ def encryptor():
 
 
 def stream_sync(
-    *, building_id: int, stream: str, owner: str | None = None, budget_s: float | None = None
+    *,
+    building_id: int,
+    stream: str,
+    owner: str | None = None,
+    budget_s: float | None = None,
+    link_id: int | None = None,
 ) -> SyncOutcome:
     """Sync one building's stream in this process: the walk, then history slices within ``budget_s``.
 
     The tasks run the two apart (:mod:`logs.tasks`); this is for tests, benches and the shell.
     "more" when history work remains after the budget.
     """
-    walk = walk_run(building_id=building_id, stream=stream, owner=owner)
+    walk = walk_run(building_id=building_id, stream=stream, owner=owner, link_id=link_id)
     if walk.status != "done":
         return walk
     deadline = time.monotonic() + (budget_s if budget_s is not None else settings.LOGS_SYNC_BUDGET_S)
     while True:
         history = history_run(
-            building_id=building_id, stream=stream, owner=owner, slice_s=max(0.0, deadline - time.monotonic())
+            building_id=building_id,
+            stream=stream,
+            owner=owner,
+            slice_s=max(0.0, deadline - time.monotonic()),
+            link_id=link_id,
         )
         walk.rows += history.rows
         if history.status in ("retry", "error"):
@@ -465,7 +498,7 @@ def stream_sync(
             return walk
 
 
-def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> SyncOutcome:
+def walk_run(*, building_id: int, stream: str, owner: str | None = None, link_id: int | None = None) -> SyncOutcome:
     """The incremental walk of one building stream, under the walk lease.
 
     Busy (another holds the lease): leave ``walk_again`` for the holder and return "busy". Holding it:
@@ -476,14 +509,14 @@ def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> Sync
     cursor_id = None
     outcome = SyncOutcome("busy")
     for _ in range(settings.LOGS_SYNC_REWALKS + 1):
-        cursor = _walk_take(building_id, stream, owner)
+        cursor = _walk_take(building_id, stream, owner, link_id)
         if cursor is None and cursor_id is None:  # no cursor yet (a first walk), or another holds the lease
-            cursor_id = cursor_for(Building.objects.get(pk=building_id), stream).pk  # DoesNotExist: gone
-            cursor = _walk_take(building_id, stream, owner)
+            cursor_id = cursor_for(Building.objects.get(pk=building_id), stream, link_id).pk  # DoesNotExist: gone
+            cursor = _walk_take(building_id, stream, owner, link_id)
         if cursor is None:
             if _ask_holder_to_walk_again(cursor_id, owner):
                 return outcome if outcome.status != "busy" else SyncOutcome("busy")
-            cursor = _walk_take(building_id, stream, owner)  # freed just now: it is ours to take
+            cursor = _walk_take(building_id, stream, owner, link_id)  # freed just now: it is ours to take
             if cursor is None:
                 return SyncOutcome("busy")
         cursor_id = cursor.pk
@@ -499,7 +532,7 @@ def walk_run(*, building_id: int, stream: str, owner: str | None = None) -> Sync
     return outcome
 
 
-def _walk_take(building_id: int, stream: str, owner: str) -> SyncCursor | None:
+def _walk_take(building_id: int, stream: str, owner: str, link_id: int | None = None) -> SyncCursor | None:
     """Take the walk lease and start an attempt, in one UPDATE (as :func:`lease_acquire` decides), then
     read the cursor with its building and link in one query. None when another holds the lease (or the
     stream has no cursor yet).
@@ -509,7 +542,7 @@ def _walk_take(building_id: int, stream: str, owner: str) -> SyncCursor | None:
     """
     now = timezone.now()
     free = Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now) | Q(lease_owner=owner)
-    taken = SyncCursor.objects.filter(free, building_id=building_id, stream=stream).update(
+    taken = SyncCursor.objects.filter(free, building_id=building_id, stream=stream, link_id=link_id).update(
         lease_owner=owner,
         lease_expires_at=now + timedelta(seconds=settings.LOGS_SYNC_LEASE_S),
         last_attempt_at=now,
@@ -518,7 +551,9 @@ def _walk_take(building_id: int, stream: str, owner: str) -> SyncCursor | None:
     )
     if not taken:
         return None
-    return SyncCursor.objects.select_related("building__admin_link").get(building_id=building_id, stream=stream)
+    return SyncCursor.objects.select_related("building__admin_link", "link").get(
+        building_id=building_id, stream=stream, link_id=link_id
+    )
 
 
 def _walk_release_if_done(cursor_id: int, owner: str) -> bool:
@@ -543,13 +578,24 @@ def _walk_again_requested(cursor_id: int) -> bool:
     return SyncCursor.objects.filter(pk=cursor_id, walk_again=True).update(walk_again=False) == 1
 
 
-def _context(building: Building, cursor: SyncCursor, owner: str, *, walk: bool = False) -> Context:
+def _context(
+    building: Building,
+    cursor: SyncCursor,
+    owner: str,
+    *,
+    walk: bool = False,
+    units_only: frozenset[int] | None = None,
+) -> Context:
+    """The run's context; a tenant stream reads with the resident's own link and keeps ``units_only``."""
     options = {"max_wait": settings.LOGS_SYNC_MAX_WAIT_S, "background": True}
+    link = cursor.link if cursor.link_id is not None else building.admin_link
     if walk:  # one thread: the token the walk's own query read (and decrypted) already
-        client = BmxClient(_WalkToken(building.admin_link), **options)
+        client = BmxClient(_WalkToken(link), **options)
     else:  # history's fetch threads share the link's thread-safe provider
-        client = client_for_link(building.admin_link, **options)
-    return Context(building, cursor.stream, cursor, owner, client, encryptor())
+        client = client_for_link(link, **options)
+    ctx = Context(building, cursor.stream, cursor, owner, client, encryptor())
+    ctx.units_only = units_only
+    return ctx
 
 
 class _WalkToken:
@@ -577,14 +623,22 @@ def _connected(building: Building) -> bool:
 
 
 NOT_CONNECTED = "This building is not connected to a ButterflyMX building-admin account."
+# A tenant stream with nothing to do: its building's own sync took over, or the resident left or
+# unlinked. Nothing is recorded and nothing follows; beat no longer queues it.
+IDLE = "idle"
 
 
 def _walk(building: Building, cursor: SyncCursor, owner: str) -> SyncOutcome:
-    if not _connected(building):
+    units_only = None
+    if cursor.link_id is not None:
+        units_only = tenant_scope(building=building, link=cursor.link)
+        if units_only is None:
+            return SyncOutcome(IDLE)
+    elif not _connected(building):
         return _failed(cursor, NOT_CONNECTED)
     if cursor.high_water is None and cursor.backfill_from is None:
         _plan_history(cursor, timezone.now())
-    ctx = _context(building, cursor, owner, walk=True)
+    ctx = _context(building, cursor, owner, walk=True, units_only=units_only)
     try:
         with Heartbeat(cursor_id=cursor.pk, owner=owner, kind=WALK) as beat:
             ctx.heartbeat = beat
@@ -709,7 +763,12 @@ def logs_new_announce(*, building_id: int, stream: str, unit_ids: Iterable[int])
 
 
 def history_run(
-    *, building_id: int, stream: str, owner: str | None = None, slice_s: float | None = None
+    *,
+    building_id: int,
+    stream: str,
+    owner: str | None = None,
+    slice_s: float | None = None,
+    link_id: int | None = None,
 ) -> SyncOutcome:
     """One slice of history work (backfill chunks, then a due re-scan) under the history lease.
 
@@ -719,17 +778,22 @@ def history_run(
     """
     owner = owner or new_owner()
     building = Building.objects.select_related("admin_link").get(pk=building_id)
-    cursor = cursor_for(building, stream)
+    cursor = cursor_for(building, stream, link_id)
     if not lease_acquire(cursor_id=cursor.pk, owner=owner, kind=HISTORY):
         return SyncOutcome("busy")
     try:
         SyncCursor.objects.filter(pk=cursor.pk).update(history_queued_at=None)
         cursor.refresh_from_db()
-        if not _connected(building):
+        units_only = None
+        if cursor.link_id is not None:
+            units_only = tenant_scope(building=building, link=cursor.link)
+            if units_only is None:
+                return SyncOutcome(IDLE)  # the building's own sync took over, or the resident left
+        elif not _connected(building):
             return _failed(cursor, NOT_CONNECTED)
         if not history_pending(cursor):
             return SyncOutcome("done")
-        ctx = _context(building, cursor, owner)
+        ctx = _context(building, cursor, owner, units_only=units_only)
         deadline = time.monotonic() + (slice_s if slice_s is not None else settings.LOGS_HISTORY_SLICE_S)
         try:
             with Heartbeat(cursor_id=cursor.pk, owner=owner, kind=HISTORY) as beat:

@@ -28,7 +28,7 @@ from .dispatch import enqueue, enqueue_walks
 from .models import SyncCursor
 from .registration import registration_attempt, registrations_maintain
 from .retention import logs_prune
-from .services import building_connected, webhook_deliveries_prune
+from .services import building_connected, tenant_linked, webhook_deliveries_prune
 from .sync import (
     CLAIM_FIELDS,
     HISTORY,
@@ -40,6 +40,7 @@ from .sync import (
     history_run,
     walk_run,
 )
+from .tenant_streams import tenant_registrations_maintain, tenant_stream_pairs, tenant_stream_q
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +51,23 @@ def _queue(task) -> str | None:
     return info.get("routing_key") or None
 
 
-def _follow_up(task, building_id: int, stream: str, kind: str, outcome: SyncOutcome) -> None:
+def _follow_up(
+    task, building_id: int, stream: str, kind: str, outcome: SyncOutcome, link_id: int | None = None
+) -> None:
     """What a finished task queues next: a long Retry-After waited out once, or the next slice."""
     if outcome.status == "retry" and outcome.retry_after is not None:
         countdown = outcome.retry_after + random.uniform(0, 1 + outcome.retry_after / 10)
-        enqueue(building_id, stream, kind, countdown=countdown, queue=_queue(task))
+        enqueue(building_id, stream, kind, countdown=countdown, queue=_queue(task), link_id=link_id)
     elif outcome.status == "more" or outcome.details.get("requeue"):
-        enqueue(building_id, stream, kind, queue=_queue(task))  # at the back of the queue: others go first
+        # at the back of the queue: others go first
+        enqueue(building_id, stream, kind, queue=_queue(task), link_id=link_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def sync_stream_task(self, building_id: int, stream: str) -> str:
-    """The incremental walk of one building stream; then its history work, queued if any is pending."""
-    return _walk_task(self, building_id, stream)
+def sync_stream_task(self, building_id: int, stream: str, link_id: int | None = None) -> str:
+    """The incremental walk of one building stream (with ``link_id``: a resident's own view of it,
+    logs.tenant_streams); then its history work, queued if any is pending."""
+    return _walk_task(self, building_id, stream, link_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
@@ -71,21 +76,23 @@ def sync_streams_task(self, streams: list) -> list[str]:
     by :func:`enqueue_walks`): what beat queues for a portfolio, so the cost of a task (a message, a
     database connection) is paid once per batch rather than once per walk. Each walk is on its own:
     a failing one backs off alone and the next goes on."""
-    return [_walk_task(self, building_id, stream) for building_id, stream in streams]
+    return [_walk_task(self, *item) for item in streams]  # [building_id, stream] or [.., .., link_id]
 
 
-def _walk_task(task, building_id: int, stream: str) -> str:
+def _walk_task(task, building_id: int, stream: str, link_id: int | None = None) -> str:
     try:
-        outcome = walk_run(building_id=building_id, stream=stream)
+        outcome = walk_run(building_id=building_id, stream=stream, link_id=link_id)
     except Building.DoesNotExist:
         return "gone"
-    _follow_up(task, building_id, stream, WALK, outcome)
+    _follow_up(task, building_id, stream, WALK, outcome, link_id)
     if outcome.status == "done":
-        cursor = outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream).first()
+        cursor = (
+            outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream, link_id=link_id).first()
+        )
         if cursor is not None and cursor.tick_missed:
             _walk_at_back_of_queue(task, cursor)
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
-            enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk)
+            enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk, link_id=link_id)
     return outcome.status
 
 
@@ -94,7 +101,9 @@ def _walk_at_back_of_queue(task, cursor: SyncCursor) -> None:
     walks that tick queued, rather than at the tick after next (two intervals). So while the workers are
     behind, each building is walked once per cycle; one pending walk per stream still (the claim)."""
     if SyncCursor.objects.filter(pk=cursor.pk, tick_missed=True).update(tick_missed=False):
-        enqueue(cursor.building_id, cursor.stream, WALK, queue=_queue(task), cursor_id=cursor.pk)
+        enqueue(
+            cursor.building_id, cursor.stream, WALK, queue=_queue(task), cursor_id=cursor.pk, link_id=cursor.link_id
+        )
 
 
 def _history_running(cursor: SyncCursor) -> bool:
@@ -106,13 +115,14 @@ def _history_running(cursor: SyncCursor) -> bool:
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
-def sync_history_task(self, building_id: int, stream: str) -> str:
-    """One slice of a building stream's backfill or late-entry re-scan; queues the next slice."""
+def sync_history_task(self, building_id: int, stream: str, link_id: int | None = None) -> str:
+    """One slice of a building stream's (or tenant stream's) backfill or late-entry re-scan; queues the
+    next slice."""
     try:
-        outcome = history_run(building_id=building_id, stream=stream)
+        outcome = history_run(building_id=building_id, stream=stream, link_id=link_id)
     except Building.DoesNotExist:
         return "gone"
-    _follow_up(self, building_id, stream, HISTORY, outcome)
+    _follow_up(self, building_id, stream, HISTORY, outcome, link_id)
     return outcome.status
 
 
@@ -124,20 +134,37 @@ def _connected_buildings():
     return Building.objects.filter(is_active=True, bmx_id__isnull=False, admin_link__isnull=False)
 
 
+def _walked_cursors():
+    """Cursors beat walks: connected buildings' own, and residents' own views of the buildings without a
+    building-admin link (logs.tenant_streams). A tenant cursor of a building that got its admin link is
+    left alone: the building's sync has taken over."""
+    own = Q(building__in=_connected_buildings(), link__isnull=True)
+    return SyncCursor.objects.filter(own | tenant_stream_q())
+
+
 @shared_task(bind=True, ignore_result=True)
 def sync_all_task(self, stream: str) -> int:
-    """Beat's entry: one walk per connected building, each queued once per tick, so one cycle covers
-    every building and a failing one never stops the others. Skips buildings whose walk is already
-    pending (claimed) or that are backing off after errors; the longest-waiting go first."""
+    """Beat's entry: one walk per connected building (and per resident's tenant stream of a building
+    without admin link), each queued once per tick, so one cycle covers every building and a failing one
+    never stops the others. Skips streams whose walk is already pending (claimed) or that are backing off
+    after errors; the longest-waiting go first."""
     connected = _connected_buildings()
-    known = set(SyncCursor.objects.filter(building__in=connected, stream=stream).values_list("building_id", flat=True))
+    known = set(
+        SyncCursor.objects.filter(building__in=connected, stream=stream, link__isnull=True).values_list(
+            "building_id", flat=True
+        )
+    )
     for building_id in connected.exclude(pk__in=known).values_list("pk", flat=True):
         cursor_for(building_id, stream)
+    tenant_cursors = SyncCursor.objects.filter(stream=stream, link__isnull=False)
+    tenant_known = set(tenant_cursors.values_list("building_id", "link_id"))
+    for building_id, link_id in tenant_stream_pairs() - tenant_known:
+        cursor_for(building_id, stream, link_id)
     now = timezone.now()
     claim_field = CLAIM_FIELDS[WALK]
     stale = now - timedelta(seconds=settings.LOGS_SYNC_CLAIM_STALE_S)
-    cursors = SyncCursor.objects.filter(building__in=connected, stream=stream).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    cursors = (
+        _walked_cursors().filter(stream=stream).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     )
     # Walks still waiting from an earlier tick (claimed, due, not stale) are passed by; each queues its
     # successor when it ends (tasks._walk_at_back_of_queue). Marked before this tick claims its own.
@@ -147,7 +174,7 @@ def sync_all_task(self, stream: str) -> int:
     due = (
         cursors.filter(Q(**{f"{claim_field}__isnull": True}) | Q(**{f"{claim_field}__lt": stale}))
         .order_by(F("last_attempt_at").asc(nulls_first=True))
-        .values_list("pk", "building_id")
+        .values_list("pk", "building_id", "link_id")
     )
     due = list(due)
     # A portfolio's walks go in batches (one task per few buildings); a handful of buildings get a task
@@ -181,13 +208,22 @@ def sync_watchdog_task(self) -> int:
     now = timezone.now()
     queued = 0
     for kind, (owner_field, expiry_field) in LEASE_FIELDS.items():
-        abandoned = SyncCursor.objects.filter(building__in=_connected_buildings(), **{f"{expiry_field}__lt": now})
-        for cursor_id, building_id, stream, expired_at in abandoned.exclude(**{owner_field: ""}).values_list(
-            "pk", "building_id", "stream", expiry_field
+        abandoned = _walked_cursors().filter(**{f"{expiry_field}__lt": now})
+        for cursor_id, building_id, stream, link_id, expired_at in abandoned.exclude(**{owner_field: ""}).values_list(
+            "pk", "building_id", "stream", "link_id", expiry_field
         ):
             # A claim taken while the dead holder lived may name a task that died in its worker's prefetch:
             # taken over, instead of blocking the resume until the claim goes stale (minutes).
-            if enqueue(building_id, stream, kind, queue=_queue(self), cursor_id=cursor_id, lost_before=expired_at):
+            queued_now = enqueue(
+                building_id,
+                stream,
+                kind,
+                queue=_queue(self),
+                cursor_id=cursor_id,
+                lost_before=expired_at,
+                link_id=link_id,
+            )
+            if queued_now:
                 logger.info("resuming the abandoned %s of building %s (%s)", kind, building_id, stream)
                 queued += 1
     return queued
@@ -215,8 +251,9 @@ def webhooks_register_task(self, building_id: int, token: str) -> str:
 @shared_task(bind=True, ignore_result=True)
 def webhooks_maintain_task(self) -> int:
     """Beat: request a registration for buildings whose webhooks are missing, failed transiently, or
-    point at an address the portal no longer has."""
-    return registrations_maintain(queue=_queue(self))
+    point at an address the portal no longer has; and the same for residents' own integrations in
+    buildings without building-admin link (logs.tenant_streams), run here, one link after the other."""
+    return registrations_maintain(queue=_queue(self)) + tenant_registrations_maintain()
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -246,3 +283,10 @@ def calls_pass_task(building_id: int, kind: str) -> int:
 def call_intercom_task(call_id: int, link_id: int) -> bool:
     """Tell the panel that a call answered in the portal was handled (:func:`logs.calls.intercom_tell_handled`)."""
     return intercom_tell_handled(call_id=call_id, link_id=link_id)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def tenant_linked_task(self, link_id: int) -> int:
+    """A resident linked their tenant account: register their own webhooks and start their own streams
+    in the buildings that have no building-admin link (logs.tenant_streams). How many walks were queued."""
+    return tenant_linked(link_id=link_id, queue=_queue(self))

@@ -534,3 +534,24 @@ def webhook(request: HttpRequest, building_id: int, secret: str) -> HttpResponse
     if status == 404:
         return JsonResponse({"error": reason}, status=404)
     return JsonResponse({"status": reason}, status=status)
+
+
+@csrf_exempt
+@require_POST
+@transaction.non_atomic_requests  # as webhook(): each write commits alone
+def tenant_webhook(request: HttpRequest, hook_id: int, secret: str) -> HttpResponse:
+    """A delivery to a resident's own integration (logs.tenant_streams): it nudges that resident's walk.
+    An oversized body is refused (413) without being kept: the tenant URL has no inspection page."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    body = b"" if declared > MAX_BODY else request.body
+    if declared > MAX_BODY or len(body) > MAX_BODY:
+        if not services.tenant_hook_matches(hook_id, secret):
+            return JsonResponse({"error": "not found"}, status=404)
+        return JsonResponse({"error": "body too large"}, status=413)
+    status, reason = services.tenant_delivery_receive(hook_id=hook_id, secret=secret, body=body)
+    if status == 404:
+        return JsonResponse({"error": reason}, status=404)
+    return JsonResponse({"status": reason}, status=status)

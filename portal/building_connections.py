@@ -12,7 +12,7 @@ from functools import partial
 
 from django.db import transaction
 
-from logs.services import building_disconnected
+from logs.services import building_disconnected, tenant_disconnected
 from portal.celery import send_task
 from tenants.models import BmxLink, Building, RosterSync
 from tenants.roster import roster_sync_run
@@ -20,6 +20,8 @@ from tenants.services import link_revoke
 
 # Registers the webhooks and queues the first sync (the backfill) of a newly connected building.
 BUILDING_CONNECTED_TASK = "logs.tasks.building_connected_task"
+# Registers a resident's own webhooks and starts their own streams where no building-admin link exists.
+TENANT_LINKED_TASK = "logs.tasks.tenant_linked_task"
 
 
 def roster_sync_and_connect(*, sync_id: int) -> RosterSync:
@@ -36,12 +38,21 @@ def building_connected(building: Building) -> None:
     transaction.on_commit(partial(send_task, BUILDING_CONNECTED_TASK, building.pk))
 
 
+def resident_linked(link: BmxLink) -> None:
+    """A resident linked their tenant account (``tenants.services.link_tenant_connect``): in buildings
+    whose manager never connected, their own entries and calls are synced with their own token
+    (logs.tenant_streams): webhooks and walks follow after commit, in a task (they talk to ButterflyMX)."""
+    transaction.on_commit(partial(send_task, TENANT_LINKED_TASK, link.pk))
+
+
 def link_unlink(*, link: BmxLink) -> None:
     """Unlink a ButterflyMX account: a building-admin link's buildings are disconnected first (their
-    webhook integrations removed at ButterflyMX while the link still works), then the tokens are
-    revoked and forgotten (:func:`tenants.services.link_revoke`, which raises and keeps the link when
-    ButterflyMX cannot be reached)."""
+    webhook integrations removed at ButterflyMX while the link still works), a tenant link's own
+    integrations likewise; then the tokens are revoked and forgotten (:func:`tenants.services.link_revoke`,
+    which raises and keeps the link when ButterflyMX cannot be reached)."""
     if link.kind == BmxLink.Kind.BUILDING_ADMIN:
         for building in Building.objects.filter(admin_link=link):
             building_disconnected(building=building)
+    else:
+        tenant_disconnected(link=link)
     link_revoke(link=link)

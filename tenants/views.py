@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import tenant_moves
-from portal.building_connections import link_unlink
+from portal.building_connections import link_unlink, resident_linked
 from portal.butterflymx import BmxError, oauth
 from portal.core.nostore import no_store
 
@@ -117,7 +117,7 @@ def link_callback(request: HttpRequest) -> HttpResponse:
         if kind == BmxLink.Kind.BUILDING_ADMIN:
             link_admin_connect(user=request.user, tokens=tokens)
         else:
-            link_tenant_connect(user=request.user, tokens=tokens)
+            resident_linked(link_tenant_connect(user=request.user, tokens=tokens))
     except TenantLinkedElsewhere:
         messages.error(
             request,

@@ -214,6 +214,7 @@ MATRIX: dict[str, Entry] = {
         everyone(404, anonymous=403, alice=200, staff=200, manager=200), kwargs=lambda w: {"pk": _call(w).pk}
     ),
     "logs_webhooks:receive": Entry(everyone(405), kwargs=lambda w: {"building_id": w.building_a.pk, "secret": "x"}),
+    "logs_webhooks:tenant_receive": Entry(everyone(405), kwargs=lambda w: {"hook_id": 1, "secret": "x"}),
     # --- portal.api: the schema (an API: 403 without credentials), its docs page (a page: login), tokens
     "api:schema": Entry(everyone(200, anonymous=403)),
     "api:docs": Entry(signed_in()),

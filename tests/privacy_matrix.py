@@ -340,6 +340,7 @@ NO_ACTIVITY: dict[str, str] = {
     "logs:health": "managers' sync health: cursors and webhook state, no log rows",
     "logs:health_action": "POST only: a manager requests a sync",
     "logs_webhooks:receive": "POST only: ButterflyMX's webhook intake, answers a status word",
+    "logs_webhooks:tenant_receive": "POST only: a resident's own webhook intake, answers a status word",
     "passes:arrivals": "POST only: the pass's host sets how they are told of its arrivals (others: 404)",
     "passes:key_remove": "POST only: the pass's host removes one visitor from it (others, staff included: 404)",
     "alerts:settings": "a redirect to the caller's own Notifications page (its alerts section)",

@@ -86,6 +86,7 @@ PLACES = {
     "passes": "apps",
     "logs": "apps",
     "passes.key_removal": "apps",  # one visitor removed from a pass (DELETE /v4/virtual_keys/{id})
+    "logs.tenant_streams": "apps",  # residents' own streams where no building-admin link exists
     "portal.notifications": "apps",  # notices to people: live, Web Push, e-mail; preferences, quiet hours
     "portal.accounts": "apps",  # sign-in, two-factor (asks tenants who is staff), API tokens
     # cross-app: services that combine several apps

@@ -558,6 +558,38 @@ class BmxClient:
     def delete_building_integration(self, building_id: int, integration_id: int) -> None:
         self.request("DELETE", f"/v4/buildings/{building_id}/integrations/{integration_id}")
 
+    def tenant_integrations(self, tenant_id: int) -> list[dict]:
+        """A tenant's own webhook integrations (``GET /v4/tenants/{tenant_id}/integrations``, §4.12)."""
+        return self.all(f"/v4/tenants/{tenant_id}/integrations")
+
+    def create_tenant_integration(
+        self, tenant_id: int, *, url: str, resource_type: str, actions: tuple[str, ...] = ("create",)
+    ) -> dict:
+        """Register a webhook for the tenant's own events (§4.12, tenant scope: events of the tenant's unit
+        or naming the tenant, §6.2). The same body as a building's; the tenant's own token registers it."""
+        return self.data(
+            "POST", f"/v4/tenants/{tenant_id}/integrations", json=_integration_body(url, resource_type, actions)
+        )
+
+    def update_tenant_integration(
+        self,
+        tenant_id: int,
+        integration_id: int | str,
+        *,
+        url: str,
+        resource_type: str,
+        actions: tuple[str, ...] = ("create",),
+    ) -> dict:
+        """Point a tenant integration at another URL (``PUT``, the whole body as for a building's)."""
+        return self.data(
+            "PUT",
+            f"/v4/tenants/{tenant_id}/integrations/{integration_id}",
+            json=_integration_body(url, resource_type, actions),
+        )
+
+    def delete_tenant_integration(self, tenant_id: int, integration_id: int | str) -> None:
+        self.request("DELETE", f"/v4/tenants/{tenant_id}/integrations/{integration_id}")
+
     # --- Account capabilities (tenants app: linking and roster) ---------------------------------
 
     def building_admin_answer(self, building_id: int) -> int:
