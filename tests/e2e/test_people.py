@@ -40,7 +40,7 @@ def test_a_manager_invites_changes_and_is_kept_as_the_last_manager(live_server, 
 
         page.get_by_label("E-mail").fill("dana@example.test")
         page.locator("#id_role").select_option("staff")
-        page.get_by_role("button", name="Invite").click()
+        page.get_by_role("button", name="Invite", exact=True).click()
         page.get_by_text("Invitation sent to dana@example.test").wait_for()
         j.step("02-invited")
         link = re.search(r"https?://\S+/invitations/\S+/", mailoutbox[-1].body).group(0)
