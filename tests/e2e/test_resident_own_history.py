@@ -20,7 +20,15 @@ from logs.tasks import tenant_linked_task
 from tenants.models import BmxLink
 from tests.e2e.journeys import DESKTOP, PHONE, Journey, assert_fits
 from tests.e2e.test_pins_and_limits import sign_in
-from tests.logs.test_tenant_streams import NINA, ROSA, UNIT_4B, alice_links, remote_swipe, tenant_integrations
+from tests.logs.test_tenant_streams import (
+    NINA,
+    ROSA,
+    UNIT_4B,
+    alice_links,
+    remote_swipe,
+    tenant_delivered_ids,
+    tenant_integrations,
+)
 from tests.plugins.sandbox import worker_env
 from tests.plugins.workers import app_sends_to, broker_url, celery_worker, wait_for
 
@@ -73,8 +81,7 @@ def test_a_resident_sees_her_own_entries_where_the_manager_never_connected(
         )
 
     # Then ButterflyMX delivered Rosa's event to her own integration (the portal accepted it) ...
-    delivered = [d for d in sandbox.deliveries() if d.get("outcome") == "delivered" and "/tenant/" in d["url"]]
-    assert mine in [((d["payload"].get("event") or {}).get("data") or {}).get("id") for d in delivered]
+    assert mine in tenant_delivered_ids(sandbox)
     assert WebhookDelivery.objects.filter(building=building, outcome="accepted").exists()
     # ... and only her unit's rows were stored; the neighbour's entry never was
     assert not AccessLogEntry.objects.filter(building=building, remote_id=neighbours).exists()

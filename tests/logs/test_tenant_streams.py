@@ -43,6 +43,12 @@ def tenant_integrations(sandbox, tenant_id: int) -> list[dict]:
     return [i for i in sandbox.state()["integrations"] if i["tenant_id"] == tenant_id]
 
 
+def tenant_delivered_ids(sandbox) -> list:
+    """Ids of the events ButterflyMX delivered to tenant integrations (the portal answered them)."""
+    delivered = [d for d in sandbox.deliveries() if d.get("outcome") == "delivered" and "/tenant/" in d["url"]]
+    return [((d["payload"].get("event") or {}).get("data") or {}).get("id") for d in delivered]
+
+
 def alice_links() -> tuple[object, BmxLink, Building]:
     """Alice links her ButterflyMX tenant account (Rosa, 4B); nobody connected the building."""
     alice = f.UserFactory(email="alice-tenant@example.test")
@@ -266,8 +272,7 @@ def test_alice_s_entry_arrives_through_her_webhook_and_walk_and_the_neighbours_n
             timeout=60,
             message="alice's entry to arrive through her webhook",
         )
-    delivered = [d for d in sandbox.deliveries() if d.get("outcome") == "delivered" and "/tenant/" in d["url"]]
-    assert mine in [((d["payload"].get("event") or {}).get("data") or {}).get("id") for d in delivered]
+    assert mine in tenant_delivered_ids(sandbox)
     assert WebhookDelivery.objects.filter(building=building, received_at__gte=settled, outcome="accepted").exists()
     assert not AccessLogEntry.objects.filter(building=building, remote_id=neighbours).exists()
     assert set(AccessLogEntry.objects.filter(building=building).values_list("unit__bmx_id", flat=True)) == {UNIT_4B}
