@@ -32,18 +32,19 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal.butterflymx import BmxError
 from portal.celery import send_task
 from portal.live import bus
 from portal.notifications.notices import Notice, NoticeAction
-from portal.notifications.services import notify
+from portal.notifications.services import notify, withdraw
 from tenants.models import BmxLink, Building, Membership, Residency
 from tenants.scope import Grants
 from tenants.services import client_for_link
 
 from . import parsing
-from .models import CallRecord, CallWatch, RingState, Stream
+from .models import CallRecord, CallWatch, RingState, Stream, call_status_label
 from .sync import encryptor, lookups
 from .upsert import rows_upsert
 
@@ -223,6 +224,8 @@ def _end(call: CallRecord, *, reason: str) -> bool:
     )
     if ended:
         bus.publish("call.ended", {"call": call.pk, "reason": reason or "ended"}, _to(call))
+        # The ring window passed: ButterflyMX's own word for a call nobody answered.
+        _withdraw(call, call_status_label("timeout_online_signal" if reason == "timeout" else reason))
     return bool(ended)
 
 
@@ -279,13 +282,26 @@ def ring_payload(call: CallRecord) -> dict:
         "panel": call.device_name or "the intercom",
         "unit_label": call.unit_label,
         "started_at": call.logged_at.isoformat(),
-        # As every page shows times: in the building's zone (the page may be in another).
-        "started_time": call.logged_at.astimezone(ZoneInfo(call.building.time_zone)).strftime("%H:%M"),
+        "started_time": ring_time(call),
         "ring_until": call.ring_until.isoformat() if call.ring_until else None,
         "snapshot_url": reverse("logs:call_snapshot", args=[call.pk]) if call.snapshot_url else "",
         "open_url": reverse("dashboard:call_open", args=[call.pk]),
         "decline_url": reverse("dashboard:call_decline", args=[call.pk]),
     }
+
+
+def _withdraw(call: CallRecord, outcome: str) -> None:
+    """The call stopped ringing: its notification closes on every device of its people (their open pages
+    close the panel from the live event). Says how it ended, for the device where the service worker must
+    leave a quiet note in its place (templates/notifications/sw.js)."""
+    ring = _notice(call, ring_payload(call))
+    body = gettext("%(outcome)s · call at %(time)s") % {"outcome": outcome or gettext("Ended"), "time": ring_time(call)}
+    withdraw(people_of(call), Notice(category="call", title=ring.title, body=body, url=ring.url, tag=ring.tag))
+
+
+def ring_time(call: CallRecord) -> str:
+    """When the call started, as every page shows times: in the building's zone (the page may be in another)."""
+    return call.logged_at.astimezone(ZoneInfo(call.building.time_zone)).strftime("%H:%M")
 
 
 def _notice(call: CallRecord, payload: dict) -> Notice:
@@ -346,6 +362,7 @@ def call_answered(*, call: CallRecord, user) -> None:
     commit, by a task: the person's answer does not wait for it)."""
     payload = {"call": call.pk, "by": user.display_name}
     bus.publish("call.answered", payload, _to(call))
+    _withdraw(call, gettext("Door opened by %(name)s") % {"name": user.display_name})
     link_id = _own_link(call, user)
     if link_id is not None:
         args = (call.pk, link_id)
@@ -394,4 +411,5 @@ def call_declined(*, call: CallRecord, user) -> bool:
     )
     if declined:
         bus.publish("call.declined", {"call": call.pk, "by": user.display_name}, _to(call))
+        _withdraw(call, gettext("Declined by %(name)s") % {"name": user.display_name})
     return bool(declined)

@@ -24,21 +24,12 @@ from portal.core.widgets import ListedSelect, ListedSelectMultiple
 from tenants.models import AccessPoint, Building, Device
 from tenants.scope import GRANT_BUILDING_FIELDS, NO_GRANTS, Grants, request_grants
 
-from .models import AccessLogEntry, CallRecord, ReleaseMethod
+from .models import CALL_STATUS_LABELS, AccessLogEntry, CallRecord, ReleaseMethod
 
 # Labelled as the table writes them (ButterflyMX's own words), so a filter and its column agree.
 RELEASE_TYPES = [("Tenant", "Tenant"), ("Visitor", "Visitor"), ("Delivery", "Delivery")]
 RELEASE_STATUSES = [("Unlocked", "Unlocked"), ("Locked", "Locked")]
-CALL_STATUSES = [
-    ("opened_door", "Opened the door"),
-    ("canceled", "Canceled"),
-    ("rejected", "Rejected"),
-    ("timeout_online_signal", "Not answered"),
-    ("voip_rollover", "Rolled over to phone"),
-    ("initializing", "Ringing"),
-    ("connecting_sip", "Connecting"),
-]
-CALL_OUTCOMES = dict(CALL_STATUSES)  # the calls table and detail page say the outcome in these words
+CALL_STATUSES = list(CALL_STATUS_LABELS.items())  # the Outcome filter in the words of the table's column
 CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
 JINJA2_FORMS = Jinja2FormRenderer()
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -159,11 +150,6 @@ class RangeForm(forms.Form):
             self.clock_notes.append(
                 f"“{label}”: {issue.summary} The list {reading} {_naive(value):%H:%M}, so it includes both."
             )
-
-
-def call_outcome(status: str) -> str:
-    """A call's outcome in words ("opened_door" -> "Opened the door"); an unknown code stays readable."""
-    return CALL_OUTCOMES.get(status) or status.replace("_", " ").capitalize()
 
 
 class _Zoned:

@@ -116,6 +116,29 @@ class RingState(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+# ButterflyMX's call statuses (contract §4.11) in the words every page says them: the call lists, the
+# CSV, the charts, the home page's "Recent calls", the Outcome filter and the notification that closes a
+# call's ring. One mapping, so no two places name one outcome differently.
+CALL_STATUS_LABELS = {
+    "opened_door": _("Opened the door"),
+    "canceled": _("Canceled"),
+    "rejected": _("Declined"),
+    "timeout_online_signal": _("Not answered"),
+    "voip_rollover": _("Rolled over to phone"),
+    "initializing": _("Ringing"),
+    "connecting_sip": _("Connecting"),
+}
+
+
+def call_status_label(status: str | None) -> str:
+    """A call's status in words ("opened_door" -> "Opened the door"); an unknown code stays readable and an
+    empty one is ``""`` (the page decides how to show "no status yet")."""
+    if not status:
+        return ""
+    label = CALL_STATUS_LABELS.get(status)
+    return str(label) if label is not None else status.replace("_", " ").capitalize()
+
+
 class CallRecord(models.Model):
     """One intercom call at a building (§4.11)."""
 
@@ -168,6 +191,10 @@ class CallRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.building_id} · call {self.remote_id}"
+
+    @property
+    def status_label(self) -> str:
+        return call_status_label(self.status)
 
 
 class CallWatch(models.Model):

@@ -39,9 +39,9 @@ from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
-from .filters import AccessLogFilter, CallFilter, call_outcome
+from .filters import AccessLogFilter, CallFilter
 from .health import poll_interval_s, sync_wait, webhook_health
-from .models import AccessLogEntry, CallRecord, ReleaseMethod, Stream
+from .models import AccessLogEntry, CallRecord, ReleaseMethod, Stream, call_status_label
 from .webhooks import MAX_BODY, is_transient, polled_only
 
 logger = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
                     "when": local.strftime("%b %-d, %H:%M:%S"),
                     "zone": local.tzname(),
                     "url": f"{detail}{c.pk}/",
-                    "outcome": call_outcome(c.status) if c.status else "",
+                    "outcome": c.status_label,
                 },
             )
         )
@@ -233,7 +233,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A string made here: the template's ``date`` filter would turn the time back into the default zone.
     local = call.logged_at.astimezone(zoneinfo.ZoneInfo(call.building.time_zone))
     when = local.strftime("%b %-d, %Y %H:%M:%S ") + (local.tzname() or "")
-    context = {"call": call, "when": when, "outcome": call_outcome(call.status) if call.status else ""}
+    context = {"call": call, "when": when, "outcome": call.status_label}
     return render(request, "logs/call_detail.html", context)
 
 
@@ -348,7 +348,7 @@ def call_csv(request: HttpRequest) -> HttpResponse:
                 device,
                 unit,
                 ntype,
-                call_outcome(status) if status else "",  # in words, as the page says it
+                call_status_label(status),  # in words, as the page says it
                 remote_id,
             )
 
@@ -424,7 +424,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
             "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
             "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
             "call_outcomes": {
-                "labels": [call_outcome(s) if s else "Unknown" for s, _ in outcomes],
+                "labels": [call_status_label(s) or "Unknown" for s, _ in outcomes],
                 "values": [n for _, n in outcomes],
             },
         }

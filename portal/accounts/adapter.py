@@ -27,6 +27,7 @@ from django.http import HttpRequest
 
 from portal.core.limits import rate_hit
 from portal.core.rediscache import cache_unreachable
+from portal.notifications.services import this_device_sign_out
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +90,13 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             # and leaves every other address's pair and the account's ceiling untouched.
             ratelimit.clear(request, action=PAIR_ACTION, key=self._pair_key(request, credentials))
         return user
+
+    def logout(self, request: HttpRequest) -> None:
+        """Signing out also ends this browser's notifications (its Web Push subscriptions), before the
+        session that remembers them is flushed: a signed-out device shows nobody's notices. The sign-out
+        form's script sends the browser's endpoint as ``push_endpoint`` after unsubscribing it there
+        (static/notifications/signout.js)."""
+        if request.user.is_authenticated:
+            endpoint = request.POST.get("push_endpoint", "") if request.method == "POST" else ""
+            this_device_sign_out(user=request.user, session=request.session, endpoint=endpoint)
+        super().logout(request)

@@ -26,17 +26,12 @@ SHOWN = 5
 class UnitNow:
     passes: list = field(default_factory=list)  # (pass, state): active first, then upcoming
     entries: list = field(default_factory=list)  # (entry, when)
-    calls: list = field(default_factory=list)  # (call, when, outcome)
+    calls: list = field(default_factory=list)  # (call, when, outcome in words: CallRecord.status_label)
 
 
 def _when(value, tz) -> str:
     local = value.astimezone(tz)
     return f"{local:%a} {local.day} {local:%b, %H:%M} {local.tzname()}"
-
-
-def call_outcome(status: str) -> str:
-    """ButterflyMX's call status as words: 'opened_door' -> 'Opened door'."""
-    return status.replace("_", " ").capitalize() if status else "—"
 
 
 def unit_now(grants: Grants, building, units) -> UnitNow:
@@ -57,5 +52,5 @@ def unit_now(grants: Grants, building, units) -> UnitNow:
     return UnitNow(
         passes=[(p, "active") for p in active] + [(p, "upcoming") for p in upcoming],
         entries=[(e, _when(e.logged_at, tz)) for e in entries],
-        calls=[(c, _when(c.logged_at, tz), call_outcome(c.status)) for c in calls],
+        calls=[(c, _when(c.logged_at, tz), c.status_label or "—") for c in calls],
     )

@@ -22,7 +22,9 @@ class Notice:
     ``category`` decides preferences and quiet hours: ``call``, ``arrival``, ``alert.release``,
     ``alert.refused``, ``alert.webhooks``, ``alert.relink``. ``tag`` groups notices about one thing (a
     call's later notices replace its earlier one). ``url`` and ``image_url`` are portal addresses the
-    recipient may open (a snapshot through the portal, never a public link).
+    recipient may open (a snapshot through the portal, never a public link). ``withdraw`` marks the
+    notice that ends an earlier one with the same tag (a call answered, declined or over): the service
+    worker closes that notification instead of alerting (:func:`portal.notifications.services.withdraw`).
     """
 
     category: str
@@ -32,6 +34,7 @@ class Notice:
     image_url: str = ""
     tag: str = ""
     actions: tuple[NoticeAction, ...] = field(default_factory=tuple)
+    withdraw: bool = False
 
     def as_payload(self) -> dict:
         return asdict(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 
@@ -42,6 +43,32 @@ def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, It
     return plan
 
 
+def withdraw(user_ids: Iterable[int], notice: Notice) -> list[int]:
+    """The thing a pushed notice was about is over (a call answered, declined, gone): close its
+    notification on every device of these people. Returns who is sent the withdrawal.
+
+    ``notice`` has the earlier notice's ``tag`` and says how it ended (sent with ``withdraw=True``). It goes by Web
+    Push only, to the people the earlier notice's push reached by the same rules (channels, quiet hours,
+    mute, "do not disturb": :func:`delivery_plan` for its category), so a device that was never rung gets
+    nothing. The service worker closes the notification with that tag (templates/notifications/sw.js,
+    where Chromium's "a push must show something" rule is met). Open pages close their panels from their
+    own live event, so nothing goes to the page here.
+    """
+    if not webpush_enabled():
+        return []
+    plan = delivery_plan(user_ids, notice)
+    if plan.push:
+        transaction.on_commit(
+            partial(
+                send_task,
+                "portal.notifications.tasks.push_notice_task",
+                list(plan.push),
+                replace(notice, withdraw=True).as_payload(),
+            )
+        )
+    return list(plan.push)
+
+
 MAX_DEVICES = 20
 
 
@@ -71,6 +98,31 @@ def subscription_save(*, user, endpoint: str, p256dh: str, auth: str, label: str
         },
     )
     return subscription
+
+
+# The session remembers which subscriptions this browser made (the session is the browser's own), so
+# signing out can end exactly this device's notifications and no other device of the person.
+SESSION_DEVICES = "notifications.this_device"
+
+
+def this_device_remember(session, subscription: PushSubscription) -> None:
+    known = [pk for pk in session.get(SESSION_DEVICES, []) if isinstance(pk, int)]
+    session[SESSION_DEVICES] = sorted(set(known) | {subscription.pk})
+
+
+def this_device_sign_out(*, user, session, endpoint: str = "") -> int:
+    """The person signs out on this browser: it gets no more of their notifications. Deletes their
+    subscriptions this session made and the one the page names by ``endpoint`` (a browser that opted in
+    during an earlier session; the page's script also unsubscribes it in the browser). Returns how many.
+    Another person's subscription is never touched, whatever the page sends."""
+    mine = PushSubscription.objects.filter(user=user)
+    pks = [pk for pk in session.get(SESSION_DEVICES, []) if isinstance(pk, int)]
+    deleted, _ = mine.filter(pk__in=pks).delete()
+    if endpoint:
+        more, _ = mine.filter(endpoint=endpoint[:2000]).delete()
+        deleted += more
+    session.pop(SESSION_DEVICES, None)
+    return deleted
 
 
 def subscription_remove(*, user, pk: int) -> bool:

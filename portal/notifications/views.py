@@ -103,6 +103,7 @@ def subscribe(request: HttpRequest) -> JsonResponse:
         )
     except services.SubscriptionRefused as exc:
         return JsonResponse({"detail": str(exc)}, status=400)
+    services.this_device_remember(request.session, subscription)  # signing out here ends it
     return JsonResponse({"id": subscription.pk, "label": subscription.label}, status=201)
 
 

@@ -74,6 +74,7 @@ def push_payload(notice: dict, *, user_id: int) -> dict:
         "image": notice.get("image_url") or "",
         "tag": notice.get("tag") or "",
         "category": notice.get("category") or "",
+        "withdraw": bool(notice.get("withdraw")),
         "actions": [
             {
                 "action": action["action"],
@@ -97,7 +98,9 @@ def push_deliver(*, user_ids: Iterable[int], notice: dict) -> Counter:
     ttl = settings.WEBPUSH_CALL_TTL_S if notice.get("category") == "call" else settings.WEBPUSH_TTL_S
     headers = {"Urgency": "high" if notice.get("category") == "call" else "normal"}
     if TOPIC.match(notice.get("tag") or ""):
-        headers["Topic"] = notice["tag"]  # a newer notice of one call replaces one still waiting at the service
+        # A newer notice of one call replaces one still waiting at the service: a phone that was offline
+        # during the ring gets only the withdrawal, never a ring for a call that is over.
+        headers["Topic"] = notice["tag"]
     payloads: dict[int, bytes] = {}
     for subscription in PushSubscription.objects.filter(user_id__in=list(user_ids)).order_by("pk"):
         if subscription.user_id not in payloads:

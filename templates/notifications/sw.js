@@ -1,6 +1,7 @@
 // The portal's service worker, served at /sw.js (scope: the whole portal). It does one thing: show the
-// notices the portal pushes (portal/notifications/webpush.py) when no page of the portal is in front, and
-// act on a click. It caches nothing and answers no fetch: every page still comes from the portal.
+// notices the portal pushes (portal/notifications/webpush.py) when no page of the portal is in front,
+// close them when what they were about is over, and act on a click. It caches nothing and answers no
+// fetch: every page still comes from the portal.
 "use strict";
 
 self.addEventListener("install", function () {
@@ -45,9 +46,45 @@ function showNotice(notice) {
   return self.registration.showNotification(notice.title || "Building Portal", options);
 }
 
-// Resolves to whether a notification was shown. A function of its own, like the click's below: the push
-// handler calls it, and so can a test.
+// A withdrawal (portal/notifications/services.py `withdraw`: the call was answered, declined or is over)
+// closes the notification with its tag. Chromium's rule for subscriptions made with userVisibleOnly
+// (chrome/browser/push_messaging/push_messaging_notification_manager.cc): once a push event is handled,
+// if the origin shows no notification and none of its tabs is visible, the push spends the site's small
+// budget of silent pushes (about 6 a day for a much-used site, none for a new one) and, past it, Chromium
+// shows its own "This site has been updated in the background". Every call ends with a withdrawal, so
+// the budget would run out: the notification is closed when something of the portal stays in view (a
+// visible page, another of its notifications), and otherwise replaced in place, quietly (same tag: no
+// new alert, no sound, no buttons), by how the call ended. Resolves to "closed" or "replaced".
+function handleWithdraw(notice) {
+  return Promise.all([
+    self.registration.getNotifications(),
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }),
+  ]).then(function (found) {
+    var shown = found[0];
+    var mine = shown.filter(function (notification) { return notification.tag === notice.tag; });
+    var inView = found[1].some(function (client) { return client.visibilityState === "visible"; });
+    if (inView || shown.length > mine.length) {
+      mine.forEach(function (notification) { notification.close(); });
+      return "closed";
+    }
+    return self.registration
+      .showNotification(notice.title || "Building Portal", {
+        body: notice.body || "",
+        data: { url: notice.url || "/" },
+        tag: notice.tag,
+        renotify: false,
+        silent: true,
+        requireInteraction: false,
+      })
+      .then(function () { return "replaced"; });
+  });
+}
+self.handleWithdraw = handleWithdraw;
+
+// Resolves to whether a notification was shown (or, for a withdrawal, what was done with it). A function
+// of its own, like the click's below: the push handler calls it, and so can a test.
 function handlePush(notice) {
+  if (notice.withdraw) return notice.tag ? handleWithdraw(notice) : Promise.resolve("ignored");
   return aPageIsInFront().then(function (inFront) {
     return inFront ? false : showNotice(notice).then(function () { return true; });
   });

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.test import Client
@@ -26,9 +27,13 @@ from portal.dashboard.models import DoorRelease
 from portal.dashboard.services import door_release
 from portal.live.models import LiveEvent
 from portal.notifications.action_tokens import action_token_mint
+from portal.notifications.models import NotificationPreference, PushSubscription
+from portal.notifications.webpush import push_deliver
 from tenants.models import Residency, Unit
 from tenants.services import link_tenant_connect
 from tests import factories as f
+from tests.notifications.conftest import browser_keys, push_service, webpush_on  # noqa: F401 - the fixtures
+from tests.notifications.test_webpush import decrypt
 
 from .conftest import DESK_TENANT, FRONT_DOOR, ROSA_TENANT, releases_at_sandbox
 
@@ -336,3 +341,114 @@ def test_the_intercom_is_told_that_the_call_was_handled(world, sandbox, post, dj
 
     told = sandbox.state()["panel_notifications"]
     assert [(n["kind"], n["call_guid"], n["source_id"]) for n in told] == [("open_door", placed["guid"], MAIN_ENTRANCE)]
+
+
+# --- the call's notification closes on every device (Web Push) ------------------------------------
+
+PUSH_TASK = "portal.notifications.tasks.push_notice_task"
+
+
+def pushes(callbacks) -> list[tuple[list[int], dict]]:
+    """The Web Push tasks a block queued after commit: (people, notice)."""
+    return [
+        (callback.args[1], callback.args[2])
+        for callback in callbacks
+        if isinstance(callback, partial) and callback.args[:1] == (PUSH_TASK,)
+    ]
+
+
+def end_the_call(how: str, world, call, sandbox, client, monkeypatch, capture) -> list:
+    """End ``call`` one way; the callbacks queued after commit meanwhile (run, as a commit would)."""
+    with capture(execute=True) as callbacks:
+        if how in ("canceled", "opened_door"):  # at ButterflyMX: the visitor gave up, or the app opened
+            sandbox.call_status(call.remote_id, how)
+            calls_pass(building_id=world.building.pk)
+        elif how == "timeout":  # the ring window passed with nobody answering
+            later = timezone.now() + timedelta(seconds=41)
+            monkeypatch.setattr(calls_module.timezone, "now", lambda: later)
+            calls_pass(building_id=world.building.pk)
+        else:  # Rosa presses "Decline" or "Open door" on her page
+            client.force_login(world.rosa)
+            name = "dashboard:call_decline" if how == "declined" else "dashboard:call_open"
+            assert client.post(reverse(name, args=[call.pk]), HTTP_ACCEPT="application/json").status_code == 200
+    return callbacks
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("canceled", "Canceled"),
+        ("opened_door", "Opened the door"),
+        ("timeout", "Not answered"),
+        ("declined", "Declined by Rosa"),
+        ("answered", "Door opened by Rosa"),
+    ],
+)
+def test_a_call_that_stops_ringing_withdraws_its_notification_from_every_device_that_was_rung(
+    world, ring, sandbox, client, monkeypatch, django_capture_on_commit_callbacks, webpush_on, how, says
+):
+    for person in (world.rosa, world.ray, world.nina):
+        f_device(person)
+    with django_capture_on_commit_callbacks() as rung:
+        call = ring()
+    [(people, notice)] = pushes(rung)
+    assert sorted(people) == sorted([world.rosa.pk, world.ray.pk]) and notice["withdraw"] is False
+
+    callbacks = end_the_call(how, world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+
+    # then: one withdrawal, by push, to the unit's two residents (Nina's device was never rung)
+    [(people, withdrawal)] = pushes(callbacks)
+    assert sorted(people) == sorted([world.rosa.pk, world.ray.pk])
+    assert withdrawal["withdraw"] is True and withdrawal["tag"] == notice["tag"] == f"call-{call.pk}"
+    assert withdrawal["title"] == notice["title"] and not withdrawal["actions"]
+    assert withdrawal["body"].startswith(says) and "call at " in withdrawal["body"]
+    # and the open pages are not sent a second notice: their panels close from the call's own live event
+    assert len(events("notice")) == 2
+
+
+def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces_one_still_waiting(
+    world,
+    ring,
+    sandbox,
+    client,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    webpush_on,
+    push_service,
+    browser_keys,
+):
+    rosa_phone = PushSubscription.objects.create(
+        user=world.rosa, endpoint=push_service.endpoint("rosa"), p256dh=browser_keys.p256dh, auth=browser_keys.auth
+    )
+    call = ring()
+    callbacks = end_the_call("declined", world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+    [(people, withdrawal)] = pushes(callbacks)
+
+    assert push_deliver(user_ids=people, notice=withdrawal) == {"sent": 1}
+
+    [received] = push_service.received
+    assert received.path.endswith("/rosa")
+    # the same Topic as the ring's: a phone offline during the call gets only this, never a stale ring
+    assert received.headers["topic"] == f"call-{call.pk}" and received.headers["urgency"] == "high"
+    shown = decrypt(received, browser_keys)
+    assert shown["withdraw"] is True and shown["tag"] == f"call-{call.pk}" and shown["actions"] == []
+    assert rosa_phone.pk in PushSubscription.objects.values_list("pk", flat=True)
+
+
+def test_nobody_is_sent_a_withdrawal_for_a_call_they_were_not_pushed(
+    world, ring, sandbox, client, monkeypatch, django_capture_on_commit_callbacks, webpush_on
+):
+    f_device(world.rosa)
+    f_device(world.ray)
+    NotificationPreference.objects.create(user=world.ray, channels={"call": []})  # Ray: calls on open pages only
+    call = ring()
+
+    callbacks = end_the_call("timeout", world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+
+    assert [people for people, _ in pushes(callbacks)] == [[world.rosa.pk]]
+
+
+def f_device(user) -> PushSubscription:
+    return PushSubscription.objects.create(
+        user=user, endpoint=f"https://fcm.googleapis.com/fcm/send/{user.pk}", p256dh="k" * 87, auth="a" * 22
+    )

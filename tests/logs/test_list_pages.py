@@ -10,6 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from logs.models import call_status_label
+
 from .factories import call_for, entry_for
 from .test_browse import entries, expected  # noqa: F401 (entries is a fixture)
 
@@ -96,6 +98,23 @@ def test_call_outcomes_read_as_words_on_the_list_and_the_detail(world, client_fo
     assert ",Opened the door," in exported and ",Not answered," in exported and "opened_door" not in exported
     detail = html(client.get(reverse("logs:call_detail", args=[opened.pk])))
     assert '<dd class="col-7" data-testid="call-outcome">Opened the door</dd>' in detail
+
+
+def test_home_recent_calls_say_the_outcome_in_the_call_list_s_words(world, client_for):
+    """The home page's "Recent calls" and the calls list read one mapping (logs.models.CALL_STATUS_LABELS):
+    no raw ButterflyMX code on either."""
+    shown = ["opened_door", "rejected", "timeout_online_signal", "canceled", "connecting_sip"]
+    for remote_id, status in enumerate(shown, start=1):
+        call_for(world.building_a, remote_id=remote_id, unit=world.unit_a1, status=status)
+    alice = client_for(world.alice)
+    home = html(alice.get(reverse("home")))
+    recent = home.split("Recent calls", 1)[1].split("All calls", 1)[0]
+    listed = html(alice.get(reverse("logs:calls"))).split("<table", 1)[1]
+    for status in shown:
+        words = call_status_label(status)
+        assert f"· {words}</span>" in recent and f"<td>{words}</td>" in listed, status
+        assert status not in recent, status
+    assert call_status_label("rejected") == "Declined" and call_status_label("some_new_state") == "Some new state"
 
 
 def last_query(client, url: str, query: str = "") -> str:

@@ -247,3 +247,39 @@ def test_quiet_hours_times_are_needed_only_when_quiet_hours_are_on(world, client
     assert client.post(SETTINGS_URL, {"call__push": "on"}).status_code == 302  # off, no times: the saved ones stay
     saved = NotificationPreference.objects.get(user=world.alice)
     assert (saved.quiet_enabled, saved.quiet_start, saved.quiet_end) == (False, time(22, 0), time(7, 0))
+
+
+def test_signing_out_ends_this_browsers_notifications_and_no_other_device_s(
+    world, client_for, webpush_on, browser_keys
+):
+    """The sign-out deletes what this browser subscribed in this session, and the subscription the page's
+    script names (unsubscribed in the browser first: static/notifications/signout.js); alice's phone and
+    bob's browser keep theirs, whatever the page sends."""
+    laptop = client_for(world.alice)
+    assert laptop.post(SUBSCRIBE_URL, synthetic(browser_keys, "laptop")).status_code == 201
+    earlier = device(world.alice, "laptop-last-week")  # this browser, subscribed in an earlier session
+    phone = device(world.alice, "phone")
+    bobs = device(world.bob, "bobs")
+
+    response = laptop.post("/accounts/logout/", {"push_endpoint": earlier.endpoint})
+
+    assert response.status_code == 302
+    assert set(PushSubscription.objects.values_list("pk", flat=True)) == {phone.pk, bobs.pk}
+    # a page cannot end someone else's device by naming it
+    again = client_for(world.alice)
+    again.post("/accounts/logout/", {"push_endpoint": bobs.endpoint})
+    assert PushSubscription.objects.filter(pk=bobs.pk).exists()
+
+
+def test_after_signing_out_a_sign_in_on_the_browser_offers_the_opt_in_again(
+    world, client_for, webpush_on, browser_keys
+):
+    browser = client_for(world.alice)
+    browser.post(SUBSCRIBE_URL, synthetic(browser_keys, "laptop"))
+    assert FCM + "laptop" in browser.get(SETTINGS_URL).content.decode()  # listed: the page says it gets them
+    browser.post("/accounts/logout/")
+
+    page = client_for(world.alice).get(SETTINGS_URL).content.decode()
+
+    assert FCM + "laptop" not in page  # the page's script then offers "Turn on notifications on this device"
+    assert "data-webpush-subscribe" in page and 'data-testid="no-devices"' in page
