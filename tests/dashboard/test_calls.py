@@ -385,7 +385,15 @@ def end_the_call(how: str, world, call, sandbox, client, monkeypatch, capture) -
     ],
 )
 def test_a_call_that_stops_ringing_withdraws_its_notification_from_every_device_that_was_rung(
-    world, ring, sandbox, client, monkeypatch, django_capture_on_commit_callbacks, webpush_on, how, says
+    world,
+    ring,
+    sandbox,
+    client,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    webpush_on,  # noqa: F811
+    how,
+    says,
 ):
     for person in (world.rosa, world.ray, world.nina):
         f_device(person)
@@ -436,7 +444,13 @@ def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces
 
 
 def test_nobody_is_sent_a_withdrawal_for_a_call_they_were_not_pushed(
-    world, ring, sandbox, client, monkeypatch, django_capture_on_commit_callbacks, webpush_on
+    world,
+    ring,
+    sandbox,
+    client,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    webpush_on,  # noqa: F811
 ):
     f_device(world.rosa)
     f_device(world.ray)
