@@ -421,9 +421,9 @@ def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces
     client,
     monkeypatch,
     django_capture_on_commit_callbacks,
-    webpush_on,
-    push_service,
-    browser_keys,
+    webpush_on,  # noqa: F811
+    push_service,  # noqa: F811
+    browser_keys,  # noqa: F811
 ):
     rosa_phone = PushSubscription.objects.create(
         user=world.rosa, endpoint=push_service.endpoint("rosa"), p256dh=browser_keys.p256dh, auth=browser_keys.auth
