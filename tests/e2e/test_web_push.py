@@ -12,6 +12,7 @@ received (decrypted as the browser would) handed to Chromium.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -265,4 +266,162 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
     assert CallRecord.objects.get(pk=call.pk).ring_state == RingState.ANSWERED
     # and Nina's device got nothing
     assert [r.path for r in push_service.received] == [push_service.endpoint("rosa").removeprefix(push_service.url)]
+    journey.assert_clean()
+
+
+NOTIFICATIONS = """async () => {
+  const shown = await self.registration.getNotifications();
+  return shown.map((n) => ({title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.title),
+                            silent: n.silent, sticky: n.requireInteraction}));
+}"""
+
+
+def test_a_withdrawn_call_s_notification_closes_or_is_replaced_quietly_never_by_chromium_s_own(
+    chromium, live_server, world, settings
+):
+    """What the service worker does with a withdrawal (a call answered, declined or over: a push with the
+    call's tag and ``withdraw``). Chromium requires every push to leave something of the site in view
+    (``userVisibleOnly``: a visible tab or a notification; otherwise it spends a small silent-push budget
+    and then shows "This site has been updated in the background"), so: with another notification of the
+    portal shown, or a portal page visible, the call's notification closes; alone, with no page of the
+    portal open, it is replaced in place by a quiet note of how the call ended, without buttons. Chromium's
+    own notice (tag ``user_visible_auto_notification``) never appears.
+
+    Headless Chromium keeps every open page visible, so "no page in view" is no page of the portal open:
+    the page that registered the worker goes to about:blank, and the worker itself is asked what it shows.
+    """
+    pair = new_key_pair()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
+    journey = Journey(chromium, "alice-withdraw")
+    context, page = journey.context, journey.page
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    journey.sign_in_as(world.alice, live_server.url)
+    page.goto(f"{live_server.url}/profile/notifications/")
+    scope = f"{live_server.url}/"
+    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
+    cdp = context.new_cdp_session(page)
+    registration = registration_id(cdp, page, scope)
+
+    def worker():
+        return [w for w in context.service_workers if w.url == f"{live_server.url}/sw.js"][-1]
+
+    def shown(tag: str | None = None) -> list[dict]:
+        every = worker().evaluate(NOTIFICATIONS)
+        return [n for n in every if tag is None or n["tag"] == tag]
+
+    def deliver(notice: Notice) -> None:
+        payload = push_payload(notice.as_payload(), user_id=world.alice.pk)
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
+        )
+
+    open_door = NoticeAction("open-door", "Open door", "/profile/notifications/snooze/")
+
+    def ring(tag: str) -> None:
+        deliver(
+            Notice(category="call", title="Visitor at Main Entrance", body="Calling 4B", tag=tag, actions=(open_door,))
+        )
+        wait_until(page, lambda: shown(tag), f"the ring of {tag}")
+
+    def ended(tag: str, body: str) -> Notice:
+        return Notice(category="call", title="Visitor at Main Entrance", body=body, tag=tag, withdraw=True)
+
+    # given: no page of the portal is open on her device, only its service worker
+    page.goto("about:blank")
+
+    # when: a call rings on her device, and is declined by Bob in the same unit before she answers
+    ring("call-7")
+    deliver(ended("call-7", "Declined by Bob · call at 14:21"))
+
+    # then: nothing else of the portal in view: the notification is replaced in place, quietly, no buttons
+    note = {
+        "title": "Visitor at Main Entrance",
+        "body": "Declined by Bob · call at 14:21",
+        "tag": "call-7",
+        "actions": [],
+        "silent": True,
+        "sticky": False,
+    }
+    assert wait_until(page, lambda: shown() == [note], "the quiet note") is True
+
+    # when: another call rings while that note is shown, and stops ringing (nobody answered)
+    ring("call-8")
+    deliver(ended("call-8", "Not answered · call at 14:25"))
+
+    # then: its notification closes: the note of the first call keeps something of the portal in view
+    assert wait_until(page, lambda: shown("call-8") == [], "call-8 closed") is True
+    assert shown() == [note]
+
+    # and with a page of the portal open and visible, a withdrawal closes even a lone notification
+    worker().evaluate("() => self.registration.getNotifications().then((all) => all.forEach((n) => n.close()))")
+    ring("call-9")
+    page.goto(f"{live_server.url}/")
+    assert page.evaluate("document.visibilityState") == "visible"
+    withdrawal = push_payload(ended("call-9", "Canceled · call at 14:30").as_payload(), user_id=world.alice.pk)
+    assert worker().evaluate("(notice) => self.handlePush(notice)", withdrawal) == "closed"
+    assert shown() == []
+    journey.assert_clean()
+
+
+# Playwright's contexts cannot subscribe to a push service (see the first test), so the browser's
+# subscription is stood in for by this script: PushManager.getSubscription() answers a subscription object
+# with the endpoint the portal has on record until its unsubscribe() is called (remembered across pages
+# in localStorage), and each call is reported to the test. The portal's own scripts are unchanged.
+STAND_IN_SUBSCRIPTION = """
+(() => {
+  const endpoint = "https://fcm.googleapis.com/fcm/send/alices-laptop";
+  PushManager.prototype.getSubscription = function () {
+    if (localStorage.getItem("unsubscribed")) return Promise.resolve(null);
+    return Promise.resolve({
+      endpoint: endpoint,
+      toJSON: () => ({endpoint: endpoint, keys: {}}),
+      unsubscribe: () => {
+        localStorage.setItem("unsubscribed", "1");
+        window.reportUnsubscribe(endpoint);
+        return Promise.resolve(true);
+      },
+    });
+  };
+})();
+"""
+
+
+def test_signing_out_unsubscribes_this_browser_and_a_new_sign_in_is_offered_the_opt_in(
+    chromium, live_server, world, settings
+):
+    pair = new_key_pair()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
+    laptop = PushSubscription.objects.create(
+        user=world.alice, endpoint="https://fcm.googleapis.com/fcm/send/alices-laptop", p256dh="k" * 87, auth="a" * 22
+    )
+    phone = PushSubscription.objects.create(
+        user=world.alice, endpoint="https://fcm.googleapis.com/fcm/send/alices-phone", p256dh="k" * 87, auth="a" * 22
+    )
+    journey = Journey(chromium, "alice-sign-out")
+    context, page = journey.context, journey.page
+    context.grant_permissions(["notifications"], origin=live_server.url)
+    unsubscribed: list[str] = []
+    context.expose_function("reportUnsubscribe", lambda endpoint: unsubscribed.append(endpoint))
+    context.add_init_script(STAND_IN_SUBSCRIPTION)
+    journey.sign_in_as(world.alice, live_server.url)
+
+    # given: her Notifications page says this browser gets notifications
+    page.goto(f"{live_server.url}/profile/notifications/")
+    page.get_by_text("This device gets notifications.").wait_for()
+
+    # when: she signs out from the menu
+    page.get_by_role("button", name=world.alice.display_name).click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/|/$"))
+
+    # then: the browser's subscription was unsubscribed and the portal forgot it; her phone still gets hers
+    assert unsubscribed == [laptop.endpoint]
+    assert list(PushSubscription.objects.values_list("pk", flat=True)) == [phone.pk]
+
+    # when: she (or anyone) signs in on this browser again, the Notifications page offers the opt-in
+    journey.sign_in_as(world.alice, live_server.url)
+    page.goto(f"{live_server.url}/profile/notifications/")
+    page.get_by_text("This device does not get notifications yet.").wait_for()
+    assert page.get_by_role("button", name="Turn on notifications on this device").is_visible()
     journey.assert_clean()
