@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 import pytest
 from django.urls import reverse
@@ -22,10 +23,12 @@ from portal.core.vapid import new_key_pair
 from portal.notifications.models import NotificationPreference, PushSubscription
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.webpush import push_payload
+from tenants.models import Residency
+from tests import factories as f
 from tests.dashboard.conftest import FRONT_DOOR, ROSA_TENANT, crimson  # noqa: F401 - the fixture
 from tests.dashboard.test_door_privacy import nina  # noqa: F401 - the fixture
 from tests.e2e.journeys import Journey
-from tests.e2e.test_call_panel import MAIN_ENTRANCE, building_live
+from tests.e2e.test_call_panel import MAIN_ENTRANCE, building_live, signed_in
 from tests.notifications.conftest import browser_keys, push_service  # noqa: F401 - the fixtures
 from tests.notifications.test_webpush import decrypt
 from tests.plugins.workers import wait_for
@@ -163,6 +166,80 @@ CLICK = """async ([tag, action]) => {
 }"""
 
 
+def push_env_on(settings) -> dict[str, str]:
+    """Web Push on, sending to the local push service: for this process and for the worker and portal
+    (the worker pushes; the portal serves the opt-in page and checks the actions' tokens)."""
+    pair = new_key_pair()
+    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
+    settings.WEBPUSH_ENDPOINT_HOSTS, settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = ["127.0.0.1"], True
+    return {
+        "WEBPUSH_VAPID_PUBLIC_KEY": pair.public,
+        "WEBPUSH_VAPID_PRIVATE_KEY": pair.private,
+        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
+        "WEBPUSH_ENDPOINT_ALLOW_HTTP": "true",
+    }
+
+
+@dataclass
+class Device:
+    """A person's browser with the portal's service worker registered and their portal page open in the
+    background (another tab in front)."""
+
+    journey: Journey
+    cdp: object
+    registration: str
+    origin: str
+
+    @property
+    def page(self):
+        return self.journey.page
+
+    @property
+    def worker(self):
+        return [w for w in self.journey.context.service_workers if w.url == f"{self.origin}/sw.js"][-1]
+
+    def deliver(self, data: dict) -> None:
+        """What the browser's push service handed over, already decrypted, to the service worker."""
+        self.cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": self.origin, "registrationId": self.registration, "data": json.dumps(data)},
+        )
+
+    def shown(self, tag: str) -> list[dict]:
+        return self.page.evaluate(SHOWN, tag)
+
+
+def background_device(chromium, server, user, name: str) -> Device:
+    journey = Journey(chromium, name)
+    context, page = journey.context, journey.page
+    context.grant_permissions(["notifications"], origin=server.url)
+    journey.sign_in_as(user, server.url)
+    # her Notifications page registers the portal's service worker on this browser
+    page.goto(f"{server.url}/profile/notifications/")
+    scope = f"{server.url}/"
+    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
+    cdp = context.new_cdp_session(page)
+    registration = registration_id(cdp, page, scope)
+    # her portal page is open, but in the background: she is in another tab
+    page.goto(f"{server.url}/doors/")
+    elsewhere = context.new_page()
+    elsewhere.goto("about:blank")
+    elsewhere.bring_to_front()
+    cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    return Device(journey, cdp, registration, server.url)
+
+
+def pushed(service, keys, device: str, count: int) -> list[dict]:
+    """The first ``count`` pushes the local push ``service`` received for ``device``, once they all
+    arrived, decrypted with the browser's ``keys`` as the browser would (RFC 8291)."""
+
+    def arrived():
+        return [r for r in service.received if r.path.endswith(f"/{device}")]
+
+    wait_for(lambda: len(arrived()) >= count, timeout=60, message=f"{count} push(es) to {device}")
+    return [decrypt(r, keys) for r in arrived()[:count]]
+
+
 def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nina_gets_nothing(
     crimson,  # noqa: F811
     nina,  # noqa: F811
@@ -182,15 +259,7 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
     encrypted body), so the test decrypts what the push service received with the subscription's keys, as
     the browser would (RFC 8291, tests/notifications/test_webpush.py's ``decrypt``), and delivers that.
     """
-    pair = new_key_pair()
-    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
-    settings.WEBPUSH_ENDPOINT_HOSTS, settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = ["127.0.0.1"], True
-    push_env = {  # the worker (which pushes) and the portal (the opt-in page, the action's token) alike
-        "WEBPUSH_VAPID_PUBLIC_KEY": pair.public,
-        "WEBPUSH_VAPID_PRIVATE_KEY": pair.private,
-        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
-        "WEBPUSH_ENDPOINT_ALLOW_HTTP": "true",
-    }
+    push_env = push_env_on(settings)
     # Nina's device first: were she among the call's people, the push task (devices in id order) would
     # reach hers before Rosa's, so Rosa's push arriving alone shows Nina's never will.
     for user, device in ((nina, "nina"), (crimson.rosa, "rosa")):
@@ -200,40 +269,17 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
     last_entry = max(e["id"] for e in sandbox.state()["latest_access_logs"])
 
     with building_live(sandbox, tmp_path, crimson.building, settings, **push_env) as server:
-        journey = Journey(chromium, "call-push-rosa")
-        context, page = journey.context, journey.page
-        context.grant_permissions(["notifications"], origin=server.url)
-        journey.sign_in_as(crimson.rosa, server.url)
-        # given: her Notifications page registered the portal's service worker on this browser
-        page.goto(f"{server.url}/profile/notifications/")
-        scope = f"{server.url}/"
-        assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
-        cdp = context.new_cdp_session(page)
-        registration = registration_id(cdp, page, scope)
-        [worker] = [w for w in context.service_workers if w.url == f"{server.url}/sw.js"]
-        # and her portal page is open, but in the background: she is in another tab
-        page.goto(f"{server.url}/doors/")
-        elsewhere = context.new_page()
-        elsewhere.goto("about:blank")
-        elsewhere.bring_to_front()
-        cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+        rosa = background_device(chromium, server, crimson.rosa, "call-push-rosa")
 
         # when: a visitor at the Main Entrance calls 4B
         placed = sandbox.call(MAIN_ENTRANCE, ROSA_TENANT)
-        received = wait_for(
-            lambda: [r for r in push_service.received if r.path.endswith("/rosa")], timeout=60, message="the push"
-        )
-        assert len(received) == 1
-        notice = decrypt(received[0], browser_keys)
-        cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {"origin": server.url, "registrationId": registration, "data": json.dumps(notice)},
-        )
+        [notice] = pushed(push_service, browser_keys, "rosa", 1)
+        rosa.deliver(notice)
 
         # then: it shows as a notification, with the call's title and its two actions
         call = CallRecord.objects.get(remote_id=placed["id"])
         tag = f"call-{call.pk}"
-        shown = wait_until(page, lambda: page.evaluate(SHOWN, tag), "the notification")
+        shown = wait_until(rosa.page, lambda: rosa.shown(tag), "the notification")
         assert shown == [
             {
                 "title": "Visitor at Main Entrance",
@@ -244,7 +290,7 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
         ]
         assert "Main Entrance" in notice["body"]
         # with the visitor's snapshot (from the portal, which proxies the camera's) and staying until answered
-        image, sticky = page.evaluate(
+        image, sticky = rosa.page.evaluate(
             """async (tag) => {
               const [n] = await (await navigator.serviceWorker.ready).getNotifications({tag});
               return [n.image, n.requireInteraction];
@@ -254,8 +300,16 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
         assert image == server.url + reverse("logs:call_snapshot", args=[call.pk]) and sticky is True
 
         # when: she presses "Open door": the service worker's own click handler POSTs with its token
-        assert worker.evaluate(CLICK, [tag, "open-door"])["ok"] is True
-        assert page.evaluate(SHOWN, tag) == []
+        assert rosa.worker.evaluate(CLICK, [tag, "open-door"])["ok"] is True
+        assert rosa.shown(tag) == []
+
+        # then: the call's withdrawal reaches her devices too (here: the one she answered on; it leaves no
+        # ringing notification behind, at most a quiet note of the answer)
+        _, withdrawal = pushed(push_service, browser_keys, "rosa", 2)
+        assert withdrawal["withdraw"] is True and withdrawal["tag"] == tag
+        assert withdrawal["body"].startswith(f"Door opened by {crimson.rosa.display_name}")
+        rosa.deliver(withdrawal)
+        wait_until(rosa.page, lambda: not any(n["actions"] for n in rosa.shown(tag)), "no ringing notification")
 
     # then: the sandbox recorded exactly one release, for Rosa, at the panel's door
     assert sandbox.state()["counts"]["door_release_requests"] == 1
@@ -264,9 +318,63 @@ def test_a_real_call_pushes_to_rosas_browser_and_its_open_door_releases_once_nin
         ("api", ROSA_TENANT, FRONT_DOOR)
     ]
     assert CallRecord.objects.get(pk=call.pk).ring_state == RingState.ANSWERED
-    # and Nina's device got nothing
-    assert [r.path for r in push_service.received] == [push_service.endpoint("rosa").removeprefix(push_service.url)]
-    journey.assert_clean()
+    # and Nina's device got nothing: the ring and its withdrawal went to Rosa's only
+    rosas = push_service.endpoint("rosa").removeprefix(push_service.url)
+    assert [r.path for r in push_service.received] == [rosas, rosas]
+    rosa.journey.assert_clean()
+
+
+def test_ray_declining_on_his_page_closes_the_call_s_notification_on_rosas_device(
+    crimson,  # noqa: F811
+    sandbox,
+    chromium,
+    tmp_path,
+    settings,
+    push_service,  # noqa: F811
+    browser_keys,  # noqa: F811
+):
+    """Issue 18: "Decline" dismisses the call for all members of the unit, on their devices too. Ray
+    (4B with Rosa) declines on his open page; the withdrawal the portal then pushes reaches Rosa's device
+    through the local push service, and her service worker takes the ringing notification away."""
+    push_env = push_env_on(settings)
+    ray = f.UserFactory(email="ray@crimson.test", first_name="Ray")
+    Residency.objects.create(user=ray, unit=crimson.rosa_residency.unit)
+    PushSubscription.objects.create(
+        user=crimson.rosa, endpoint=push_service.endpoint("rosa"), p256dh=browser_keys.p256dh, auth=browser_keys.auth
+    )
+
+    with building_live(sandbox, tmp_path, crimson.building, settings, **push_env) as server:
+        rosa = background_device(chromium, server, crimson.rosa, "decline-push-rosa")
+        rays = signed_in(chromium, server, ray, "decline-push-ray", "/")
+
+        # given: a call to 4B rings on Rosa's device (a notification with its buttons) and on Ray's page
+        placed = sandbox.call(MAIN_ENTRANCE, ROSA_TENANT)
+        [ring] = pushed(push_service, browser_keys, "rosa", 1)
+        rosa.deliver(ring)
+        tag = f"call-{CallRecord.objects.get(remote_id=placed['id']).pk}"
+        wait_until(rosa.page, lambda: rosa.shown(tag), "the notification on Rosa's device")
+        assert rosa.shown(tag)[0]["actions"] == ["Open door", "Decline"]
+        panel = rays.page.get_by_role("alertdialog", name=re.compile("Main Entrance"))
+        panel.wait_for(timeout=60_000)
+
+        # when: Ray declines on his page
+        panel.get_by_role("button", name="Decline").click()
+        rays.page.get_by_role("status").filter(has_text="Call declined.").wait_for()
+
+        # then: Rosa's device is pushed the withdrawal, and the ringing notification is gone from it
+        _, withdrawal = pushed(push_service, browser_keys, "rosa", 2)
+        assert withdrawal["withdraw"] is True and withdrawal["tag"] == tag and not withdrawal["actions"]
+        assert withdrawal["body"].startswith("Declined by Ray")
+        rosa.deliver(withdrawal)
+        wait_until(rosa.page, lambda: not any(n["actions"] for n in rosa.shown(tag)), "the ring gone")
+        # (her portal page is open, so it closed outright; with none open it would be a quiet note)
+        assert rosa.shown(tag) in (
+            [],
+            [{"title": ring["title"], "body": withdrawal["body"], "tag": tag, "actions": []}],
+        )
+    assert sandbox.state()["counts"]["door_release_requests"] == 0
+    rosa.journey.assert_clean()
+    rays.assert_clean()
 
 
 NOTIFICATIONS = """async () => {
