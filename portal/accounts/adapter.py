@@ -1,4 +1,5 @@
-"""The portal's allauth account adapter: the client's address behind the proxy, and lock-out per pair.
+"""The portal's allauth account adapter: the client's address behind the proxy, lock-out per pair, and
+a sign-out that ends the browser's notifications.
 
 Failed logins are limited three ways (``ACCOUNT_RATE_LIMITS`` in settings):
 

@@ -357,21 +357,27 @@ def pushes(callbacks) -> list[tuple[list[int], dict]]:
     ]
 
 
-def end_the_call(how: str, world, call, sandbox, client, monkeypatch, capture) -> list:
-    """End ``call`` one way; the callbacks queued after commit meanwhile (run, as a commit would)."""
-    with capture(execute=True) as callbacks:
-        if how in ("canceled", "opened_door"):  # at ButterflyMX: the visitor gave up, or the app opened
-            sandbox.call_status(call.remote_id, how)
-            calls_pass(building_id=world.building.pk)
-        elif how == "timeout":  # the ring window passed with nobody answering
-            later = timezone.now() + timedelta(seconds=41)
-            monkeypatch.setattr(calls_module.timezone, "now", lambda: later)
-            calls_pass(building_id=world.building.pk)
-        else:  # Rosa presses "Decline" or "Open door" on her page
-            client.force_login(world.rosa)
-            name = "dashboard:call_decline" if how == "declined" else "dashboard:call_open"
-            assert client.post(reverse(name, args=[call.pk]), HTTP_ACCEPT="application/json").status_code == 200
-    return callbacks
+@pytest.fixture
+def end(world, sandbox, client, monkeypatch, django_capture_on_commit_callbacks, webpush_on):  # noqa: F811
+    """``end(how, call)``: end ``call`` one way, with Web Push on; the callbacks queued after commit
+    meanwhile (run, as a commit would)."""
+
+    def end_the_call(how: str, call) -> list:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            if how in ("canceled", "opened_door"):  # at ButterflyMX: the visitor gave up, or the app opened
+                sandbox.call_status(call.remote_id, how)
+                calls_pass(building_id=world.building.pk)
+            elif how == "timeout":  # the ring window passed with nobody answering
+                later = timezone.now() + timedelta(seconds=41)
+                monkeypatch.setattr(calls_module.timezone, "now", lambda: later)
+                calls_pass(building_id=world.building.pk)
+            else:  # Rosa presses "Decline" or "Open door" on her page
+                client.force_login(world.rosa)
+                name = "dashboard:call_decline" if how == "declined" else "dashboard:call_open"
+                assert client.post(reverse(name, args=[call.pk]), HTTP_ACCEPT="application/json").status_code == 200
+        return callbacks
+
+    return end_the_call
 
 
 @pytest.mark.parametrize(
@@ -385,15 +391,7 @@ def end_the_call(how: str, world, call, sandbox, client, monkeypatch, capture) -
     ],
 )
 def test_a_call_that_stops_ringing_withdraws_its_notification_from_every_device_that_was_rung(
-    world,
-    ring,
-    sandbox,
-    client,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
-    webpush_on,  # noqa: F811
-    how,
-    says,
+    world, ring, end, django_capture_on_commit_callbacks, how, says
 ):
     for person in (world.rosa, world.ray, world.nina):
         f_device(person)
@@ -402,7 +400,7 @@ def test_a_call_that_stops_ringing_withdraws_its_notification_from_every_device_
     [(people, notice)] = pushes(rung)
     assert sorted(people) == sorted([world.rosa.pk, world.ray.pk]) and notice["withdraw"] is False
 
-    callbacks = end_the_call(how, world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+    callbacks = end(how, call)
 
     # then: one withdrawal, by push, to the unit's two residents (Nina's device was never rung)
     [(people, withdrawal)] = pushes(callbacks)
@@ -417,11 +415,7 @@ def test_a_call_that_stops_ringing_withdraws_its_notification_from_every_device_
 def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces_one_still_waiting(
     world,
     ring,
-    sandbox,
-    client,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
-    webpush_on,  # noqa: F811
+    end,
     push_service,  # noqa: F811
     browser_keys,  # noqa: F811
 ):
@@ -429,7 +423,7 @@ def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces
         user=world.rosa, endpoint=push_service.endpoint("rosa"), p256dh=browser_keys.p256dh, auth=browser_keys.auth
     )
     call = ring()
-    callbacks = end_the_call("declined", world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+    callbacks = end("declined", call)
     [(people, withdrawal)] = pushes(callbacks)
 
     assert push_deliver(user_ids=people, notice=withdrawal) == {"sent": 1}
@@ -443,21 +437,13 @@ def test_the_withdrawal_reaches_each_device_encrypted_like_any_push_and_replaces
     assert rosa_phone.pk in PushSubscription.objects.values_list("pk", flat=True)
 
 
-def test_nobody_is_sent_a_withdrawal_for_a_call_they_were_not_pushed(
-    world,
-    ring,
-    sandbox,
-    client,
-    monkeypatch,
-    django_capture_on_commit_callbacks,
-    webpush_on,  # noqa: F811
-):
+def test_nobody_is_sent_a_withdrawal_for_a_call_they_were_not_pushed(world, ring, end):
     f_device(world.rosa)
     f_device(world.ray)
     NotificationPreference.objects.create(user=world.ray, channels={"call": []})  # Ray: calls on open pages only
     call = ring()
 
-    callbacks = end_the_call("timeout", world, call, sandbox, client, monkeypatch, django_capture_on_commit_callbacks)
+    callbacks = end("timeout", call)
 
     assert [people for people, _ in pushes(callbacks)] == [[world.rosa.pk]]
 

@@ -65,20 +65,91 @@ def registration_id(cdp, page, scope: str) -> str:
     return wait_until(page, lambda: registrations.get(scope), "the service worker's registration")
 
 
-def test_a_pushed_call_is_a_notification_with_actions_and_its_button_posts_once(chromium, live_server, world, settings):
+def push_env_on(settings) -> dict[str, str]:
+    """Web Push on, sending to the local push service: for this process and for the worker and portal
+    (the worker pushes; the portal serves the opt-in page and checks the actions' tokens)."""
     pair = new_key_pair()
     settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
-    journey = Journey(chromium, "alice-web-push")
-    context, page = journey.context, journey.page
-    context.grant_permissions(["notifications"], origin=live_server.url)
-    journey.sign_in_as(world.alice, live_server.url)
+    settings.WEBPUSH_ENDPOINT_HOSTS, settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = ["127.0.0.1"], True
+    return {
+        "WEBPUSH_VAPID_PUBLIC_KEY": pair.public,
+        "WEBPUSH_VAPID_PRIVATE_KEY": pair.private,
+        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
+        "WEBPUSH_ENDPOINT_ALLOW_HTTP": "true",
+    }
 
+
+@dataclass
+class Device:
+    """A person's browser with the portal's service worker registered."""
+
+    journey: Journey
+    cdp: object
+    registration: str
+    origin: str
+
+    @property
+    def page(self):
+        return self.journey.page
+
+    @property
+    def worker(self):
+        return [w for w in self.journey.context.service_workers if w.url == f"{self.origin}/sw.js"][-1]
+
+    def deliver(self, data: dict) -> None:
+        """What the browser's push service handed over, already decrypted, to the service worker."""
+        self.cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": self.origin, "registrationId": self.registration, "data": json.dumps(data)},
+        )
+
+    def shown(self, tag: str) -> list[dict]:
+        return self.page.evaluate(SHOWN, tag)
+
+
+def registered_device(chromium, server, user, name: str) -> Device:
+    """``user``'s browser (notifications allowed) on their Notifications page, which registered the
+    portal's service worker."""
+    journey = Journey(chromium, name)
+    context, page = journey.context, journey.page
+    context.grant_permissions(["notifications"], origin=server.url)
+    journey.sign_in_as(user, server.url)
+    page.goto(f"{server.url}/profile/notifications/")
+    scope = f"{server.url}/"
+    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
+    cdp = context.new_cdp_session(page)
+    return Device(journey, cdp, registration_id(cdp, page, scope), server.url)
+
+
+def in_the_background(device: Device) -> Device:
+    """Their portal page stays open, but in the background: they are in another tab (Playwright emulates
+    focus for every page: turned off for theirs)."""
+    elsewhere = device.journey.context.new_page()
+    elsewhere.goto("about:blank")
+    elsewhere.bring_to_front()
+    device.cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    return device
+
+
+def background_device(chromium, server, user, name: str) -> Device:
+    device = registered_device(chromium, server, user, name)
+    device.page.goto(f"{server.url}/doors/")
+    return in_the_background(device)
+
+
+def test_a_pushed_call_is_a_notification_with_actions_and_its_button_posts_once(chromium, live_server, world, settings):
+    push_env_on(settings)
     # given: alice's Notifications page, which registers the service worker
-    page.goto(f"{live_server.url}/profile/notifications/")
+    alice = registered_device(chromium, live_server, world.alice, "alice-web-push")
+    journey, context, page, cdp, registration = (
+        alice.journey,
+        alice.journey.context,
+        alice.page,
+        alice.cdp,
+        alice.registration,
+    )
     page.get_by_text("This device does not get notifications yet.").wait_for()
     journey.step("notifications-page")
-    scope = f"{live_server.url}/"
-    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
     # Playwright's contexts are incognito-like, where Chromium has no Push API: subscribing is refused by
     # the browser itself (the opt-in's server side is tested with a synthetic subscription in
     # tests/notifications/test_pages.py). The page says so instead of failing silently.
@@ -86,8 +157,6 @@ def test_a_pushed_call_is_a_notification_with_actions_and_its_button_posts_once(
     page.get_by_text("Registration failed").wait_for()
     assert page.get_by_role("button", name="Turn on notifications on this device").is_enabled()
     assert not PushSubscription.objects.exists()
-    cdp = context.new_cdp_session(page)
-    registration = registration_id(cdp, page, scope)
     [worker] = [w for w in context.service_workers if w.url == f"{live_server.url}/sw.js"]
 
     def deliver(notice: Notice) -> dict:
@@ -109,11 +178,8 @@ def test_a_pushed_call_is_a_notification_with_actions_and_its_button_posts_once(
     assert worker.evaluate("(notice) => self.handlePush(notice)", in_front) is False
     assert page.evaluate(SHOWN, "in-front") == []
 
-    # and: once she switched to another tab (Playwright emulates focus for every page: turned off for hers)
-    elsewhere = context.new_page()
-    elsewhere.goto("about:blank")
-    elsewhere.bring_to_front()
-    cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    # and: once she switched to another tab
+    in_the_background(alice)
     call = deliver(
         Notice(
             category="call",
@@ -164,69 +230,6 @@ CLICK = """async ([tag, action]) => {
   const [notification] = await self.registration.getNotifications({tag});
   return self.handleNotificationClick(notification, action);
 }"""
-
-
-def push_env_on(settings) -> dict[str, str]:
-    """Web Push on, sending to the local push service: for this process and for the worker and portal
-    (the worker pushes; the portal serves the opt-in page and checks the actions' tokens)."""
-    pair = new_key_pair()
-    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
-    settings.WEBPUSH_ENDPOINT_HOSTS, settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = ["127.0.0.1"], True
-    return {
-        "WEBPUSH_VAPID_PUBLIC_KEY": pair.public,
-        "WEBPUSH_VAPID_PRIVATE_KEY": pair.private,
-        "WEBPUSH_ENDPOINT_HOSTS": "127.0.0.1",
-        "WEBPUSH_ENDPOINT_ALLOW_HTTP": "true",
-    }
-
-
-@dataclass
-class Device:
-    """A person's browser with the portal's service worker registered and their portal page open in the
-    background (another tab in front)."""
-
-    journey: Journey
-    cdp: object
-    registration: str
-    origin: str
-
-    @property
-    def page(self):
-        return self.journey.page
-
-    @property
-    def worker(self):
-        return [w for w in self.journey.context.service_workers if w.url == f"{self.origin}/sw.js"][-1]
-
-    def deliver(self, data: dict) -> None:
-        """What the browser's push service handed over, already decrypted, to the service worker."""
-        self.cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {"origin": self.origin, "registrationId": self.registration, "data": json.dumps(data)},
-        )
-
-    def shown(self, tag: str) -> list[dict]:
-        return self.page.evaluate(SHOWN, tag)
-
-
-def background_device(chromium, server, user, name: str) -> Device:
-    journey = Journey(chromium, name)
-    context, page = journey.context, journey.page
-    context.grant_permissions(["notifications"], origin=server.url)
-    journey.sign_in_as(user, server.url)
-    # her Notifications page registers the portal's service worker on this browser
-    page.goto(f"{server.url}/profile/notifications/")
-    scope = f"{server.url}/"
-    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
-    cdp = context.new_cdp_session(page)
-    registration = registration_id(cdp, page, scope)
-    # her portal page is open, but in the background: she is in another tab
-    page.goto(f"{server.url}/doors/")
-    elsewhere = context.new_page()
-    elsewhere.goto("about:blank")
-    elsewhere.bring_to_front()
-    cdp.send("Emulation.setFocusEmulationEnabled", {"enabled": False})
-    return Device(journey, cdp, registration, server.url)
 
 
 def pushed(service, keys, device: str, count: int) -> list[dict]:
@@ -398,31 +401,16 @@ def test_a_withdrawn_call_s_notification_closes_or_is_replaced_quietly_never_by_
     Headless Chromium keeps every open page visible, so "no page in view" is no page of the portal open:
     the page that registered the worker goes to about:blank, and the worker itself is asked what it shows.
     """
-    pair = new_key_pair()
-    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
-    journey = Journey(chromium, "alice-withdraw")
-    context, page = journey.context, journey.page
-    context.grant_permissions(["notifications"], origin=live_server.url)
-    journey.sign_in_as(world.alice, live_server.url)
-    page.goto(f"{live_server.url}/profile/notifications/")
-    scope = f"{live_server.url}/"
-    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == scope
-    cdp = context.new_cdp_session(page)
-    registration = registration_id(cdp, page, scope)
-
-    def worker():
-        return [w for w in context.service_workers if w.url == f"{live_server.url}/sw.js"][-1]
+    push_env_on(settings)
+    alice = registered_device(chromium, live_server, world.alice, "alice-withdraw")
+    journey, page = alice.journey, alice.page
 
     def shown(tag: str | None = None) -> list[dict]:
-        every = worker().evaluate(NOTIFICATIONS)
+        every = alice.worker.evaluate(NOTIFICATIONS)
         return [n for n in every if tag is None or n["tag"] == tag]
 
     def deliver(notice: Notice) -> None:
-        payload = push_payload(notice.as_payload(), user_id=world.alice.pk)
-        cdp.send(
-            "ServiceWorker.deliverPushMessage",
-            {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
-        )
+        alice.deliver(push_payload(notice.as_payload(), user_id=world.alice.pk))
 
     open_door = NoticeAction("open-door", "Open door", "/profile/notifications/snooze/")
 
@@ -462,12 +450,12 @@ def test_a_withdrawn_call_s_notification_closes_or_is_replaced_quietly_never_by_
     assert shown() == [note]
 
     # and with a page of the portal open and visible, a withdrawal closes even a lone notification
-    worker().evaluate("() => self.registration.getNotifications().then((all) => all.forEach((n) => n.close()))")
+    alice.worker.evaluate("() => self.registration.getNotifications().then((all) => all.forEach((n) => n.close()))")
     ring("call-9")
     page.goto(f"{live_server.url}/")
     assert page.evaluate("document.visibilityState") == "visible"
     withdrawal = push_payload(ended("call-9", "Canceled · call at 14:30").as_payload(), user_id=world.alice.pk)
-    assert worker().evaluate("(notice) => self.handlePush(notice)", withdrawal) == "closed"
+    assert alice.worker.evaluate("(notice) => self.handlePush(notice)", withdrawal) == "closed"
     assert shown() == []
     journey.assert_clean()
 
@@ -498,8 +486,7 @@ STAND_IN_SUBSCRIPTION = """
 def test_signing_out_unsubscribes_this_browser_and_a_new_sign_in_is_offered_the_opt_in(
     chromium, live_server, world, settings
 ):
-    pair = new_key_pair()
-    settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
+    push_env_on(settings)
     laptop = PushSubscription.objects.create(
         user=world.alice, endpoint="https://fcm.googleapis.com/fcm/send/alices-laptop", p256dh="k" * 87, auth="a" * 22
     )
