@@ -121,7 +121,18 @@ def readable_texts(html: str) -> list[str]:
 
 
 # Words that are the same in every language of the portal: brand and product names.
-PROPER_NOUNS = ("ButterflyMX", "Apple Wallet", "Google Wallet", "Wallet", "Apple", "Google", "OAuth", "TOTP", "API", "CSV")
+PROPER_NOUNS = (
+    "ButterflyMX",
+    "Apple Wallet",
+    "Google Wallet",
+    "Wallet",
+    "Apple",
+    "Google",
+    "OAuth",
+    "TOTP",
+    "API",
+    "CSV",
+)
 _NOT_A_WORD = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+"  # e-mail addresses
     r"|https?://\S+|/[\w/.?=&%-]*"  # addresses
