@@ -13,11 +13,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import django
 import polib
 from django.apps import apps
 from django.conf import settings
-
-import django
 
 PSEUDO = "xx"  # a language code no library ships a catalog for
 OPEN, CLOSE = "⟪", "⟫"
