@@ -67,3 +67,14 @@ def test_msgfmt_compiles_the_catalog_strictly(path, tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: "/".join(p.parts[-3:]))
+def test_the_header_states_the_languages_plural_rule(path):
+    """makemessages starts a catalog with a fuzzy header and 'plural=EXPRESSION': msgfmt then drops the
+    header, and Python's gettext fails on the first plural of that language."""
+    catalog = polib.pofile(str(path))
+
+    assert not catalog.metadata_is_fuzzy
+    assert re.fullmatch(r"nplurals=\d; plural=.+;", catalog.metadata.get("Plural-Forms", "")), catalog.metadata
+    assert "EXPRESSION" not in catalog.metadata["Plural-Forms"]
