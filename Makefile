@@ -8,7 +8,7 @@ PORT ?= 8000
 export SANDBOX_PORT ?= 8001
 export PYTHONUNBUFFERED := 1
 
-.PHONY: dev test lint bench sandbox sandbox-demo install install-dev migrate seed vendor clean help
+.PHONY: gettext-tools dev test lint bench sandbox sandbox-demo install install-dev migrate seed vendor clean help messages makemessages
 
 help:
 	@echo "make dev      start web, worker, beat and the ButterflyMX sandbox with demo data"
@@ -30,8 +30,23 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed messages
+install-dev: $(VENV)/.installed-dev messages
+
+# The translation catalogs, compiled at install time (the .mo files are not in git). msgfmt and xgettext
+# are GNU gettext's (Debian's package), installed here when missing.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+gettext-tools:
+	@command -v msgfmt >/dev/null && command -v xgettext >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+locale/%.mo: locale/%.po | gettext-tools
+	msgfmt --check-format -o $@ $<
+messages: $(MO_FILES)
+
+# After marking strings: bring every catalog up to date with the code (then translate the new entries;
+# `make lint` fails while one is empty or fuzzy: tests/i18n/test_catalogs.py).
+makemessages: install-dev gettext-tools
+	$(BIN)/python manage.py catalogs
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -60,11 +75,13 @@ test: install-dev
 	@(command -v chromium >/dev/null && command -v openssl >/dev/null && (command -v nginx >/dev/null || test -x /usr/sbin/nginx)) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nginx openssl >/dev/null) || [ "$$CI" != true ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install-dev
+lint: install-dev gettext-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py catalogs --check
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests/i18n
 
 # bench_load.py drives gunicorn with wrk (Debian's package), installed here as .ci/run installs chromium.
 bench: install-dev

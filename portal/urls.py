@@ -2,8 +2,11 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_control
+from django.views.i18n import JavaScriptCatalog
 
 from portal.accounts import views as accounts_views
+from portal.core.language import language_choose
 from portal.notifications import views as notifications_views
 
 urlpatterns = [
@@ -29,6 +32,10 @@ urlpatterns = [
     # Server-Sent Events for the open pages; production routes /live/ to the ASGI server (docs/operations.md).
     path("live/", include("portal.live.urls")),
     path("alerts/", include("portal.alerts.urls")),
+    path("language/", language_choose, name="language_choose"),
+    # The scripts' strings in the page's language; pages ask for it with ?l=<language> so a browser's
+    # cached copy is never another language's.
+    path("jsi18n/", cache_control(max_age=3600)(JavaScriptCatalog.as_view()), name="javascript_catalog"),
 ]
 
 # Branded error pages for people, the API's JSON for /api/ (portal/core/errors.py). allauth's rate

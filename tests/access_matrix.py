@@ -226,6 +226,9 @@ MATRIX: dict[str, Entry] = {
     "notifications:device_remove": Entry(signed_in(405), kwargs=lambda w: {"pk": 1}),  # POST only
     "notifications:snooze": Entry(signed_in(405)),  # POST only
     "service_worker": Entry(everyone(200)),
+    # --- portal.core.language: the language menu (POST only) and the scripts' strings
+    "language_choose": Entry(everyone(405)),
+    "javascript_catalog": Entry(everyone(200)),
     # --- portal.accounts: the API tokens page
     "accounts:api_tokens": Entry(signed_in()),
     "accounts:api_token_revoke": Entry(signed_in(405), kwargs=lambda w: {"public_id": NO_SUCH_TOKEN}),

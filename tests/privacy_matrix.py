@@ -326,6 +326,8 @@ NO_ACTIVITY: dict[str, str] = {
     "notifications:device_remove": "POST only: removes one of the caller's own browsers (another's: 404)",
     "notifications:snooze": "POST only: mutes the caller's own notifications",
     "service_worker": "the service worker's script, the same for everyone",
+    "language_choose": "POST only: sets the caller's own language",
+    "javascript_catalog": "the scripts' translated strings, the same for everyone in a language",
     "dashboard:index": "a list of the staff's buildings (or a redirect to its board)",
     "live:events": (
         "the person's own live events, ids only; 204 under the test client (WSGI). Who hears what is proven "

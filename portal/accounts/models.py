@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +42,11 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # The language of the portal's pages, e-mails and text messages for this person; blank: their
+    # browser's (Accept-Language). portal.core.language applies it.
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, help_text=_("Blank: your browser's.")
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

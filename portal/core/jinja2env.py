@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.forms.renderers import BaseRenderer
 from django.template import engines
+from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from jinja2 import Environment
 
@@ -40,7 +41,14 @@ def render(template_name: str, context: dict, request=None) -> SafeString:
 
 
 def environment(**options) -> Environment:
+    # Jinja2's i18n extension on Django's translations: ``{{ _("Door") }}``, ``{{ ngettext(...) }}`` and
+    # ``{{ pgettext(...) }}`` read the same catalogs in the active language; newstyle gettext escapes
+    # and formats (``_("%(n)s rows", n=3)``) as Django's does. makemessages finds ``_("...")`` in these
+    # .html files like in Django's templates; plural and context forms are extracted by xgettext's
+    # Python keywords through locale/jinja_keywords.py (see Makefile "messages").
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
     env = Environment(**options)
+    env.install_gettext_translations(translation, newstyle=True)  # type: ignore[attr-defined]
     # The helpers the Django templates load with {% load ui %}, as functions.
     env.globals.update(bs_widget=bs_widget, is_check=is_check)
     return env

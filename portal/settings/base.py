@@ -80,9 +80,13 @@ MIDDLEWARE = [
     "portal.core.csp.PortalCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the cookie the language menu sets, else the browser's Accept-Language; a signed-in
+    # person's own choice (their profile) wins, after authentication (portal.core.language).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.core.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -100,6 +104,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.core.context_processors.navigation",
@@ -248,7 +253,14 @@ if env.str("EMAIL_URL", default=""):
     vars().update(env_setting(env.email_url, "EMAIL_URL"))
 
 # --- I18N / time ---------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Three complete catalogs (locale/<lang>/LC_MESSAGES), compiled by the Makefile at install time. The
+# names are each language's own, so a reader finds theirs whatever the page's language is.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español"), ("fr-ca", "Français (Canada)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+FORMAT_MODULE_PATH = ["portal.formats"]  # dates and times per language: portal/formats/__init__.py
 TIME_ZONE = "UTC"  # stored and computed in UTC; shown in each building's own zone
 USE_I18N = True
 USE_TZ = True
