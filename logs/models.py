@@ -14,6 +14,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -200,7 +201,7 @@ class CallRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.building_id} · call {self.remote_id}"
+        return gettext("%(building)s · call %(id)s") % {"building": self.building_id, "id": self.remote_id}
 
 
 class CallWatch(models.Model):
@@ -222,7 +223,7 @@ class CallWatch(models.Model):
         verbose_name_plural = _("call watches")
 
     def __str__(self) -> str:
-        return f"Calls of {self.building}"
+        return gettext("Calls of %(building)s") % {"building": self.building}
 
 
 class SyncCursor(models.Model):
@@ -320,8 +321,10 @@ class SyncCursor(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = f" · link {self.link_id}" if self.link_id else ""
-        return f"{self.building} · {self.get_stream_display()}{who}"
+        words = {"building": self.building, "stream": self.get_stream_display(), "link": self.link_id}
+        if self.link_id:
+            return gettext("%(building)s · %(stream)s · link %(link)s") % words
+        return gettext("%(building)s · %(stream)s") % words
 
     @property
     def backfill_percent(self) -> int | None:
@@ -376,7 +379,7 @@ class WebhookEndpoint(models.Model):
         verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
-        return f"Webhooks of {self.building}"
+        return gettext("Webhooks of %(building)s") % {"building": self.building}
 
 
 class WebhookDelivery(models.Model):
@@ -473,4 +476,7 @@ class TenantWebhook(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Webhooks of tenant {self.tenant_bmx_id} ({self.building})"
+        return gettext("Webhooks of tenant %(tenant)s (%(building)s)") % {
+            "tenant": self.tenant_bmx_id,
+            "building": self.building,
+        }

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -137,7 +138,11 @@ class TokenRevocation(models.Model):
         verbose_name_plural = _("token revocations")
 
     def __str__(self) -> str:
-        return f"revocation {self.pk} ({self.reason}, {self.attempts} attempts)"
+        return ngettext(
+            "revocation %(id)s (%(reason)s, %(n)s attempt)",
+            "revocation %(id)s (%(reason)s, %(n)s attempts)",
+            self.attempts,
+        ) % {"id": self.pk, "reason": self.reason, "n": self.attempts}
 
 
 class Building(models.Model):
@@ -361,6 +366,32 @@ class TenantRecord(models.Model):
         return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.bmx_id)
 
 
+# What the roster sync counts (tenants.roster stores these codes), in words for the building page.
+ROSTER_COUNTERS = {
+    "buildings_created": _("buildings created"),
+    "buildings_updated": _("buildings updated"),
+    "buildings_deactivated": _("buildings deactivated"),
+    "buildings_not_administered": _("buildings not administered"),
+    "units_created": _("units created"),
+    "units_updated": _("units updated"),
+    "units_deactivated": _("units deactivated"),
+    "doors_created": _("doors created"),
+    "doors_updated": _("doors updated"),
+    "doors_deactivated": _("doors deactivated"),
+    "devices_created": _("devices created"),
+    "devices_updated": _("devices updated"),
+    "devices_deactivated": _("devices deactivated"),
+    "device_doors_updated": _("device doors updated"),
+    "tenants_created": _("tenants created"),
+    "tenants_updated": _("tenants updated"),
+    "tenants_deactivated": _("tenants deactivated"),
+    "resident_doors_updated": _("resident doors updated"),
+    "resident_doors_unread": _("resident doors not read"),
+    "admin_links_set": _("admin links set"),
+    "managers_granted": _("managers granted"),
+}
+
+
 class RosterSync(models.Model):
     """One run of the roster sync of a building-admin link: its progress, counters and outcome."""
 
@@ -391,7 +422,7 @@ class RosterSync(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"roster sync {self.pk} · {self.get_status_display()}"
+        return gettext("roster sync %(id)s · %(status)s") % {"id": self.pk, "status": self.get_status_display()}
 
     @property
     def is_finished(self) -> bool:
@@ -399,8 +430,13 @@ class RosterSync(models.Model):
 
     @property
     def counter_items(self) -> list[tuple[str, int]]:
-        """Counters for people: ``("units created", 10)``; zeros are left out."""
-        return [(key.replace("_", " "), value) for key, value in sorted(self.counters.items()) if value]
+        """Counters for people: ``("units created", 10)`` in the reader's language; zeros are left out. A
+        counter without words here (one added to tenants.roster later) reads as its code."""
+        return [
+            (str(ROSTER_COUNTERS.get(key, key.replace("_", " "))), value)
+            for key, value in sorted(self.counters.items())
+            if value
+        ]
 
 
 class BuildingLimits(models.Model):
@@ -424,7 +460,7 @@ class BuildingLimits(models.Model):
         verbose_name_plural = _("building limits")
 
     def __str__(self) -> str:
-        return f"limits of {self.building}"
+        return gettext("limits of %(building)s") % {"building": self.building}
 
 
 # How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
@@ -487,7 +523,11 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"invitation of {self.email} as {self.get_role_display()} at {self.building}"
+        return gettext("invitation of %(email)s as %(role)s at %(building)s") % {
+            "email": self.email,
+            "role": self.get_role_display(),
+            "building": self.building,
+        }
 
     @property
     def expires_at(self) -> datetime:
@@ -539,7 +579,12 @@ class TenantMove(models.Model):
         indexes = [models.Index(fields=["building", "-created_at"], name="tenant_move_building_time")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.name or self.email} ({self.unit_label}) at {self.building}"
+        return gettext("%(action)s: %(who)s (%(unit)s) at %(building)s") % {
+            "action": self.get_action_display(),
+            "who": self.name or self.email,
+            "unit": self.unit_label,
+            "building": self.building,
+        }
 
 
 class RentRollImport(models.Model):
@@ -577,7 +622,11 @@ class RentRollImport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"rent roll {self.pk} · {self.building} · {self.get_status_display()}"
+        return gettext("rent roll %(id)s · %(building)s · %(status)s") % {
+            "id": self.pk,
+            "building": self.building,
+            "status": self.get_status_display(),
+        }
 
 
 class AccessToolChange(models.Model):
@@ -637,4 +686,9 @@ class AccessToolChange(models.Model):
         indexes = [models.Index(fields=["building", "-created_at"], name="tool_change_building_time")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.tool_type} {self.bmx_tool_id} of tenant {self.bmx_tenant_id}"
+        return gettext("%(action)s: %(tool)s %(id)s of tenant %(tenant)s") % {
+            "action": self.get_action_display(),
+            "tool": self.tool_type,
+            "id": self.bmx_tool_id,
+            "tenant": self.bmx_tenant_id,
+        }

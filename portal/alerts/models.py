@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from logs.models import AccessLogEntry
@@ -61,7 +62,7 @@ class ArrivalNotice(models.Model):
         verbose_name_plural = _("arrival notices")
 
     def __str__(self) -> str:
-        return f"arrival of entry {self.entry_id}"
+        return gettext("arrival of entry %(id)s") % {"id": self.entry_id}
 
 
 class AlertIncident(models.Model):
@@ -99,8 +100,10 @@ class AlertIncident(models.Model):
         indexes = [models.Index(fields=["building", "-opened_at"], name="alert_bldg_opened")]
 
     def __str__(self) -> str:
-        state = "open" if self.closed_at is None else "closed"
-        return f"{self.building_id} · {self.category} · {self.subject} ({state})"
+        words = {"building": self.building_id, "category": self.label, "subject": self.subject}
+        if self.closed_at is None:
+            return gettext("%(building)s · %(category)s · %(subject)s (open)") % words
+        return gettext("%(building)s · %(category)s · %(subject)s (closed)") % words
 
     @property
     def label(self) -> str:

@@ -25,7 +25,12 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(pgettext_lazy("navigation", "Home"), "home", "house"),
-    NavItem(pgettext_lazy("navigation", "Passes"), "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
+    NavItem(
+        pgettext_lazy("navigation", "Passes"),
+        "passes:list",
+        "ticket-perforated",
+        (Role.RESIDENT, Role.STAFF, Role.MANAGER),
+    ),
     NavItem(pgettext_lazy("navigation", "My doors"), "dashboard:my_doors", "key", (Role.RESIDENT,)),
     NavItem(pgettext_lazy("navigation", "Door board"), "dashboard:index", "door-open", (Role.STAFF, Role.MANAGER)),
     NavItem(pgettext_lazy("navigation", "Logs"), "logs:list", "journal-text"),

@@ -4,6 +4,7 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -44,7 +45,9 @@ class PushSubscription(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.label or 'browser'} of user {self.user_id}"
+        if self.label:
+            return gettext("%(label)s of user %(user)s") % {"label": self.label, "user": self.user_id}
+        return gettext("browser of user %(user)s") % {"user": self.user_id}
 
     def subscription_info(self) -> dict:
         """The shape pywebpush (and the browser's ``PushSubscription.toJSON()``) use."""
@@ -87,7 +90,7 @@ class NotificationPreference(models.Model):
         verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
-        return f"notification preferences of user {self.user_id}"
+        return gettext("notification preferences of user %(user)s") % {"user": self.user_id}
 
     def channels_for(self, category: str) -> set[str]:
         chosen = (self.channels or {}).get(category)
@@ -109,4 +112,4 @@ class SpentActionToken(models.Model):
         verbose_name_plural = _("spent action tokens")
 
     def __str__(self) -> str:
-        return f"spent action token {self.nonce[:6]}…"
+        return gettext("spent action token %(nonce)s…") % {"nonce": self.nonce[:6]}
