@@ -32,7 +32,7 @@ class UnitNow:
 
 
 def _when(value, tz) -> str:
-    """"Sun 29 Nov, 14:21 EST": the reader's language's named format, in the building's zone."""
+    """The moment as "Sun 29 Nov, 14:21 EST": the reader's language's named format, in the building's zone."""
     local = value.astimezone(tz)
     return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
 
