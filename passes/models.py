@@ -16,8 +16,6 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -198,14 +196,13 @@ class Pass(models.Model):
 
     @property
     def weekday_labels(self) -> str:
-        # Django's own abbreviations (WEEKDAYS_ABBR, Monday = 0), translated in its catalogs.
-        names = dict(zip(WEEKDAYS, (WEEKDAYS_ABBR[i] for i in range(7)), strict=True))
+        names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
         days = [d for d in WEEKDAYS if d in (self.weekdays or [])]
         if len(days) == 7:
-            return gettext("Every day")
+            return "Every day"
         if days == list(WEEKDAYS[:5]):
-            return gettext("Mon–Fri")
-        return ", ".join(str(names[d]) for d in days)
+            return "Mon–Fri"
+        return ", ".join(names[d] for d in days)
 
 
 class VisitorKey(models.Model):
@@ -271,5 +268,5 @@ class VisitorKey(models.Model):
         visitor given only as a phone number or an e-mail address), and whether ButterflyMX sent the pass."""
         parts = [self.contact] if self.contact and self.contact != self.name else []
         if self.sent_at:
-            parts.append(gettext("notified by ButterflyMX"))
+            parts.append("notified by ButterflyMX")
         return ", ".join(parts)

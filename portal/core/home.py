@@ -12,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from django.utils.formats import date_format
 
-from logs.filters import call_outcome
 from logs.models import AccessLogEntry, CallRecord
 from passes.models import Pass
 from passes.selectors import filter_state
@@ -32,9 +30,13 @@ class UnitNow:
 
 
 def _when(value, tz) -> str:
-    """The moment as "Sun 29 Nov, 14:21 EST": the reader's language's named format, in the building's zone."""
     local = value.astimezone(tz)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
+    return f"{local:%a} {local.day} {local:%b, %H:%M} {local.tzname()}"
+
+
+def call_outcome(status: str) -> str:
+    """ButterflyMX's call status as words: 'opened_door' -> 'Opened door'."""
+    return status.replace("_", " ").capitalize() if status else "—"
 
 
 def unit_now(grants: Grants, building, units) -> UnitNow:
@@ -55,5 +57,5 @@ def unit_now(grants: Grants, building, units) -> UnitNow:
     return UnitNow(
         passes=[(p, "active") for p in active] + [(p, "upcoming") for p in upcoming],
         entries=[(e, _when(e.logged_at, tz)) for e in entries],
-        calls=[(c, _when(c.logged_at, tz), call_outcome(c.status) if c.status else "—") for c in calls],
+        calls=[(c, _when(c.logged_at, tz), call_outcome(c.status)) for c in calls],
     )
