@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LogsConfig(AppConfig):
-    verbose_name = "Access and call logs"
+    verbose_name = _("Access and call logs")
     name = "logs"
 
     def ready(self) -> None:

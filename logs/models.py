@@ -14,6 +14,7 @@ from typing import Self
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -57,32 +58,42 @@ HAS_SNAPSHOT = models.ExpressionWrapper(~models.Q(snapshot_url=""), output_field
 class AccessLogEntry(models.Model):
     """One door event at a building (§4.10), as last read from ButterflyMX."""
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_log_entries")
-    remote_id = models.BigIntegerField()
-    logged_at = models.DateTimeField()
-    release_method = models.CharField(max_length=24, choices=ReleaseMethod.choices)
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="access_log_entries", verbose_name=_("building")
+    )
+    remote_id = models.BigIntegerField(verbose_name=_("remote ID"))
+    logged_at = models.DateTimeField(verbose_name=_("logged at"))
+    release_method = models.CharField(max_length=24, choices=ReleaseMethod.choices, verbose_name=_("release method"))
     # The entry method as it came: the display text ("Swipe to open"), or for the object form the
     # kind and id of the key ({"access_tool": 8432576} -> "access_tool", 8432576).
-    entry_method_text = models.CharField(max_length=100, blank=True)
-    entry_method_ref = models.BigIntegerField(null=True, blank=True)
-    release_type = models.CharField(max_length=16, blank=True)  # Tenant | Visitor | Delivery | ""
-    release_status = models.CharField(max_length=16, blank=True)  # Unlocked | Locked
-    door = models.ForeignKey(AccessPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    door_bmx_id = models.BigIntegerField(null=True, blank=True)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    unit_bmx_id = models.BigIntegerField(null=True, blank=True)
-    unit_label = models.CharField(max_length=64, blank=True)  # denormalised for the prefix search and CSV
-    tenant_bmx_id = models.BigIntegerField(null=True, blank=True)
-    person_name = models.CharField(max_length=200, blank=True)
-    snapshot_url = EncryptedTextField(blank=True)
-    raw = models.JSONField(default=dict)  # the record as received, minus the snapshot URL
-    synced_at = models.DateTimeField()
+    entry_method_text = models.CharField(max_length=100, blank=True, verbose_name=_("entry method text"))
+    entry_method_ref = models.BigIntegerField(null=True, blank=True, verbose_name=_("entry method ref"))
+    release_type = models.CharField(
+        max_length=16, blank=True, verbose_name=_("release type")
+    )  # Tenant | Visitor | Delivery | ""
+    release_status = models.CharField(max_length=16, blank=True, verbose_name=_("release status"))  # Unlocked | Locked
+    door = models.ForeignKey(
+        AccessPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("door")
+    )
+    door_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("door ButterflyMX ID"))
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("unit")
+    )
+    unit_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("unit ButterflyMX ID"))
+    unit_label = models.CharField(
+        max_length=64, blank=True, verbose_name=_("unit label")
+    )  # denormalised for the prefix search and CSV
+    tenant_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("tenant ButterflyMX ID"))
+    person_name = models.CharField(max_length=200, blank=True, verbose_name=_("person name"))
+    snapshot_url = EncryptedTextField(blank=True, verbose_name=_("snapshot URL"))
+    raw = models.JSONField(default=dict, verbose_name=_("raw"))  # the record as received, minus the snapshot URL
+    synced_at = models.DateTimeField(verbose_name=_("synced at"))
 
     objects = LogQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "access-log entry"
-        verbose_name_plural = "access-log entries"
+        verbose_name = _("access-log entry")
+        verbose_name_plural = _("access-log entries")
         ordering = ["-logged_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["building", "remote_id"], name="log_unique_remote_id_per_building"),
@@ -142,38 +153,61 @@ def call_status_label(status: str | None) -> str:
 class CallRecord(models.Model):
     """One intercom call at a building (§4.11)."""
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="call_records")
-    remote_id = models.BigIntegerField()
-    logged_at = models.DateTimeField()
-    notification_type = models.CharField(max_length=16, blank=True)  # visitor | delivery
-    status = models.CharField(max_length=32, blank=True)  # initializing, opened_door, canceled, ...
-    recipient_type = models.CharField(max_length=16, blank=True)
-    recipient_bmx_id = models.BigIntegerField(null=True, blank=True)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    unit_bmx_id = models.BigIntegerField(null=True, blank=True)
-    unit_label = models.CharField(max_length=64, blank=True)
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    device_bmx_id = models.BigIntegerField(null=True, blank=True)
-    device_name = models.CharField(max_length=200, blank=True)
-    snapshot_url = EncryptedTextField(blank=True)
-    raw = models.JSONField(default=dict)
-    synced_at = models.DateTimeField()
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="call_records", verbose_name=_("building")
+    )
+    remote_id = models.BigIntegerField(verbose_name=_("remote ID"))
+    logged_at = models.DateTimeField(verbose_name=_("logged at"))
+    notification_type = models.CharField(
+        max_length=16, blank=True, verbose_name=_("notification type")
+    )  # visitor | delivery
+    status = models.CharField(
+        max_length=32, blank=True, verbose_name=_("status")
+    )  # initializing, opened_door, canceled, ...
+    recipient_type = models.CharField(max_length=16, blank=True, verbose_name=_("recipient type"))
+    recipient_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("recipient ButterflyMX ID"))
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("unit")
+    )
+    unit_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("unit ButterflyMX ID"))
+    unit_label = models.CharField(max_length=64, blank=True, verbose_name=_("unit label"))
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("device")
+    )
+    device_bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("device ButterflyMX ID"))
+    device_name = models.CharField(max_length=200, blank=True, verbose_name=_("device name"))
+    snapshot_url = EncryptedTextField(blank=True, verbose_name=_("snapshot URL"))
+    raw = models.JSONField(default=dict, verbose_name=_("raw"))
+    synced_at = models.DateTimeField(verbose_name=_("synced at"))
     # The incoming-call panel (logs.calls): whether the portal rang this call on its people's pages and
     # how that ended. Written only by logs.calls' conditional updates (never by the sync's upsert), so a
     # repeated webhook or a second worker cannot ring a call twice.
     # Database defaults: the sync's upsert (raw SQL, logs.upsert) inserts calls without these columns.
-    ring_state = models.CharField(max_length=16, choices=RingState.choices, blank=True, db_default="")
-    ring_started_at = models.DateTimeField(null=True, blank=True)
-    ring_until = models.DateTimeField(null=True, blank=True)  # the ring window's end (ButterflyMX's ~40 s)
-    ring_ended_at = models.DateTimeField(null=True, blank=True)
-    ring_end_reason = models.CharField(max_length=32, blank=True, db_default="")  # the final status, or "timeout"
+    ring_state = models.CharField(
+        max_length=16, choices=RingState.choices, blank=True, db_default="", verbose_name=_("ring state")
+    )
+    ring_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ring started at"))
+    ring_until = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("ring until")
+    )  # the ring window's end (ButterflyMX's ~40 s)
+    ring_ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ring ended at"))
+    ring_end_reason = models.CharField(
+        max_length=32, blank=True, db_default="", verbose_name=_("ring end reason")
+    )  # the final status, or "timeout"
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("handled by"),
     )
 
     objects = LogQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("call record")
+        verbose_name_plural = _("call records")
         ordering = ["-logged_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["building", "remote_id"], name="call_unique_remote_id_per_building"),
@@ -190,7 +224,7 @@ class CallRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.building_id} · call {self.remote_id}"
+        return gettext("%(building)s · call %(id)s") % {"building": self.building_id, "id": self.remote_id}
 
     @property
     def status_label(self) -> str:
@@ -205,12 +239,18 @@ class CallWatch(models.Model):
     building's ringing calls (their status, their ring window) until none is left ringing.
     """
 
-    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="call_watch")
-    ring_claimed_at = models.DateTimeField(null=True, blank=True)
-    poll_due_at = models.DateTimeField(null=True, blank=True)
+    building = models.OneToOneField(
+        Building, on_delete=models.CASCADE, related_name="call_watch", verbose_name=_("building")
+    )
+    ring_claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ring claimed at"))
+    poll_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("poll due at"))
+
+    class Meta:
+        verbose_name = _("call watch")
+        verbose_name_plural = _("call watches")
 
     def __str__(self) -> str:
-        return f"Calls of {self.building}"
+        return gettext("Calls of %(building)s") % {"building": self.building}
 
 
 class SyncCursor(models.Model):
@@ -222,61 +262,78 @@ class SyncCursor(models.Model):
     :mod:`logs.sync`.
     """
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_sync_cursors")
-    stream = models.CharField(max_length=8, choices=Stream.choices)
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="log_sync_cursors", verbose_name=_("building")
+    )
+    stream = models.CharField(max_length=8, choices=Stream.choices, verbose_name=_("stream"))
     # None: the building's own stream, read with its building-admin link. A resident's tenant link: that
     # resident's own view of the stream (a tenant token lists only its own activity, contract §3.6),
     # walked only while the building has no building-admin link (logs.tenant_streams). Unlinking deletes
     # these cursors; the rows they stored stay (they are the building's rows, unique per remote id).
-    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.CASCADE, related_name="log_sync_cursors")
-    high_water = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    last_error_at = models.DateTimeField(null=True, blank=True)
-    rows_synced = models.BigIntegerField(default=0)
-    last_run_rows = models.IntegerField(default=0)
+    link = models.ForeignKey(
+        BmxLink,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="log_sync_cursors",
+        verbose_name=_("link"),
+    )
+    high_water = models.DateTimeField(null=True, blank=True, verbose_name=_("high water"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+    last_success_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last success at"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_error_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last error at"))
+    rows_synced = models.BigIntegerField(default=0, verbose_name=_("rows synced"))
+    last_run_rows = models.IntegerField(default=0, verbose_name=_("last run rows"))
     # Backfill of history, newest chunk first: from ``backfill_until`` back to ``backfill_from``, done
     # back to ``backfill_reached``.
-    backfill_from = models.DateTimeField(null=True, blank=True)
-    backfill_until = models.DateTimeField(null=True, blank=True)
-    backfill_reached = models.DateTimeField(null=True, blank=True)
-    backfill_finished_at = models.DateTimeField(null=True, blank=True)
+    backfill_from = models.DateTimeField(null=True, blank=True, verbose_name=_("backfill from"))
+    backfill_until = models.DateTimeField(null=True, blank=True, verbose_name=_("backfill until"))
+    backfill_reached = models.DateTimeField(null=True, blank=True, verbose_name=_("backfill reached"))
+    backfill_finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("backfill finished at"))
     # The walk's lease: whoever holds an unexpired lease runs the incremental walk; the holder's heartbeat
     # renews it every few seconds, so a killed worker's lease expires within LOGS_SYNC_LEASE_S.
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, verbose_name=_("lease owner"))
+    lease_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("lease expires at"))
     # The walk's claim ("queued at"): a walk task is queued, due at this time. Beat, webhook nudges, the
     # watchdog and retries all take it before enqueueing, and the task clears it when it starts, so a
     # building's stream has at most one pending walk (never a growing queue).
-    sync_requested_at = models.DateTimeField(null=True, blank=True)
+    sync_requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sync requested at"))
     # Set by a walk task that found the lease held: the holder walks again after its own walk (a nudge
     # that arrives mid-walk is never dropped).
-    walk_again = models.BooleanField(default=False)
+    walk_again = models.BooleanField(default=False, verbose_name=_("walk again"))
     # Set by a beat tick that found this stream's walk still waiting in the queue (the workers are behind:
     # a cycle takes longer than the interval). That walk queues the next one at the back of the queue when
     # it ends, so the building is walked once per cycle instead of waiting for the tick after next.
-    tick_missed = models.BooleanField(default=False)
+    tick_missed = models.BooleanField(default=False, verbose_name=_("tick missed"))
     # History work (backfill chunks, late-entry re-scans) has a lease and a claim of its own, so the
     # incremental walk keeps running while the building backfills.
-    history_owner = models.CharField(max_length=64, blank=True)
-    history_expires_at = models.DateTimeField(null=True, blank=True)
-    history_queued_at = models.DateTimeField(null=True, blank=True)
-    history_chunk_s = models.IntegerField(null=True, blank=True)  # adapted chunk length, kept across slices
+    history_owner = models.CharField(max_length=64, blank=True, verbose_name=_("history owner"))
+    history_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("history expires at"))
+    history_queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("history queued at"))
+    history_chunk_s = models.IntegerField(
+        null=True, blank=True, verbose_name=_("history chunk (s)")
+    )  # adapted chunk length, kept across slices
     # Rolling re-scan of a longer window for entries that reach ButterflyMX late, newest chunk first
     # from ``rescan_until`` back to ``rescan_from``, done back to ``rescan_reached`` (None: none running).
-    rescan_from = models.DateTimeField(null=True, blank=True)
-    rescan_until = models.DateTimeField(null=True, blank=True)
-    rescan_reached = models.DateTimeField(null=True, blank=True)
-    rescan_planned_at = models.DateTimeField(null=True, blank=True)  # the last re-scan was planned then
-    deep_rescan_planned_at = models.DateTimeField(null=True, blank=True)  # ... and the last deep one
+    rescan_from = models.DateTimeField(null=True, blank=True, verbose_name=_("rescan from"))
+    rescan_until = models.DateTimeField(null=True, blank=True, verbose_name=_("rescan until"))
+    rescan_reached = models.DateTimeField(null=True, blank=True, verbose_name=_("rescan reached"))
+    rescan_planned_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("rescan planned at")
+    )  # the last re-scan was planned then
+    deep_rescan_planned_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("deep rescan planned at")
+    )  # ... and the last deep one
     # Per-building backoff after errors (a broken link, an API answering errors): beat skips the stream
     # until ``next_attempt_at``; the wait doubles with each failure in a row.
-    error_streak = models.IntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    error_streak = models.IntegerField(default=0, verbose_name=_("error streak"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("sync cursor")
+        verbose_name_plural = _("sync cursors")
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "stream"],
@@ -291,8 +348,10 @@ class SyncCursor(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = f" · link {self.link_id}" if self.link_id else ""
-        return f"{self.building} · {self.get_stream_display()}{who}"
+        words = {"building": self.building, "stream": self.get_stream_display(), "link": self.link_id}
+        if self.link_id:
+            return gettext("%(building)s · %(stream)s · link %(link)s") % words
+        return gettext("%(building)s · %(stream)s") % words
 
     @property
     def backfill_percent(self) -> int | None:
@@ -315,31 +374,39 @@ class WebhookEndpoint(models.Model):
         TRANSIENT = "transient", _("Transient (retried with backoff)")
         PERMANENT = "permanent", _("Refused by ButterflyMX (not retried)")
 
-    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="log_webhook")
-    secret_hash = models.CharField(max_length=64)  # SHA-256 of a 256-bit random secret
+    building = models.OneToOneField(
+        Building, on_delete=models.CASCADE, related_name="log_webhook", verbose_name=_("building")
+    )
+    secret_hash = models.CharField(max_length=64, verbose_name=_("secret hash"))  # SHA-256 of a 256-bit random secret
     # Our integrations at ButterflyMX, by resource type (``{"call": "17", "access_log": "18"}``): a change
     # of address updates each one in place (PUT) with its own binding.
-    integrations = models.JSONField(default=dict, blank=True)
+    integrations = models.JSONField(default=dict, blank=True, verbose_name=_("integrations"))
     # Resource types ButterflyMX refused to bind (``{"access_log": "why"}``): those streams are carried by
     # polling alone, and the sync health page says so.
-    refused = models.JSONField(default=dict, blank=True)
-    registered_at = models.DateTimeField(null=True, blank=True)
+    refused = models.JSONField(default=dict, blank=True, verbose_name=_("refused"))
+    registered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("registered at"))
     # The address (``LOGS_WEBHOOK_BASE_URL``) the integrations point at, or were last tried with: when the
     # portal's address changes (another PORT, a new PORTAL_SITE_URL), beat updates the registrations.
-    base_url = models.CharField(max_length=300, blank=True)
-    last_error = models.TextField(blank=True)
-    last_delivery_at = models.DateTimeField(null=True, blank=True)
+    base_url = models.CharField(max_length=300, blank=True, verbose_name=_("base URL"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_delivery_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last delivery at"))
     # Registration retries (logs.registration): what kind of failure the last attempt met, how many
     # transient ones in a row, when the next is due, and the one pending attempt's token (a task whose
     # token is no longer the endpoint's does nothing: never two attempts, never a growing queue).
-    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)
-    retry_at = models.DateTimeField(null=True, blank=True)
-    pending_token = models.CharField(max_length=32, blank=True)
-    pending_until = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(
+        max_length=16, choices=Failure.choices, blank=True, default="", verbose_name=_("failure")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    retry_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retry at"))
+    pending_token = models.CharField(max_length=32, blank=True, verbose_name=_("pending token"))
+    pending_until = models.DateTimeField(null=True, blank=True, verbose_name=_("pending until"))
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
 
     def __str__(self) -> str:
-        return f"Webhooks of {self.building}"
+        return gettext("Webhooks of %(building)s") % {"building": self.building}
 
 
 class WebhookDelivery(models.Model):
@@ -356,18 +423,26 @@ class WebhookDelivery(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     building = models.ForeignKey(
-        Building, null=True, blank=True, on_delete=models.CASCADE, related_name="log_webhook_deliveries"
+        Building,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="log_webhook_deliveries",
+        verbose_name=_("building"),
     )
-    received_at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    status_code = models.PositiveSmallIntegerField()
-    style = models.CharField(max_length=32, blank=True)  # documented.door_release, legacy.call_create, ...
-    dedupe_key = models.CharField(max_length=128, null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-    body = models.TextField(blank=True)  # truncated, snapshot URLs redacted
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, verbose_name=_("outcome"))
+    status_code = models.PositiveSmallIntegerField(verbose_name=_("status code"))
+    style = models.CharField(
+        max_length=32, blank=True, verbose_name=_("style")
+    )  # documented.door_release, legacy.call_create, ...
+    dedupe_key = models.CharField(max_length=128, null=True, blank=True, verbose_name=_("dedupe key"))
+    error = models.CharField(max_length=300, blank=True, verbose_name=_("error"))
+    body = models.TextField(blank=True, verbose_name=_("body"))  # truncated, snapshot URLs redacted
 
     class Meta:
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-received_at"]
         constraints = [
             # NULL keys (rows of earlier versions) never conflict.
@@ -396,22 +471,39 @@ class TenantWebhook(models.Model):
         TRANSIENT = "transient", _("Transient (retried by beat)")
         PERMANENT = "permanent", _("Refused by ButterflyMX (not retried)")
 
-    link = models.ForeignKey(BmxLink, on_delete=models.CASCADE, related_name="log_tenant_webhooks")
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="log_tenant_webhooks")
-    tenant_bmx_id = models.BigIntegerField()
-    secret_hash = models.CharField(max_length=64, blank=True)  # SHA-256 of a 256-bit random secret
-    integrations = models.JSONField(default=dict, blank=True)  # {"call": "17", "access_log": "18"}
-    refused = models.JSONField(default=dict, blank=True)  # resource types ButterflyMX refused: polled only
-    base_url = models.CharField(max_length=300, blank=True)
-    registered_at = models.DateTimeField(null=True, blank=True)
-    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True, default="")
-    last_error = models.TextField(blank=True)
-    last_delivery_at = models.DateTimeField(null=True, blank=True)
+    link = models.ForeignKey(
+        BmxLink, on_delete=models.CASCADE, related_name="log_tenant_webhooks", verbose_name=_("link")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="log_tenant_webhooks", verbose_name=_("building")
+    )
+    tenant_bmx_id = models.BigIntegerField(verbose_name=_("tenant ButterflyMX ID"))
+    secret_hash = models.CharField(
+        max_length=64, blank=True, verbose_name=_("secret hash")
+    )  # SHA-256 of a 256-bit random secret
+    integrations = models.JSONField(
+        default=dict, blank=True, verbose_name=_("integrations")
+    )  # {"call": "17", "access_log": "18"}
+    refused = models.JSONField(
+        default=dict, blank=True, verbose_name=_("refused")
+    )  # resource types ButterflyMX refused: polled only
+    base_url = models.CharField(max_length=300, blank=True, verbose_name=_("base URL"))
+    registered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("registered at"))
+    failure = models.CharField(
+        max_length=16, choices=Failure.choices, blank=True, default="", verbose_name=_("failure")
+    )
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    last_delivery_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last delivery at"))
 
     class Meta:
+        verbose_name = _("tenant webhook")
+        verbose_name_plural = _("tenant webhooks")
         constraints = [
             models.UniqueConstraint(fields=["link", "tenant_bmx_id"], name="one_tenant_webhook_per_tenancy"),
         ]
 
     def __str__(self) -> str:
-        return f"Webhooks of tenant {self.tenant_bmx_id} ({self.building})"
+        return gettext("Webhooks of tenant %(tenant)s (%(building)s)") % {
+            "tenant": self.tenant_bmx_id,
+            "building": self.building,
+        }

@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PassesConfig(AppConfig):
-    verbose_name = "Visitor passes"
+    verbose_name = _("Visitor passes")
     name = "passes"
 
     def ready(self) -> None:

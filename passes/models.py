@@ -69,59 +69,84 @@ class Pass(models.Model):
         Kind.DELIVERY: "delivery_pass",
     }
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    name = models.CharField(max_length=120)
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="passes")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="passes")
-    residency = models.ForeignKey(Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="passes", verbose_name=_("building"))
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="passes", verbose_name=_("unit"))
+    residency = models.ForeignKey(
+        Residency, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes", verbose_name=_("residency")
+    )
     # The ButterflyMX tenant a pass was made for by staff when that tenant has no portal account (no
     # residency): the pass's pages name them.
-    tenant = models.ForeignKey(TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
+    tenant = models.ForeignKey(
+        TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes", verbose_name=_("tenant")
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes_created"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="passes_created",
+        verbose_name=_("created by"),
     )
     # The ButterflyMX account the keychain was made with (revocation and refreshes use it first).
-    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    link = models.ForeignKey(
+        BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="passes", verbose_name=_("link")
+    )
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(verbose_name=_("ends at"))
     # Recurring passes: building-local dates and daily window.
-    start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True)
-    time_from = models.TimeField(null=True, blank=True)
-    time_to = models.TimeField(null=True, blank=True)
-    weekdays = models.JSONField(default=list, blank=True)
-    doors = models.ManyToManyField(AccessPoint, related_name="passes", blank=True)
-    recipients = models.JSONField(default=list, blank=True)
-    bmx_keychain_id = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    failure = models.TextField(blank=True, help_text=_("Why the pass is marked failed, in words for its owner."))
+    start_date = models.DateField(null=True, blank=True, verbose_name=_("start date"))
+    end_date = models.DateField(null=True, blank=True, verbose_name=_("end date"))
+    time_from = models.TimeField(null=True, blank=True, verbose_name=_("time from"))
+    time_to = models.TimeField(null=True, blank=True, verbose_name=_("time to"))
+    weekdays = models.JSONField(default=list, blank=True, verbose_name=_("weekdays"))
+    doors = models.ManyToManyField(AccessPoint, related_name="passes", blank=True, verbose_name=_("doors"))
+    recipients = models.JSONField(default=list, blank=True, verbose_name=_("recipients"))
+    bmx_keychain_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX keychain ID"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    failure = models.TextField(
+        blank=True, help_text=_("Why the pass is marked failed, in words for its owner."), verbose_name=_("failure")
+    )
     # Use counters summed over the keys, refreshed from ButterflyMX; they make the list filterable.
-    use_count = models.PositiveIntegerField(default=0)
-    first_used_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    usage_refreshed_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0, verbose_name=_("use count"))
+    first_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first used at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    usage_refreshed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("usage refreshed at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("revoked by"),
     )
     # Why a pass is revoked when nobody revoked it in the portal: the reconcile found its keychain gone.
-    revoked_reason = models.CharField(max_length=32, choices=RevokedReason.choices, default="", blank=True)
+    revoked_reason = models.CharField(
+        max_length=32, choices=RevokedReason.choices, default="", blank=True, verbose_name=_("revoked reason")
+    )
     # Where the keychain was made: the portal, or the ButterflyMX app (then found by the reconcile).
-    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PORTAL)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.PORTAL, verbose_name=_("origin"))
     # "Tell me when a visitor uses this pass" (portal.alerts.arrivals): the host's choice of ways, beyond
     # their open pages, to be told. Neither ticked: no arrival notice at all.
-    arrival_push = models.BooleanField(default=False, help_text=_("Tell the host by push when a visitor uses it."))
-    arrival_email = models.BooleanField(default=False, help_text=_("Tell the host by e-mail when a visitor uses it."))
-    replaces = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    arrival_push = models.BooleanField(
+        default=False, help_text=_("Tell the host by push when a visitor uses it."), verbose_name=_("arrival push")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    arrival_email = models.BooleanField(
+        default=False, help_text=_("Tell the host by e-mail when a visitor uses it."), verbose_name=_("arrival email")
+    )
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by", verbose_name=_("replaces")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule
 
     class Meta:
-        verbose_name_plural = "passes"
+        verbose_name = _("pass")
+        verbose_name_plural = _("passes")
         ordering = ["-starts_at", "-id"]
         indexes = [
             models.Index(fields=["unit", "status", "ends_at"], name="pass_unit_status_ends"),
@@ -183,30 +208,41 @@ class Pass(models.Model):
 class VisitorKey(models.Model):
     """One visitor's credential (a ButterflyMX virtual key): their own QR code, PIN and guest link."""
 
-    pass_obj = models.ForeignKey(Pass, on_delete=models.CASCADE, related_name="keys", db_column="pass_id")
-    name = models.CharField(max_length=120)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    bmx_virtual_key_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    pass_obj = models.ForeignKey(
+        Pass, on_delete=models.CASCADE, related_name="keys", db_column="pass_id", verbose_name=_("pass")
+    )
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    phone = models.CharField(max_length=32, blank=True, verbose_name=_("phone"))
+    bmx_virtual_key_id = models.BigIntegerField(
+        null=True, blank=True, unique=True, verbose_name=_("ButterflyMX virtual key ID")
+    )
     # Secrets as ButterflyMX returns them: whoever holds them can open a door.
-    pin = EncryptedTextField(blank=True)
-    qr_code_url = EncryptedTextField(blank=True)
-    instructions_url = EncryptedTextField(blank=True)
-    share_token = EncryptedTextField(blank=True)
-    share_token_hash = models.CharField(max_length=64, unique=True)
-    usage_count = models.PositiveIntegerField(default=0)
-    first_used_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    pin = EncryptedTextField(blank=True, verbose_name=_("PIN"))
+    qr_code_url = EncryptedTextField(blank=True, verbose_name=_("QR code URL"))
+    instructions_url = EncryptedTextField(blank=True, verbose_name=_("instructions URL"))
+    share_token = EncryptedTextField(blank=True, verbose_name=_("share token"))
+    share_token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("share token hash"))
+    usage_count = models.PositiveIntegerField(default=0, verbose_name=_("usage count"))
+    first_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("first used at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # The host removed this one visitor (``DELETE /v4/virtual_keys/{id}``) while the pass's other keys
     # go on working: the row stays for history, without the secrets (passes/key_removal.py).
-    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("removed at"))
     removed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("removed by"),
     )
 
     class Meta:
+        verbose_name = _("visitor key")
+        verbose_name_plural = _("visitor keys")
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from typing import Protocol, Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -91,21 +92,25 @@ class BmxLink(models.Model):
         ACTIVE = "active", _("Linked")
         NEEDS_RELINK = "needs_relink", _("Needs re-linking")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bmx_links")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    bmx_user_id = models.CharField(max_length=64, blank=True)
-    bmx_email = models.EmailField(blank=True)
-    access_token = EncryptedTextField()
-    refresh_token = EncryptedTextField(blank=True)
-    expires_at = models.DateTimeField()
-    scope = models.CharField(max_length=200, blank=True)
-    last_error = models.TextField(blank=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bmx_links", verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status"))
+    bmx_user_id = models.CharField(max_length=64, blank=True, verbose_name=_("ButterflyMX user ID"))
+    bmx_email = models.EmailField(blank=True, verbose_name=_("ButterflyMX email"))
+    access_token = EncryptedTextField(verbose_name=_("access token"))
+    refresh_token = EncryptedTextField(blank=True, verbose_name=_("refresh token"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    scope = models.CharField(max_length=200, blank=True, verbose_name=_("scope"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    refreshed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refreshed at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("ButterflyMX link")
+        verbose_name_plural = _("ButterflyMX links")
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_link_per_kind")]
 
     def __str__(self) -> str:
@@ -121,39 +126,60 @@ class TokenRevocation(models.Model):
     account, or the tokens of a refused link. Kept (encrypted) until ButterflyMX confirms the revocation,
     so an outage there does not leave a live grant behind: beat retries (``tenants.tasks``)."""
 
-    token = EncryptedTextField()
-    reason = models.CharField(max_length=32)  # "relinked", "refused"
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    token = EncryptedTextField(verbose_name=_("token"))
+    reason = models.CharField(max_length=32, verbose_name=_("reason"))  # "relinked", "refused"
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(max_length=300, blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last attempt at"))
+
+    class Meta:
+        verbose_name = _("token revocation")
+        verbose_name_plural = _("token revocations")
 
     def __str__(self) -> str:
-        return f"revocation {self.pk} ({self.reason}, {self.attempts} attempts)"
+        return ngettext(
+            "revocation %(id)s (%(reason)s, %(n)s attempt)",
+            "revocation %(id)s (%(reason)s, %(n)s attempts)",
+            self.attempts,
+        ) % {"id": self.pk, "reason": self.reason, "n": self.attempts}
 
 
 class Building(models.Model):
     """A building as ButterflyMX knows it. Times at a building are shown in its own zone."""
 
-    bmx_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    name = models.CharField(max_length=200)
-    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
-    address = models.CharField(max_length=300, blank=True)
-    capabilities = models.JSONField(default=dict, blank=True)
+    bmx_id = models.BigIntegerField(null=True, blank=True, unique=True, verbose_name=_("ButterflyMX ID"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_time_zone], verbose_name=_("time zone")
+    )
+    address = models.CharField(max_length=300, blank=True, verbose_name=_("address"))
+    capabilities = models.JSONField(default=dict, blank=True, verbose_name=_("capabilities"))
     # The building-admin link used for building-wide calls (roster, logs, door releases, webhooks).
-    admin_link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="buildings")
-    is_active = models.BooleanField(default=True)
+    admin_link = models.ForeignKey(
+        BmxLink,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="buildings",
+        verbose_name=_("admin link"),
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
     # Residents' own apartment doors stay off the staff door board (and out of staff's reach) unless a
     # manager of the building chooses to show them.
     unit_doors_on_board = models.BooleanField(
-        default=False, help_text=_("Show residents' unit doors on the staff door board.")
+        default=False,
+        help_text=_("Show residents' unit doors on the staff door board."),
+        verbose_name=_("unit doors on board"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = BuildingQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -165,15 +191,17 @@ class Building(models.Model):
 
 
 class Unit(models.Model):
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="units")
-    bmx_id = models.BigIntegerField(null=True, blank=True)
-    label = models.CharField(max_length=64)
-    floor = models.CharField(max_length=32, blank=True)
-    is_active = models.BooleanField(default=True)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="units", verbose_name=_("building"))
+    bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX ID"))
+    label = models.CharField(max_length=64, verbose_name=_("label"))
+    floor = models.CharField(max_length=32, blank=True, verbose_name=_("floor"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     objects = UnitQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         ordering = ["building", "label"]
         constraints = [
             models.UniqueConstraint(fields=["building", "bmx_id"], name="unit_unique_bmx_id_per_building"),
@@ -186,19 +214,23 @@ class Unit(models.Model):
 class AccessPoint(models.Model):
     """A door (ButterflyMX "access point"). One door may be controlled by several devices."""
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_points")
-    bmx_id = models.BigIntegerField(null=True, blank=True)
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=64, blank=True)
-    is_active = models.BooleanField(default=True)
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="access_points", verbose_name=_("building")
+    )
+    bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX ID"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    kind = models.CharField(max_length=64, blank=True, verbose_name=_("kind"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
     # The door's open hours (unlocked for everyone), the ``open_hours`` ButterflyMX lists with the door, as
     # schedule items in the building's wall time (tenants.door_hours); mirrored by the roster sync and a
     # resident's door refresh, so no page asks ButterflyMX. Empty: no open hours (locked, credentials only).
-    open_hours = models.JSONField(default=list, blank=True)
+    open_hours = models.JSONField(default=list, blank=True, verbose_name=_("open hours"))
 
     objects = AccessPointQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("access point")
+        verbose_name_plural = _("access points")
         ordering = ["building", "name"]
         constraints = [
             models.UniqueConstraint(fields=["building", "bmx_id"], name="door_unique_bmx_id_per_building"),
@@ -211,16 +243,20 @@ class AccessPoint(models.Model):
 class Device(models.Model):
     """A panel, keypad or reader. Releasing a device releases all its access points."""
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="devices")
-    bmx_id = models.BigIntegerField(null=True, blank=True)
-    name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=64, blank=True)
-    access_points = models.ManyToManyField(AccessPoint, related_name="devices", blank=True)
-    is_active = models.BooleanField(default=True)
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="devices", verbose_name=_("building"))
+    bmx_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX ID"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    kind = models.CharField(max_length=64, blank=True, verbose_name=_("kind"))
+    access_points = models.ManyToManyField(
+        AccessPoint, related_name="devices", blank=True, verbose_name=_("access points")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     objects = DeviceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         ordering = ["building", "name"]
         constraints = [
             models.UniqueConstraint(fields=["building", "bmx_id"], name="device_unique_bmx_id_per_building"),
@@ -235,12 +271,18 @@ class Membership(models.Model):
 
     STAFF_ROLES = (Role.STAFF, Role.MANAGER)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES])
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("building")
+    )
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES], verbose_name=_("role"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "building"], name="one_membership_per_building"),
             models.CheckConstraint(condition=models.Q(role__in=["staff", "manager"]), name="membership_role_staff"),
@@ -253,22 +295,29 @@ class Membership(models.Model):
 class Residency(models.Model):
     """A person living in a unit: the portal-side view of a ButterflyMX tenant record."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residencies")
-    bmx_tenant_id = models.BigIntegerField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies", verbose_name=_("user")
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residencies", verbose_name=_("unit"))
+    bmx_tenant_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX tenant ID"))
     # The resident's own tenant link this tenancy came from (None for tenancies made by a roster sync).
-    link = models.ForeignKey(BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="residencies")
-    is_primary = models.BooleanField(default=False, help_text=_("The tenancy the person acts as by default."))
-    doors = models.ManyToManyField(AccessPoint, related_name="residencies", blank=True)
+    link = models.ForeignKey(
+        BmxLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="residencies", verbose_name=_("link")
+    )
+    is_primary = models.BooleanField(
+        default=False, help_text=_("The tenancy the person acts as by default."), verbose_name=_("primary")
+    )
+    doors = models.ManyToManyField(AccessPoint, related_name="residencies", blank=True, verbose_name=_("doors"))
     # When this tenant may use each door: ``GET /v4/access_points/{id}/schedules`` read with the resident's
     # own token ("times during which this access point can be used by current user"), keyed by the door's
     # ButterflyMX id as a string. Read with the doors (residency_doors_refresh), never by a page.
-    door_schedules = models.JSONField(default=dict, blank=True)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    door_schedules = models.JSONField(default=dict, blank=True, verbose_name=_("door schedules"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "residencies"
+        verbose_name = _("residency")
+        verbose_name_plural = _("residencies")
         constraints = [
             models.UniqueConstraint(fields=["user", "unit"], name="one_residency_per_unit"),
         ]
@@ -287,21 +336,27 @@ class TenantRecord(models.Model):
     Kept (inactive) when the tenant disappears from ButterflyMX, so history keeps its names.
     """
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="tenant_records")
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="tenant_records")
-    bmx_id = models.BigIntegerField()
-    first_name = models.CharField(max_length=150, blank=True)
-    last_name = models.CharField(max_length=150, blank=True)
-    email = models.EmailField(blank=True)
-    registration_status = models.CharField(max_length=32, blank=True)
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="tenant_records", verbose_name=_("building")
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="tenant_records", verbose_name=_("unit")
+    )
+    bmx_id = models.BigIntegerField(verbose_name=_("ButterflyMX ID"))
+    first_name = models.CharField(max_length=150, blank=True, verbose_name=_("first name"))
+    last_name = models.CharField(max_length=150, blank=True, verbose_name=_("last name"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    registration_status = models.CharField(max_length=32, blank=True, verbose_name=_("registration status"))
     # ButterflyMX's "Do not disturb" (notification_preference.do_not_disturb), set in the ButterflyMX app:
     # the portal does not push visitor calls to a resident who asked ButterflyMX for quiet.
-    do_not_disturb = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
+    do_not_disturb = models.BooleanField(default=False, verbose_name=_("do not disturb"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     objects = RestrictedQuerySet.as_manager()  # restrict(grants): tenants.scope's rule
 
     class Meta:
+        verbose_name = _("tenant record")
+        verbose_name_plural = _("tenant records")
         ordering = ["building", "last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(fields=["building", "bmx_id"], name="tenant_record_unique_bmx_id_per_building"),
@@ -309,6 +364,32 @@ class TenantRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.bmx_id)
+
+
+# What the roster sync counts (tenants.roster stores these codes), in words for the building page.
+ROSTER_COUNTERS = {
+    "buildings_created": _("buildings created"),
+    "buildings_updated": _("buildings updated"),
+    "buildings_deactivated": _("buildings deactivated"),
+    "buildings_not_administered": _("buildings not administered"),
+    "units_created": _("units created"),
+    "units_updated": _("units updated"),
+    "units_deactivated": _("units deactivated"),
+    "doors_created": _("doors created"),
+    "doors_updated": _("doors updated"),
+    "doors_deactivated": _("doors deactivated"),
+    "devices_created": _("devices created"),
+    "devices_updated": _("devices updated"),
+    "devices_deactivated": _("devices deactivated"),
+    "device_doors_updated": _("device doors updated"),
+    "tenants_created": _("tenants created"),
+    "tenants_updated": _("tenants updated"),
+    "tenants_deactivated": _("tenants deactivated"),
+    "resident_doors_updated": _("resident doors updated"),
+    "resident_doors_unread": _("resident doors not read"),
+    "admin_links_set": _("admin links set"),
+    "managers_granted": _("managers granted"),
+}
 
 
 class RosterSync(models.Model):
@@ -320,22 +401,28 @@ class RosterSync(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    link = models.ForeignKey(BmxLink, on_delete=models.CASCADE, related_name="roster_syncs")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    step = models.CharField(max_length=200, blank=True)
-    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done, 0 to 100."))
-    counters = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    link = models.ForeignKey(BmxLink, on_delete=models.CASCADE, related_name="roster_syncs", verbose_name=_("link"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("requested by")
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    step = models.CharField(max_length=200, blank=True, verbose_name=_("step"))
+    progress = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Percent done, 0 to 100."), verbose_name=_("progress")
+    )
+    counters = models.JSONField(default=dict, blank=True, verbose_name=_("counters"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("roster sync")
+        verbose_name_plural = _("roster syncs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"roster sync {self.pk} · {self.get_status_display()}"
+        return gettext("roster sync %(id)s · %(status)s") % {"id": self.pk, "status": self.get_status_display()}
 
     @property
     def is_finished(self) -> bool:
@@ -343,27 +430,37 @@ class RosterSync(models.Model):
 
     @property
     def counter_items(self) -> list[tuple[str, int]]:
-        """Counters for people: ``("units created", 10)``; zeros are left out."""
-        return [(key.replace("_", " "), value) for key, value in sorted(self.counters.items()) if value]
+        """Counters for people: ``("units created", 10)`` in the reader's language; zeros are left out. A
+        counter without words here (one added to tenants.roster later) reads as its code."""
+        return [
+            (str(ROSTER_COUNTERS.get(key, key.replace("_", " "))), value)
+            for key, value in sorted(self.counters.items())
+            if value
+        ]
 
 
 class BuildingLimits(models.Model):
     """A manager's hourly abuse limits for one building; an empty field means the portal's default
     (``PORTAL_LIMIT_*`` settings). Read and claimed through :mod:`tenants.limits`."""
 
-    building = models.OneToOneField(Building, on_delete=models.CASCADE, related_name="limits")
-    messages_per_person = models.PositiveIntegerField(null=True, blank=True)
-    messages_per_building = models.PositiveIntegerField(null=True, blank=True)
-    passes_per_person = models.PositiveIntegerField(null=True, blank=True)
-    passes_per_building = models.PositiveIntegerField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    building = models.OneToOneField(
+        Building, on_delete=models.CASCADE, related_name="limits", verbose_name=_("building")
+    )
+    messages_per_person = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("messages per person"))
+    messages_per_building = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("messages per building"))
+    passes_per_person = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("passes per person"))
+    passes_per_building = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("passes per building"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("updated by")
+    )
 
     class Meta:
-        verbose_name_plural = "building limits"
+        verbose_name = _("building limits")
+        verbose_name_plural = _("building limits")
 
     def __str__(self) -> str:
-        return f"limits of {self.building}"
+        return gettext("limits of %(building)s") % {"building": self.building}
 
 
 # How long an invitation link works: long enough for a holiday, short enough that an old e-mail found
@@ -381,33 +478,56 @@ class Invitation(models.Model):
 
     STAFF_ROLES = Membership.STAFF_ROLES
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
-    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES])
-    token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("building")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    email = models.EmailField(verbose_name=_("email"))
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in STAFF_ROLES], verbose_name=_("role"))
+    token_hash = models.CharField(max_length=64, unique=True, verbose_name=_("token hash"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("accepted by"),
     )
     # Cancelled by a manager, or replaced by a re-sent invitation (``replaced_by``): the row stays, so who
     # invited whom, and who took it back, remains on record.
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     replaced_by = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces", verbose_name=_("replaced by")
     )
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"invitation of {self.email} as {self.get_role_display()} at {self.building}"
+        return gettext("invitation of %(email)s as %(role)s at %(building)s") % {
+            "email": self.email,
+            "role": self.get_role_display(),
+            "building": self.building,
+        }
 
     @property
     def expires_at(self) -> datetime:
@@ -429,26 +549,42 @@ class TenantMove(models.Model):
         FORM = "form", _("Move-in form")
         RENT_ROLL = "rent_roll", _("Rent-roll import")
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="tenant_moves")
-    tenant = models.ForeignKey(TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves")
-    bmx_tenant_id = models.BigIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=24, choices=Action.choices)
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.FORM)
-    name = models.CharField(max_length=300, blank=True)
-    email = models.EmailField(blank=True)
-    unit_label = models.CharField(max_length=64, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="tenant_moves", verbose_name=_("building")
     )
-    detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    tenant = models.ForeignKey(
+        TenantRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="moves", verbose_name=_("tenant")
+    )
+    bmx_tenant_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX tenant ID"))
+    action = models.CharField(max_length=24, choices=Action.choices, verbose_name=_("action"))
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.FORM, verbose_name=_("source"))
+    name = models.CharField(max_length=300, blank=True, verbose_name=_("name"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    unit_label = models.CharField(max_length=64, blank=True, verbose_name=_("unit label"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    detail = models.CharField(max_length=500, blank=True, verbose_name=_("detail"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("tenant move")
+        verbose_name_plural = _("tenant moves")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["building", "-created_at"], name="tenant_move_building_time")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()}: {self.name or self.email} ({self.unit_label}) at {self.building}"
+        return gettext("%(action)s: %(who)s (%(unit)s) at %(building)s") % {
+            "action": self.get_action_display(),
+            "who": self.name or self.email,
+            "unit": self.unit_label,
+            "building": self.building,
+        }
 
 
 class RentRollImport(models.Model):
@@ -462,16 +598,22 @@ class RentRollImport(models.Model):
         UNDONE = "undone", _("Refused and undone")
         INCOMPLETE = "incomplete", _("Refused, undo incomplete")
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="rent_roll_imports")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
-    rows = models.PositiveIntegerField(default=0)
-    moved_in = models.PositiveIntegerField(default=0)
-    summary = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="rent_roll_imports", verbose_name=_("building")
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("started by")
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, verbose_name=_("status"))
+    rows = models.PositiveIntegerField(default=0, verbose_name=_("rows"))
+    moved_in = models.PositiveIntegerField(default=0, verbose_name=_("moved in"))
+    summary = models.TextField(blank=True, verbose_name=_("summary"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("rent-roll import")
+        verbose_name_plural = _("rent-roll imports")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -480,7 +622,11 @@ class RentRollImport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"rent roll {self.pk} · {self.building} · {self.get_status_display()}"
+        return gettext("rent roll %(id)s · %(building)s · %(status)s") % {
+            "id": self.pk,
+            "building": self.building,
+            "status": self.get_status_display(),
+        }
 
 
 class AccessToolChange(models.Model):
@@ -503,26 +649,46 @@ class AccessToolChange(models.Model):
         REFUSED = "refused", _("Refused by ButterflyMX")
         FAILED = "failed", _("Failed")
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="access_tool_changes")
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    building = models.ForeignKey(
+        Building, on_delete=models.CASCADE, related_name="access_tool_changes", verbose_name=_("building")
     )
-    actor_role = models.CharField(max_length=16)  # "manager" or "resident", at the time
-    action = models.CharField(max_length=16, choices=Action.choices)
-    tool_type = models.CharField(max_length=16)  # ButterflyMX's type: pin, rfid_tag, vehicle
-    bmx_tool_id = models.BigIntegerField(null=True, blank=True)
-    bmx_tenant_id = models.BigIntegerField()
-    tenant_label = models.CharField(max_length=200, blank=True)  # "Rosa Resident (4B)" as it was then
-    code_hint = models.CharField(max_length=16, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    message = models.TextField(blank=True)  # ButterflyMX's refusal, in words for people
-    created_at = models.DateTimeField(auto_now_add=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("unit")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_role = models.CharField(max_length=16, verbose_name=_("actor role"))  # "manager" or "resident", at the time
+    action = models.CharField(max_length=16, choices=Action.choices, verbose_name=_("action"))
+    tool_type = models.CharField(
+        max_length=16, verbose_name=_("tool type")
+    )  # ButterflyMX's type: pin, rfid_tag, vehicle
+    bmx_tool_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("ButterflyMX tool ID"))
+    bmx_tenant_id = models.BigIntegerField(verbose_name=_("ButterflyMX tenant ID"))
+    tenant_label = models.CharField(
+        max_length=200, blank=True, verbose_name=_("tenant label")
+    )  # "Rosa Resident (4B)" as it was then
+    code_hint = models.CharField(max_length=16, blank=True, verbose_name=_("code hint"))
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
+    message = models.TextField(blank=True, verbose_name=_("message"))  # ButterflyMX's refusal, in words for people
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("completed at"))
 
     class Meta:
+        verbose_name = _("PIN or fob change")
+        verbose_name_plural = _("PIN and fob changes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["building", "-created_at"], name="tool_change_building_time")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.tool_type} {self.bmx_tool_id} of tenant {self.bmx_tenant_id}"
+        return gettext("%(action)s: %(tool)s %(id)s of tenant %(tenant)s") % {
+            "action": self.get_action_display(),
+            "tool": self.tool_type,
+            "id": self.bmx_tool_id,
+            "tenant": self.bmx_tenant_id,
+        }

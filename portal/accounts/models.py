@@ -54,6 +54,8 @@ class User(AbstractUser):
     objects = EmailUserManager()  # type: ignore[misc]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["email"]
 
     def __str__(self) -> str:
@@ -74,10 +76,10 @@ class ApiToken(AbstractAuthToken):
     portal, a reset, the admin, ``manage.py changepassword``) makes the token fail.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("public ID"))
     name = models.CharField(_("name"), max_length=100)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    password_fingerprint = models.CharField(max_length=64, editable=False)
+    password_fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("password fingerprint"))
 
     class Meta:
         ordering = ["-created"]

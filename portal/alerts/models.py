@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from logs.models import AccessLogEntry
 from tenants.models import Building
@@ -18,12 +20,18 @@ from .categories import LABELS, MANAGER_ALERTS
 class AlertChoice(models.Model):
     """A manager's choice for one alert category at one building (none: the category's default)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_choices")
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
-    category = models.CharField(max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS])
-    enabled = models.BooleanField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_choices", verbose_name=_("user")
+    )
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+", verbose_name=_("building"))
+    category = models.CharField(
+        max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS], verbose_name=_("category")
+    )
+    enabled = models.BooleanField(verbose_name=_("enabled"))
 
     class Meta:
+        verbose_name = _("alert choice")
+        verbose_name_plural = _("alert choices")
         constraints = [
             models.UniqueConstraint(fields=["user", "building", "category"], name="one_alert_choice"),
         ]
@@ -42,13 +50,19 @@ class ArrivalNotice(models.Model):
     scan deletes claims older than a day (:func:`portal.alerts.arrivals.arrival_claims_prune`).
     """
 
-    entry = models.OneToOneField(AccessLogEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    pass_ids = models.JSONField(default=list)
-    user_ids = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    entry = models.OneToOneField(
+        AccessLogEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", verbose_name=_("entry")
+    )
+    pass_ids = models.JSONField(default=list, verbose_name=_("pass ids"))
+    user_ids = models.JSONField(default=list, verbose_name=_("user ids"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("arrival notice")
+        verbose_name_plural = _("arrival notices")
 
     def __str__(self) -> str:
-        return f"arrival of entry {self.entry_id}"
+        return gettext("arrival of entry %(id)s") % {"id": self.entry_id}
 
 
 class AlertIncident(models.Model):
@@ -59,18 +73,22 @@ class AlertIncident(models.Model):
     scan running twice, or two workers, open (and tell) it once.
     """
 
-    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
-    category = models.CharField(max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS])
-    subject = models.CharField(max_length=64)
-    title = models.CharField(max_length=200)
-    detail = models.TextField(blank=True)
-    url = models.CharField(max_length=300, blank=True)  # the page that explains it
-    opened_at = models.DateTimeField(auto_now_add=True)
-    last_seen_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    told = models.JSONField(default=list)  # user ids it was sent to
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+", verbose_name=_("building"))
+    category = models.CharField(
+        max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS], verbose_name=_("category")
+    )
+    subject = models.CharField(max_length=64, verbose_name=_("subject"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    detail = models.TextField(blank=True, verbose_name=_("detail"))
+    url = models.CharField(max_length=300, blank=True, verbose_name=_("URL"))  # the page that explains it
+    opened_at = models.DateTimeField(auto_now_add=True, verbose_name=_("opened at"))
+    last_seen_at = models.DateTimeField(verbose_name=_("last seen at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    told = models.JSONField(default=list, verbose_name=_("told"))  # user ids it was sent to
 
     class Meta:
+        verbose_name = _("alert incident")
+        verbose_name_plural = _("alert incidents")
         ordering = ["-opened_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -82,8 +100,10 @@ class AlertIncident(models.Model):
         indexes = [models.Index(fields=["building", "-opened_at"], name="alert_bldg_opened")]
 
     def __str__(self) -> str:
-        state = "open" if self.closed_at is None else "closed"
-        return f"{self.building_id} · {self.category} · {self.subject} ({state})"
+        words = {"building": self.building_id, "category": self.label, "subject": self.subject}
+        if self.closed_at is None:
+            return gettext("%(building)s · %(category)s · %(subject)s (open)") % words
+        return gettext("%(building)s · %(category)s · %(subject)s (closed)") % words
 
     @property
     def label(self) -> str:

@@ -9,26 +9,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from tenants.models import Role
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Promise  # translated when the menu is rendered, in the reader's language
     url_name: str
     icon: str
     roles: tuple[str, ...] | None = None
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Home", "home", "house"),
-    NavItem("Passes", "passes:list", "ticket-perforated", (Role.RESIDENT, Role.STAFF, Role.MANAGER)),
-    NavItem("My doors", "dashboard:my_doors", "key", (Role.RESIDENT,)),
-    NavItem("Door board", "dashboard:index", "door-open", (Role.STAFF, Role.MANAGER)),
-    NavItem("Logs", "logs:list", "journal-text"),
-    NavItem("Buildings", "tenants:buildings", "buildings", (Role.MANAGER,)),
-    NavItem("Release audit", "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
+    NavItem(pgettext_lazy("navigation", "Home"), "home", "house"),
+    NavItem(
+        pgettext_lazy("navigation", "Passes"),
+        "passes:list",
+        "ticket-perforated",
+        (Role.RESIDENT, Role.STAFF, Role.MANAGER),
+    ),
+    NavItem(pgettext_lazy("navigation", "My doors"), "dashboard:my_doors", "key", (Role.RESIDENT,)),
+    NavItem(pgettext_lazy("navigation", "Door board"), "dashboard:index", "door-open", (Role.STAFF, Role.MANAGER)),
+    NavItem(pgettext_lazy("navigation", "Logs"), "logs:list", "journal-text"),
+    NavItem(pgettext_lazy("navigation", "Buildings"), "tenants:buildings", "buildings", (Role.MANAGER,)),
+    NavItem(pgettext_lazy("navigation", "Release audit"), "dashboard:audit", "clipboard-check", (Role.MANAGER,)),
 ]
 
 

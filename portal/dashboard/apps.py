@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
     name = "portal.dashboard"
     label = "dashboard"
-    verbose_name = "Front desk: doors and releases"
+    verbose_name = _("Front desk: doors and releases")

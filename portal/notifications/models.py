@@ -4,6 +4,8 @@ from datetime import time
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
 
@@ -20,21 +22,32 @@ class PushSubscription(models.Model):
     means the browser dropped the subscription: the row is deleted.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
-    endpoint = models.URLField(max_length=2000, unique=True)
-    p256dh = EncryptedTextField()
-    auth = EncryptedTextField()
-    label = models.CharField(max_length=120, blank=True, help_text="Which browser and device, for the person's list.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField(null=True, blank=True)
-    last_failure = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions", verbose_name=_("user")
+    )
+    endpoint = models.URLField(max_length=2000, unique=True, verbose_name=_("endpoint"))
+    p256dh = EncryptedTextField(verbose_name=_("p256dh"))
+    auth = EncryptedTextField(verbose_name=_("auth"))
+    label = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Which browser and device, for the person's list."),
+        verbose_name=_("label"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_success_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last success at"))
+    last_failure_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last failure at"))
+    last_failure = models.CharField(max_length=200, blank=True, verbose_name=_("last failure"))
 
     class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.label or 'browser'} of user {self.user_id}"
+        if self.label:
+            return gettext("%(label)s of user %(user)s") % {"label": self.label, "user": self.user_id}
+        return gettext("browser of user %(user)s") % {"user": self.user_id}
 
     def subscription_info(self) -> dict:
         """The shape pywebpush (and the browser's ``PushSubscription.toJSON()``) use."""
@@ -59,18 +72,25 @@ class NotificationPreference(models.Model):
     """
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
     )
-    channels = models.JSONField(default=_default_channels, blank=True)
-    quiet_enabled = models.BooleanField(default=False)
-    quiet_start = models.TimeField(default=time(22, 0))
-    quiet_end = models.TimeField(default=time(7, 0))
-    quiet_allowed = models.JSONField(default=_default_quiet_allowed, blank=True)
-    snoozed_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    channels = models.JSONField(default=_default_channels, blank=True, verbose_name=_("channels"))
+    quiet_enabled = models.BooleanField(default=False, verbose_name=_("quiet enabled"))
+    quiet_start = models.TimeField(default=time(22, 0), verbose_name=_("quiet start"))
+    quiet_end = models.TimeField(default=time(7, 0), verbose_name=_("quiet end"))
+    quiet_allowed = models.JSONField(default=_default_quiet_allowed, blank=True, verbose_name=_("quiet allowed"))
+    snoozed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("snoozed until"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
 
     def __str__(self) -> str:
-        return f"notification preferences of user {self.user_id}"
+        return gettext("notification preferences of user %(user)s") % {"user": self.user_id}
 
     def channels_for(self, category: str) -> set[str]:
         chosen = (self.channels or {}).get(category)
@@ -84,8 +104,12 @@ class SpentActionToken(models.Model):
     lifetime mean nothing any more and are pruned by beat.
     """
 
-    nonce = models.CharField(max_length=32, unique=True)
-    spent_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    nonce = models.CharField(max_length=32, unique=True, verbose_name=_("nonce"))
+    spent_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("spent at"))
+
+    class Meta:
+        verbose_name = _("spent action token")
+        verbose_name_plural = _("spent action tokens")
 
     def __str__(self) -> str:
-        return f"spent action token {self.nonce[:6]}…"
+        return gettext("spent action token %(nonce)s…") % {"nonce": self.nonce[:6]}
