@@ -7,7 +7,7 @@ import datetime as dt
 
 from django import forms
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 
@@ -24,23 +24,21 @@ from .services import SMS_OFF, PassInput
 WEEKDAY_CHOICES = [(code, weekday_name_lazy(code, full=True)) for code in WEEKDAYS]
 
 
-def _kind_help() -> dict[str, str]:
-    """What each kind of pass does, in the reader's language, times in its named format."""
-    nine, five, last = (formats.time_format(dt.time(*t), "TIME_FORMAT") for t in ((9, 0), (17, 0), (23, 59)))
-    return {
-        Pass.Kind.CUSTOM: _("From a start to an end you choose (at most one year ahead)."),
-        Pass.Kind.RECURRING: _("On chosen days of the week, in a daily window, between two dates."),
-        Pass.Kind.BUSINESS_HOURS: _("Monday to Friday, %(from)s to %(to)s (adjustable).") % {"from": nine, "to": five},
-        Pass.Kind.FULL_DAY: _("All of one day, until %(end)s.") % {"end": last},
-        Pass.Kind.ONE_TIME: _("Once on one day; usable again for 15 minutes after the first use."),
-        # What ButterflyMX makes of a delivery pass (docs/butterflymx.md, "Delivery Pass"): one key, single
-        # use with a 5-minute grace, 30 days until first use, and every door of the resident (not chosen).
-        Pass.Kind.DELIVERY: _(
-            "One key for one delivery: single use, then usable for 5 more minutes; unused, it expires after 30 "
-            "days. ButterflyMX opens every door the resident may use with it: to open only the entrance, use a "
-            "one-time pass."
-        ),
-    }
+# What each kind of pass does. The times are part of the text: each language writes them its own way.
+KIND_HELP = {
+    Pass.Kind.CUSTOM: gettext_lazy("From a start to an end you choose (at most one year ahead)."),
+    Pass.Kind.RECURRING: gettext_lazy("On chosen days of the week, in a daily window, between two dates."),
+    Pass.Kind.BUSINESS_HOURS: gettext_lazy("Monday to Friday, 9:00 to 17:00 (adjustable)."),
+    Pass.Kind.FULL_DAY: gettext_lazy("All of one day, until 23:59."),
+    Pass.Kind.ONE_TIME: gettext_lazy("Once on one day; usable again for 15 minutes after the first use."),
+    # What ButterflyMX makes of a delivery pass (docs/butterflymx.md, "Delivery Pass"): one key, single
+    # use with a 5-minute grace, 30 days until first use, and every door of the resident (not chosen).
+    Pass.Kind.DELIVERY: gettext_lazy(
+        "One key for one delivery: single use, then usable for 5 more minutes; unused, it expires after 30 "
+        "days. ButterflyMX opens every door the resident may use with it: to open only the entrance, use a "
+        "one-time pass."
+    ),
+}
 
 
 FOLD_CHOICES = [
@@ -79,17 +77,14 @@ class DoorChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: AccessPoint) -> str:
         group = door_groups.GROUP_LABELS[door_groups.group_of(obj)]
-        if self.show_building:
-            return _("%(door)s (%(building)s; %(group)s)") % {
-                "door": obj.name,
-                "building": obj.building.name,
-                "group": group,
-            }
-        return _("%(door)s (%(group)s)") % {"door": obj.name, "group": group}
+        # Names and a translated label, no sentence: nothing another language would word differently.
+        return f"{obj.name} ({obj.building.name}; {group})" if self.show_building else f"{obj.name} ({group})"
 
 
 class PassForm(forms.Form):
-    residency = ResidencyChoiceField(queryset=Residency.objects.none(), label=gettext_lazy("For"), empty_label=None)
+    residency = ResidencyChoiceField(
+        queryset=Residency.objects.none(), label=pgettext_lazy("whom a pass is for", "For"), empty_label=None
+    )
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind of pass"),
         choices=Pass.Kind.choices,
@@ -209,7 +204,7 @@ class PassForm(forms.Form):
         )
         if not self.is_bound and "doors" not in self.initial:
             self.initial["doors"] = self._default_doors(residencies)
-        self.kind_help = _kind_help()
+        self.kind_help = KIND_HELP
         self.time_zone_note = time_zone_note(Building.objects.filter(pk__in=buildings).only("name", "time_zone"))
         self.fold_choices: dict[str, tuple[tuple[int, str], ...]] = {}
         self.clock_notes: list[tuple[str, str]] = []
