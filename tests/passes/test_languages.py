@@ -136,8 +136,8 @@ def test_the_calendar_file_is_in_the_guests_language(world, client, evening_key)
     response = client.get(f"/p/{evening_key.share_token}/pass.ics", HTTP_ACCEPT_LANGUAGE="fr-CA")
 
     event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
-    assert str(event["summary"]) == "Visite : Crimson Tower"
-    assert str(event["description"]).startswith("Votre laissez-passer (Dinner) : http://testserver/p/")
+    assert str(event["summary"]) == "Visite\xa0: Crimson Tower"
+    assert str(event["description"]).startswith("Votre laissez-passer (Dinner)\xa0: http://testserver/p/")
 
 
 def test_validity_words_follow_the_language_being_rendered(world):
