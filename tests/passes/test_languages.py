@@ -5,7 +5,6 @@ in that language's named formats (portal/formats) in the building's zone."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -14,25 +13,14 @@ from django.utils import translation
 
 from passes import sharing, sms
 from tests.passes.conftest import make_pass
-
-NEW_YORK = ZoneInfo("America/New_York")
+from tests.passes.test_sms_twilio import _evening_pass, _named_building
 
 
 @pytest.fixture
 def evening_key(world):
-    """Alice's pass for Sat 14 Mar 2099, 18:00-23:30 New York time, in a building with a name and address."""
-    building = world.building_a
-    building.name, building.address = "Crimson Tower", "12 Harbor St, Brooklyn, NY 11201"
-    building.save()
-    world.alice.last_name = "Lindqvist"
-    world.alice.save()
-    p = make_pass(
-        world.alice.residencies.get(),
-        name="Dinner",
-        starts=dt.datetime(2099, 3, 14, 18, 0, tzinfo=NEW_YORK),
-        ends=dt.datetime(2099, 3, 14, 23, 30, tzinfo=NEW_YORK),
-    )
-    return p.keys.get()
+    """Alice Lindqvist's pass for Sat 14 Mar 2099, 18:00-23:30 New York time, at Crimson Tower (with its address)."""
+    _named_building(world)
+    return _evening_pass(world).keys.get()
 
 
 @pytest.fixture
