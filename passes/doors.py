@@ -13,6 +13,7 @@ amenity it then ticks (:func:`default_doors`).
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from tenants.door_kinds import entrance_q, unit_door_q
 from tenants.models import AccessPoint, Device
@@ -20,10 +21,10 @@ from tenants.models import AccessPoint, Device
 ENTRANCE, UNIT_DOOR, AMENITY, UNKNOWN = "entrance", "unit_door", "amenity", "unknown"
 # How the form names each group next to a door (the help text says what ticked by default means).
 GROUP_LABELS = {
-    ENTRANCE: "entrance",
-    UNIT_DOOR: "resident's own door, opt-in",
-    AMENITY: "amenity, opt-in",
-    UNKNOWN: "kind of door not known yet",
+    ENTRANCE: _("entrance"),
+    UNIT_DOOR: _("resident's own door, opt-in"),
+    AMENITY: _("amenity, opt-in"),
+    UNKNOWN: _("kind of door not known yet"),
 }
 
 

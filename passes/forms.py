@@ -8,27 +8,32 @@ import datetime as dt
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext as _
 
+from portal.core.language import supported
 from portal.core.wallclock import wall_clock_issue
 from tenants.models import AccessPoint, Building, Residency, TenantRecord
 
 from . import doors as door_groups
 from . import rules
-from .models import WEEKDAYS, Pass
+from .models import WEEKDAYS, Pass, weekday_name_lazy
 from .services import SMS_OFF, PassInput
 
-WEEKDAY_CHOICES = list(
-    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
-)
+# Django's own weekday names, in the language being rendered ("Monday", "lunes", "lundi").
+WEEKDAY_CHOICES = [(code, weekday_name_lazy(code, full=True)) for code in WEEKDAYS]
+
+
+# What each kind of pass does. The times are part of the text: each language writes them its own way.
 KIND_HELP = {
-    Pass.Kind.CUSTOM: "From a start to an end you choose (at most one year ahead).",
-    Pass.Kind.RECURRING: "On chosen days of the week, in a daily window, between two dates.",
-    Pass.Kind.BUSINESS_HOURS: "Monday to Friday, 9:00 to 17:00 (adjustable).",
-    Pass.Kind.FULL_DAY: "All of one day, until 23:59.",
-    Pass.Kind.ONE_TIME: "Once on one day; usable again for 15 minutes after the first use.",
+    Pass.Kind.CUSTOM: gettext_lazy("From a start to an end you choose (at most one year ahead)."),
+    Pass.Kind.RECURRING: gettext_lazy("On chosen days of the week, in a daily window, between two dates."),
+    Pass.Kind.BUSINESS_HOURS: gettext_lazy("Monday to Friday, 9:00 to 17:00 (adjustable)."),
+    Pass.Kind.FULL_DAY: gettext_lazy("All of one day, until 23:59."),
+    Pass.Kind.ONE_TIME: gettext_lazy("Once on one day; usable again for 15 minutes after the first use."),
     # What ButterflyMX makes of a delivery pass (docs/butterflymx.md, "Delivery Pass"): one key, single
     # use with a 5-minute grace, 30 days until first use, and every door of the resident (not chosen).
-    Pass.Kind.DELIVERY: (
+    Pass.Kind.DELIVERY: gettext_lazy(
         "One key for one delivery: single use, then usable for 5 more minutes; unused, it expires after 30 "
         "days. ButterflyMX opens every door the resident may use with it: to open only the entrance, use a "
         "one-time pass."
@@ -36,7 +41,10 @@ KIND_HELP = {
 }
 
 
-FOLD_CHOICES = [("0", "first"), ("1", "second")]
+FOLD_CHOICES = [
+    ("0", pgettext_lazy("occurrence of a time", "first")),
+    ("1", pgettext_lazy("occurrence of a time", "second")),
+]
 
 
 def time_zone_note(buildings) -> str:
@@ -45,16 +53,23 @@ def time_zone_note(buildings) -> str:
     zones = sorted({(b.name, b.time_zone, b.tz) for b in buildings}, key=lambda z: z[0])
     if not zones:
         return ""
-    if len({zone for _, zone, _ in zones}) == 1:
-        _, zone, tz = zones[0]
-        return f"Times are in the building's time zone, {zone} ({now.astimezone(tz).tzname()})."
+    if len({zone for _name, zone, _tz in zones}) == 1:
+        _name, zone, tz = zones[0]
+        return _("Times are in the building's time zone, %(zone)s (%(abbreviation)s).") % {
+            "zone": zone,
+            "abbreviation": now.astimezone(tz).tzname(),
+        }
     each = "; ".join(f"{name}: {zone} ({now.astimezone(tz).tzname()})" for name, zone, tz in zones)
-    return f"Times are in the resident's building's time zone ({each})."
+    return _("Times are in the resident's building's time zone (%(zones)s).") % {"zones": each}
 
 
 class ResidencyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Residency) -> str:
-        return f"{obj.user.display_name} · {obj.unit.building.name} · unit {obj.unit.label}"
+        return _("%(person)s · %(building)s · unit %(unit)s") % {
+            "person": obj.user.display_name,
+            "building": obj.unit.building.name,
+            "unit": obj.unit.label,
+        }
 
 
 class DoorChoiceField(forms.ModelMultipleChoiceField):
@@ -62,49 +77,59 @@ class DoorChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, obj: AccessPoint) -> str:
         group = door_groups.GROUP_LABELS[door_groups.group_of(obj)]
+        # Names and a translated label, no sentence: nothing another language would word differently.
         return f"{obj.name} ({obj.building.name}; {group})" if self.show_building else f"{obj.name} ({group})"
 
 
 class PassForm(forms.Form):
-    residency = ResidencyChoiceField(queryset=Residency.objects.none(), label="For", empty_label=None)
+    residency = ResidencyChoiceField(
+        queryset=Residency.objects.none(), label=pgettext_lazy("whom a pass is for", "For"), empty_label=None
+    )
     kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of pass"),
         choices=Pass.Kind.choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=Pass.Kind.CUSTOM,
     )
-    name = forms.CharField(max_length=120, help_text="Who or what it is for, e.g. “Dog walker”.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=120, help_text=gettext_lazy("Who or what it is for, e.g. “Dog walker”.")
+    )
     starts_at = forms.DateTimeField(
         required=False,
-        label="Starts",
+        label=gettext_lazy("Starts"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     ends_at = forms.DateTimeField(
         required=False,
-        label="Ends",
+        label=gettext_lazy("Ends"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     day = forms.DateField(
-        required=False, label="Day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False, label=gettext_lazy("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     start_date = forms.DateField(
-        required=False, label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False,
+        label=gettext_lazy("First day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end_date = forms.DateField(
-        required=False, label="Last day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        required=False,
+        label=gettext_lazy("Last day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     weekdays = forms.MultipleChoiceField(
         required=False,
         choices=WEEKDAY_CHOICES,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        label="Days of the week",
+        label=gettext_lazy("Days of the week"),
     )
-    all_day = forms.BooleanField(required=False, label="All day")
+    all_day = forms.BooleanField(required=False, label=gettext_lazy("All day"))
     time_from = forms.TimeField(
-        required=False, label="Daily from", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        required=False, label=gettext_lazy("Daily from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     time_to = forms.TimeField(
         required=False,
-        label="Daily until",
+        label=gettext_lazy("Daily until"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text=rules.OVERNIGHT_HELP,
     )
@@ -118,12 +143,15 @@ class PassForm(forms.Form):
     )
     # Ticked to keep daily times that a clock change moves on some day of a recurring pass (shown, with
     # those days in words, only when there are such days: rules.clock_notes).
-    clock_ok = forms.BooleanField(required=False, label="Keep these times: I know they move on those days")
+    clock_ok = forms.BooleanField(
+        required=False, label=gettext_lazy("Keep these times: I know they move on those days")
+    )
     doors = DoorChoiceField(
+        label=gettext_lazy("Doors"),
         queryset=AccessPoint.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-        help_text=(
+        help_text=gettext_lazy(
             "Entrances are ticked for a new pass. The resident's own door and amenity doors (package room, "
             "rooftop, garage, ...) open only if you tick them. None ticked: the entrances."
         ),
@@ -131,9 +159,10 @@ class PassForm(forms.Form):
     # One list of people (issue 16): each line a name, optionally with a contact ButterflyMX sends the
     # key to (rules.clean_people). Named "visitors" so links and scripts made before keep working.
     visitors = forms.CharField(
+        label=gettext_lazy("Visitors"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=(
+        help_text=gettext_lazy(
             "One person per line, each with their own QR code and PIN. Add a comma and an e-mail address or "
             "phone number to have ButterflyMX send them their key, e.g. “Sam Lee, sam@example.com”. "
             "Empty: one key."
@@ -144,11 +173,11 @@ class PassForm(forms.Form):
     # person's channels for "Guest arrivals" (category ``arrival``) on their Notifications page.
     arrival_push = forms.BooleanField(
         required=False,
-        label="By push: on this browser and my other devices",
+        label=gettext_lazy("By push: on this browser and my other devices"),
         widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )
     arrival_email = forms.BooleanField(
-        required=False, label="By e-mail", widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+        required=False, label=gettext_lazy("By e-mail"), widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
 
     # Fields each kind reads (the rest are ignored for that kind).
@@ -203,11 +232,11 @@ class PassForm(forms.Form):
             doors = []  # ButterflyMX opens every door of the resident for a delivery
         wrong = [d for d in doors if d.building_id != building.pk]
         if wrong:
-            self.add_error("doors", "Choose doors of the resident's building only.")
+            self.add_error("doors", _("Choose doors of the resident's building only."))
         elif doors and not self._staff_acting(residency):
             allowed = set(residency.doors.values_list("pk", flat=True))
             if any(d.pk not in allowed for d in doors):
-                self.add_error("doors", "Choose doors the resident may use.")
+                self.add_error("doors", _("Choose doors the resident may use."))
         try:
             people = (
                 rules.People()
@@ -382,15 +411,25 @@ class ArrivalsForm(forms.Form):
 class ShareForm(forms.Form):
     """Where to send a guest link: an e-mail address, or a phone number while text messages are on
     (``PASSES_SMS_ENABLED``). With them off the form asks for an e-mail address only and says why, so
-    nobody types a number that is then refused."""
+    nobody types a number that is then refused. ``language``: the language the message is written in,
+    the guest's (the resident picks it; it starts at the resident's own)."""
 
-    to = forms.CharField(label="E-mail address or phone number", max_length=254)
+    to = forms.CharField(label=gettext_lazy("E-mail address or phone number"), max_length=254)
+    # Not required: a form posted without it (a script, an older page) writes in the resident's language.
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the message"), choices=settings.LANGUAGES, required=False
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sms = settings.PASSES_SMS_ENABLED
         if not self.sms:
-            self.fields["to"].label = "E-mail address"
+            self.fields["to"].label = gettext_lazy("E-mail address")
+        # The resident's own language: their choice, else the one this page is in.
+        self.fields["language"].initial = supported(getattr(user, "language", "")) or supported(get_language())
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.fields["language"].initial or settings.LANGUAGE_CODE
 
     def clean_to(self):
         value = self.cleaned_data["to"]

@@ -15,7 +15,9 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.crypto import EncryptedTextField
@@ -24,6 +26,17 @@ from tenants.models import AccessPoint, BmxLink, Building, Residency, Restricted
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # After the first use, ButterflyMX lets a one-time key be used again for 15 minutes, a delivery pass for 5.
 GRACE = {"one_time": dt.timedelta(minutes=15), "delivery": dt.timedelta(minutes=5)}
+_A_MONDAY = dt.date(2024, 1, 1)
+
+
+def weekday_name(code: str, *, full: bool = False) -> str:
+    """A weekday code ("mon") in the language being rendered: "Mon"/"Monday", "lun"/"lunes", "lun."/"lundi"
+    (Django's own names through the named date formats: "D" short, "l" full)."""
+    day = _A_MONDAY + dt.timedelta(days=WEEKDAYS.index(code))
+    return formats.date_format(day, "l" if full else "D")
+
+
+weekday_name_lazy = lazy(weekday_name, str)  # for choices built at import time
 
 
 def new_share_token() -> str:
@@ -180,6 +193,16 @@ class Pass(models.Model):
     def tz(self):
         return self.building.tz
 
+    def failure_words(self) -> str:
+        """Why the pass is failed, in the reader's language, from what is left of it at ButterflyMX (the
+        stored ``failure`` is the record, in English, with ButterflyMX's own words)."""
+        if self.bmx_keychain_id is None:
+            return gettext("The pass could not be completed; nothing is left at ButterflyMX. Retry or remove it.")
+        return gettext(
+            "The pass could not be completed and ButterflyMX did not let us remove it yet. It may still open "
+            "doors: choose Retry or Remove."
+        )
+
     def state(self, now: dt.datetime | None = None) -> str:
         """What a person sees: failed, pending, revoked, upcoming, active, used or expired."""
         now = now or timezone.now()
@@ -195,14 +218,23 @@ class Pass(models.Model):
         return "active"
 
     @property
+    def is_all_day(self) -> bool:
+        """A recurring pass whose daily window is the whole day (00:00 to 23:59)."""
+        return (self.time_from, self.time_to) == (dt.time(0, 0), dt.time(23, 59))
+
+    @property
+    def every_day(self) -> bool:
+        return all(d in (self.weekdays or []) for d in WEEKDAYS)
+
+    @property
     def weekday_labels(self) -> str:
-        names = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
+        """The pass's days in the language being rendered: "Every day", "Mon–Fri", or "Mon, Wed"."""
         days = [d for d in WEEKDAYS if d in (self.weekdays or [])]
         if len(days) == 7:
-            return "Every day"
+            return gettext("Every day")
         if days == list(WEEKDAYS[:5]):
-            return "Mon–Fri"
-        return ", ".join(names[d] for d in days)
+            return pgettext("weekdays", "Mon–Fri")
+        return ", ".join(weekday_name(d) for d in days)
 
 
 class VisitorKey(models.Model):
@@ -268,5 +300,5 @@ class VisitorKey(models.Model):
         visitor given only as a phone number or an e-mail address), and whether ButterflyMX sent the pass."""
         parts = [self.contact] if self.contact and self.contact != self.name else []
         if self.sent_at:
-            parts.append("notified by ButterflyMX")
+            parts.append(gettext("notified by ButterflyMX"))
         return ", ".join(parts)

@@ -16,10 +16,13 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.core.wallclock import daily_time_issues, wall_clock_issue
 
-from .models import WEEKDAYS, Pass
+from .models import WEEKDAYS, Pass, weekday_name
 
 ONE_YEAR_DAYS = 365
 DELIVERY_LIFETIME = dt.timedelta(days=30)
@@ -32,19 +35,31 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # ButterflyMX refuses a daily window that crosses midnight (422 ``must_be_less_than_time_to`` when
 # time_from >= time_to: the OpenAPI document's example and sandbox/rules/keychains.py), so an overnight
 # window is two passes; the form says how.
-OVERNIGHT_HELP = "A daily window ends on the day it starts (ButterflyMX has no overnight window)."
+OVERNIGHT_HELP = gettext_lazy("A daily window ends on the day it starts (ButterflyMX has no overnight window).")
+
+
+def _time(value: dt.time) -> str:
+    """A time of day in the language's named format ("14:21", "14 h 21")."""
+    return formats.time_format(value, "TIME_FORMAT")
 
 
 def overnight_advice(time_from: dt.time, time_to: dt.time, days: list[str]) -> str:
     def names(which: list[str]) -> str:
-        return ", ".join(d.capitalize() for d in which) or "the days you want"
+        return ", ".join(weekday_name(d) for d in which) or _("the days you want")
 
     mornings = [WEEKDAYS[(WEEKDAYS.index(d) + 1) % 7] for d in days]
-    return (
-        f"ButterflyMX cannot make a daily window that crosses midnight ({time_from:%H:%M}-{time_to:%H:%M}). "
-        f"Make two recurring passes: one from {time_from:%H:%M} to 23:59 on {names(days)}, and one from 00:00 "
-        f"to {time_to:%H:%M} on the mornings after ({names(sorted(mornings, key=WEEKDAYS.index))})."
-    )
+    return _(
+        "ButterflyMX cannot make a daily window that crosses midnight (%(from)s-%(to)s). Make two recurring "
+        "passes: one from %(from)s to %(end_of_day)s on %(days)s, and one from %(midnight)s to %(to)s on the "
+        "mornings after (%(mornings)s)."
+    ) % {
+        "from": _time(time_from),
+        "to": _time(time_to),
+        "end_of_day": _time(END_OF_DAY),
+        "midnight": _time(dt.time(0, 0)),
+        "days": names(days),
+        "mornings": names(sorted(mornings, key=WEEKDAYS.index)),
+    }
 
 
 class PassRuleError(Exception):
@@ -83,18 +98,35 @@ def clock_notes(
     daylight-saving gap or overlap of ``tz`` (:func:`portal.core.wallclock.daily_time_issues`)."""
     weekdays = {WEEKDAYS.index(d) for d in days}
     notes = []
-    for name, time, verb in (("time_from", time_from, "starts"), ("time_to", time_to, "ends")):
+    for name, time in (("time_from", time_from), ("time_to", time_to)):
         for day, issue in daily_time_issues(time, start_date, end_date, weekdays, tz):
-            effect = "does not exist" if issue.kind == "gap" else "happens twice"
-            notes.append(
-                (
-                    name,
-                    f"{issue.summary} The daily window {verb} at {time:%H:%M}, which {effect} that "
-                    f"{day:%A}: ButterflyMX may {verb[:-1]} it an hour off. Choose another time, or keep these "
-                    "times on purpose.",
-                )
-            )
+            words = _CLOCK_NOTES[(name, issue.kind == "gap")] % {
+                "time": _time(time),
+                "weekday": formats.date_format(day, "l"),
+            }
+            notes.append((name, f"{issue.summary} {words}"))
     return notes
+
+
+# (field, the time does not exist that day): one whole sentence each, so each language words its own.
+_CLOCK_NOTES = {
+    ("time_from", True): gettext_lazy(
+        "The daily window starts at %(time)s, which does not exist that %(weekday)s: ButterflyMX may start it "
+        "an hour off. Choose another time, or keep these times on purpose."
+    ),
+    ("time_from", False): gettext_lazy(
+        "The daily window starts at %(time)s, which happens twice that %(weekday)s: ButterflyMX may start it "
+        "an hour off. Choose another time, or keep these times on purpose."
+    ),
+    ("time_to", True): gettext_lazy(
+        "The daily window ends at %(time)s, which does not exist that %(weekday)s: ButterflyMX may end it an "
+        "hour off. Choose another time, or keep these times on purpose."
+    ),
+    ("time_to", False): gettext_lazy(
+        "The daily window ends at %(time)s, which happens twice that %(weekday)s: ButterflyMX may end it an "
+        "hour off. Choose another time, or keep these times on purpose."
+    ),
+}
 
 
 def one_year_after(day: dt.date) -> dt.date:
@@ -153,9 +185,9 @@ def _custom_window(entered: _Entered) -> Window:
     starts_at, ends_at = entered.starts_at, entered.ends_at
     errors = _Errors()
     if starts_at is None:
-        errors.add("starts_at", "Enter when the pass starts.")
+        errors.add("starts_at", _("Enter when the pass starts."))
     if ends_at is None:
-        errors.add("ends_at", "Enter when the pass ends.")
+        errors.add("ends_at", _("Enter when the pass ends."))
     if starts_at is None or ends_at is None:
         raise PassRuleError(dict(errors))
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
@@ -165,11 +197,11 @@ def _custom_window(entered: _Entered) -> Window:
     errors.raise_any()
     start, end = _aware(starts_at, tz), _aware(ends_at, tz)
     if end <= start:
-        errors.add("ends_at", "The end must be after the start.")
+        errors.add("ends_at", _("The end must be after the start."))
     elif end <= now:
-        errors.add("ends_at", "The end is in the past; choose a later time.")
+        errors.add("ends_at", _("The end is in the past; choose a later time."))
     if end > now + dt.timedelta(days=ONE_YEAR_DAYS):
-        errors.add("ends_at", "A pass can end at most one year from now.")
+        errors.add("ends_at", _("A pass can end at most one year from now."))
     errors.raise_any()
     return Window(starts_at=start, ends_at=end)
 
@@ -178,15 +210,15 @@ def _day_window(entered: _Entered) -> Window:
     """One day (full-day and one-time passes): from now or the day's start to its end, building time."""
     tz, now, day = entered.tz, entered.now, entered.day
     if day is None:
-        raise PassRuleError({"day": ["Choose the day of the visit."]})
+        raise PassRuleError({"day": [_("Choose the day of the visit.")]})
     if day < entered.today:
-        raise PassRuleError({"day": ["That day is in the past."]})
+        raise PassRuleError({"day": [_("That day is in the past.")]})
     if day > one_year_after(entered.today):
-        raise PassRuleError({"day": ["Choose a day at most one year from today."]})
+        raise PassRuleError({"day": [_("Choose a day at most one year from today.")]})
     start = max(now, local_instant(day, dt.time(0, 0), tz))
     end = local_instant(day, END_OF_DAY, tz, fold=1)  # a day whose last hour repeats keeps both
     if end <= start:
-        raise PassRuleError({"day": ["That day is over in the building's time zone; choose another day."]})
+        raise PassRuleError({"day": [_("That day is over in the building's time zone; choose another day.")]})
     return Window(starts_at=start.replace(microsecond=0), ends_at=end)
 
 
@@ -196,24 +228,24 @@ def _daily_times(entered: _Entered, days: list[str], errors: _Errors) -> tuple[d
         return dt.time(0, 0), END_OF_DAY
     time_from, time_to = entered.time_from, entered.time_to
     if time_from is None:
-        errors.add("time_from", "Enter the daily start time.")
+        errors.add("time_from", _("Enter the daily start time."))
     if time_to is None:
-        errors.add("time_to", "Enter the daily end time.")
+        errors.add("time_to", _("Enter the daily end time."))
     if time_from is not None and time_to is not None and time_from > time_to:
         errors.add("time_to", overnight_advice(time_from, time_to, days))
     elif time_from is not None and time_to is not None and time_from == time_to:
-        errors.add("time_to", "The daily end time must be after the daily start time.")
+        errors.add("time_to", _("The daily end time must be after the daily start time."))
     return time_from, time_to
 
 
 def _check_date_range(entered: _Entered, start_date: dt.date, end_date: dt.date, errors: _Errors) -> None:
     """A recurring pass's first and last day: in order, not over, at most a year."""
     if end_date < start_date:
-        errors.add("end_date", "The last day must be on or after the first day.")
+        errors.add("end_date", _("The last day must be on or after the first day."))
     elif end_date < entered.today:
-        errors.add("end_date", "The last day is in the past.")
+        errors.add("end_date", _("The last day is in the past."))
     if end_date > one_year_after(entered.today) or (end_date - start_date).days > ONE_YEAR_DAYS:
-        errors.add("end_date", "A recurring pass can last at most one year.")
+        errors.add("end_date", _("A recurring pass can last at most one year."))
 
 
 def _recurring_window(entered: _Entered) -> Window:
@@ -221,14 +253,14 @@ def _recurring_window(entered: _Entered) -> Window:
     start_date, end_date = entered.start_date, entered.end_date
     errors = _Errors()
     if start_date is None:
-        errors.add("start_date", "Choose the first day.")
+        errors.add("start_date", _("Choose the first day."))
     if end_date is None:
-        errors.add("end_date", "Choose the last day.")
+        errors.add("end_date", _("Choose the last day."))
     days = [d for d in WEEKDAYS if d in (entered.weekdays or [])]
     if not days:
-        errors.add("weekdays", "Choose at least one day of the week.")
+        errors.add("weekdays", _("Choose at least one day of the week."))
     if set(entered.weekdays or []) - set(WEEKDAYS):
-        errors.add("weekdays", "Unknown day of the week.")
+        errors.add("weekdays", _("Unknown day of the week."))
     time_from, time_to = _daily_times(entered, days, errors)
     if start_date is not None and end_date is not None:
         _check_date_range(entered, start_date, end_date, errors)
@@ -241,7 +273,7 @@ def _recurring_window(entered: _Entered) -> Window:
     start = local_instant(start_date, time_from, entered.tz)
     end = local_instant(end_date, time_to, entered.tz, fold=1)
     if end <= entered.now:
-        raise PassRuleError({"end_date": ["The pass would already be over; choose a later last day."]})
+        raise PassRuleError({"end_date": [_("The pass would already be over; choose a later last day.")]})
     return Window(
         starts_at=start,
         ends_at=end,
@@ -286,7 +318,7 @@ def window_for(
     """
     rule = _WINDOW_RULES.get(kind)
     if rule is None:
-        raise PassRuleError({"kind": ["Choose a kind of pass."]})
+        raise PassRuleError({"kind": [_("Choose a kind of pass.")]})
     entered = _Entered(
         tz=tz,
         now=now,
@@ -310,7 +342,7 @@ def normalise_recipient(value: str) -> str:
         try:
             validate_email(value)
         except ValidationError:
-            raise ValueError(f"“{value}” is not a valid e-mail address.") from None
+            raise ValueError(_("“%(value)s” is not a valid e-mail address.") % {"value": value}) from None
         return value.lower()
     digits = _PHONE_CHARS.sub("", value)
     if re.fullmatch(r"\d{10}", digits):
@@ -318,7 +350,9 @@ def normalise_recipient(value: str) -> str:
     elif re.fullmatch(r"1\d{10}", digits):
         digits = "+" + digits
     if not _E164.match(digits):
-        raise ValueError(f"“{value}” is neither an e-mail address nor a phone number like +12125550123.")
+        raise ValueError(
+            _("“%(value)s” is neither an e-mail address nor a phone number like +12125550123.") % {"value": value}
+        )
     return digits
 
 
@@ -350,7 +384,7 @@ def clean_name(value: str, *, field_name: str = "name") -> str:
     :class:`PassRuleError` when nothing visible is left (a key with an invisible name is nameless)."""
     cleaned = _BIDI_CONTROLS.sub("", value or "").strip()
     if not any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES for ch in cleaned):
-        raise PassRuleError({field_name: ["Enter a name with visible letters or digits."]})
+        raise PassRuleError({field_name: [_("Enter a name with visible letters or digits.")]})
     return cleaned
 
 
@@ -386,7 +420,13 @@ def parse_person(line: str) -> tuple[str, str]:
 
 def clean_people(lines: list[str]) -> People:
     """The form's people list (one person a line, :func:`parse_person`); see :func:`people_from`."""
-    return people_from([(f"Line {n}", *parse_person(line)) for n, line in enumerate(lines, start=1) if line.strip()])
+    return people_from(
+        [
+            (_("Line %(number)s") % {"number": n}, *parse_person(line))
+            for n, line in enumerate(lines, start=1)
+            if line.strip()
+        ]
+    )
 
 
 def people_from(entries: list[tuple[str, str, str]]) -> People:
@@ -400,13 +440,15 @@ def people_from(entries: list[tuple[str, str, str]]) -> People:
             try:
                 contact = normalise_recipient(raw_contact)
             except ValueError as exc:
-                errors.append(f"{where}: {exc}")
+                errors.append(_("%(where)s: %(problem)s") % {"where": where, "problem": exc})
                 continue
         if (raw_name or "").strip() or not contact:
             try:
                 name = clean_name(raw_name, field_name="visitors")
             except PassRuleError:  # the name itself shows nothing, so where it is says which
-                errors.append(f"{where}: no visible name (only invisible characters); write a name.")
+                errors.append(
+                    _("%(where)s: no visible name (only invisible characters); write a name.") % {"where": where}
+                )
                 continue
         else:
             name = contact
@@ -422,6 +464,10 @@ def people_from(entries: list[tuple[str, str, str]]) -> People:
 
 def check_visitor_count(visitors: list[str], recipients: list[str]) -> None:
     if len(visitors) + len(recipients) > MAX_VISITORS:
-        raise PassRuleError({"visitors": [f"A pass can have at most {MAX_VISITORS} visitors and recipients."]})
+        raise PassRuleError(
+            {"visitors": [_("A pass can have at most %(count)s visitors and recipients.") % {"count": MAX_VISITORS}]}
+        )
     if any(len(v) > 120 for v in visitors):
-        raise PassRuleError({"visitors": ["A visitor's name can have at most 120 characters."]})
+        raise PassRuleError(
+            {"visitors": [_("A visitor's name can have at most %(count)s characters.") % {"count": 120}]}
+        )

@@ -32,6 +32,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp, utc_timestamp
@@ -114,9 +116,13 @@ def bmx_field_errors(exc: BmxError) -> dict[str | None, list[str]]:
     out: dict[str | None, list[str]] = {}
     for e in exc.errors:
         target = BMX_FIELDS.get(e.field)
-        label = "" if target or e.field == "base" else f"{e.field.replace('_', ' ')}: "
-        message = e.message[:1].upper() + e.message[1:] if e.message else e.code
-        out.setdefault(target, []).append(f"ButterflyMX: {label}{message}.".replace("..", "."))
+        # ButterflyMX's own words (its data, in English), introduced in the reader's language.
+        message = (e.message[:1].upper() + e.message[1:] if e.message else e.code).rstrip(".")
+        if target or e.field == "base":
+            text = _("ButterflyMX: %(message)s.") % {"message": message}
+        else:
+            text = _("ButterflyMX: %(field)s: %(message)s.") % {"field": e.field.replace("_", " "), "message": message}
+        out.setdefault(target, []).append(text)
     return out or {None: [exc.human_message]}
 
 
@@ -129,11 +135,11 @@ def acting_link(*, actor, residency: Residency) -> BmxLink:
     if actor is not None and actor.pk != residency.user_id and has_role(actor, building, "staff", "manager"):
         link = building.admin_link
         if link is None or not link.is_active:
-            raise PassError("This building is not connected to ButterflyMX: a manager must link its admin account.")
+            raise PassError(str(NOT_CONNECTED))
         return link
     link = residency.link
     if link is None or not link.is_active:
-        raise PassError("Link your ButterflyMX account first (it needs re-linking or was never linked).")
+        raise PassError(_("Link your ButterflyMX account first (it needs re-linking or was never linked)."))
     return link
 
 
@@ -147,17 +153,18 @@ def _client_for_pass(pass_obj: Pass, actor=None) -> BmxClient:
     for link in candidates:
         if link is not None and link.is_active:
             return client_for_link(link)
-    raise PassError("No linked ButterflyMX account can act on this pass: link the account again.")
+    raise PassError(_("No linked ButterflyMX account can act on this pass: link the account again."))
 
 
 # --- Create ---------------------------------------------------------------------------------------
 
 
-NO_DOORS_KNOWN = (
+NO_DOORS_KNOWN = gettext_lazy(
     "ButterflyMX has not told the portal which doors this home may use, and a pass must name its doors. "
     "Link the ButterflyMX account again (or ask the building's manager to sync it), then try again."
 )
-NO_ENTRANCE = "None of the resident's doors is a building entrance: tick the doors this pass opens."
+NO_ENTRANCE = gettext_lazy("None of the resident's doors is a building entrance: tick the doors this pass opens.")
+NOT_CONNECTED = gettext_lazy("This building is not connected to ButterflyMX: a manager must link its admin account.")
 
 
 def _pass_doors(data: PassInput, residency: Residency) -> list[AccessPoint]:
@@ -172,10 +179,10 @@ def _pass_doors(data: PassInput, residency: Residency) -> list[AccessPoint]:
     if not chosen and residency.doors.exists():
         chosen = default_doors(residency.doors.all())
         if not chosen:
-            raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
+            raise PassError(str(NO_ENTRANCE), {"doors": [str(NO_ENTRANCE)]})
     doors = _known_doors(chosen)
     if not doors:
-        raise PassError(NO_DOORS_KNOWN, {"doors": [NO_DOORS_KNOWN]})
+        raise PassError(str(NO_DOORS_KNOWN), {"doors": [str(NO_DOORS_KNOWN)]})
     return doors
 
 
@@ -217,18 +224,18 @@ def _tenant_target(*, actor, tenant: TenantRecord, data: PassInput) -> tuple[Bmx
     a door the tenant may not use, and that refusal is shown on the form."""
     building = tenant.building
     if actor is None or not has_role(actor, building, "staff", "manager"):
-        raise PassError("Only the building's staff and managers can make a pass for this tenant.")
+        raise PassError(_("Only the building's staff and managers can make a pass for this tenant."))
     if tenant.unit is None or not tenant.is_active:
-        raise PassError("ButterflyMX does not place this tenant in a unit; sync the building and try again.")
+        raise PassError(_("ButterflyMX does not place this tenant in a unit; sync the building and try again."))
     link = building.admin_link
     if link is None or not link.is_active:
-        raise PassError("This building is not connected to ButterflyMX: a manager must link its admin account.")
+        raise PassError(str(NOT_CONNECTED))
     doors: list[AccessPoint] = []
     if data.kind != Pass.Kind.DELIVERY:
         chosen = data.doors or default_doors(building.access_points.filter(is_active=True))
         doors = _known_doors(chosen)
         if not doors:
-            raise PassError(NO_ENTRANCE, {"doors": [NO_ENTRANCE]})
+            raise PassError(str(NO_ENTRANCE), {"doors": [str(NO_ENTRANCE)]})
     return link, tenant.bmx_id, tenant.unit, doors
 
 
@@ -258,7 +265,7 @@ def pass_create(
             claimant = actor or residency.user
             link = acting_link(actor=actor, residency=residency)
             if residency.bmx_tenant_id is None:
-                raise PassError("This tenancy is not known to ButterflyMX yet; link or sync it first.")
+                raise PassError(_("This tenancy is not known to ButterflyMX yet; link or sync it first."))
             doors = _pass_doors(data, residency)
             tenant_id, unit = residency.bmx_tenant_id, residency.unit
     except PassError:
@@ -340,7 +347,11 @@ def pass_create(
             claims[0].refund()  # no pass; the recipients' messages went out with the keychain
             raise PassError(exc.human_message, errors) from exc
         passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
-        raise PassError(pass_obj.failure, errors, pass_obj=pass_obj) from exc
+        kept = _(
+            "The pass could not be completed (%(cause)s) and ButterflyMX did not let us remove it yet. It may "
+            "still open doors: choose Retry or Remove."
+        ) % {"cause": exc.human_message}
+        raise PassError(kept, errors, pass_obj=pass_obj) from exc
     passes_changed_announce([(pass_obj.building_id, pass_obj.unit_id)])
     return pass_obj
 
@@ -395,6 +406,7 @@ def _undo_keychain(client: BmxClient, pass_obj: Pass, cause: BmxError) -> None:
                 exc.code or exc.status,
             )
             pass_obj.status = Pass.Status.FAILED
+            # The record, in the portal's source language; pages say it in the reader's (failure_words).
             pass_obj.failure = (
                 f"The pass could not be completed ({cause.human_message}) and ButterflyMX did not let us "
                 "remove it yet. It may still open doors: choose Retry or Remove."
@@ -436,13 +448,15 @@ def pass_replace(*, actor, old: Pass, data: PassInput) -> Replacement:
     pass (:func:`_carry_guest_links`), so what was sent keeps working and shows the new PIN and QR code.
     """
     if old.residency is None:
-        raise PassError("The resident of this pass no longer lives here.")
+        raise PassError(_("The resident of this pass no longer lives here."))
     new = pass_create(actor=actor, residency=old.residency, data=data, replaces=old)
     links_left = _carry_guest_links(old, new)
     try:
         pass_revoke(pass_obj=old, actor=actor)
     except PassError as exc:
-        warning = f"The new pass is ready, but the old one could not be revoked yet: {exc.message}"
+        warning = _("The new pass is ready, but the old one could not be revoked yet: %(reason)s") % {
+            "reason": exc.message
+        }
         return Replacement(new, warning, links_left)
     return Replacement(new, None, links_left)
 
@@ -473,32 +487,33 @@ def _carry_guest_links(old: Pass, new: Pass) -> list[str]:
 
 # What a person is told who tries a phone number while text messages are off (the share form says it
 # before anyone types one; this is the same rule for any other caller).
-SMS_OFF = "Text messages are not available in this portal: enter an e-mail address."
+SMS_OFF = gettext_lazy("Text messages are not available in this portal: enter an e-mail address.")
 
 
-def key_share(*, actor, key: VisitorKey, to: str, url: str) -> None:
+def key_share(*, actor, key: VisitorKey, to: str, url: str, language: str | None = None) -> None:
     """Send a visitor's guest link to ``to`` (an e-mail address, else a phone number), within limits.
 
     The message is claimed against the hourly limits first (:class:`PassLimited` when refused: nothing
     sent); if the e-mail or SMS backend then fails, the claim is given back and :class:`ShareFailed`
-    raised, so only messages that went out are counted.
+    raised, so only messages that went out are counted. The message is written in ``language`` (the
+    one the resident picked when sharing; None: the portal's default).
     """
     by_email = "@" in to
     if not by_email and not settings.PASSES_SMS_ENABLED:
-        raise ShareFailed(SMS_OFF)
+        raise ShareFailed(str(SMS_OFF))
     try:
         claim = abuse_claim(user=actor, building=key.pass_obj.building, kind=MESSAGES)
     except LimitReached as limited:
         raise PassLimited(limited) from None
     try:
         if by_email:
-            sharing.send_by_email(key, to, url)
+            sharing.send_by_email(key, to, url, language)
         else:
-            sharing.send_by_sms(key, to, url)
+            sharing.send_by_sms(key, to, url, language)
     except Exception as exc:  # any backend (SMTP, an SMS provider's client) failing means: not sent
         claim.refund()
         logger.warning("share of key %s failed: %s", key.pk, type(exc).__name__)
-        raise ShareFailed("The message could not be sent just now; nothing was sent. Try again.") from exc
+        raise ShareFailed(_("The message could not be sent just now; nothing was sent. Try again.")) from exc
 
 
 # --- Revoke, retry, remove ------------------------------------------------------------------------
@@ -514,7 +529,7 @@ def pass_revoke(*, pass_obj: Pass, actor) -> Pass:
             client.delete_keychain(pass_obj.bmx_keychain_id)
         except BmxError as exc:
             if exc.status != 404:  # 404: already gone there, which is what we want
-                raise PassError(f"The pass could not be revoked: {exc.human_message}") from exc
+                raise PassError(_("The pass could not be revoked: %(reason)s") % {"reason": exc.human_message}) from exc
     now = timezone.now()
     # Conditional update: two clicks or two people revoke once.
     Pass.objects.filter(pk=pass_obj.pk).exclude(status=Pass.Status.REVOKED).update(
@@ -544,14 +559,16 @@ def passes_end_for_moved_out(*, record: TenantRecord, residency_ids: list[int], 
 def pass_remove_failed(*, pass_obj: Pass, actor) -> None:
     """ "Remove" on a failed pass: delete the keychain (if still there), then the local row."""
     if pass_obj.status != Pass.Status.FAILED:
-        raise PassError("Only a failed pass can be removed; revoke a working pass instead.")
+        raise PassError(_("Only a failed pass can be removed; revoke a working pass instead."))
     if pass_obj.bmx_keychain_id is not None:
         client = _client_for_pass(pass_obj, actor)
         try:
             client.delete_keychain(pass_obj.bmx_keychain_id)
         except BmxError as exc:
             if exc.status != 404:
-                raise PassError(f"ButterflyMX did not let us remove it yet: {exc.human_message}") from exc
+                raise PassError(
+                    _("ButterflyMX did not let us remove it yet: %(reason)s") % {"reason": exc.human_message}
+                ) from exc
     place = (pass_obj.building_id, pass_obj.unit_id)
     pass_obj.delete()
     passes_changed_announce([place])
@@ -590,7 +607,7 @@ def pass_arrivals_set(*, pass_obj: Pass, push: bool, email: bool) -> None:
 def pass_retry_failed(*, pass_obj: Pass, actor) -> Pass:
     """ "Retry" on a failed pass: remove what is left of it, then create it again with the same details."""
     if pass_obj.residency is None:
-        raise PassError("The resident of this pass no longer lives here.")
+        raise PassError(_("The resident of this pass no longer lives here."))
     data = pass_input_from(pass_obj)
     residency = pass_obj.residency
     # The limits first: a retry they refuse must not have removed the failed pass (nothing lost).

@@ -13,6 +13,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import formats
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from portal.core.language import for_recipient
 
 from .models import WEEKDAYS, Pass, VisitorKey
 from .sms import send_sms
@@ -40,7 +46,8 @@ def qr_svg(data: str) -> str:
     img = code.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     svg = img.to_string(encoding="unicode")
     # Scalable and labelled: the guest page sizes it with CSS.
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code of the pass" class="pass-qr" ', 1)
+    label = escape(_("QR code of the pass"))
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" class="pass-qr" ', 1)
     return svg.split("?>", 1)[-1].strip()
 
 
@@ -75,9 +82,10 @@ def ics_for(key: VisitorKey, url: str) -> bytes:
     event = icalendar.Event()
     event.add("uid", f"pass-{p.pk}-key-{key.pk}@building-portal")
     event.add("dtstamp", dt.datetime.now(dt.UTC))
-    event.add("summary", f"Visit: {p.building.name}")
+    # In the language of the request: the guest's browser's, as on the guest page the file comes from.
+    event.add("summary", _("Visit: %(building)s") % {"building": p.building.name})
     event.add("location", p.building.address or p.building.name)
-    event.add("description", f"Your pass ({p.name}): {url}")
+    event.add("description", _("Your pass (%(name)s): %(url)s") % {"name": p.name, "url": url})
     event.add("url", url)
     first = first_occurrence(p) if p.is_recurring and p.start_date and p.time_from and p.time_to else None
     if first is not None:
@@ -106,38 +114,54 @@ def inviter_name(p: Pass) -> str:
     for user in (p.residency.user if p.residency else None, p.created_by):
         if user is not None and user.get_full_name():
             return user.get_full_name()
-    return "A resident"
+    return _("A resident")
 
 
 def zone_words(tz_name: str) -> str:
     """'America/New_York' -> 'New York time': the zone as a guest reads it."""
-    return tz_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
+    return _("%(city)s time") % {"city": tz_name.rsplit("/", 1)[-1].replace("_", " ")}
 
 
-def _day(value: dt.date) -> str:
-    return f"{value:%a} {value.day} {value:%b %Y}"
+# A recurring pass's validity: one whole sentence per case (every day or some days, all day or hours),
+# so each language words each its own way.
+_RECURRING = {
+    (True, True): gettext_lazy("Valid every day, all day, from %(first)s to %(last)s."),
+    (True, False): gettext_lazy("Valid every day, %(from)s–%(to)s %(zone)s, from %(first)s to %(last)s."),
+    (False, True): gettext_lazy("Valid on %(days)s, all day, from %(first)s to %(last)s."),
+    (False, False): gettext_lazy("Valid on %(days)s, %(from)s–%(to)s %(zone)s, from %(first)s to %(last)s."),
+}
 
 
 def validity_words(p: Pass) -> str:
-    """When the pass opens the doors, in the building's zone, as a sentence: 'Valid from ... to ...'."""
+    """When the pass opens the doors, in the building's zone, as a sentence: 'Valid from ... to ...', in
+    the language being rendered, dates and times in its named formats (portal/formats)."""
     tz = p.building.tz
     zone = zone_words(p.building.time_zone)
-    if p.is_recurring and p.start_date and p.time_from and p.time_to:
-        hours = (
-            "all day"
-            if (p.time_from.strftime("%H:%M"), p.time_to.strftime("%H:%M")) == ("00:00", "23:59")
-            else f"{p.time_from:%H:%M}–{p.time_to:%H:%M} {zone}"
-        )
-        days = p.weekday_labels
-        days = days[:1].lower() + days[1:] if days == "Every day" else f"on {days}"
-        return f"Valid {days}, {hours}, from {_day(p.start_date)} to {_day(p.end_date)}."
+    if p.is_recurring and p.start_date and p.end_date and p.time_from and p.time_to:
+        return _RECURRING[(p.every_day, p.is_all_day)] % {
+            "days": p.weekday_labels,
+            "from": formats.time_format(p.time_from, "TIME_FORMAT"),
+            "to": formats.time_format(p.time_to, "TIME_FORMAT"),
+            "zone": zone,
+            "first": formats.date_format(p.start_date, "DATE_FORMAT"),
+            "last": formats.date_format(p.end_date, "DATE_FORMAT"),
+        }
     start, end = p.starts_at.astimezone(tz), p.ends_at.astimezone(tz)
     if start.date() == end.date():
-        text = f"Valid on {_day(start)}, {start:%H:%M}–{end:%H:%M} {zone}."
+        text = _("Valid on %(day)s, %(from)s–%(to)s %(zone)s.") % {
+            "day": formats.date_format(start, "DATE_FORMAT"),
+            "from": formats.time_format(start, "TIME_FORMAT"),
+            "to": formats.time_format(end, "TIME_FORMAT"),
+            "zone": zone,
+        }
     else:
-        text = f"Valid from {_day(start)}, {start:%H:%M} to {_day(end)}, {end:%H:%M} {zone}."
+        text = _("Valid from %(start)s to %(end)s %(zone)s.") % {
+            "start": formats.date_format(start, "DATETIME_FORMAT"),
+            "end": formats.date_format(end, "DATETIME_FORMAT"),
+            "zone": zone,
+        }
     if p.kind in (Pass.Kind.ONE_TIME, Pass.Kind.DELIVERY):
-        text += " It opens the door for one visit."
+        text += " " + _("It opens the door for one visit.")
     return text
 
 
@@ -153,14 +177,21 @@ def _message_context(key: VisitorKey, url: str) -> dict:
     }
 
 
-def send_by_email(key: VisitorKey, to: str, url: str) -> None:
-    context = _message_context(key, url)
-    body = render_to_string("passes/email/share.txt", context)
+def send_by_email(key: VisitorKey, to: str, url: str, language: str | None = None) -> None:
+    """The guest link by e-mail, written in ``language`` (the one the resident picked when sharing)."""
+    with for_recipient(language=language):
+        context = _message_context(key, url)
+        body = render_to_string("passes/email/share.txt", context)
+        invited = _("%(inviter)s invited you to %(building)s") % {
+            "inviter": context["inviter"],
+            "building": key.pass_obj.building.name,
+        }
     # One line whatever the names hold: a header cannot carry a line break.
-    subject = " ".join(f"{context['inviter']} invited you to {key.pass_obj.building.name}".split())
-    send_mail(subject, body, None, [to])
+    send_mail(" ".join(invited.split()), body, None, [to])
 
 
-def send_by_sms(key: VisitorKey, to: str, url: str) -> None:
-    body = render_to_string("passes/sms/share.txt", _message_context(key, url)).strip()
+def send_by_sms(key: VisitorKey, to: str, url: str, language: str | None = None) -> None:
+    """The guest link by text message, in ``language`` (as :func:`send_by_email`)."""
+    with for_recipient(language=language):
+        body = render_to_string("passes/sms/share.txt", _message_context(key, url)).strip()
     send_sms(to, body)

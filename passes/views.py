@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.core.clientip import client_ip
@@ -42,14 +43,24 @@ from .wallet.content import wallet_pass
 
 PAGE_SIZE = 25
 TABS = [
-    ("active", "Active"),
-    ("upcoming", "Upcoming"),
-    ("used", "Used"),
-    ("expired", "Expired"),
-    ("revoked", "Revoked"),
-    ("failed", "Needs attention"),
-    ("all", "All"),
+    ("active", pgettext_lazy("passes tab", "Active")),
+    ("upcoming", pgettext_lazy("passes tab", "Upcoming")),
+    ("used", pgettext_lazy("passes tab", "Used")),
+    ("expired", pgettext_lazy("passes tab", "Expired")),
+    ("revoked", pgettext_lazy("passes tab", "Revoked")),
+    ("failed", pgettext_lazy("passes tab", "Needs attention")),
+    ("all", pgettext_lazy("passes tab", "All")),
 ]
+# What an empty tab says: one sentence per tab (an adjective agrees with "passes" in other languages).
+EMPTY = {
+    "active": gettext_lazy("No active passes."),
+    "upcoming": gettext_lazy("No upcoming passes."),
+    "used": gettext_lazy("No used passes."),
+    "expired": gettext_lazy("No expired passes."),
+    "revoked": gettext_lazy("No revoked passes."),
+    "failed": gettext_lazy("No failed passes."),
+    "all": gettext_lazy("No passes."),
+}
 
 
 def _get_pass(request: HttpRequest, pk: int) -> Pass:
@@ -83,6 +94,8 @@ def pass_list(request: HttpRequest) -> HttpResponse:
         "passes": [(p, p.state(now)) for p in page.object_list],
         "state": state,
         "tabs": TABS,
+        "state_label": dict(TABS)[state],
+        "empty": EMPTY[state],
         "staff_view": _is_staff_view(request),
         "refreshing": refreshing,
         "failed_count": selectors.filter_state(Pass.objects.restrict(request_grants(request)), "failed").count(),
@@ -153,7 +166,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
                     residency=form.cleaned_data["residency"],
                     data=_with_host_arrivals(request, form, form.cleaned_data["residency"]),
                 ),
-                lambda new: f"Pass “{new.name}” created.",
+                lambda new: _("Pass “%(name)s” created.") % {"name": new.name},
             )
             if created is not None:
                 return created
@@ -169,7 +182,7 @@ def pass_create(request: HttpRequest) -> HttpResponse:
         initial.update(_arrival_initial(request.user))
         form = _creation_form(request, initial=initial)
     staff = bool(request_grants(request).memberships)
-    context = {"form": form, "title": "New pass", "presets": True, "tenant_picker": staff}
+    context = {"form": form, "title": _("New pass"), "presets": True, "tenant_picker": staff}
     return render(request, "passes/form.html", context)
 
 
@@ -200,7 +213,7 @@ def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse
     ).first()
     if residency is not None:
         return redirect(f"{reverse('passes:new')}?residency={residency.pk}")
-    title = f"New pass for {tenant}"
+    title = _("New pass for %(tenant)s") % {"tenant": tenant}
     if request.method == "POST":
         form = TenantPassForm(request.POST, tenant=tenant, actor=request.user)
         if form.is_valid():
@@ -208,7 +221,7 @@ def pass_create_for_tenant(request: HttpRequest, tenant_pk: int) -> HttpResponse
                 request,
                 form,
                 lambda: services.pass_create(actor=request.user, tenant=tenant, data=form.pass_input),
-                lambda new: f"Pass “{new.name}” created for {tenant}.",
+                lambda new: _("Pass “%(name)s” created for %(tenant)s.") % {"name": new.name, "tenant": tenant},
             )
             if created is not None:
                 return created
@@ -242,7 +255,7 @@ def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and pass_obj.kind != Pass.Kind.DELIVERY
             and len(working) > 1,
             "doors": list(pass_obj.doors.all()),
-            "share_form": ShareForm(),
+            "share_form": ShareForm(user=request.user),
             "tz": pass_obj.building.tz,
             "is_host": _is_host(request, pass_obj),
             **_wallets(),
@@ -274,24 +287,35 @@ def pass_arrivals(request: HttpRequest, pk: int) -> HttpResponse:
     form.is_valid()  # two check boxes: always valid (a missing box is False)
     push, email = bool(form.cleaned_data.get("arrival_push")), bool(form.cleaned_data.get("arrival_email"))
     services.pass_arrivals_set(pass_obj=pass_obj, push=push, email=email)
-    ways = " and ".join(w for w, on in (("push", push), ("e-mail", email)) if on)
-    messages.success(
-        request,
-        f"You will be told by {ways} when a visitor uses “{pass_obj.name}”."
-        if ways
-        else f"You will not be told when a visitor uses “{pass_obj.name}”.",
-    )
+    messages.success(request, ARRIVALS_SAID[(push, email)] % {"name": pass_obj.name})
     return redirect("passes:detail", pk=pk)
 
 
+# What the host is told after choosing (push, e-mail): one whole sentence each.
+ARRIVALS_SAID = {
+    (True, True): gettext_lazy("You will be told by push and e-mail when a visitor uses “%(name)s”."),
+    (True, False): gettext_lazy("You will be told by push when a visitor uses “%(name)s”."),
+    (False, True): gettext_lazy("You will be told by e-mail when a visitor uses “%(name)s”."),
+    (False, False): gettext_lazy("You will not be told when a visitor uses “%(name)s”."),
+}
+
+
 ACTIONS = {
-    "revoke": ("Revoke this pass?", "Every QR code and PIN of this pass stops opening doors at once.", "Revoke"),
-    "retry": (
-        "Create this pass again?",
-        "What is left of the failed pass is removed, then it is created anew.",
-        "Retry",
+    "revoke": (
+        gettext_lazy("Revoke this pass?"),
+        gettext_lazy("Every QR code and PIN of this pass stops opening doors at once."),
+        pgettext_lazy("button", "Revoke"),
     ),
-    "remove": ("Remove this failed pass?", "It is deleted at ButterflyMX (if anything is left) and here.", "Remove"),
+    "retry": (
+        gettext_lazy("Create this pass again?"),
+        gettext_lazy("What is left of the failed pass is removed, then it is created anew."),
+        pgettext_lazy("button", "Retry"),
+    ),
+    "remove": (
+        gettext_lazy("Remove this failed pass?"),
+        gettext_lazy("It is deleted at ButterflyMX (if anything is left) and here."),
+        pgettext_lazy("button", "Remove"),
+    ),
 }
 
 
@@ -307,14 +331,16 @@ def pass_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             if action == "revoke":
                 services.pass_revoke(pass_obj=pass_obj, actor=request.user)
-                messages.success(request, f"Pass “{pass_obj.name}” revoked: it no longer opens any door.")
+                messages.success(
+                    request, _("Pass “%(name)s” revoked: it no longer opens any door.") % {"name": pass_obj.name}
+                )
             elif action == "retry":
                 new = services.pass_retry_failed(pass_obj=pass_obj, actor=request.user)
-                messages.success(request, f"Pass “{new.name}” created.")
+                messages.success(request, _("Pass “%(name)s” created.") % {"name": new.name})
                 return redirect("passes:detail", pk=new.pk)
             else:
                 services.pass_remove_failed(pass_obj=pass_obj, actor=request.user)
-                messages.success(request, f"Pass “{pass_obj.name}” removed.")
+                messages.success(request, _("Pass “%(name)s” removed.") % {"name": pass_obj.name})
                 return redirect("passes:list")
         except services.PassError as exc:
             messages.error(request, exc.message)
@@ -341,10 +367,10 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Extend" or "change": a new pass with the edited details replaces this one in one action."""
     old = _get_pass(request, pk)
     if old.status != Pass.Status.ACTIVE or old.residency is None or old.state() in ("used",):
-        messages.error(request, "Only a working pass can be extended or changed; create a new one instead.")
+        messages.error(request, _("Only a working pass can be extended or changed; create a new one instead."))
         return redirect("passes:detail", pk=pk)
     if old.from_bmx_app:  # the portal lacks what it was made with (its recipients, for one)
-        messages.error(request, "This pass was created in the ButterflyMX app: change it there.")
+        messages.error(request, _("This pass was created in the ButterflyMX app: change it there."))
         return redirect("passes:detail", pk=pk)
     if request.method == "POST":
         form = _creation_form(request, request.POST, fixed=old.residency)
@@ -365,17 +391,23 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.success(
                         request,
-                        f"Pass “{new.name}” replaces the old one, which is revoked. The visitors' links "
-                        "keep working: they now show the new QR code and PIN.",
+                        _(
+                            "Pass “%(name)s” replaces the old one, which is revoked. The visitors' links keep "
+                            "working: they now show the new QR code and PIN."
+                        )
+                        % {"name": new.name},
                     )
                 if links_left:
                     messages.warning(
                         request,
-                        "Not on the new pass under the same name, so their old link no longer opens anything: "
-                        f"{', '.join(links_left)}. Send them the new pass with “Send” below.",
+                        _(
+                            "Not on the new pass under the same name, so their old link no longer opens anything: "
+                            "%(names)s. Send them the new pass with “Send” below."
+                        )
+                        % {"names": ", ".join(links_left)},
                     )
                 if new.recipients:
-                    messages.info(request, "ButterflyMX sends the new pass to its e-mail and phone recipients.")
+                    messages.info(request, _("ButterflyMX sends the new pass to its e-mail and phone recipients."))
                 return redirect("passes:detail", pk=new.pk)
     else:
         tz = old.building.tz
@@ -400,7 +432,8 @@ def pass_change(request: HttpRequest, pk: int) -> HttpResponse:
             "arrival_email": old.arrival_email,
         }
         form = _creation_form(request, initial=initial, fixed=old.residency)
-    return render(request, "passes/form.html", {"form": form, "title": f"Extend or change “{old.name}”", "old": old})
+    title = _("Extend or change “%(name)s”") % {"name": old.name}
+    return render(request, "passes/form.html", {"form": form, "title": title, "old": old})
 
 
 def person_line(name: str, contact: str) -> str:
@@ -424,17 +457,23 @@ def key_share(request: HttpRequest, pk: int) -> HttpResponse:
         gone = _("%(name)s was removed from this pass: there is nothing to send.")
         messages.error(request, gone % {"name": key.name})
     elif request.method == "POST":
-        form = ShareForm(request.POST)
+        form = ShareForm(request.POST, user=request.user)
         if form.is_valid():
             to = form.cleaned_data["to"]
             try:
-                services.key_share(actor=request.user, key=key, to=to, url=sharing.share_url(key, request))
+                services.key_share(
+                    actor=request.user,
+                    key=key,
+                    to=to,
+                    url=sharing.share_url(key, request),
+                    language=form.cleaned_data["language"],
+                )
             except (services.PassLimited, services.ShareFailed) as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"The pass of {key.name} was sent to {to}.")
+                messages.success(request, _("The pass of %(name)s was sent to %(to)s.") % {"name": key.name, "to": to})
         else:
-            messages.error(request, " ".join(form.errors.get("to", [])))
+            messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
     return redirect("passes:detail", pk=key.pass_obj_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from tenants.models import AccessPoint, Residency
@@ -113,9 +114,14 @@ class PassCreateSerializer(serializers.Serializer):
     @staticmethod
     def _people(attrs) -> rules.People:
         """``people``, ``visitors`` (names) and ``recipients`` (contacts) as one list of people."""
-        entries = [(f"Person {n}", p["name"], p.get("contact", "")) for n, p in enumerate(attrs.get("people") or [], 1)]
-        entries += [(f"Visitor {n}", v, "") for n, v in enumerate(attrs.get("visitors") or [], 1) if v.strip()]
-        entries += [(f"Recipient {n}", "", r) for n, r in enumerate(attrs.get("recipients") or [], 1)]
+        people, visitors = attrs.get("people") or [], attrs.get("visitors") or []
+        entries = [
+            (_("Person %(number)s") % {"number": n}, p["name"], p.get("contact", "")) for n, p in enumerate(people, 1)
+        ]
+        entries += [(_("Visitor %(number)s") % {"number": n}, v, "") for n, v in enumerate(visitors, 1) if v.strip()]
+        entries += [
+            (_("Recipient %(number)s") % {"number": n}, "", r) for n, r in enumerate(attrs.get("recipients") or [], 1)
+        ]
         rules.clean_recipients(attrs.get("recipients") or [])  # their errors under "recipients", as before
         return rules.people_from(entries)
 
@@ -126,11 +132,11 @@ class PassCreateSerializer(serializers.Serializer):
         doors = [] if kind == "delivery" else list(attrs.get("doors") or [])
         errors: dict = {}
         if any(d.building_id != building.pk for d in doors):
-            errors["doors"] = ["Choose doors of the resident's building only."]
+            errors["doors"] = [_("Choose doors of the resident's building only.")]
         elif doors and (self.actor is None or self.actor.pk == residency.user_id):
             allowed = set(residency.doors.values_list("pk", flat=True))
             if any(d.pk not in allowed for d in doors):
-                errors["doors"] = ["Choose doors the resident may use."]
+                errors["doors"] = [_("Choose doors the resident may use.")]
         try:
             people = rules.People() if kind == "delivery" else self._people(attrs)
             visitors, recipients = people.visitors, people.recipients
@@ -144,7 +150,8 @@ class PassCreateSerializer(serializers.Serializer):
             if window.clock_notes and not attrs.get("keep_clock_changes"):  # as the form asks
                 notes: dict[str | None, list[str]] = {}
                 for name, message in window.clock_notes:
-                    notes.setdefault(name, []).append(f"{message} (keep_clock_changes: true keeps them.)")
+                    keep = _("%(note)s (keep_clock_changes: true keeps them.)") % {"note": message}
+                    notes.setdefault(name, []).append(keep)
                 raise rules.PassRuleError(notes)
         except rules.PassRuleError as exc:
             for name, messages in exc.errors.items():

@@ -9,6 +9,7 @@ never a caller's.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
@@ -102,7 +103,10 @@ def pass_list(request):
             if exc.pass_obj is not None:
                 extra["pass"] = PassSerializer(exc.pass_obj, context={"request": request}).data
             raise ApiError(
-                "ButterflyMX did not accept the pass; see errors.", code="bmx_refused", errors=_errors(exc), extra=extra
+                _("ButterflyMX did not accept the pass; see errors."),
+                code="bmx_refused",
+                errors=_errors(exc),
+                extra=extra,
             ) from None
         return Response(PassSerializer(new, context={"request": request}).data, status=status.HTTP_201_CREATED)
     state = request.query_params.get("state", "all")
@@ -135,7 +139,7 @@ def pass_revoke(request, pk: int):
         services.pass_revoke(pass_obj=pass_obj, actor=request.user)
     except services.PassError as exc:
         raise ApiError(
-            "ButterflyMX did not revoke the pass; try again.",
+            _("ButterflyMX did not revoke the pass; try again."),
             status_code=status.HTTP_502_BAD_GATEWAY,
             code="bmx_failed",
             errors=_errors(exc),

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 from .config import GoogleCredentials
@@ -24,7 +25,13 @@ BACKGROUND = "#0d6efd"
 
 
 def _text(value: str) -> dict:
-    return {"defaultValue": {"language": settings.LANGUAGE_CODE, "value": value}}
+    """A localized string of the pass, in the language it is written in (the guest's: "fr-CA")."""
+    return {
+        "defaultValue": {
+            "language": to_locale(get_language() or settings.LANGUAGE_CODE).replace("_", "-"),
+            "value": value,
+        }
+    }
 
 
 def class_id(creds: GoogleCredentials) -> str:
