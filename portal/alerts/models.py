@@ -13,6 +13,7 @@ from logs.models import AccessLogEntry
 from tenants.models import Building
 
 from .categories import LABELS, MANAGER_ALERTS
+from .texts import incident_detail, incident_title
 
 
 class AlertChoice(models.Model):
@@ -62,8 +63,11 @@ class AlertIncident(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="+")
     category = models.CharField(max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS])
     subject = models.CharField(max_length=64)
+    # In the portal's default language, for the admin; people read title_text/detail_text, made from
+    # ``facts`` in their own language (portal/alerts/texts.py).
     title = models.CharField(max_length=200)
     detail = models.TextField(blank=True)
+    facts = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)  # the page that explains it
     opened_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField()
@@ -88,3 +92,12 @@ class AlertIncident(models.Model):
     @property
     def label(self) -> str:
         return LABELS.get(self.category, self.category)
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language (an incident stored before facts were kept: as stored)."""
+        return incident_title(self.category, self.facts) if self.facts else self.title
+
+    @property
+    def detail_text(self) -> str:
+        return incident_detail(self.category, self.facts) if self.facts else self.detail

@@ -42,7 +42,8 @@ function showNotice(notice) {
   }
   var image = notice.image && sameOrigin(notice.image);
   if (image) options.image = image.href;
-  return self.registration.showNotification(notice.title || "Building Portal", options);
+  // The portal always sends a title, in the person's language (portal/notifications/webpush.py).
+  return self.registration.showNotification(notice.title || "", options);
 }
 
 // Resolves to whether a notification was shown. A function of its own, like the click's below: the push

@@ -18,7 +18,13 @@ def page_language(response) -> str:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("es-MX,es;q=0.9,en;q=0.5", "es"), ("fr-CA,fr;q=0.8", "fr-ca"), ("fr-FR", "fr-ca"), ("de-DE,de", "en"), ("", "en")],
+    [
+        ("es-MX,es;q=0.9,en;q=0.5", "es"),
+        ("fr-CA,fr;q=0.8", "fr-ca"),
+        ("fr-FR", "fr-ca"),
+        ("de-DE,de", "en"),
+        ("", "en"),
+    ],
 )
 def test_without_a_choice_the_browsers_language_is_used(header, expected, client):
     response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE=header)
