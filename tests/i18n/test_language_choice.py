@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-pytestmark = pytest.mark.django_db
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from portal.core.language import for_recipient, language_of, supported
+
+pytestmark = pytest.mark.django_db
 
 
 def page_language(response) -> str:
