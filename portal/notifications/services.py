@@ -56,9 +56,9 @@ def notify(
     Returns the plan (who gets what, who was held back and why).
     """
     ids = sorted(set(user_ids))
-    if not ids:
+    versions = notices_by_language(ids, notice) if ids else []
+    if not versions:  # nobody, or nobody who still has an account
         return Plan()
-    versions = notices_by_language(ids, notice)
     plan = delivery_plan(ids, versions[0][0], channels=channels)  # the rules read the category only
     for version, readers in versions:
         payload = version.as_payload()
