@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.alerts.categories import REFUSED
-from portal.alerts.incidents import incident_open
 from portal.core.vapid import new_key_pair
+from tests.alerts.conftest import open_refusal_incident
 from tests.e2e.journeys import PHONE, Journey, assert_fits
 from tests.privacy_matrix import build_activity
 
@@ -41,14 +40,7 @@ def test_the_account_pages_speak_the_browsers_language_and_fit_a_phone(
     pair = new_key_pair()
     settings.WEBPUSH_VAPID_PUBLIC_KEY, settings.WEBPUSH_VAPID_PRIVATE_KEY = pair.public, pair.private
     build_activity(world)
-    facts = {"door": "A Front Door", "door_bmx_id": 1, "count": 5, "minutes": 2, "at": "2026-01-15T19:00:00+00:00"}
-    incident_open(
-        building=world.building_a,
-        category=REFUSED,
-        subject="door:1",
-        facts={**facts, "zone": world.building_a.time_zone},
-        url="/logs/",
-    )
+    open_refusal_incident(world.building_a)
     words = WORDS[language]
     for person, pages in ((world.alice, ("home", "tokens")), (world.manager, ("notifications",))):
         j = Journey(chromium, f"lang-{language}-{person.first_name.lower()}")

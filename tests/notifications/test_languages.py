@@ -5,23 +5,20 @@ client's Accept-Language."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 from django.core import mail
 from django.utils import translation
 from django.utils.translation import gettext
 
-from portal.alerts.categories import REFUSED
-from portal.alerts.incidents import incident_open
 from portal.alerts.models import AlertIncident
-from portal.celery import send_task
 from portal.live.models import LiveEvent
 from portal.notifications.emails import notice_email_send
 from portal.notifications.models import NotificationPreference
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.services import notify
 from portal.notifications.webpush import push_payload
+from tests.alerts.conftest import open_refusal_incident
+from tests.notifications.conftest import run_live_only
 
 pytestmark = pytest.mark.django_db
 
@@ -42,17 +39,6 @@ def arrival() -> Notice:
     )
 
 
-def queued_tasks(callbacks) -> list[tuple]:
-    """Run the live events' on-commit callbacks; return the tasks notify() would queue."""
-    queued = []
-    for callback in callbacks:
-        if isinstance(callback, partial) and callback.func is send_task:
-            queued.append(callback.args)
-        else:
-            callback()
-    return queued
-
-
 def test_each_recipient_gets_the_notice_in_their_own_language_on_every_channel(
     world, settings, django_capture_on_commit_callbacks
 ):
@@ -67,7 +53,7 @@ def test_each_recipient_gets_the_notice_in_their_own_language_on_every_channel(
 
     with translation.override("en"), django_capture_on_commit_callbacks() as callbacks:  # an English request
         notify([world.alice.pk, world.bob.pk], arrival)
-    queued = queued_tasks(callbacks)
+    queued = run_live_only(callbacks)
 
     live = {e.audience: e.payload for e in LiveEvent.objects.filter(kind="notice")}
     alices, bobs = live[f"user:{world.alice.pk}"], live[f"user:{world.bob.pk}"]
@@ -107,14 +93,7 @@ def test_a_push_without_a_title_gets_the_portals_name_in_the_persons_language(wo
 
 def test_an_alert_is_stored_with_its_facts_and_read_in_each_readers_language(world, client_for):
     speaks(world.manager, "es")
-    facts = {"door": "A Front Door", "door_bmx_id": 1, "count": 5, "minutes": 2, "at": "2026-01-15T19:00:00+00:00"}
-    incident_open(
-        building=world.building_a,
-        category=REFUSED,
-        subject="door:1",
-        facts={**facts, "zone": world.building_a.time_zone},
-        url="/logs/",
-    )
+    open_refusal_incident(world.building_a)
 
     incident = AlertIncident.objects.get()
     assert incident.title == "5 refused credentials at A Front Door"  # the admin's copy, in English
