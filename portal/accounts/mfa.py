@@ -20,11 +20,12 @@ from collections.abc import Callable
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from portal.core import crypto
 from tenants.scope import grants_of
 
-MFA_REQUIRED_MESSAGE = (
+MFA_REQUIRED_MESSAGE = _(
     "Two-factor authentication is required for staff, managers and operators. Set it up in the portal "
     "(your name > Two-factor authentication) and then use your API token again."
 )

@@ -9,6 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import localize
+from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext
 
 from .models import ApiToken
 
@@ -67,16 +70,24 @@ def api_token_create(*, user, name: str, lifetime_days: int = DEFAULT_TOKEN_LIFE
     """A new token for ``user``: the row (digest only) and the token itself, to be shown once."""
     name = name.strip()
     if not name:
-        raise TokenRefused("Give the token a name, e.g. the script or device that will use it.")
+        raise TokenRefused(gettext("Give the token a name, e.g. the script or device that will use it."))
     if lifetime_days not in TOKEN_LIFETIMES_DAYS:
-        raise TokenRefused(f"Choose a lifetime of {', '.join(map(str, TOKEN_LIFETIMES_DAYS))} days.")
+        choices = get_text_list([localize(days) for days in TOKEN_LIFETIMES_DAYS])
+        raise TokenRefused(gettext("Choose a lifetime of %(choices)s days.") % {"choices": choices})
     with transaction.atomic():
         # Serialise one person's token creations so that the limit below cannot be raced past.
         get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
         api_tokens_prune(user=user)
         live = ApiToken.objects.filter(user=user).count()
         if live >= MAX_TOKENS_PER_USER:
-            raise TokenRefused(f"You have {live} tokens, the most allowed. Revoke one you no longer use first.")
+            raise TokenRefused(
+                ngettext(
+                    "You have %(count)d token, the most allowed. Revoke one you no longer use first.",
+                    "You have %(count)d tokens, the most allowed. Revoke one you no longer use first.",
+                    live,
+                )
+                % {"count": live}
+            )
         return ApiToken.objects.create(
             user=user,
             expiry=timedelta(days=lifetime_days),

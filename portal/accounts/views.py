@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -41,7 +43,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     raise Http404
 
 
-ALREADY_SENT = (
+ALREADY_SENT = _(
     "That form was already sent, so no second token was made. A token is shown only once: if you did not "
     "copy it, revoke it below and create another."
 )
@@ -85,7 +87,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 def api_token_revoke(request: HttpRequest, public_id) -> HttpResponse:
     if not services.api_token_revoke(user=request.user, public_id=public_id):
         raise Http404
-    messages.success(request, "The token is revoked: it no longer works.")
+    messages.success(request, _("The token is revoked: it no longer works."))
     return redirect("accounts:api_tokens")
 
 
@@ -93,5 +95,7 @@ def api_token_revoke(request: HttpRequest, public_id) -> HttpResponse:
 @require_POST
 def api_tokens_revoke_all(request: HttpRequest) -> HttpResponse:
     count = services.api_tokens_revoke_all(user=request.user)
-    messages.success(request, f"{count} token(s) revoked.")
+    messages.success(
+        request, ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
+    )
     return redirect("accounts:api_tokens")

@@ -22,12 +22,15 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 
 from logs.models import AccessLogEntry
 from logs.sync import VISITOR_METHODS
@@ -129,7 +132,8 @@ def _tell(entry: AccessLogEntry, passes: list[Pass]) -> None:
     for pass_obj in passes:
         by_host[_host(pass_obj).pk].append(pass_obj)
     for user_id, theirs in by_host.items():
-        notify([user_id], arrival_notice(entry, theirs), channels={user_id: arrival_channels(theirs)})
+        # Made in the host's language (notify() calls it inside portal.core.language.for_recipient).
+        notify([user_id], partial(arrival_notice, entry, theirs), channels={user_id: arrival_channels(theirs)})
 
 
 def arrival_channels(passes: list[Pass]) -> tuple[str, ...]:
@@ -139,15 +143,18 @@ def arrival_channels(passes: list[Pass]) -> tuple[str, ...]:
 
 
 def arrival_notice(entry: AccessLogEntry, passes: list[Pass]) -> Notice:
-    """What the host reads: the pass's name, the door, the local time at the building."""
-    names = " or ".join(dict.fromkeys(p.name for p in passes))
-    door = entry.door.name if entry.door is not None else "a door"
-    local = timezone.localtime(entry.logged_at, entry.building.tz)
+    """What the host reads, in the active language: the pass's name, the door, the local time at the building."""
+    names = get_text_list(list(dict.fromkeys(p.name for p in passes)))  # "A, B or C", in the language
+    time = formats.time_format(timezone.localtime(entry.logged_at, entry.building.tz), "TIME_FORMAT")
+    if entry.door is not None:
+        where = gettext("%(door)s, %(time)s") % {"door": entry.door.name, "time": time}
+    else:
+        where = gettext("A door, %(time)s") % {"time": time}
     single = passes[0] if len(passes) == 1 else None
     return Notice(
         category=ARRIVAL,
-        title=f"{names} arrived",
-        body=f"{door}, {local:%H:%M}",
+        title=gettext("%(names)s arrived") % {"names": names},
+        body=where,
         url=reverse("passes:detail", args=[single.pk]) if single else reverse("logs:detail", args=[entry.pk]),
         image_url=reverse("logs:snapshot", args=[entry.pk]) if entry.snapshot_url else "",
         tag=f"arrival-{entry.pk}",

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from logs.health import webhook_health
 from logs.models import AccessLogEntry, ReleaseMethod, WebhookEndpoint
@@ -38,6 +39,7 @@ from .arrivals import arrival_claims_prune
 from .categories import REFUSED, RELINK, WEBHOOKS
 from .models import AlertIncident
 from .selectors import managers_wanting
+from .texts import incident_detail, incident_title
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +48,25 @@ REFUSAL = Q(release_status="Locked") & ~Q(release_method=ReleaseMethod.SCHEDULE)
 WEBHOOK_TROUBLE = ("quiet", "not_arriving")
 
 
-def incident_open(*, building: Building, category: str, subject: str, title: str, detail: str, url: str) -> bool:
+def incident_notice(category: str, facts: dict, url: str, tag: str) -> Notice:
+    """The notice of an incident, in the active language (notify() makes one per recipients' language)."""
+    return Notice(
+        category=category,
+        title=incident_title(category, facts),
+        body=incident_detail(category, facts),
+        url=url,
+        tag=tag,
+    )
+
+
+def incident_open(*, building: Building, category: str, subject: str, facts: dict, url: str) -> bool:
     """Open the incident and tell the building's managers who want ``category``; if one is open already,
-    only note it is still going. True when this call opened (and told) it."""
+    only note it is still going. True when this call opened (and told) it. ``facts`` are what its words
+    are made from (portal/alerts/texts.py), JSON: names, counts, ISO instants."""
     now = timezone.now()
+    facts = {"building": building.name, **facts}
+    with translation.override(settings.LANGUAGE_CODE):  # the stored copy, for the admin
+        title, detail = incident_title(category, facts), incident_detail(category, facts)
     try:
         with transaction.atomic():
             incident = AlertIncident.objects.create(
@@ -58,6 +75,7 @@ def incident_open(*, building: Building, category: str, subject: str, title: str
                 subject=subject,
                 title=title[:200],
                 detail=detail,
+                facts=facts,
                 url=url,
                 last_seen_at=now,
             )
@@ -68,7 +86,7 @@ def incident_open(*, building: Building, category: str, subject: str, title: str
         return False
     users = managers_wanting(building.pk, category)
     AlertIncident.objects.filter(pk=incident.pk).update(told=users)
-    notify(users, Notice(category=category, title=title, body=detail, url=url, tag=f"{category}-{incident.pk}"))
+    notify(users, partial(incident_notice, category, facts, url, f"{category}-{incident.pk}"))
     logger.info("alert %s opened at building %s (%s), told %d", category, building.pk, subject, len(users))
     return True
 
@@ -109,16 +127,19 @@ def refusals_check(*, building_id: int, remote_ids: list[int]) -> int:
         if sample is None:  # pruned meanwhile
             continue
         building = sample.building
-        door = sample.door.name if sample.door is not None else f"door {door_bmx_id}"
-        local = timezone.localtime(newest, building.tz)
         query = f"?building={building.pk}&status=Locked" + (f"&door={sample.door_id}" if sample.door_id else "")
         opened += incident_open(
             building=building,
             category=REFUSED,
             subject=f"door:{door_bmx_id}",
-            title=f"{count} refused credentials at {door}",
-            detail=f"{building.name}: {count} refused at {door} within {window.seconds // 60} min, the last at "
-            f"{local:%H:%M}.",
+            facts={
+                "door": sample.door.name if sample.door is not None else "",
+                "door_bmx_id": door_bmx_id,
+                "count": count,
+                "minutes": window.seconds // 60,
+                "at": newest.isoformat(),
+                "zone": building.time_zone,
+            },
             url=reverse("logs:list") + query,
         )
     return opened
@@ -149,8 +170,7 @@ def webhooks_scan() -> int:
                 building=building,
                 category=WEBHOOKS,
                 subject="webhooks",
-                title=f"{building.name}: webhooks {health.label.lower()}",
-                detail=health.detail,
+                facts={"state": health.state, "missed": health.missed},
                 url=reverse("logs:health"),
             )
         else:
@@ -173,11 +193,7 @@ def links_scan() -> int:
                 building=building,
                 category=RELINK,
                 subject=subject,
-                title=f"{building.name}: the ButterflyMX link needs re-linking",
-                detail=(
-                    f"ButterflyMX refused the building-admin link of {link.user.display_name}: the logs, the "
-                    "roster and releases from the portal stop until someone links the account again."
-                ),
+                facts={"person": link.user.display_name},
                 url=reverse("tenants:building", args=[building.pk]),
             )
     for incident in AlertIncident.objects.filter(category=RELINK, closed_at__isnull=True):

@@ -15,6 +15,7 @@ from logs.models import AccessLogEntry
 from tenants.models import Building
 
 from .categories import LABELS, MANAGER_ALERTS
+from .texts import incident_detail, incident_title
 
 
 class AlertChoice(models.Model):
@@ -78,8 +79,11 @@ class AlertIncident(models.Model):
         max_length=24, choices=[(c, label) for c, label, *_ in MANAGER_ALERTS], verbose_name=_("category")
     )
     subject = models.CharField(max_length=64, verbose_name=_("subject"))
+    # In the portal's default language, for the admin; people read title_text/detail_text, made from
+    # ``facts`` in their own language (portal/alerts/texts.py).
     title = models.CharField(max_length=200, verbose_name=_("title"))
     detail = models.TextField(blank=True, verbose_name=_("detail"))
+    facts = models.JSONField(default=dict, blank=True, verbose_name=_("facts"))
     url = models.CharField(max_length=300, blank=True, verbose_name=_("URL"))  # the page that explains it
     opened_at = models.DateTimeField(auto_now_add=True, verbose_name=_("opened at"))
     last_seen_at = models.DateTimeField(verbose_name=_("last seen at"))
@@ -108,3 +112,12 @@ class AlertIncident(models.Model):
     @property
     def label(self) -> str:
         return LABELS.get(self.category, self.category)
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language (an incident stored before facts were kept: as stored)."""
+        return incident_title(self.category, self.facts) if self.facts else self.title
+
+    @property
+    def detail_text(self) -> str:
+        return incident_detail(self.category, self.facts) if self.facts else self.detail

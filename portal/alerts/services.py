@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, gettext_noop
 
 from portal.notifications.notices import Notice
 from portal.notifications.services import notify
@@ -36,16 +38,36 @@ def staff_release_tell(
     users = managers_wanting(building.pk, RELEASE, exclude_user_id=releaser.pk)
     if not users:
         return []
-    local = timezone.localtime(at, building.tz)
-    why = f" ({reason})" if reason else ""
-    notify(
-        users,
-        Notice(
-            category=RELEASE,
-            title=f"{door_name} released by {releaser.display_name}",
-            body=f"{building.name}, {local:%H:%M}, for {for_label or 'nobody in particular'}{why}.",
-            url=reverse("dashboard:audit") + f"?building={building.pk}",
-            tag=f"release-{release_id}",
-        ),
-    )
+    facts = {
+        "door": door_name,
+        "who": releaser.display_name,
+        "building": building.name,
+        "at": at,
+        "zone": building.tz,
+        "whom": for_label,
+        "reason": reason,
+    }
+    notify(users, partial(release_notice, release_id, facts, reverse("dashboard:audit") + f"?building={building.pk}"))
     return users
+
+
+# Whole sentences for each case (for whom, and why, may be missing): keys (whom given, reason given).
+_RELEASE_BODY = {
+    (True, True): gettext_noop("%(building)s, %(time)s, for %(whom)s (%(reason)s)."),
+    (True, False): gettext_noop("%(building)s, %(time)s, for %(whom)s."),
+    (False, True): gettext_noop("%(building)s, %(time)s, for nobody in particular (%(reason)s)."),
+    (False, False): gettext_noop("%(building)s, %(time)s, for nobody in particular."),
+}
+
+
+def release_notice(release_id: int, facts: dict, url: str) -> Notice:
+    """A staff release told to a manager, in the active language (notify() makes it per language)."""
+    time = formats.time_format(timezone.localtime(facts["at"], facts["zone"]), "TIME_FORMAT")
+    body = gettext(_RELEASE_BODY[(bool(facts["whom"]), bool(facts["reason"]))])
+    return Notice(
+        category=RELEASE,
+        title=gettext("%(door)s released by %(who)s") % facts,
+        body=body % {**facts, "time": time},
+        url=url,
+        tag=f"release-{release_id}",
+    )

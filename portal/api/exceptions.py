@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -110,7 +111,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         body = {"detail": str(exc.detail), "code": exc.code, "errors": exc.errors, **exc.extra}
         headers.update(exc.headers)
     elif isinstance(exc, exceptions.ValidationError):
-        body = error_body("Some of the input was not accepted; see errors.", _first_code(exc.get_codes()), exc.detail)
+        body = error_body(
+            gettext("Some of the input was not accepted; see errors."), _first_code(exc.get_codes()), exc.detail
+        )
     else:
         detail = exc.detail if isinstance(exc.detail, str) else exceptions.APIException.default_detail
         body = error_body(detail, _first_code(exc.get_codes()))

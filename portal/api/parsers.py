@@ -8,6 +8,7 @@ API view (``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -20,5 +21,6 @@ class BoundedJSONParser(JSONParser):
             return check_depth(super().parse(stream, media_type, parser_context))
         except (RecursionError, JsonTooDeep):
             raise ParseError(
-                f"The JSON body is nested deeper than {MAX_DEPTH} levels; send a flat object of the fields."
+                gettext("The JSON body is nested deeper than %(depth)d levels; send a flat object of the fields.")
+                % {"depth": MAX_DEPTH}
             ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import status
@@ -60,7 +61,7 @@ class TokensView(APIView):
     def post(self, request):
         if not isinstance(request.successful_authenticator, SessionAuthentication):
             raise ApiError(
-                "Tokens are issued to a signed-in session only: sign in to the portal and create one there.",
+                gettext("Tokens are issued to a signed-in session only: sign in to the portal and create one there."),
                 status_code=status.HTTP_403_FORBIDDEN,
                 code="session_required",
             )

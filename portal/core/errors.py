@@ -16,6 +16,7 @@ import math
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views import defaults
 
 API_PREFIX = "/api/"
@@ -41,7 +42,7 @@ def too_many_requests(
     """429: the branded page (or the API's JSON), with ``Retry-After`` when the limit knows it."""
     wait = max(1, math.ceil(retry_after)) if retry_after else None
     if wants_json(request):
-        response = _json("Too many requests; retry after the Retry-After header's seconds.", "throttled", 429)
+        response = _json(gettext("Too many requests; retry after the Retry-After header's seconds."), "throttled", 429)
     else:
         response = render(request, "429.html", {"retry_after": wait}, status=429)
     if wait:
@@ -51,11 +52,11 @@ def too_many_requests(
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if wants_json(request):
-        return _json("Not found.", "not_found", 404)
+        return _json(gettext("Not found."), "not_found", 404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
-        return _json("Something went wrong on our side. Try again in a moment.", "server_error", 500)
+        return _json(gettext("Something went wrong on our side. Try again in a moment."), "server_error", 500)
     return defaults.server_error(request)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 from logs.models import AccessLogEntry, CallRecord
 from passes.models import Pass
@@ -25,13 +26,49 @@ SHOWN = 5
 @dataclass
 class UnitNow:
     passes: list = field(default_factory=list)  # (pass, state): active first, then upcoming
-    entries: list = field(default_factory=list)  # (entry, when)
-    calls: list = field(default_factory=list)  # (call, when, outcome in words: CallRecord.status_label)
+    entries: list = field(default_factory=list)  # (entry, when, what happened)
+    calls: list = field(default_factory=list)  # (call, when, outcome in words: CallRecord.status_label, what it was)
 
 
 def _when(value, tz) -> str:
-    local = value.astimezone(tz)
-    return f"{local:%a} {local.day} {local:%b, %H:%M} {local.tzname()}"
+    """A moment in the building's zone, in the reader's language, with the zone's abbreviation."""
+    local = timezone.localtime(value, tz)
+    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
+
+
+# Whole sentences, one per case: a name or door ButterflyMX left out must not leave a sentence glued
+# from pieces ("Someone" + "came in through" + "a door") that no other language can follow.
+# Keys: (refused, person known, door known).
+_ENTRY = {
+    (False, True, True): _("%(who)s came in through %(door)s"),
+    (False, True, False): _("%(who)s came in through a door"),
+    (False, False, True): _("Someone came in through %(door)s"),
+    (False, False, False): _("Someone came in through a door"),
+    (True, True, True): _("%(who)s was refused at %(door)s"),
+    (True, True, False): _("%(who)s was refused at a door"),
+    (True, False, True): _("Someone was refused at %(door)s"),
+    (True, False, False): _("Someone was refused at a door"),
+}
+# Keys: (ButterflyMX's notification_type, panel known).
+_CALL = {
+    ("visitor", True): _("Visitor at %(panel)s"),
+    ("visitor", False): _("Visitor at the panel"),
+    ("delivery", True): _("Delivery at %(panel)s"),
+    ("delivery", False): _("Delivery at the panel"),
+    ("", True): _("Call at %(panel)s"),
+    ("", False): _("Call at the panel"),
+}
+
+
+def entry_sentence(entry) -> str:
+    door = entry.door.name if entry.door is not None else ""
+    text = _ENTRY[(entry.release_status == "Locked", bool(entry.person_name), bool(door))]
+    return str(text) % {"who": entry.person_name, "door": door}
+
+
+def call_sentence(call) -> str:
+    kind = call.notification_type if call.notification_type in ("visitor", "delivery") else ""
+    return str(_CALL[(kind, bool(call.device_name))]) % {"panel": call.device_name}
 
 
 def unit_now(grants: Grants, building, units) -> UnitNow:
@@ -51,6 +88,6 @@ def unit_now(grants: Grants, building, units) -> UnitNow:
     )
     return UnitNow(
         passes=[(p, "active") for p in active] + [(p, "upcoming") for p in upcoming],
-        entries=[(e, _when(e.logged_at, tz)) for e in entries],
-        calls=[(c, _when(c.logged_at, tz), c.status_label or "—") for c in calls],
+        entries=[(e, _when(e.logged_at, tz), entry_sentence(e)) for e in entries],
+        calls=[(c, _when(c.logged_at, tz), c.status_label or "—", call_sentence(c)) for c in calls],
     )

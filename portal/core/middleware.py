@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from portal.accounts.mfa import mfa_missing
 from tenants.scope import request_grants
@@ -38,8 +39,12 @@ class RequireMfaForStaffMiddleware:
             if is_background_request(request):
                 # Never the redirect: a script following it would load the set-up page, whose every load
                 # starts a new authenticator secret, and the code the person types from the open tab fails.
-                return HttpResponseForbidden("Turn on two-factor authentication first.", content_type="text/plain")
-            messages.warning(request, "Staff, managers and operators must turn on two-factor authentication first.")
+                return HttpResponseForbidden(
+                    gettext("Turn on two-factor authentication first."), content_type="text/plain; charset=utf-8"
+                )
+            messages.warning(
+                request, gettext("Staff, managers and operators must turn on two-factor authentication first.")
+            )
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 

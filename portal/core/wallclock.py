@@ -12,6 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.utils import formats
+from django.utils.translation import gettext
+
 
 @dataclass(frozen=True)
 class WallClockIssue:
@@ -52,6 +55,11 @@ def _transition(earlier: dt.datetime, later: dt.datetime, tz: ZoneInfo) -> dt.da
     return high
 
 
+def _clock(value: dt.datetime, *, with_day: bool = False) -> str:
+    """A wall-clock time in the reader's format ("14:21", "14 h 21"), with its day when it is another one."""
+    return formats.date_format(value, "SHORT_DATETIME_FORMAT" if with_day else "TIME_FORMAT")
+
+
 def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
     """None when the naive local ``value`` names exactly one instant in ``tz``.
 
@@ -63,8 +71,9 @@ def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
     first, second = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
     if first.utcoffset() == second.utcoffset():
         return None
-    day = value.strftime("%a %-d %b %Y")
-    at = value.strftime("%H:%M")
+    # Words in the active language; times by the named formats of portal/formats (never strftime's English).
+    day = formats.date_format(value, "DATE_FORMAT")
+    at = _clock(value)
     zone = tz.key
     shown = first.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
     if shown != value:  # not on any clock: a gap (the clocks jump forward)
@@ -73,25 +82,46 @@ def wall_clock_issue(value: dt.datetime, tz: ZoneInfo) -> WallClockIssue | None:
         gap_end = change.astimezone(tz)
         gap_start = gap_end.replace(tzinfo=None) - (after - before)
         last_before = gap_start - dt.timedelta(minutes=1)
-        fmt = "%H:%M" if gap_start.date() == gap_end.date() else "%a %-d %b %H:%M"
-        summary = (
-            f"{at} on {day} does not exist in {zone}: the clocks jump from {gap_start:{fmt}} to "
-            f"{gap_end:{fmt}} ({first.tzname()} to {second.tzname()})."
-        )
-        return WallClockIssue("gap", f"{summary} Choose {last_before:{fmt}} or {gap_end:{fmt}}.", summary)
+        other_day = gap_start.date() != gap_end.date()
+        start, end = _clock(gap_start, with_day=other_day), _clock(gap_end.replace(tzinfo=None), with_day=other_day)
+        summary = gettext(
+            "%(at)s on %(day)s does not exist in %(zone)s: the clocks jump from %(start)s to %(end)s "
+            "(%(before)s to %(after)s)."
+        ) % {"at": at, "day": day, "zone": zone, "start": start, "end": end, **_abbreviations(first, second)}
+        advice = gettext("Choose %(earlier)s or %(later)s.") % {
+            "earlier": _clock(last_before, with_day=other_day),
+            "later": end,
+        }
+        return WallClockIssue("gap", f"{summary} {advice}", summary)
+    occurrence = {
+        0: gettext("the first %(at)s (%(abbr)s, %(offset)s)"),
+        1: gettext("the second %(at)s (%(abbr)s, %(offset)s)"),
+    }
     labels = tuple(
-        (fold, f"the {'first' if fold == 0 else 'second'} {at} ({occ.tzname()}, {_offset_text(_offset(occ))})")
+        (fold, occurrence[fold] % {"at": at, "abbr": occ.tzname(), "offset": _offset_text(_offset(occ))})
         for fold, occ in ((0, first), (1, second))
     )
     change = _transition(first.astimezone(dt.UTC), second.astimezone(dt.UTC), tz)
     back_to = change.astimezone(tz).replace(tzinfo=None)
     back_from = back_to + (_offset(first) - _offset(second))
-    summary = (
-        f"{at} on {day} happens twice in {zone}: the clocks go back from {back_from:%H:%M} to "
-        f"{back_to:%H:%M} ({first.tzname()} to {second.tzname()})."
-    )
-    message = f"{summary} Say which: {labels[0][1]} or {labels[1][1]}."
-    return WallClockIssue("overlap", message, summary, labels)
+    summary = gettext(
+        "%(at)s on %(day)s happens twice in %(zone)s: the clocks go back from %(start)s to %(end)s "
+        "(%(before)s to %(after)s)."
+    ) % {
+        "at": at,
+        "day": day,
+        "zone": zone,
+        "start": _clock(back_from),
+        "end": _clock(back_to),
+        **_abbreviations(first, second),
+    }
+    advice = gettext("Say which: %(first)s or %(second)s.") % {"first": labels[0][1], "second": labels[1][1]}
+    return WallClockIssue("overlap", f"{summary} {advice}", summary, labels)
+
+
+def _abbreviations(first: dt.datetime, second: dt.datetime) -> dict[str, str | None]:
+    """The zone's abbreviations before and after the change (EST, EDT): codes, the same in every language."""
+    return {"before": first.tzname(), "after": second.tzname()}
 
 
 def daily_time_issues(

@@ -15,6 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,6 +54,9 @@ async def _without_a_database_connection(stream: AsyncIterator[str]) -> AsyncIte
         yield chunk
 
 
+PLAIN = "text/plain; charset=utf-8"  # the refusals are in the reader's language: not always ASCII
+
+
 # The stream outlives any transaction: ATOMIC_REQUESTS must not wrap it (Django refuses it on an async view).
 @transaction.non_atomic_requests
 @never_cache
@@ -61,9 +65,9 @@ async def events(request: HttpRequest) -> HttpResponse:
     user, grants, missing_mfa = await sync_to_async(_who)(request)
     if user is None or grants is None:
         # An EventSource gives up on any answer but 200: a signed-out page stops asking.
-        return HttpResponse("Sign in to receive live updates.", status=401, content_type="text/plain")
+        return HttpResponse(gettext("Sign in to receive live updates."), status=401, content_type=PLAIN)
     if missing_mfa:  # the middleware already sends such a person to set it up; this is the second lock
-        return HttpResponse("Set up two-factor authentication first.", status=403, content_type="text/plain")
+        return HttpResponse(gettext("Set up two-factor authentication first."), status=403, content_type=PLAIN)
     if not isinstance(request, ASGIRequest):
         # Under WSGI (gunicorn, the test client) a stream would hold a worker thread for good: 204 tells
         # the browser not to reconnect, and its pages keep polling. Production routes /live/ to uvicorn.

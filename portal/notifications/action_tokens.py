@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .models import SpentActionToken
@@ -73,10 +74,8 @@ def csrf_or_action_token(view: Callable[..., HttpResponse]) -> Callable[..., Htt
         if HEADER not in request.headers:
             return protected(request, *args, **kwargs)
         if not action_token_spend(request):
-            return JsonResponse(
-                {"detail": "This notification's button has expired or was already used. Open the portal instead."},
-                status=403,
-            )
+            expired = gettext("This notification's button has expired or was already used. Open the portal instead.")
+            return JsonResponse({"detail": expired}, status=403)
         return view(request, *args, **kwargs)
 
     return csrf_exempt(wrapper)

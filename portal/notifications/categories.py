@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 PUSH, EMAIL = "push", "email"
 CHANNELS = (PUSH, EMAIL)
 
@@ -16,8 +19,8 @@ CHANNELS = (PUSH, EMAIL)
 @dataclass(frozen=True)
 class Category:
     key: str
-    label: str
-    help: str
+    label: str | Promise  # lazy: read in the language of whoever sees it
+    help: str | Promise
     push: bool
     email: bool
     roles: tuple[str, ...]  # whose settings page shows it: a role the person holds somewhere (tenants.models.Role)
@@ -27,48 +30,48 @@ R, S, M = "resident", "staff", "manager"
 CATEGORIES: tuple[Category, ...] = (
     Category(
         "call",
-        "Visitor calls",
-        "Someone calls your unit (or the front desk) from a door panel.",
+        _("Visitor calls"),
+        _("Someone calls your unit (or the front desk) from a door panel."),
         True,
         False,
         (R, S, M),
     ),
     Category(
         "arrival",
-        "Guest arrivals",
-        "A visitor used one of your passes. New passes start with this choice; each pass can differ (on its page).",
+        _("Guest arrivals"),
+        _("A visitor used one of your passes. New passes start with this choice; each pass can differ (on its page)."),
         True,
         False,
         (R,),
     ),
     Category(
         "alert.release",
-        "Doors released by staff",
-        "A staff member or another manager released a door from the portal.",
+        _("Doors released by staff"),
+        _("A staff member or another manager released a door from the portal."),
         True,
         False,
         (M,),
     ),
     Category(
         "alert.refused",
-        "Refused credentials",
-        "Several refused PINs, codes or fobs at one door within minutes.",
+        _("Refused credentials"),
+        _("Several refused PINs, codes or fobs at one door within minutes."),
         True,
         True,
         (M,),
     ),
     Category(
         "alert.webhooks",
-        "Webhooks gone quiet",
-        "ButterflyMX stopped announcing entries; they arrive by polling only.",
+        _("Webhooks gone quiet"),
+        _("ButterflyMX stopped announcing entries; they arrive by polling only."),
         False,
         True,
         (M,),
     ),
     Category(
         "alert.relink",
-        "Link needs re-linking",
-        "ButterflyMX refused the building-admin link: nothing syncs meanwhile.",
+        _("Link needs re-linking"),
+        _("ButterflyMX refused the building-admin link: nothing syncs meanwhile."),
         True,
         True,
         (M,),

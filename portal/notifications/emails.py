@@ -15,6 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext
+
+from portal.core.language import for_recipient
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +37,18 @@ def notice_email_send(*, user_ids: Iterable[int], notice: dict) -> int:
             "snapshot_link": _absolute(notice.get("image_url") or ""),
             "settings_link": _absolute(reverse("notifications:settings")),
         }
-        subject = " ".join(str(notice.get("title") or "Notification").split())[:150]
+        # The notice's own texts were written in this person's language (portal.notifications.services.notify);
+        # the e-mail's frame around them is, here.
+        with for_recipient(user):
+            subject = " ".join(str(notice.get("title") or gettext("Notification")).split())[:150]
+            text = render_to_string("notifications/email/notice.txt", context)
+            html = render_to_string("notifications/email/notice.html", context)
         sent += send_mail(
             subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-            message=render_to_string("notifications/email/notice.txt", context),
+            message=text,
             from_email=None,
             recipient_list=[user.email],
-            html_message=render_to_string("notifications/email/notice.html", context),
+            html_message=html,
             fail_silently=False,
         )
     return sent

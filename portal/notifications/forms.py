@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .categories import CHANNELS, EMAIL, PUSH, Category
 from .models import NotificationPreference
@@ -15,14 +17,14 @@ def _name(category: Category, what: str) -> str:
 class PreferencesForm(forms.Form):
     """Channels per category (only the categories of the person's roles), and quiet hours."""
 
-    quiet_enabled = forms.BooleanField(label="Turn on quiet hours", required=False)
+    quiet_enabled = forms.BooleanField(label=_("Turn on quiet hours"), required=False)
     # Needed only with quiet hours on (clean()): marked required, they read as mandatory on a page where
     # quiet hours are an option; left empty with quiet hours off, the saved times stay.
     quiet_start = forms.TimeField(
-        label="From", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     quiet_end = forms.TimeField(
-        label="Until", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=_("Until"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
 
     def __init__(self, *args, categories: tuple[Category, ...], preference: NotificationPreference, **kwargs):
@@ -41,12 +43,15 @@ class PreferencesForm(forms.Form):
         self.categories = categories
         self.preference = preference
         for category in categories:
-            self.fields[_name(category, PUSH)] = forms.BooleanField(label=f"{category.label} by push", required=False)
+            kind = {"kind": category.label}
+            self.fields[_name(category, PUSH)] = forms.BooleanField(
+                label=gettext("%(kind)s by push") % kind, required=False
+            )
             self.fields[_name(category, EMAIL)] = forms.BooleanField(
-                label=f"{category.label} by e-mail", required=False
+                label=gettext("%(kind)s by e-mail") % kind, required=False
             )
             self.fields[_name(category, "quiet")] = forms.BooleanField(
-                label=f"{category.label} during quiet hours", required=False
+                label=gettext("%(kind)s during quiet hours") % kind, required=False
             )
 
     def clean(self) -> dict:
@@ -56,7 +61,7 @@ class PreferencesForm(forms.Form):
             if cleaned.get(name) is not None or name in self.errors:
                 continue
             if cleaned.get("quiet_enabled"):
-                self.add_error(name, "Give a time, or turn quiet hours off.")
+                self.add_error(name, gettext("Give a time, or turn quiet hours off."))
             else:
                 cleaned[name] = getattr(self.preference, name)
         return cleaned

@@ -37,4 +37,9 @@ class Notice:
     withdraw: bool = False
 
     def as_payload(self) -> dict:
-        return asdict(self)
+        """JSON for the live event and the tasks: texts as plain strings (a lazy translation is read now,
+        in the language active while the notice is made)."""
+        payload = asdict(self)
+        payload["title"], payload["body"] = str(self.title), str(self.body)
+        payload["actions"] = [{**action, "title": str(action["title"])} for action in payload["actions"]]
+        return payload

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from portal.celery import send_task
+from portal.core.language import for_recipient, language_of
 from portal.live import bus
 
 from .models import NotificationPreference, PushSubscription
@@ -18,9 +21,32 @@ from .notices import Notice
 from .preferences import Plan, delivery_plan
 from .webpush import endpoint_allowed, webpush_enabled
 
+# A notice, or (better) a function making one: it is then called once per language of the recipients,
+# inside portal.core.language.for_recipient, so each person reads it in their own language.
+NoticeSource = Notice | Callable[[], Notice]
 
-def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, Iterable[str]] | None = None) -> Plan:
+
+def notices_by_language(user_ids: list[int], source: NoticeSource) -> list[tuple[Notice, list[int]]]:
+    """``source``'s notice in each recipient's language, with the people who read that language."""
+    if isinstance(source, Notice):
+        return [(source, user_ids)]
+    groups: dict[str, list[int]] = {}
+    for user in get_user_model().objects.filter(pk__in=user_ids).only("pk", "language"):
+        groups.setdefault(language_of(user), []).append(user.pk)
+    made = []
+    for code, ids in sorted(groups.items()):
+        with for_recipient(language=code):
+            made.append((source(), ids))
+    return made
+
+
+def notify(
+    user_ids: Iterable[int], notice: NoticeSource, *, channels: Mapping[int, Iterable[str]] | None = None
+) -> Plan:
     """Tell each person: on their open pages now, and by Web Push and e-mail as their preferences say.
+
+    ``notice`` is best a function returning the :class:`Notice`: it is called in each recipient's
+    language (:func:`notices_by_language`), so the page's toast, the push and the e-mail all speak it.
 
     The live notice (a ``notice`` event to ``user:<id>``) always goes: it is what the person is looking
     at. Push and e-mail follow each person's channels for the category, quiet hours, a snooze and (for
@@ -31,15 +57,21 @@ def notify(user_ids: Iterable[int], notice: Notice, *, channels: Mapping[int, It
     Returns the plan (who gets what, who was held back and why).
     """
     ids = sorted(set(user_ids))
-    payload = notice.as_payload()
-    bus.publish("notice", payload, [bus.person(user_id) for user_id in ids])
-    plan = delivery_plan(ids, notice, channels=channels)
-    if plan.push and webpush_enabled():
-        transaction.on_commit(
-            partial(send_task, "portal.notifications.tasks.push_notice_task", list(plan.push), payload)
-        )
-    for user_id in plan.email:  # one task per person: a retried e-mail reaches nobody twice
-        transaction.on_commit(partial(send_task, "portal.notifications.tasks.email_notice_task", user_id, payload))
+    versions = notices_by_language(ids, notice) if ids else []
+    if not versions:  # nobody, or nobody who still has an account
+        return Plan()
+    plan = delivery_plan(ids, versions[0][0], channels=channels)  # the rules read the category only
+    for version, readers in versions:
+        payload = version.as_payload()
+        bus.publish("notice", payload, [bus.person(user_id) for user_id in readers])
+        push = [user_id for user_id in plan.push if user_id in readers]
+        if push and webpush_enabled():
+            transaction.on_commit(partial(send_task, "portal.notifications.tasks.push_notice_task", push, payload))
+        for user_id in plan.email:  # one task per person: a retried e-mail reaches nobody twice
+            if user_id in readers:
+                transaction.on_commit(
+                    partial(send_task, "portal.notifications.tasks.email_notice_task", user_id, payload)
+                )
     return plan
 
 
@@ -80,12 +112,19 @@ def subscription_save(*, user, endpoint: str, p256dh: str, auth: str, label: str
     """Remember this browser for ``user``. The same browser subscribing again (same endpoint) updates its
     row; a browser a new person signed in on moves to them (the device now shows their notices)."""
     if not webpush_enabled():
-        raise SubscriptionRefused("Notifications on devices are not set up on this portal.")
+        raise SubscriptionRefused(gettext("Notifications on devices are not set up on this portal."))
     if not endpoint_allowed(endpoint):
-        raise SubscriptionRefused("This browser's push service is not one the portal sends to.")
+        raise SubscriptionRefused(gettext("This browser's push service is not one the portal sends to."))
     others = PushSubscription.objects.filter(user=user).exclude(endpoint=endpoint)
     if others.count() >= MAX_DEVICES:  # every device costs a push per notice: a bound, not a quota anyone meets
-        raise SubscriptionRefused(f"You have {MAX_DEVICES} devices with notifications: remove one first.")
+        raise SubscriptionRefused(
+            ngettext(
+                "You have %(count)d device with notifications: remove one first.",
+                "You have %(count)d devices with notifications: remove one first.",
+                MAX_DEVICES,
+            )
+            % {"count": MAX_DEVICES}
+        )
     subscription, _ = PushSubscription.objects.update_or_create(
         endpoint=endpoint,
         defaults={

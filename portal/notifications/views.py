@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from portal.alerts.forms import alert_choices_from
@@ -70,7 +71,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
                     quiet_end=form.cleaned_data["quiet_end"],
                     quiet_allowed=form.quiet_allowed(list(preference.quiet_allowed or [])),
                 )
-            messages.success(request, "Your notification settings are saved.")
+            messages.success(request, gettext("Your notification settings are saved."))
             return redirect("notifications:settings")
     else:
         form = PreferencesForm(categories=categories, preference=preference)
@@ -96,7 +97,7 @@ def subscribe(request: HttpRequest) -> JsonResponse:
     """The page's script sends this browser's ``PushSubscription`` (CSRF header from the page)."""
     form = SubscriptionForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"detail": "This browser sent a subscription the portal cannot read."}, status=400)
+        return JsonResponse({"detail": gettext("This browser sent a subscription the portal cannot read.")}, status=400)
     try:
         subscription = services.subscription_save(
             user=request.user, label=device_label(request.headers.get("User-Agent", "")), **form.cleaned_data
@@ -112,7 +113,7 @@ def subscribe(request: HttpRequest) -> JsonResponse:
 def device_remove(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.subscription_remove(user=request.user, pk=pk):
         raise Http404
-    messages.success(request, "That device no longer gets notifications.")
+    messages.success(request, gettext("That device no longer gets notifications."))
     return redirect("notifications:settings")
 
 
@@ -128,5 +129,5 @@ def snooze(request: HttpRequest) -> HttpResponse:
             services.snooze_end(user=request.user)
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"snoozed_minutes": minutes})
-    messages.success(request, "Muted for an hour." if minutes else "Notifications are back on.")
+    messages.success(request, gettext("Muted for an hour.") if minutes else gettext("Notifications are back on."))
     return redirect(reverse("notifications:settings"))

@@ -20,8 +20,11 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+
+from portal.core.language import for_recipient
 
 from .action_tokens import action_token_mint
 from .models import PushSubscription
@@ -66,9 +69,12 @@ def _session() -> requests.Session:
 
 
 def push_payload(notice: dict, *, user_id: int) -> dict:
-    """What the service worker shows (static/portal/sw.js), with this person's action tokens."""
+    """What the service worker shows (templates/notifications/sw.js), with this person's action tokens.
+
+    Every text the worker shows is here, already in the person's language (the notice was made in it,
+    portal.notifications.services.notify; the fallback title is read inside ``for_recipient``)."""
     return {
-        "title": str(notice.get("title", ""))[:MAX_TITLE],
+        "title": str(notice.get("title") or gettext("Building Portal"))[:MAX_TITLE],
         "body": str(notice.get("body", ""))[:MAX_BODY],
         "url": notice.get("url") or "/",
         "image": notice.get("image_url") or "",
@@ -102,9 +108,12 @@ def push_deliver(*, user_ids: Iterable[int], notice: dict) -> Counter:
         # during the ring gets only the withdrawal, never a ring for a call that is over.
         headers["Topic"] = notice["tag"]
     payloads: dict[int, bytes] = {}
-    for subscription in PushSubscription.objects.filter(user_id__in=list(user_ids)).order_by("pk"):
+    subscriptions = PushSubscription.objects.filter(user_id__in=list(user_ids)).select_related("user")
+    for subscription in subscriptions.order_by("pk"):
         if subscription.user_id not in payloads:
-            payloads[subscription.user_id] = json.dumps(push_payload(notice, user_id=subscription.user_id)).encode()
+            with for_recipient(subscription.user):
+                payload = push_payload(notice, user_id=subscription.user_id)
+            payloads[subscription.user_id] = json.dumps(payload).encode()
         outcomes[_send(subscription, payloads[subscription.user_id], ttl=ttl, headers=headers)] += 1
     return outcomes
 

@@ -26,10 +26,10 @@
     var icon = element("i", "bi bi-" + (notice.category === "arrival" ? "person-walking" : "bell") + " me-2", "");
     icon.setAttribute("aria-hidden", "true");
     header.appendChild(icon);
-    header.appendChild(element("strong", "me-auto", notice.title || "Notice"));
+    header.appendChild(element("strong", "me-auto", notice.title || gettext("Notice")));
     var close = element("button", "btn-close", "");
     close.type = "button";
-    close.setAttribute("aria-label", "Close");
+    close.setAttribute("aria-label", gettext("Close"));
     close.addEventListener("click", function () { box.remove(); });
     header.appendChild(close);
     box.appendChild(header);
@@ -38,7 +38,7 @@
     if (image) {
       var img = element("img", "rounded notice-snapshot", "");
       img.src = image;
-      img.alt = "Snapshot";
+      img.alt = gettext("Snapshot");
       img.width = 64;
       img.height = 48;
       body.appendChild(img);
@@ -47,7 +47,7 @@
     text.appendChild(element("div", "", notice.body || ""));
     var link = portalPath(notice.url);
     if (link) {
-      var open = element("a", "small", "Open");
+      var open = element("a", "small", pgettext("a notice", "Open"));
       open.href = link;
       text.appendChild(open);
     }

@@ -29,14 +29,16 @@
       body: body,
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (answer) {
-        if (!response.ok) throw new Error(answer.detail || "The portal refused this device (error " + response.status + ").");
+        if (!response.ok) {
+          throw new Error(answer.detail || interpolate(gettext("The portal refused this device (error %(status)s)."), { status: response.status }, true));
+        }
         return answer;
       });
     });
   }
 
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
-    say("This browser cannot show notifications from the portal.");
+    say(gettext("This browser cannot show notifications from the portal."));
     return;
   }
   var registered = navigator.serviceWorker.register(root.dataset.swUrl, { scope: "/" });
@@ -45,7 +47,7 @@
     return registration.pushManager.getSubscription();
   }).then(function (subscription) {
     if (Notification.permission === "denied") {
-      say("Notifications are blocked for this portal in your browser's settings.");
+      say(gettext("Notifications are blocked for this portal in your browser's settings."));
       return;
     }
     // Known to the portal only if listed below: a device removed from the list, or dropped after its push
@@ -53,17 +55,17 @@
     var known = subscription && Array.prototype.some.call(document.querySelectorAll("[data-endpoint]"), function (item) {
       return item.getAttribute("data-endpoint") === subscription.endpoint;
     });
-    say(known ? "This device gets notifications." : "This device does not get notifications yet.");
+    say(known ? gettext("This device gets notifications.") : gettext("This device does not get notifications yet."));
     button.hidden = Boolean(known);
   }).catch(function () {
-    say("This browser could not start the portal's notification helper.");
+    say(gettext("This browser could not start the portal's notification helper."));
   });
 
   button.addEventListener("click", function () {
     button.disabled = true;
-    say("Asking your browser…");
+    say(gettext("Asking your browser…"));
     Notification.requestPermission().then(function (permission) {
-      if (permission !== "granted") throw new Error("Your browser did not allow notifications for the portal.");
+      if (permission !== "granted") throw new Error(gettext("Your browser did not allow notifications for the portal."));
       return registered.then(function () { return navigator.serviceWorker.ready; });
     }).then(function (registration) {
       return registration.pushManager.getSubscription().then(function (existing) {
@@ -73,10 +75,10 @@
         });
       });
     }).then(send).then(function () {
-      say("This device gets notifications.");
+      say(gettext("This device gets notifications."));
       window.location.reload(); // the device list shows it
     }).catch(function (error) {
-      say(error && error.message ? error.message : "This device could not be set up for notifications.");
+      say(error && error.message ? error.message : gettext("This device could not be set up for notifications."));
       button.disabled = false;
     });
   });

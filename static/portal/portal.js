@@ -1,12 +1,18 @@
 // The portal's own behaviour. No inline scripts anywhere: pages opt in with data-* attributes.
 (function () {
   "use strict";
+  // The words come from Django's JavaScriptCatalog (/jsi18n/, loaded by base.html before this file). The
+  // 500 page loads no catalog (it needs nothing of the server): there, the English source is shown.
+  var gettext = window.gettext || function (text) { return text; };
+  var interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return String(values[name]); });
+  };
   // <button data-copy="text"> copies text and says so (used by share pages).
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
-      var label = button.getAttribute("data-copied-label") || "Copied";
+      var label = button.getAttribute("data-copied-label") || gettext("Copied");
       var original = button.textContent;
       button.textContent = label;
       setTimeout(function () { button.textContent = original; }, 2000);
@@ -27,21 +33,23 @@
   }
   function messageHtml(text) {
     return '<div class="alert alert-danger mb-3" role="alert" tabindex="-1" autofocus>' + escapeHtml(text) +
-      '</div><button type="button" class="btn btn-outline-secondary" data-bs-dismiss="modal">Close</button>';
+      '</div><button type="button" class="btn btn-outline-secondary" data-bs-dismiss="modal">' +
+      escapeHtml(gettext("Close")) + "</button>";
   }
   function failureText(xhr) {
     var status = xhr.status;
     var wait = parseInt(xhr.getResponseHeader("Retry-After") || "", 10);
     if (status === 429) {
-      return "Too many requests just now." + (wait > 0 ? " Try again in " + wait + " s." : " Wait a moment and try again.");
+      if (wait > 0) return interpolate(gettext("Too many requests just now. Try again in %(wait)s s."), { wait: wait }, true);
+      return gettext("Too many requests just now. Wait a moment and try again.");
     }
-    if (status === 403) return "Your session has expired or this is no longer allowed. Reload the page and try again.";
-    if (status === 404) return "This is no longer available to you. Reload the page.";
+    if (status === 403) return gettext("Your session has expired or this is no longer allowed. Reload the page and try again.");
+    if (status === 404) return gettext("This is no longer available to you. Reload the page.");
     if (status >= 500) {
-      return "The portal could not finish this (error " + status + "). The door may or may not have been " +
-        "released: check the board before trying again.";
+      return interpolate(gettext("The portal could not finish this (error %(status)s). The door may or may not have " +
+        "been released: check the board before trying again."), { status: status }, true);
     }
-    return "The portal refused this (error " + status + "). Reload the page and try again.";
+    return interpolate(gettext("The portal refused this (error %(status)s). Reload the page and try again."), { status: status }, true);
   }
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
@@ -56,10 +64,10 @@
     document.addEventListener(name, function (event) {
       var region = errorRegion(event.detail);
       if (!region) return;
-      region.innerHTML = messageHtml(
+      region.innerHTML = messageHtml(gettext(
         "No answer from the portal (the network may be down). The door may or may not have been released: " +
         "check the board before trying again."
-      );
+      ));
       var alert = region.querySelector("[role=alert]");
       if (alert) alert.focus();
     });

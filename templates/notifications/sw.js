@@ -43,7 +43,8 @@ function showNotice(notice) {
   }
   var image = notice.image && sameOrigin(notice.image);
   if (image) options.image = image.href;
-  return self.registration.showNotification(notice.title || "Building Portal", options);
+  // The portal always sends a title, in the person's language (portal/notifications/webpush.py).
+  return self.registration.showNotification(notice.title || "", options);
 }
 
 // A withdrawal (portal/notifications/services.py `withdraw`: the call was answered, declined or is over)

@@ -80,6 +80,9 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[bool] = []  # per open element: is its content exempt?
         self.texts: list[str] = []
+        # A translation may hold markup ("please <a href=...>sign up</a> first"): its ⟪ and ⟫ then fall in
+        # different text nodes, and the nodes between them are inside it. Counted across the whole page.
+        self.depth = 0
 
     def _exempt(self) -> bool:
         return bool(self.stack and self.stack[-1])
@@ -107,8 +110,10 @@ class _Reader(HTMLParser):
             self.stack.pop()
 
     def handle_data(self, data):
+        inside = self.depth > 0
+        self.depth = max(0, self.depth + data.count(OPEN) - data.count(CLOSE))
         if not self._exempt() and data.strip():
-            self.texts.append(data)
+            self.texts.append((OPEN if inside else "") + data + (CLOSE if self.depth > 0 else ""))
 
 
 def readable_texts(html: str) -> list[str]:
@@ -138,7 +143,8 @@ _NOT_A_WORD = re.compile(
     r"|\b[A-Z]{1,4}\b"  # codes and zone abbreviations (EST, PT, UTC)
     r"|\b\w*\d\w*\b"  # anything with a digit: numbers, times, unit labels
 )
-_BRACKETED = re.compile(f"{OPEN}.*?{CLOSE}", re.S)
+# Innermost first: a translated label inside a translated sentence ("⟪⟪Guest arrivals⟫ by e-mail⟫") nests.
+_BRACKETED = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", re.S)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -147,7 +153,9 @@ def untranslated(texts: list[str], data: set[str]) -> list[str]:
     found = []
     longest_first = sorted((d for d in data if d), key=len, reverse=True)
     for text in texts:
-        rest = _BRACKETED.sub(" ", text)
+        rest, before = text, None
+        while rest != before:
+            before, rest = rest, _BRACKETED.sub(" ", rest)
         for value in longest_first:
             if value in rest:  # whole words only: a door named "Door" must not hide "Doorbell"
                 rest = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", " ", rest)

@@ -12,12 +12,14 @@ import base64
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from portal.celery import send_task
 from portal.core.vapid import new_key_pair
 
 
@@ -94,3 +96,15 @@ def webpush_on(settings):
     settings.WEBPUSH_ENDPOINT_HOSTS = ["127.0.0.1", "fcm.googleapis.com"]
     settings.WEBPUSH_ENDPOINT_ALLOW_HTTP = True
     return pair
+
+
+def run_live_only(callbacks) -> list[tuple]:
+    """Run the on-commit callbacks that write live events; return the tasks notify() would queue instead
+    of queueing them (their delivery is tested against the local push service and with a real worker)."""
+    queued = []
+    for callback in callbacks:
+        if isinstance(callback, partial) and callback.func is send_task:
+            queued.append(callback.args)
+        else:
+            callback()
+    return queued

@@ -4,12 +4,10 @@ quiet hours (in their building's zone), a mute, and ButterflyMX's "do not distur
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from functools import partial
 
 import pytest
 from django.utils import timezone
 
-from portal.celery import send_task
 from portal.live.models import LiveEvent
 from portal.notifications import preferences as p
 from portal.notifications.models import NotificationPreference, PushSubscription
@@ -17,6 +15,7 @@ from portal.notifications.notices import Notice
 from portal.notifications.services import notify
 from tenants.models import TenantRecord
 from tenants.roster import _tenant_fields
+from tests.notifications.conftest import run_live_only
 
 pytestmark = pytest.mark.django_db
 
@@ -130,18 +129,6 @@ def test_a_mute_holds_everything_back_until_it_ends(world):
     assert p.delivery_plan([world.alice.pk], notice("call")).push == [world.alice.pk]
 
 
-def _run_live_only(callbacks) -> list[tuple]:
-    """Run the on-commit callbacks that write live events; return the tasks notify() would queue instead
-    of queueing them (their delivery is tested against the local push service and with a real worker)."""
-    queued = []
-    for callback in callbacks:
-        if isinstance(callback, partial) and callback.func is send_task:
-            queued.append(callback.args)
-        else:
-            callback()
-    return queued
-
-
 def test_notify_always_publishes_the_live_notice_even_when_push_is_held(
     world, settings, django_capture_on_commit_callbacks
 ):
@@ -151,7 +138,7 @@ def test_notify_always_publishes_the_live_notice_even_when_push_is_held(
 
     with django_capture_on_commit_callbacks() as callbacks:
         plan = notify([world.alice.pk], notice("call"))
-    queued = _run_live_only(callbacks)
+    queued = run_live_only(callbacks)
 
     assert plan.held == {world.alice.pk: p.DO_NOT_DISTURB}
     assert queued == []
@@ -169,7 +156,7 @@ def test_notify_queues_push_for_all_and_one_email_per_person_after_commit(
 
     with django_capture_on_commit_callbacks() as callbacks:
         notify([world.bob.pk, world.alice.pk, world.alice.pk], notice("arrival"))
-    queued = _run_live_only(callbacks)
+    queued = run_live_only(callbacks)
 
     payload = notice("arrival").as_payload()
     assert queued == [
@@ -185,7 +172,7 @@ def test_without_vapid_keys_notify_queues_no_push(world, settings, django_captur
     with_device(world.alice)
     with django_capture_on_commit_callbacks() as callbacks:
         notify([world.alice.pk], notice("call"))
-    assert _run_live_only(callbacks) == []
+    assert run_live_only(callbacks) == []
 
 
 def test_the_roster_keeps_butterflymx_do_not_disturb():

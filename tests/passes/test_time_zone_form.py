@@ -137,7 +137,7 @@ def test_the_overlap_is_exactly_the_repeated_hour(local, kind):
 def test_a_zone_that_skipped_a_whole_day_names_the_dates():
     issue = wall_clock_issue(dt.datetime(2011, 12, 30, 12, 0), ZoneInfo("Pacific/Apia"))
 
-    assert issue.kind == "gap" and "Choose Thu 29 Dec 23:59 or Sat 31 Dec 00:00." in issue.message
+    assert issue.kind == "gap" and "Choose Thu 29 Dec, 23:59 or Sat 31 Dec, 00:00." in issue.message
 
 
 def test_the_api_asks_for_an_offset_for_a_time_in_the_overlap_and_honours_one():

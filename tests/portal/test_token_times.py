@@ -30,8 +30,8 @@ def test_a_residents_tokens_are_shown_in_their_homes_zone(client):
 
     page = token_page(client, home.user)
 
-    assert '<td data-testid="token-created">2026-07-02 01:30</td>' in page
-    assert "Times in Asia/Tokyo." in page and "2026-07-01 16:30" not in page
+    assert '<td data-testid="token-created">Thu 2 Jul 2026, 01:30</td>' in page
+    assert "Times in Asia/Tokyo." in page and "Wed 1 Jul 2026, 16:30" not in page
 
 
 def test_a_managers_tokens_are_shown_in_their_buildings_zone(client):
@@ -39,10 +39,11 @@ def test_a_managers_tokens_are_shown_in_their_buildings_zone(client):
 
     page = token_page(client, manager)
 
-    assert '<td data-testid="token-created">2026-07-01 09:30</td>' in page and "Times in America/Los_Angeles." in page
+    assert '<td data-testid="token-created">Wed 1 Jul 2026, 09:30</td>' in page
+    assert "Times in America/Los_Angeles." in page
 
 
 def test_someone_with_no_building_sees_utc_and_is_told_so(client):
     page = token_page(client, f.UserFactory())
 
-    assert '<td data-testid="token-created">2026-07-01 16:30</td>' in page and "Times in UTC." in page
+    assert '<td data-testid="token-created">Wed 1 Jul 2026, 16:30</td>' in page and "Times in UTC." in page
