@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AbstractUser, UserManager
 from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from knox.models import AbstractAuthToken
