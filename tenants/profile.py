@@ -29,7 +29,7 @@ class PinRefused(Exception):
     def __init__(self, reasons: list[str]):
         super().__init__("PIN refused")
         self.reasons = reasons
-        self.errors = [REFUSED]
+        self.errors = [str(REFUSED)]  # in the language of the request that was refused
 
 
 @dataclass

@@ -36,7 +36,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -260,7 +260,8 @@ def _check_rows(building: Building, rows: list[RollRow]) -> None:
                 row.move_in = move_in
                 if move_in > today + dt.timedelta(days=366):
                     row.errors.append(
-                        _("Move-in date %(date)s is more than a year ahead.") % {"date": move_in.isoformat()}
+                        _("Move-in date %(date)s is more than a year ahead.")
+                        % {"date": formats.date_format(move_in, "SHORT_DATE_FORMAT")}
                     )
         there = tenants.get(row.email)
         if there is not None and row.unit is not None:
