@@ -131,10 +131,11 @@ def _send_invitation(invitation: Invitation, token: str, accept_url, language: s
         )
 
 
-def invitation_resend(*, invitation: Invitation, actor, accept_url, language: str = "") -> Invitation:
+def invitation_resend(*, invitation: Invitation, actor, accept_url) -> Invitation:
     """Send the invitation again with a new link (the old link stops working: only a hash of it was
     kept, so it cannot be sent again) and a fresh :data:`INVITATION_DAYS`. The new invitation is from
-    ``actor``; the old row is kept, cancelled and pointing at its replacement."""
+    ``actor``, in ``actor``'s language (the first e-mail's language is not stored); the old row is kept,
+    cancelled and pointing at its replacement."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         old = _lock_open(invitation)
@@ -151,7 +152,7 @@ def invitation_resend(*, invitation: Invitation, actor, accept_url, language: st
             invitation=new.pk,
             replaces=old.pk,
         )
-    _send_invitation(new, token, accept_url, language)
+    _send_invitation(new, token, accept_url, None)
     return new
 
 
