@@ -100,3 +100,19 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_catalogs():
+    """The translations the tests read are the .po files as they are now: a catalog edited since the
+    Makefile compiled it (or never compiled, under a bare ``pytest``) is compiled again, as ``make
+    messages`` does, so a test never reads yesterday's Spanish."""
+    import subprocess
+    from pathlib import Path
+
+    from django.conf import settings
+
+    for po in sorted(Path(settings.LOCALE_PATHS[0]).glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)

@@ -17,8 +17,9 @@ from django.urls import reverse
 from portal.accounts.mfa import mfa_missing
 from tenants.scope import request_grants
 
-# Paths a person without MFA may still reach: signing in and out, setting MFA up, static files.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/pass/", "/p/", "/webhooks/")
+# Paths a person without MFA may still reach: signing in and out, setting MFA up, static files, and
+# the language menu and the scripts' strings (the set-up page is read in the person's language too).
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/pass/", "/p/", "/webhooks/", "/language/", "/jsi18n/")
 # What a page's scripts send (fetch, EventSource, htmx) rather than the person navigating.
 BACKGROUND_FETCH_MODES = {"cors", "same-origin", "no-cors"}
 

@@ -13,11 +13,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import django
 import polib
 from django.apps import apps
 from django.conf import settings
-
-import django
 
 PSEUDO = "xx"  # a language code no library ships a catalog for
 OPEN, CLOSE = "⟪", "⟫"
@@ -121,7 +120,18 @@ def readable_texts(html: str) -> list[str]:
 
 
 # Words that are the same in every language of the portal: brand and product names.
-PROPER_NOUNS = ("ButterflyMX", "Apple Wallet", "Google Wallet", "Wallet", "Apple", "Google", "OAuth", "TOTP", "API", "CSV")
+PROPER_NOUNS = (
+    "ButterflyMX",
+    "Apple Wallet",
+    "Google Wallet",
+    "Wallet",
+    "Apple",
+    "Google",
+    "OAuth",
+    "TOTP",
+    "API",
+    "CSV",
+)
 _NOT_A_WORD = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+"  # e-mail addresses
     r"|https?://\S+|/[\w/.?=&%-]*"  # addresses

@@ -40,14 +40,18 @@ def test_every_translation_keeps_the_placeholders_of_its_source(path):
     """A translation that drops or renames %(name)s would show the wrong value, or fail at run time."""
     wrong = []
     for entry in polib.pofile(str(path)).translated_entries():
-        pairs = [(entry.msgid, entry.msgstr)] if not entry.msgid_plural else [
-            (entry.msgid_plural if n else entry.msgid, text) for n, text in sorted(entry.msgstr_plural.items())
-        ]
+        pairs = (
+            [(entry.msgid, entry.msgstr)]
+            if not entry.msgid_plural
+            else [(entry.msgid_plural if n else entry.msgid, text) for n, text in sorted(entry.msgstr_plural.items())]
+        )
         for source, text in pairs:
             if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(text)):
                 # a plural's singular may say "one" instead of %(count)s; the other forms must keep all
-                if entry.msgid_plural and source == entry.msgid and set(PLACEHOLDER.findall(text)) <= set(
-                    PLACEHOLDER.findall(source)
+                if (
+                    entry.msgid_plural
+                    and source == entry.msgid
+                    and set(PLACEHOLDER.findall(text)) <= set(PLACEHOLDER.findall(source))
                 ):
                     continue
                 wrong.append((source, text))
@@ -63,3 +67,14 @@ def test_msgfmt_compiles_the_catalog_strictly(path, tmp_path):
     )
 
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: "/".join(p.parts[-3:]))
+def test_the_header_states_the_languages_plural_rule(path):
+    """makemessages starts a catalog with a fuzzy header and 'plural=EXPRESSION': msgfmt then drops the
+    header, and Python's gettext fails on the first plural of that language."""
+    catalog = polib.pofile(str(path))
+
+    assert not catalog.metadata_is_fuzzy
+    assert re.fullmatch(r"nplurals=\d; plural=.+;", catalog.metadata.get("Plural-Forms", "")), catalog.metadata
+    assert "EXPRESSION" not in catalog.metadata["Plural-Forms"]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-pytestmark = pytest.mark.django_db
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
 from portal.core.language import for_recipient, language_of, supported
+
+pytestmark = pytest.mark.django_db
 
 
 def page_language(response) -> str:
@@ -18,7 +18,13 @@ def page_language(response) -> str:
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("es-MX,es;q=0.9,en;q=0.5", "es"), ("fr-CA,fr;q=0.8", "fr-ca"), ("fr-FR", "fr-ca"), ("de-DE,de", "en"), ("", "en")],
+    [
+        ("es-MX,es;q=0.9,en;q=0.5", "es"),
+        ("fr-CA,fr;q=0.8", "fr-ca"),
+        ("fr-FR", "fr-ca"),
+        ("de-DE,de", "en"),
+        ("", "en"),
+    ],
 )
 def test_without_a_choice_the_browsers_language_is_used(header, expected, client):
     response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE=header)
@@ -107,3 +113,17 @@ def test_supported_maps_regional_variants_to_the_portals_languages():
         None,
     ]
     assert language_of(None) == "en"
+
+
+def test_staff_setting_up_two_factor_can_still_choose_their_language(world, client_for, settings):
+    """The set-up page is read in the person's language: the menu and the scripts' strings are reachable."""
+    settings.PORTAL_REQUIRE_MFA_FOR_STAFF = True
+    client = client_for(world.staff)
+
+    chosen = client.post(reverse("language_choose"), {"language": "es", "next": "/accounts/2fa/totp/activate/"})
+    script = client.get(reverse("javascript_catalog"))
+
+    world.staff.refresh_from_db()
+    assert chosen["Location"] == "/accounts/2fa/totp/activate/" and world.staff.language == "es"
+    assert script.status_code == 200 and "javascript" in script["Content-Type"]
+    assert client.get("/").status_code == 302  # everything else still waits for two-factor
