@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import parse_timestamp
@@ -120,8 +121,8 @@ def _tenants_of(building: Building) -> dict[int, TenantRecord]:
     return {t.bmx_id: t for t in TenantRecord.objects.filter(building=building).select_related("unit")}
 
 
-NOT_CONNECTED = "This building is not connected to ButterflyMX: connect its building-admin account first."
-NOT_LINKED = "Link your ButterflyMX account again: your PINs and fobs are read from it."
+NOT_CONNECTED = gettext_noop("This building is not connected to ButterflyMX: connect its building-admin account first.")
+NOT_LINKED = gettext_noop("Link your ButterflyMX account again: your PINs and fobs are read from it.")
 
 
 def _admin_client(building: Building) -> BmxClient:

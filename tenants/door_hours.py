@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 logger = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -153,23 +156,40 @@ def local_label(moment: datetime, now: datetime, zone: ZoneInfo) -> str:
     """A change time as the building says it: "17:00" today, "09:00 Mon" on another day this week."""
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
     if local.date() == today:
-        return local.strftime("%H:%M")
-    return f"{local:%H:%M} {WEEKDAYS[local.weekday()].capitalize()}"
+        return _clock(local.time())
+    return _("%(time)s %(weekday)s") % {"time": _clock(local.time()), "weekday": _weekday(local.weekday())}
+
+
+def _clock(value: time) -> str:
+    """A wall time in the reader's language's format ("14:21", "14 h 21")."""
+    return formats.time_format(value, "TIME_FORMAT")
+
+
+# A Monday: the short weekday names come from Django's own translations of the date format "D".
+_A_MONDAY = date(2024, 1, 1)
+
+
+def _weekday(number: int) -> str:
+    """The short name of weekday ``number`` (0 = Monday) in the reader's language: "Mon", "lun."."""
+    return formats.date_format(_A_MONDAY + timedelta(days=number), "D")
 
 
 def summary(items: Iterable | None) -> str:
     """The schedule in a few words: "Mon–Fri 08:00–18:00", "Every day, all day", "Sat 10:00–14:00 · ..."."""
     parts = []
     for window in windows(items):
-        hours = "all day" if window.all_day else f"{window.start:%H:%M}–{window.end:%H:%M}"
-        parts.append(f"{_days(window.weekdays)} {hours}")
+        if window.all_day:
+            hours = _("all day")
+        else:
+            hours = _("%(start)s–%(end)s") % {"start": _clock(window.start), "end": _clock(window.end)}
+        parts.append(_("%(days)s %(hours)s") % {"days": _days(window.weekdays), "hours": hours})
     return " · ".join(parts)
 
 
 def _days(weekdays: frozenset[int]) -> str:
     if len(weekdays) == 7:
-        return "Every day,"
-    names = [WEEKDAYS[d].capitalize() for d in sorted(weekdays)]
+        return _("Every day,")
+    names = [_weekday(d) for d in sorted(weekdays)]
     ordered = sorted(weekdays)
     if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
         return f"{names[0]}–{names[-1]}"

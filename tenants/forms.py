@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .lifecycle import MoveError, normalise_phone
 from .models import BmxLink
@@ -11,35 +13,52 @@ from .pin_rules import REFUSED
 from .rent_roll import MAX_BYTES
 
 
+def language_choices(blank_label) -> list[tuple[str, str]]:
+    """The portal's languages, each named in its own language (as settings.LANGUAGES names them)."""
+    return [("", blank_label), *settings.LANGUAGES]
+
+
 class ProfileForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     phone = forms.RegexField(
-        label="Phone",
+        label=_("Phone"),
         regex=r"^\+?[0-9 ().-]{7,20}$",
         required=False,
-        error_messages={"invalid": "Enter a phone number of digits, spaces and + ( ) - only."},
-        help_text="Kept in the portal only; ButterflyMX's API does not accept a phone number.",
+        error_messages={"invalid": _("Enter a phone number of digits, spaces and + ( ) - only.")},
+        help_text=_("Kept in the portal only; ButterflyMX's API does not accept a phone number."),
     )
-    push = forms.BooleanField(label="Also update my name at ButterflyMX", required=False, initial=True)
+    # ``User.language``: pages, e-mails and text messages in this language; empty = the browser's.
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("For the portal's pages, e-mails and text messages."),
+    )
+    push = forms.BooleanField(label=_("Also update my name at ButterflyMX"), required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices(_("Your browser's language"))
 
 
 class PinForm(forms.Form):
     code = forms.CharField(
-        label="New PIN",
+        label=_("New PIN"),
         max_length=6,
         required=False,
         error_messages={"max_length": REFUSED},  # the same words as every other refused code
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}),
-        help_text="6 digits, not a sequence (123456) or a repeated pattern (111111, 121212). Leave empty and "
-        "choose Generate for a strong one.",
+        help_text=_(
+            "6 digits, not a sequence (123456) or a repeated pattern (111111, 121212). Leave empty and "
+            "choose Generate for a strong one."
+        ),
     )
     generate = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
         if not data.get("generate") and not data.get("code"):
-            self.add_error("code", "Enter a PIN, or choose Generate.")
+            self.add_error("code", _("Enter a PIN, or choose Generate."))
         return data
 
 
@@ -52,12 +71,12 @@ class BuildingLimitsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for row in usage:  # ``tenants.limits.LimitUsage``, one per limit, in display order
             self.fields[row.limit.field] = forms.IntegerField(
-                label=row.limit.label + " per hour",
+                label=row.limit.form_label,
                 required=False,
                 min_value=0,
                 max_value=self.MAX,
                 initial=row.value,
-                help_text=f"Default {row.default}. Leave empty for the default; 0 stops it.",
+                help_text=_("Default %(default)s. Leave empty for the default; 0 stops it.") % {"default": row.default},
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
 
@@ -69,18 +88,28 @@ class LinkKindForm(forms.Form):
     kind = forms.ChoiceField(choices=BmxLink.Kind.choices)
 
 
-STAFF_ROLE_CHOICES = [("staff", "Front-desk staff"), ("manager", "Manager")]
+STAFF_ROLE_CHOICES = [("staff", _("Front-desk staff")), ("manager", _("Manager"))]
 
 
 class InviteForm(forms.Form):
-    """A manager invites someone to a building as staff or manager."""
+    """A manager invites someone to a building as staff or manager, choosing the e-mail's language
+    (someone with a portal account who chose a language gets theirs)."""
 
-    email = forms.EmailField(label="E-mail", max_length=254)
-    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES, initial="staff")
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLE_CHOICES, initial="staff")
+    language = forms.ChoiceField(
+        label=pgettext_lazy("of an e-mail", "Language"),
+        required=False,
+        help_text=_("Of the e-mail. Someone who chose a language in the portal gets theirs."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = language_choices(_("Mine"))
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=STAFF_ROLE_CHOICES)
+    role = forms.ChoiceField(label=_("Role"), choices=STAFF_ROLE_CHOICES)
 
 
 class MoveInForm(forms.Form):

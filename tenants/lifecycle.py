@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxClient, BmxError
 from portal.butterflymx.client import utc_timestamp
@@ -83,7 +84,7 @@ def normalise_email(value: str) -> str:
     try:
         validate_email(value)
     except ValidationError:
-        raise MoveError(f"“{value}” is not a valid e-mail address.", "email") from None
+        raise MoveError(_("“%(value)s” is not a valid e-mail address.") % {"value": value}, "email") from None
     return value.lower()
 
 
@@ -99,7 +100,7 @@ def normalise_phone(value: str) -> str:
     elif re.fullmatch(r"1\d{10}", digits):
         digits = "+" + digits
     if not _E164.match(digits):
-        raise MoveError(f"“{value}” is not a phone number like +12125550123.", "phone")
+        raise MoveError(_("“%(value)s” is not a phone number like +12125550123.") % {"value": value}, "phone")
     return digits
 
 
@@ -117,13 +118,16 @@ def newcomer_check(building: Building, newcomer: Newcomer) -> None:
     or one no longer there, or a person already a tenant of this building (a move between units is a
     move-out and a move-in, so that the old unit's doors and passes end)."""
     if newcomer.unit.building_id != building.pk or not newcomer.unit.is_active or newcomer.unit.bmx_id is None:
-        raise MoveError("Choose a unit of this building.", "unit")
+        raise MoveError(_("Choose a unit of this building."), "unit")
     if not newcomer.first_name.strip() or not newcomer.last_name.strip():
-        raise MoveError("Give the tenant's first and last name: ButterflyMX requires both.", "first_name")
+        raise MoveError(_("Give the tenant's first and last name: ButterflyMX requires both."), "first_name")
     there = tenant_living_in(building, newcomer.email)
     if there is not None:
-        where = f"unit {there.unit.label}" if there.unit else "this building"
-        raise MoveError(f"{newcomer.email} already lives in {where}.", "email")
+        if there.unit:
+            text = _("%(email)s already lives in unit %(unit)s.") % {"email": newcomer.email, "unit": there.unit.label}
+        else:
+            text = _("%(email)s already lives in this building.") % {"email": newcomer.email}
+        raise MoveError(text, "email")
 
 
 def move_ins_claim(building: Building, count: int = 1) -> None:
@@ -134,8 +138,8 @@ def move_ins_claim(building: Building, count: int = 1) -> None:
         ):
             minutes = max(1, retry_after(window_s=RESEND_WINDOW_S) // 60)
             raise MoveError(
-                f"{building.name} reached its limit of {MOVE_INS_PER_HOUR} move-ins an hour; try again in "
-                f"{minutes} min."
+                _("%(building)s reached its limit of %(limit)s move-ins an hour; try again in %(minutes)s min.")
+                % {"building": building.name, "limit": MOVE_INS_PER_HOUR, "minutes": minutes}
             )
 
 
@@ -143,8 +147,10 @@ def admin_client(building: Building) -> BmxClient:
     link = building.admin_link
     if link is None or not link.is_active:
         raise MoveError(
-            "This building is not connected to ButterflyMX (or its admin link needs re-linking): a manager "
-            "must connect its building-admin account first."
+            _(
+                "This building is not connected to ButterflyMX (or its admin link needs re-linking): a manager "
+                "must connect its building-admin account first."
+            )
         )
     return client_for_link(link)
 
@@ -154,7 +160,9 @@ def access_groups(building: Building) -> list[dict]:
     if building.bmx_id is None:
         return []
     groups = admin_client(building).access_groups(building.bmx_id)
-    return sorted(({"id": g["id"], "name": g.get("name") or f"Group {g['id']}"} for g in groups), key=_by_name)
+    return sorted(
+        ({"id": g["id"], "name": g.get("name") or _("Group %(id)s") % {"id": g["id"]}} for g in groups), key=_by_name
+    )
 
 
 def _by_name(group: dict) -> str:
@@ -209,20 +217,30 @@ def bmx_tenant_create(client: BmxClient, building: Building, newcomer: Newcomer)
             item = _created_without_answer(client, newcomer)
         except BmxError as lookup:
             raise MoveError(
-                f"ButterflyMX did not confirm the move-in ({exc.human_message}) and could not be asked whether it "
-                f"happened ({lookup.human_message}). Run a roster sync before trying again: it shows whether "
-                f"{newcomer.email} became a tenant."
+                _(
+                    "ButterflyMX did not confirm the move-in (%(why)s) and could not be asked whether it "
+                    "happened (%(lookup)s). Run a roster sync before trying again: it shows whether "
+                    "%(email)s became a tenant."
+                )
+                % {"why": exc.human_message, "lookup": lookup.human_message, "email": newcomer.email}
             ) from exc
         if item is None:
-            raise MoveError(f"ButterflyMX did not confirm the move-in: {exc.human_message}") from exc
+            raise MoveError(_("ButterflyMX did not confirm the move-in: %(why)s") % {"why": exc.human_message}) from exc
     for group_id in newcomer.group_ids:
         try:
             client.access_group_members(group_id, kind="tenants", ids=[item["id"]], add=True)
         except BmxError as exc:
             undo_error = bmx_tenant_delete(client, item["id"])
             if undo_error is not None:
-                raise HalfDone(item, f"{_refusal(exc)} Undoing the move-in failed too: {undo_error}") from exc
-            raise MoveError(f"ButterflyMX refused an access group, so the move-in was undone: {_refusal(exc)}") from exc
+                raise HalfDone(
+                    item,
+                    _("%(refusal)s Undoing the move-in failed too: %(why)s")
+                    % {"refusal": _refusal(exc), "why": undo_error},
+                ) from exc
+            raise MoveError(
+                _("ButterflyMX refused an access group, so the move-in was undone: %(refusal)s")
+                % {"refusal": _refusal(exc)}
+            ) from exc
     return item
 
 
@@ -236,9 +254,9 @@ class HalfDone(Exception):
 
 def _refusal(exc: BmxError) -> str:
     if exc.status == 422 and exc.errors:
-        return "ButterflyMX refused it: " + "; ".join(
-            e.message if e.field == "base" else f"{e.field} {e.message}" for e in exc.errors
-        )
+        # ButterflyMX's own words (its field names and messages), after the portal's
+        details = "; ".join(e.message if e.field == "base" else f"{e.field} {e.message}" for e in exc.errors)
+        return _("ButterflyMX refused it: %(details)s") % {"details": details}
     return exc.human_message
 
 
@@ -295,7 +313,8 @@ def tenant_move_in(*, building: Building, newcomer: Newcomer, actor) -> TenantRe
             record = mirror_tenant(building, newcomer.unit, half.item)
             audit(TenantMove.Action.MOVED_IN, building=building, actor=actor, record=record, detail=str(half)[:500])
         raise MoveError(
-            f"{newcomer.name} is now a tenant at ButterflyMX, but not in every access group you chose: {half}"
+            _("%(name)s is now a tenant at ButterflyMX, but not in every access group you chose: %(why)s")
+            % {"name": newcomer.name, "why": half}
         ) from half
     with transaction.atomic():
         record = mirror_tenant(building, newcomer.unit, item)
@@ -312,12 +331,15 @@ def _groups(newcomer: Newcomer) -> str:
 
 def tenant_resend_invitation(*, record: TenantRecord, actor) -> None:
     if record.registration_status != "invited":
-        raise MoveError(f"{record} has already registered with ButterflyMX: there is no invitation to re-send.")
+        raise MoveError(
+            _("%(name)s has already registered with ButterflyMX: there is no invitation to re-send.") % {"name": record}
+        )
     with transaction.atomic():
         if not rate_hit(key=f"tenant-resend:{record.pk}", limit=RESEND_PER_HOUR, window_s=RESEND_WINDOW_S):
             minutes = max(1, retry_after(window_s=RESEND_WINDOW_S) // 60)
             raise MoveError(
-                f"The invitation of {record} was re-sent {RESEND_PER_HOUR} times this hour; try again in {minutes} min."
+                _("The invitation of %(name)s was re-sent %(count)s times this hour; try again in %(minutes)s min.")
+                % {"name": record, "count": RESEND_PER_HOUR, "minutes": minutes}
             )
     client = admin_client(record.building)
     try:
@@ -325,10 +347,14 @@ def tenant_resend_invitation(*, record: TenantRecord, actor) -> None:
     except BmxError as exc:
         if exc.status == 422 and any(e.code == "already_registered" for e in exc.errors):
             TenantRecord.objects.filter(pk=record.pk).update(registration_status="registered")
-            raise MoveError(f"{record} has registered with ButterflyMX meanwhile: no invitation was sent.") from exc
+            raise MoveError(
+                _("%(name)s has registered with ButterflyMX meanwhile: no invitation was sent.") % {"name": record}
+            ) from exc
         if exc.status == 404:
-            raise MoveError(f"ButterflyMX no longer has {record} as a tenant; run a roster sync.") from exc
-        raise MoveError(f"The invitation was not re-sent: {exc.human_message}") from exc
+            raise MoveError(
+                _("ButterflyMX no longer has %(name)s as a tenant; run a roster sync.") % {"name": record}
+            ) from exc
+        raise MoveError(_("The invitation was not re-sent: %(why)s") % {"why": exc.human_message}) from exc
     audit(TenantMove.Action.INVITATION_RESENT, building=record.building, actor=actor, record=record)
 
 
@@ -349,7 +375,7 @@ def tenant_bmx_remove(*, record: TenantRecord) -> None:
     """The ButterflyMX half of a move-out; :class:`MoveError` (and nothing changed) when it was refused."""
     error = bmx_tenant_delete(admin_client(record.building), record.bmx_id)
     if error is not None:
-        raise MoveError(f"{record} was not moved out: {error}")
+        raise MoveError(_("%(name)s was not moved out: %(why)s") % {"name": record, "why": error})
 
 
 def tenant_moved_out(*, record: TenantRecord, actor, source: str = TenantMove.Source.FORM) -> int:

@@ -21,6 +21,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from portal.core.limits import rate_count, rate_count_max, rate_hit, rate_refund, retry_after
 
@@ -37,14 +39,43 @@ class LimitDef:
     kind: str  # MESSAGES or PASSES
     per: str  # "person" or "building"
     setting: str
-    label: str
+    label: str  # lazy: translated where shown
+    form_label: str  # the same, for the form that sets it
 
 
 LIMITS = (
-    LimitDef("messages_per_person", MESSAGES, "person", "PORTAL_LIMIT_MESSAGES_PER_PERSON", "Messages per person"),
-    LimitDef("messages_per_building", MESSAGES, "building", "PORTAL_LIMIT_MESSAGES_PER_BUILDING", "Messages, building"),
-    LimitDef("passes_per_person", PASSES, "person", "PORTAL_LIMIT_PASSES_PER_PERSON", "Passes per person"),
-    LimitDef("passes_per_building", PASSES, "building", "PORTAL_LIMIT_PASSES_PER_BUILDING", "Passes, building"),
+    LimitDef(
+        "messages_per_person",
+        MESSAGES,
+        "person",
+        "PORTAL_LIMIT_MESSAGES_PER_PERSON",
+        gettext_lazy("Messages per person"),
+        gettext_lazy("Messages per person per hour"),
+    ),
+    LimitDef(
+        "messages_per_building",
+        MESSAGES,
+        "building",
+        "PORTAL_LIMIT_MESSAGES_PER_BUILDING",
+        gettext_lazy("Messages, building"),
+        gettext_lazy("Messages, building per hour"),
+    ),
+    LimitDef(
+        "passes_per_person",
+        PASSES,
+        "person",
+        "PORTAL_LIMIT_PASSES_PER_PERSON",
+        gettext_lazy("Passes per person"),
+        gettext_lazy("Passes per person per hour"),
+    ),
+    LimitDef(
+        "passes_per_building",
+        PASSES,
+        "building",
+        "PORTAL_LIMIT_PASSES_PER_BUILDING",
+        gettext_lazy("Passes, building"),
+        gettext_lazy("Passes, building per hour"),
+    ),
 )
 BY_FIELD = {limit.field: limit for limit in LIMITS}
 
@@ -95,17 +126,18 @@ def _key(kind: str, building_id: int, user_id: int | None = None) -> str:
 
 
 def _amount(n: int, kind: str) -> str:
-    """``"1 message"``, ``"20 messages"``, ``"1 pass"``, ``"0 passes"``."""
+    """``"1 message"``, ``"20 messages"``, ``"1 pass"``, ``"0 passes"`` (a count, inside a sentence)."""
     if kind == MESSAGES:
-        return f"{n} message" if n == 1 else f"{n} messages"
-    return f"{n} pass" if n == 1 else f"{n} passes"
+        return ngettext("%(count)s message", "%(count)s messages", n) % {"count": n}
+    return ngettext("%(count)s pass", "%(count)s passes", n) % {"count": n}
 
 
 def in_words(seconds: int) -> str:
-    """``"in 12 minutes"`` / ``"in 40 seconds"``: when a refused person may try again."""
+    """``"in 12 minutes"`` / ``"in 40 seconds"``: when a refused person may try again (inside a sentence)."""
     if seconds >= 90:
-        return f"in {round(seconds / 60)} minutes"
-    return "in 1 second" if seconds == 1 else f"in {seconds} seconds"
+        minutes = round(seconds / 60)
+        return ngettext("in %(count)s minute", "in %(count)s minutes", minutes) % {"count": minutes}
+    return ngettext("in %(count)s second", "in %(count)s seconds", seconds) % {"count": seconds}
 
 
 def abuse_claim(*, user, building: Building, kind: str, amount: int = 1, now: datetime | None = None) -> Claim:
@@ -125,14 +157,28 @@ def abuse_claim(*, user, building: Building, kind: str, amount: int = 1, now: da
     with transaction.atomic():
         if not rate_hit(key=person_key, limit=limits[f"{kind}_per_person"], window_s=HOUR, now=now, amount=amount):
             raise LimitReached(
-                f"You have reached your limit of {_amount(limits[f'{kind}_per_person'], kind)} an hour at "
-                f"{building.name}. Try again {in_words(wait)}, or ask the building's manager.",
+                _(
+                    "You have reached your limit of %(amount)s an hour at %(building)s. Try again %(when)s, or "
+                    "ask the building's manager."
+                )
+                % {
+                    "amount": _amount(limits[f"{kind}_per_person"], kind),
+                    "building": building.name,
+                    "when": in_words(wait),
+                },
                 wait,
             )
         if not rate_hit(key=building_key, limit=limits[f"{kind}_per_building"], window_s=HOUR, now=now, amount=amount):
             raise LimitReached(
-                f"{building.name} has reached its limit of {_amount(limits[f'{kind}_per_building'], kind)} an hour. "
-                f"Try again {in_words(wait)}, or ask the building's manager.",
+                _(
+                    "%(building)s has reached its limit of %(amount)s an hour. Try again %(when)s, or ask the "
+                    "building's manager."
+                )
+                % {
+                    "amount": _amount(limits[f"{kind}_per_building"], kind),
+                    "building": building.name,
+                    "when": in_words(wait),
+                },
                 wait,
             )
     return Claim(keys=(person_key, building_key), amount=amount, at=now)
@@ -196,7 +242,10 @@ def pin_attempt_claim(*, user_id: int, now: datetime | None = None) -> None:
         key=f"pin:u:{user_id}",
         limit=int(settings.PIN_CHANGE_LIMIT),
         window_s=int(settings.PIN_CHANGE_WINDOW_S),
-        refusal=lambda wait: f"Too many PIN changes: you can try again {in_words(wait)}. Your current PIN still works.",
+        refusal=lambda wait: (
+            _("Too many PIN changes: you can try again %(when)s. Your current PIN still works.")
+            % {"when": in_words(wait)}
+        ),
         now=now,
     )
 
@@ -208,6 +257,8 @@ def doors_refresh_claim(*, user_id: int, now: datetime | None = None) -> None:
         key=f"doors-refresh:user:{user_id}",
         limit=int(settings.DOORS_REFRESH_LIMIT),
         window_s=int(settings.DOORS_REFRESH_WINDOW_S),
-        refusal=lambda wait: f"Your doors were refreshed a moment ago; try again in {max(1, wait // 60)} min.",
+        refusal=lambda wait: (
+            _("Your doors were refreshed a moment ago; try again in %(minutes)s min.") % {"minutes": max(1, wait // 60)}
+        ),
         now=now,
     )

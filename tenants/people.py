@@ -20,10 +20,25 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
+from portal.core.language import for_recipient
 
 from .models import INVITATION_DAYS, Building, Invitation, Membership, Residency, Role, TenantRecord
 
-LAST_MANAGER = "You are the last manager of {building}: make someone else a manager first."
+LAST_MANAGER = gettext_lazy("You are the last manager of %(building)s: make someone else a manager first.")
+
+# A staff role as a noun inside a sentence ("You are now manager at ..."): lower case in English, and
+# each language's own form (a name-like value, like the building's name next to it).
+ROLE_IN_SENTENCE = {
+    Role.STAFF.value: pgettext_lazy("a role, inside a sentence", "front-desk staff"),
+    Role.MANAGER.value: pgettext_lazy("a role, inside a sentence", "manager"),
+}
+
+
+def role_in_sentence(role: str) -> str:
+    return str(ROLE_IN_SENTENCE.get(role, role))
 
 
 logger = logging.getLogger(__name__)
@@ -56,54 +71,71 @@ def _find_user(email: str):
     return get_user_model().objects.filter(email__iexact=email, is_active=True).first()
 
 
-def person_invite(*, building: Building, email: str, role: str, invited_by, accept_url) -> str:
+def person_invite(*, building: Building, email: str, role: str, invited_by, accept_url, language: str = "") -> str:
     """Invite ``email`` as ``role``. An existing portal user gets the role at once and a notice;
-    anyone else gets an e-mail with a one-time link (``accept_url(token)``). Returns what happened."""
+    anyone else gets an e-mail with a one-time link (``accept_url(token)``). Returns what happened.
+    ``language``: the manager's choice for the e-mail (a person who chose their own language gets theirs)."""
     email = email.strip()
     user = _find_user(email)
     if user is not None:
         with transaction.atomic():
             membership = Membership.objects.select_for_update().filter(user=user, building=building).first()
             if membership is not None:
-                raise PeopleError(f"{email} already works at {building.name} ({membership.get_role_display()}).")
+                raise PeopleError(
+                    _("%(email)s already works at %(building)s (%(role)s).")
+                    % {"email": email, "building": building.name, "role": membership.get_role_display()}
+                )
             Membership.objects.create(user=user, building=building, role=role)
         _audit("added", actor=invited_by, building=building, subject=email, role=role)
-        send_mail(
-            f"You are now {Role(role).label.lower()} at {building.name}",
-            f"{invited_by.get_full_name() or invited_by.email} gave you the role "
-            f"{Role(role).label.lower()} at {building.name} in the building portal.\n"
-            "Sign in to see it. Staff and managers need two-factor authentication.",
-            None,
-            [user.email],
-        )
+        # Their own language if they chose one, else the one the manager picked for them.
+        with for_recipient(user, language=user.language or language):
+            values = {"role": role_in_sentence(role), "building": building.name}
+            send_mail(
+                _("You are now %(role)s at %(building)s") % values,
+                _(
+                    "%(who)s gave you the role %(role)s at %(building)s in the building portal.\n"
+                    "Sign in to see it. Staff and managers need two-factor authentication."
+                )
+                % {**values, "who": invited_by.get_full_name() or invited_by.email},
+                None,
+                [user.email],
+            )
         return "added"
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         building=building, email=email, role=role, token_hash=_token_hash(token), invited_by=invited_by
     )
     _audit("invited", actor=invited_by, building=building, subject=email, role=role, invitation=invitation.pk)
-    _send_invitation(invitation, token, accept_url)
+    _send_invitation(invitation, token, accept_url, language)
     return "invited"
 
 
-def _send_invitation(invitation: Invitation, token: str, accept_url) -> None:
+def _send_invitation(invitation: Invitation, token: str, accept_url, language: str | None) -> None:
+    """The invitation e-mail, in ``language`` (the manager's choice for someone the portal does not know
+    yet), else in the inviter's language."""
     inviter = invitation.invited_by  # None only once the inviter's account is gone (SET_NULL)
-    who = (inviter.get_full_name() or inviter.email) if inviter else "The building's manager"
-    send_mail(
-        f"Invitation to {invitation.building.name}",
-        f"{who} invites you to {invitation.building.name} as "
-        f"{Role(invitation.role).label.lower()} in the building portal.\n\n"
-        f"Create your account and accept (this link works once, for {INVITATION_DAYS} days):\n"
-        f"{accept_url(token)}\n",
-        None,
-        [invitation.email],
-    )
+    with for_recipient(inviter, language=language):
+        who = (inviter.get_full_name() or inviter.email) if inviter else _("The building's manager")
+        values = {"who": who, "building": invitation.building.name, "role": role_in_sentence(invitation.role)}
+        body = _("%(who)s invites you to %(building)s as %(role)s in the building portal.") % values
+        link = ngettext(
+            "Create your account and accept (this link works once, for %(days)s day):",
+            "Create your account and accept (this link works once, for %(days)s days):",
+            INVITATION_DAYS,
+        ) % {"days": INVITATION_DAYS}
+        send_mail(
+            _("Invitation to %(building)s") % values,
+            f"{body}\n\n{link}\n{accept_url(token)}\n",
+            None,
+            [invitation.email],
+        )
 
 
 def invitation_resend(*, invitation: Invitation, actor, accept_url) -> Invitation:
     """Send the invitation again with a new link (the old link stops working: only a hash of it was
     kept, so it cannot be sent again) and a fresh :data:`INVITATION_DAYS`. The new invitation is from
-    ``actor``; the old row is kept, cancelled and pointing at its replacement."""
+    ``actor``, in ``actor``'s language (the first e-mail's language is not stored); the old row is kept,
+    cancelled and pointing at its replacement."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         old = _lock_open(invitation)
@@ -120,7 +152,7 @@ def invitation_resend(*, invitation: Invitation, actor, accept_url) -> Invitatio
             invitation=new.pk,
             replaces=old.pk,
         )
-    _send_invitation(new, token, accept_url)
+    _send_invitation(new, token, accept_url, None)
     return new
 
 
@@ -146,7 +178,10 @@ def _lock_open(invitation: Invitation) -> Invitation:
         open_invitations().select_for_update(of=("self",)).select_related("building").filter(pk=invitation.pk).first()
     )
     if locked is None:
-        raise PeopleError(f"The invitation of {invitation.email} was already accepted, cancelled or has expired.")
+        raise PeopleError(
+            _("The invitation of %(email)s was already accepted, cancelled or has expired.")
+            % {"email": invitation.email}
+        )
     return locked
 
 
@@ -168,9 +203,11 @@ def invitation_accept(*, token: str, user) -> Membership:
     with transaction.atomic():
         invitation = open_invitations().select_for_update().filter(token_hash=_token_hash(token or "")).first()
         if invitation is None:
-            raise PeopleError("This invitation was already used, has expired or does not exist.")
+            raise PeopleError(_("This invitation was already used, has expired or does not exist."))
         if invitation.email.lower() != (user.email or "").lower():
-            raise PeopleError(f"This invitation is for {invitation.email}; sign in with that address.")
+            raise PeopleError(
+                _("This invitation is for %(email)s; sign in with that address.") % {"email": invitation.email}
+            )
         membership, created = Membership.objects.get_or_create(
             user=user, building=invitation.building, defaults={"role": invitation.role}
         )
@@ -201,7 +238,7 @@ def membership_set_role(*, membership: Membership, role: str, actor) -> Membersh
         managers = _lock_managers(membership.building)
         membership.refresh_from_db()
         if membership.role == Role.MANAGER and role != Role.MANAGER and managers == [membership.user_id]:
-            raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
+            raise PeopleError(LAST_MANAGER % {"building": membership.building.name})
         before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
@@ -219,7 +256,7 @@ def membership_remove(*, membership: Membership, actor) -> None:
     with transaction.atomic():
         managers = _lock_managers(membership.building)
         if membership.role == Role.MANAGER and managers == [membership.user_id]:
-            raise PeopleError(LAST_MANAGER.format(building=membership.building.name))
+            raise PeopleError(LAST_MANAGER % {"building": membership.building.name})
         membership.delete()
         _audit(
             "removed", actor=actor, building=membership.building, subject=membership.user.email, role=membership.role

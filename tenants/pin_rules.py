@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.utils.translation import gettext_lazy
+
 # ButterflyMX's own codes and messages, so a local refusal reads like ButterflyMX's.
 LOW_ENTROPY = ("low_entropy", "isn't strong enough, try a different value")
 WRONG_LENGTH = ("wrong_length", "is the wrong length (should be 6 characters)")
@@ -25,7 +27,9 @@ LEGACY_ONLY = ("legacy_length", "4-digit PINs are kept where they exist, but new
 PIN_LENGTH = 6
 LEGACY_LENGTH = 4
 # The one message for every refused code, whatever the reason (weak, wrong length, taken).
-REFUSED = "Choose a different PIN: 6 digits, not a sequence (123456) or a repeated pattern (111111, 121212)."
+REFUSED = gettext_lazy(
+    "Choose a different PIN: 6 digits, not a sequence (123456) or a repeated pattern (111111, 121212)."
+)
 
 
 def _is_run(code: str) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxError
 
@@ -28,7 +29,7 @@ class PinRefused(Exception):
     def __init__(self, reasons: list[str]):
         super().__init__("PIN refused")
         self.reasons = reasons
-        self.errors = [REFUSED]
+        self.errors = [str(REFUSED)]  # in the language of the request that was refused
 
 
 @dataclass
@@ -81,16 +82,21 @@ def profile_from_bmx(*, residency: Residency) -> BmxProfile:
     )
 
 
-def profile_update(*, user, first_name: str, last_name: str, phone: str, push: bool) -> ProfileUpdate:
+def profile_update(
+    *, user, first_name: str, last_name: str, phone: str, push: bool, language: str | None = None
+) -> ProfileUpdate:
     """Save the portal's copy, then (when asked and linked) push the name to ButterflyMX.
 
     The portal's save stands on its own: ButterflyMX refusing the push does not undo it; its answer
     is returned to be shown. ButterflyMX's v4 API takes names only: the e-mail is the ButterflyMX
-    login and the phone is not readable there, so neither is pushed.
+    login and the phone is not readable there, so neither is pushed. ``language`` (``User.language``,
+    empty for the browser's; None: unchanged) is the portal's alone.
     """
     with transaction.atomic():
         user.first_name, user.last_name, user.phone = first_name, last_name, phone
-        user.save(update_fields=["first_name", "last_name", "phone"])
+        if language is not None:
+            user.language = language
+        user.save(update_fields=["first_name", "last_name", "phone", "language"])
     result = ProfileUpdate()
     residency = active_residency(user)
     link = _usable_link(residency)
@@ -105,7 +111,7 @@ def profile_update(*, user, first_name: str, last_name: str, phone: str, push: b
         result.bmx_errors = exc.field_errors()
         return result
     result.pushed = True
-    result.bmx_message = "ButterflyMX accepted the new name."
+    result.bmx_message = _("ButterflyMX accepted the new name.")
     return result
 
 

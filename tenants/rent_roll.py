@@ -36,7 +36,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .lifecycle import (
     HalfDone,
@@ -125,12 +127,16 @@ class RollPlan:
 def read_upload(upload) -> str:
     """The text of an uploaded CSV file (UTF-8, with or without Excel's byte-order mark)."""
     if upload.size > MAX_BYTES:
-        raise RollError(f"The file is larger than {MAX_BYTES // 1024} KB; split it into smaller rent rolls.")
+        raise RollError(_too_big())
     raw = upload.read(MAX_BYTES + 1)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise RollError("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.") from None
+        raise RollError(_("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”.")) from None
+
+
+def _too_big() -> str:
+    return _("The file is larger than %(size)s KB; split it into smaller rent rolls.") % {"size": MAX_BYTES // 1024}
 
 
 def _column(header: str) -> str | None:
@@ -159,7 +165,7 @@ def _date(text: str) -> dt.date:
 def plan(building: Building, text: str) -> RollPlan:
     """Read the rent roll and say, row by row, what applying it would do. Changes nothing."""
     if len(text.encode()) > MAX_BYTES:
-        raise RollError(f"The file is larger than {MAX_BYTES // 1024} KB; split it into smaller rent rolls.")
+        raise RollError(_too_big())
     # The separator is the one the header line uses most: spreadsheets in some locales save ";" or tabs.
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
@@ -167,13 +173,18 @@ def plan(building: Building, text: str) -> RollPlan:
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        raise RollError("The file is empty: its first line must name the columns (unit, name, email, ...).") from None
+        raise RollError(
+            _("The file is empty: its first line must name the columns (unit, name, email, ...).")
+        ) from None
     columns = {_column(h): i for i, h in reversed(list(enumerate(header))) if _column(h)}
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise RollError(
-            f"The first line must name the columns; missing: {', '.join(missing)}. Expected: unit, name, "
-            "email, phone, move-in date."
+            _(
+                "The first line must name the columns; missing: %(missing)s. Expected: unit, name, "
+                "email, phone, move-in date."
+            )
+            % {"missing": ", ".join(missing)}
         )
     rows: list[RollRow] = []
     try:
@@ -181,7 +192,9 @@ def plan(building: Building, text: str) -> RollPlan:
             if not any(c.strip() for c in cells):
                 continue  # blank lines of a spreadsheet export
             if len(rows) >= MAX_ROWS:
-                raise RollError(f"The file has more than {MAX_ROWS} rows; split it into smaller rent rolls.")
+                raise RollError(
+                    _("The file has more than %(count)s rows; split it into smaller rent rolls.") % {"count": MAX_ROWS}
+                )
 
             def cell(name: str, cells=cells) -> str:
                 i = columns.get(name)
@@ -191,7 +204,9 @@ def plan(building: Building, text: str) -> RollPlan:
                 RollRow(reader.line_num, cell("unit"), cell("name"), cell("email"), cell("phone"), cell("move_in"))
             )
     except csv.Error as exc:
-        raise RollError(f"Line {reader.line_num} is not valid CSV ({exc}).") from None
+        raise RollError(
+            _("Line %(line)s is not valid CSV (%(why)s).") % {"line": reader.line_num, "why": exc}
+        ) from None
     _check_rows(building, rows)
     on_roll = {r.email for r in rows if r.email}
     not_on_roll = [
@@ -215,16 +230,21 @@ def _check_rows(building: Building, rows: list[RollRow]) -> None:
     for row in rows:
         row.unit = units.get(row.unit_text.lower())
         if not row.unit_text:
-            row.errors.append("No unit given.")
+            row.errors.append(_("No unit given."))
         elif row.unit is None:
-            row.errors.append(f"Unit “{row.unit_text}” is not a unit of {building.name} (as of the last roster sync).")
+            row.errors.append(
+                _("Unit “%(unit)s” is not a unit of %(building)s (as of the last roster sync).")
+                % {"unit": row.unit_text, "building": building.name}
+            )
         row.first_name, row.last_name = _split_name(row.name)
         if not row.first_name or not row.last_name:
-            row.errors.append(f"Name “{row.name}”: give a first and a last name (“First Last” or “Last, First”).")
+            row.errors.append(
+                _("Name “%(name)s”: give a first and a last name (“First Last” or “Last, First”).") % {"name": row.name}
+            )
         try:
             row.email = normalise_email(row.email)
         except MoveError as exc:
-            row.errors.append(str(exc) if row.email else "No e-mail address given.")
+            row.errors.append(str(exc) if row.email else _("No e-mail address given."))
         try:
             row.phone = normalise_phone(row.phone)
         except MoveError as exc:
@@ -233,20 +253,28 @@ def _check_rows(building: Building, rows: list[RollRow]) -> None:
             try:
                 move_in = _date(row.move_in_text)
             except ValueError:
-                row.errors.append(f"Move-in date “{row.move_in_text}”: write it as 2026-12-01 or 12/01/2026.")
+                row.errors.append(
+                    _("Move-in date “%(date)s”: write it as 2026-12-01 or 12/01/2026.") % {"date": row.move_in_text}
+                )
             else:
                 row.move_in = move_in
                 if move_in > today + dt.timedelta(days=366):
-                    row.errors.append(f"Move-in date {move_in:%Y-%m-%d} is more than a year ahead.")
+                    row.errors.append(
+                        _("Move-in date %(date)s is more than a year ahead.")
+                        % {"date": formats.date_format(move_in, "SHORT_DATE_FORMAT")}
+                    )
         there = tenants.get(row.email)
         if there is not None and row.unit is not None:
             if there.unit_id == row.unit.pk:
                 row.lives_there = there
             else:
-                where = there.unit.label if there.unit else "another unit"
+                where = there.unit.label if there.unit else "?"
                 row.errors.append(
-                    f"{row.email} already lives in unit {where}: a move between units is a move-out (from the "
-                    "residents list) and then a move-in."
+                    _(
+                        "%(email)s already lives in unit %(unit)s: a move between units is a move-out (from the "
+                        "residents list) and then a move-in."
+                    )
+                    % {"email": row.email, "unit": where}
                 )
     lines: dict[str, list[int]] = defaultdict(list)
     for row in rows:
@@ -255,7 +283,14 @@ def _check_rows(building: Building, rows: list[RollRow]) -> None:
     for row in rows:
         others = [n for n in lines.get(row.email, []) if n != row.line]
         if others:
-            row.errors.append(f"{row.email} is also on line {', '.join(map(str, others))}: one row per person.")
+            row.errors.append(
+                ngettext(
+                    "%(email)s is also on line %(lines)s: one row per person.",
+                    "%(email)s is also on lines %(lines)s: one row per person.",
+                    len(others),
+                )
+                % {"email": row.email, "lines": ", ".join(map(str, others))}
+            )
 
 
 # --- Apply -------------------------------------------------------------------------------------------
@@ -306,7 +341,7 @@ def _claim(building: Building, actor, *, rows: int) -> RentRollImport:
         with transaction.atomic():
             return RentRollImport.objects.create(building=building, started_by=actor, rows=rows)
     except IntegrityError:
-        raise MoveError("Another rent-roll import of this building is running; wait for it to finish.") from None
+        raise MoveError(_("Another rent-roll import of this building is running; wait for it to finish.")) from None
 
 
 def _finish(building, actor, client, roll: RollPlan, result: RollResult, created: list[tuple[RollRow, dict]]) -> None:

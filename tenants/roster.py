@@ -15,6 +15,8 @@ from functools import partial
 
 from django.db.models import Model, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from portal.butterflymx import BmxError
 
@@ -37,6 +39,61 @@ def roster_sync_all() -> int:
     return sum(1 for link in links if roster_sync_start(link=link).status == RosterSync.Status.QUEUED)
 
 
+# The sync's progress and failure are stored in English (``RosterSync.step``/``error``) and translated
+# where shown (:func:`sync_texts`): the texts below are marked for the catalogs, not translated here.
+STEP_START = gettext_noop("Reading buildings")
+STEP_DONE = gettext_noop("Done")
+PHASE_BUILDING = gettext_noop("building and capabilities")
+PHASE_UNITS = gettext_noop("units")
+PHASE_DOORS = gettext_noop("doors")
+PHASE_DEVICES = gettext_noop("devices")
+PHASE_TENANTS = gettext_noop("tenants")
+CRASHED = gettext_noop("The sync stopped on an unexpected error.")
+STEP_SEPARATOR = ": "
+
+# What the counters count (``RosterSync.counters``' keys), as shown on the building page.
+COUNTER_LABELS = {
+    "buildings_created": gettext_lazy("buildings created"),
+    "buildings_updated": gettext_lazy("buildings updated"),
+    "buildings_deactivated": gettext_lazy("buildings deactivated"),
+    "buildings_not_administered": gettext_lazy("buildings not administered"),
+    "units_created": gettext_lazy("units created"),
+    "units_updated": gettext_lazy("units updated"),
+    "units_deactivated": gettext_lazy("units deactivated"),
+    "doors_created": gettext_lazy("doors created"),
+    "doors_updated": gettext_lazy("doors updated"),
+    "doors_deactivated": gettext_lazy("doors deactivated"),
+    "devices_created": gettext_lazy("devices created"),
+    "devices_updated": gettext_lazy("devices updated"),
+    "devices_deactivated": gettext_lazy("devices deactivated"),
+    "tenants_created": gettext_lazy("tenants created"),
+    "tenants_updated": gettext_lazy("tenants updated"),
+    "tenants_deactivated": gettext_lazy("tenants deactivated"),
+    "device_doors_updated": gettext_lazy("device doors updated"),
+    "resident_doors_updated": gettext_lazy("residents' doors updated"),
+    "resident_doors_unread": gettext_lazy("residents' doors not read"),
+    "admin_links_set": gettext_lazy("admin links set"),
+    "managers_granted": gettext_lazy("managers granted"),
+}
+
+
+def _step(building_name: str, phase: str) -> str:
+    return f"{building_name}{STEP_SEPARATOR}{phase}"
+
+
+def sync_texts(sync: RosterSync | None) -> dict:
+    """The sync's step, error and counters in the reader's language (stored in English, see above)."""
+    if sync is None:
+        return {}
+    name, sep, phase = sync.step.rpartition(STEP_SEPARATOR)
+    step = _("%(building)s: %(step)s") % {"building": name, "step": _(phase)} if sep else _(sync.step)
+    counters = [
+        (COUNTER_LABELS.get(key, key.replace("_", " ")), value) for key, value in sorted(sync.counters.items()) if value
+    ]
+    # A ButterflyMX failure is stored as the client's own text: gettext leaves it as it is.
+    return {"step": step, "error": _(sync.error) if sync.error else "", "counters": counters}
+
+
 # Told about each building a sync connects (gives a working admin link), once that write is made.
 OnConnected = Callable[[Building], None]
 
@@ -49,7 +106,7 @@ def roster_sync_run(*, sync_id: int, on_building_connected: OnConnected | None =
     both passes it (:func:`portal.building_connections.roster_sync_and_connect`, what the task runs).
     """
     claimed = RosterSync.objects.filter(pk=sync_id, status=RosterSync.Status.QUEUED).update(
-        status=RosterSync.Status.RUNNING, started_at=timezone.now(), step="Reading buildings"
+        status=RosterSync.Status.RUNNING, started_at=timezone.now(), step=STEP_START
     )
     sync = RosterSync.objects.select_related("link", "link__user").get(pk=sync_id)
     if not claimed:
@@ -62,7 +119,7 @@ def roster_sync_run(*, sync_id: int, on_building_connected: OnConnected | None =
         _finish(sync, counters, RosterSync.Status.FAILED, exc.human_message)
     except Exception:
         logger.exception("roster sync %s crashed", sync_id)
-        _finish(sync, counters, RosterSync.Status.FAILED, "The sync stopped on an unexpected error.")
+        _finish(sync, counters, RosterSync.Status.FAILED, CRASHED)
         raise
     else:
         _finish(sync, counters, RosterSync.Status.DONE, "")
@@ -73,7 +130,7 @@ def _finish(sync: RosterSync, counters: Counter, status: str, error: str) -> Non
     sync.status, sync.error, sync.counters = status, error, _nonzero(counters)
     sync.finished_at = timezone.now()
     if status == RosterSync.Status.DONE:
-        sync.progress, sync.step = 100, "Done"
+        sync.progress, sync.step = 100, STEP_DONE
     sync.save(update_fields=["status", "error", "counters", "finished_at", "progress", "step"])
 
 
@@ -101,7 +158,7 @@ def _run(sync: RosterSync, counters: Counter, on_building_connected: OnConnected
     seen_buildings: list[int] = []
     for raw in managed:
         name = raw.get("name") or f"Building {raw['id']}"
-        _progress(sync, done, total, f"{name}: building and capabilities", counters)
+        _progress(sync, done, total, _step(name, PHASE_BUILDING), counters)
         capabilities = client.building_capabilities(raw["id"]) or {}
         existed = Building.objects.filter(bmx_id=raw["id"]).first()
         before = _snapshot(existed, ["name", "time_zone", "address", "capabilities", "is_active"])
@@ -118,18 +175,18 @@ def _run(sync: RosterSync, counters: Counter, on_building_connected: OnConnected
         seen_buildings.append(building.pk)
         done += 1
 
-        _progress(sync, done, total, f"{name}: units", counters)
+        _progress(sync, done, total, _step(name, PHASE_UNITS), counters)
         units = _mirror(Unit, building, client.units(raw["id"]), counters, "units", _unit_fields)
         done += 1
-        _progress(sync, done, total, f"{name}: doors", counters)
+        _progress(sync, done, total, _step(name, PHASE_DOORS), counters)
         raw_doors = {d["id"]: d for d in client.access_points(raw["id"])}
         doors = _mirror(AccessPoint, building, list(raw_doors.values()), counters, "doors", _door_fields)
         done += 1
-        _progress(sync, done, total, f"{name}: devices", counters)
+        _progress(sync, done, total, _step(name, PHASE_DEVICES), counters)
         devices = _mirror(Device, building, client.devices(raw["id"]), counters, "devices", _device_fields)
         _device_doors(devices, doors, raw_doors, counters)
         done += 1
-        _progress(sync, done, total, f"{name}: tenants", counters)
+        _progress(sync, done, total, _step(name, PHASE_TENANTS), counters)
         _mirror(
             TenantRecord,
             building,

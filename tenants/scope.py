@@ -25,6 +25,7 @@ from operator import or_
 
 from django.db.models import CharField, IntegerField, Q, Value
 from django.http import Http404
+from django.utils.translation import gettext
 
 from .door_kinds import unit_door_q
 from .models import AccessPoint, Building, Membership, Residency, Role
@@ -209,4 +210,4 @@ def get_building_or_404(grants: Grants, pk, *roles: str) -> Building:
     try:
         return Building.objects.restrict(grants, *roles).get(pk=pk)
     except (Building.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such building") from None
+        raise Http404(gettext("No such building")) from None

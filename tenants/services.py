@@ -12,6 +12,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxClient, BmxError, oauth
 from portal.butterflymx.errors import TokenRefused
@@ -171,12 +172,12 @@ class NotABuildingAdmin(Exception):
     @property
     def explanation(self) -> str:
         if not self.refused:
-            return "ButterflyMX lists no building for this account."
+            return _("ButterflyMX lists no building for this account.")
         answers = "; ".join(f"{name}: HTTP {status}" for name, status in self.refused)
-        return (
+        return _(
             "ButterflyMX refused the building-admin read (the building's webhook list) for every building "
-            f"this account can see ({answers}), so the portal treats it as a tenant account."
-        )
+            "this account can see (%(answers)s), so the portal treats it as a tenant account."
+        ) % {"answers": answers}
 
 
 @dataclass

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +30,7 @@ from portal.building_connections import link_unlink, resident_linked
 from portal.butterflymx import BmxError, oauth
 from portal.core.nostore import no_store
 
-from . import lifecycle, people, selectors
+from . import lifecycle, people, roster, selectors
 from . import profile as profile_services
 from . import rent_roll as rent_roll_service
 from .forms import (
@@ -98,16 +100,18 @@ def link_callback(request: HttpRequest) -> HttpResponse:
     if not attempt or not state or state != attempt.get("state"):
         messages.error(
             request,
-            "That ButterflyMX sign-in could not be matched to a link you started (it expired, was already "
-            "used, or came from another browser). Nothing was linked; start again.",
+            _(
+                "That ButterflyMX sign-in could not be matched to a link you started (it expired, was already "
+                "used, or came from another browser). Nothing was linked; start again."
+            ),
         )
         return redirect("tenants:profile")
     kind = attempt["kind"]
     if request.GET.get("error"):
         if request.GET["error"] == "access_denied":
-            text = "You did not allow the portal to use your ButterflyMX account. Nothing was linked."
+            text = _("You did not allow the portal to use your ButterflyMX account. Nothing was linked.")
         else:
-            text = "ButterflyMX did not complete the sign-in. Nothing was linked; try again."
+            text = _("ButterflyMX did not complete the sign-in. Nothing was linked; try again.")
         messages.error(request, text)
         return redirect(_after_link(kind))
     try:
@@ -121,8 +125,10 @@ def link_callback(request: HttpRequest) -> HttpResponse:
     except TenantLinkedElsewhere:
         messages.error(
             request,
-            "That ButterflyMX account is already linked to another portal account. Unlink it there first "
-            "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked.",
+            _(
+                "That ButterflyMX account is already linked to another portal account. Unlink it there first "
+                "(Profile, Unlink), or sign in to ButterflyMX with your own account. Nothing was linked."
+            ),
         )
         return redirect(_after_link(kind))
     except NoTenancy as refused:
@@ -131,50 +137,60 @@ def link_callback(request: HttpRequest) -> HttpResponse:
     except NotABuildingAdmin as refused:
         messages.error(
             request,
-            f"That ButterflyMX account does not administer any building. {refused.explanation} Sign in with "
-            "a building-admin account, or link it from your profile as a resident. Nothing was linked.",
+            _(
+                "That ButterflyMX account does not administer any building. %(why)s Sign in with "
+                "a building-admin account, or link it from your profile as a resident. Nothing was linked."
+            )
+            % {"why": refused.explanation},
         )
         return redirect(_after_link(kind))
     except BmxError as exc:
         logger.info("ButterflyMX link failed: HTTP %s %s", exc.status, exc.code)
         if exc.code == "invalid_grant":
-            text = "The ButterflyMX sign-in expired or was already used. Nothing was linked; start again."
+            text = _("The ButterflyMX sign-in expired or was already used. Nothing was linked; start again.")
         elif exc.transient:
-            text = "ButterflyMX could not be reached just now. Nothing was linked; try again in a moment."
+            text = _("ButterflyMX could not be reached just now. Nothing was linked; try again in a moment.")
         else:
-            text = f"ButterflyMX refused the link: {exc.human_message} Nothing was linked."
+            text = _("ButterflyMX refused the link: %(why)s Nothing was linked.") % {"why": exc.human_message}
         messages.error(request, text)
         return redirect(_after_link(kind))
     if kind == BmxLink.Kind.BUILDING_ADMIN:
         messages.success(
             request,
-            "Building-admin account connected. The roster sync has started: it mirrors the buildings this "
-            "account administers. A building where ButterflyMX refuses the admin read (HTTP 401, 403 or 404) "
-            "is treated as one where the account is only a tenant, and is counted as not administered.",
+            _(
+                "Building-admin account connected. The roster sync has started: it mirrors the buildings this "
+                "account administers. A building where ButterflyMX refuses the admin read (HTTP 401, 403 or 404) "
+                "is treated as one where the account is only a tenant, and is counted as not administered."
+            ),
         )
     else:
-        messages.success(request, "Your ButterflyMX account is linked.")
+        messages.success(request, _("Your ButterflyMX account is linked."))
     return redirect(_after_link(kind))
 
 
 def _no_tenancy_text(user, refused: NoTenancy) -> str:
     """Say what the account was, what to do instead, and that the person's home stayed as it was."""
     if refused.administers:
-        text = (
-            f"That ButterflyMX account is a building-admin account ({', '.join(refused.administers)}), not a "
+        text = _(
+            "That ButterflyMX account is a building-admin account (%(buildings)s), not a "
             "resident's: it has no home in any building, so it was not linked as yours. To manage those "
             'buildings, use "Connect a building" on the Buildings page instead.'
-        )
+        ) % {"buildings": ", ".join(refused.administers)}
     else:
-        text = (
+        text = _(
             "That ButterflyMX account has no home (tenancy) in any building, so it was not linked. Sign in "
             "with the account you use in the ButterflyMX app for your unit."
         )
     homes = Residency.objects.filter(user=user, is_active=True).select_related("unit__building")
     if homes:
-        kept = "; ".join(f"{r.unit.building.name}, unit {r.unit.label}" for r in homes)
-        return f"{text} Nothing was linked; your home ({kept}) and your current link are unchanged."
-    return f"{text} Nothing was linked."
+        kept = "; ".join(
+            _("%(building)s, unit %(unit)s") % {"building": r.unit.building.name, "unit": r.unit.label} for r in homes
+        )
+        return _("%(refusal)s Nothing was linked; your home (%(homes)s) and your current link are unchanged.") % {
+            "refusal": text,
+            "homes": kept,
+        }
+    return _("%(refusal)s Nothing was linked.") % {"refusal": text}
 
 
 @login_required
@@ -184,7 +200,7 @@ def link_remove(request: HttpRequest) -> HttpResponse:
     form = LinkKindForm(request.POST)
     if not form.is_valid():
         return HttpResponse(
-            "Unknown link kind: use the Unlink button of your profile or buildings page.",
+            _("Unknown link kind: use the Unlink button of your profile or buildings page."),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
@@ -193,9 +209,9 @@ def link_remove(request: HttpRequest) -> HttpResponse:
     try:
         link_unlink(link=link)
     except BmxError as exc:
-        messages.error(request, f"The link was kept: {exc.human_message}")
+        messages.error(request, _("The link was kept: %(why)s") % {"why": exc.human_message})
     else:
-        messages.success(request, "Unlinked. The portal no longer holds access to that ButterflyMX account.")
+        messages.success(request, _("Unlinked. The portal no longer holds access to that ButterflyMX account."))
     return redirect(_after_link(kind))
 
 
@@ -210,7 +226,7 @@ def doors_refresh(request: HttpRequest) -> HttpResponse:
     back = "dashboard:my_doors" if request.POST.get("next") == "doors" else "tenants:profile"
     link = BmxLink.objects.filter(user=request.user, kind=BmxLink.Kind.TENANT).first()
     if link is None or not link.is_active:
-        messages.error(request, "Link your ButterflyMX account first: your doors come from it.")
+        messages.error(request, _("Link your ButterflyMX account first: your doors come from it."))
         return redirect(back)
     try:
         doors_refresh_claim(user_id=request.user.pk)
@@ -220,9 +236,11 @@ def doors_refresh(request: HttpRequest) -> HttpResponse:
     try:
         changed = residency_doors_refresh(link=link)
     except BmxError as exc:
-        messages.error(request, f"ButterflyMX did not answer: {exc.human_message}")
+        messages.error(request, _("ButterflyMX did not answer: %(why)s") % {"why": exc.human_message})
     else:
-        messages.success(request, "Your doors are up to date." if changed else "Your doors were already up to date.")
+        messages.success(
+            request, _("Your doors are up to date.") if changed else _("Your doors were already up to date.")
+        )
     return redirect(back)
 
 
@@ -237,15 +255,25 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST)
         if form.is_valid():
             result = profile_services.profile_update(user=user, **form.cleaned_data)
-            messages.success(request, "Your profile is saved.")
+            # The page after the redirect is in the chosen language (PersonLanguageMiddleware); so is this.
+            with translation.override(user.language or translation.get_language()):
+                messages.success(request, _("Your profile is saved."))
             if result.bmx_message and result.pushed:
                 messages.info(request, result.bmx_message)
             elif result.bmx_message:
-                messages.warning(request, f"ButterflyMX did not take the change: {result.bmx_message}")
+                messages.warning(
+                    request, _("ButterflyMX did not take the change: %(why)s") % {"why": result.bmx_message}
+                )
             return redirect("tenants:profile")
     else:
         form = ProfileForm(
-            initial={"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone, "push": True}
+            initial={
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "phone": user.phone,
+                "language": user.language,
+                "push": True,
+            }
         )
     residency = profile_services.active_residency(user)
     bmx_profile, bmx_error = None, ""
@@ -274,7 +302,7 @@ def tenancy_choose(request: HttpRequest) -> HttpResponse:
         residency_make_primary(user=request.user, residency_id=residency_id)
     except (ValidationError, Residency.DoesNotExist):
         raise Http404 from None
-    messages.success(request, "Active home changed.")
+    messages.success(request, _("Active home changed."))
     return redirect("tenants:profile")
 
 
@@ -337,7 +365,8 @@ def building_detail(request: HttpRequest, pk: int) -> HttpResponse:
     building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     context = {
         "building": building,
-        "sync": selectors.latest_sync(building),
+        "sync": (sync := selectors.latest_sync(building)),
+        "sync_texts": roster.sync_texts(sync),
         "limits": limits_usage(building),
         **selectors.roster_counts(building),
     }
@@ -354,7 +383,7 @@ def building_limits(request: HttpRequest, pk: int) -> HttpResponse:
     form = BuildingLimitsForm(request.POST or None, usage=usage)
     if request.method == "POST" and form.is_valid():
         building_limits_set(building=building, values=form.cleaned_data, user=request.user)
-        messages.success(request, "Limits saved. They apply from the next message or pass.")
+        messages.success(request, _("Limits saved. They apply from the next message or pass."))
         return redirect("tenants:building_limits", pk=building.pk)
     return render(request, "tenants/limits.html", {"building": building, "usage": usage, "form": form})
 
@@ -364,10 +393,10 @@ def building_limits(request: HttpRequest, pk: int) -> HttpResponse:
 def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
     building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
     if building.admin_link is None or not building.admin_link.is_active:
-        messages.error(request, "Connect a working building-admin account first.")
+        messages.error(request, _("Connect a working building-admin account first."))
     else:
         roster_sync_start(link=building.admin_link, requested_by=request.user)
-        messages.info(request, "Roster sync queued.")
+        messages.info(request, _("Roster sync queued."))
     return redirect("tenants:building", pk=building.pk)
 
 
@@ -376,7 +405,9 @@ def building_sync(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
     building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
-    return render(request, "tenants/_sync_status.html", {"building": building, "sync": selectors.latest_sync(building)})
+    sync = selectors.latest_sync(building)
+    context = {"building": building, "sync": sync, "sync_texts": roster.sync_texts(sync)}
+    return render(request, "tenants/_sync_status.html", context)
 
 
 # --- People of a building (managers) ---------------------------------------------------------------
@@ -388,7 +419,7 @@ def building_sync_status(request: HttpRequest, pk: int) -> HttpResponse:
 def building_people(request: HttpRequest, pk: int) -> HttpResponse:
     """The building's staff and managers, open invitations, residents, and the invite form."""
     building = get_building_or_404(request_grants(request), pk, Role.MANAGER)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST or None, initial={"language": translation.get_language()})
     if request.method == "POST" and form.is_valid():
         try:
             outcome = people.person_invite(
@@ -397,15 +428,21 @@ def building_people(request: HttpRequest, pk: int) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
                 accept_url=_accept_url(request),
+                language=form.cleaned_data["language"],
             )
         except people.PeopleError as exc:
             form.add_error("email", str(exc))
         else:
             email = form.cleaned_data["email"]
             if outcome == "added":
-                messages.success(request, f"{email} has a portal account: the role is theirs now; we told them.")
+                messages.success(
+                    request,
+                    _("%(email)s has a portal account: the role is theirs now; we told them.") % {"email": email},
+                )
             else:
-                messages.success(request, f"Invitation sent to {email}. The link in it works once.")
+                messages.success(
+                    request, _("Invitation sent to %(email)s. The link in it works once.") % {"email": email}
+                )
             return redirect("tenants:building_people", pk=building.pk)
     members, invitations = people.building_people(building)
     context = {
@@ -414,6 +451,7 @@ def building_people(request: HttpRequest, pk: int) -> HttpResponse:
         "members": members,
         "invitations": invitations,
         "residents": people.building_residents(building),
+        "invitation_days": people.INVITATION_DAYS,
         "role_choices": RoleForm.base_fields["role"].choices,
         "connected": building.admin_link is not None and building.admin_link.is_active,
         "moves": TenantMove.objects.filter(building=building).select_related("actor")[:10],
@@ -436,14 +474,18 @@ def person_role(request: HttpRequest, pk: int, membership_pk: int) -> HttpRespon
     membership = _membership_or_404(request, pk, membership_pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose staff or manager.")
+        messages.error(request, _("Choose staff or manager."))
     else:
         try:
             people.membership_set_role(membership=membership, role=form.cleaned_data["role"], actor=request.user)
         except people.PeopleError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
+            messages.success(
+                request,
+                _("%(person)s is now %(role)s.")
+                % {"person": membership.user, "role": people.role_in_sentence(membership.role)},
+            )
     return redirect("tenants:building_people", pk=pk)
 
 
@@ -456,7 +498,11 @@ def person_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResp
     except people.PeopleError as exc:
         messages.error(request, str(exc))
         return redirect("tenants:building_people", pk=pk)
-    messages.success(request, f"{membership.user} no longer works at {membership.building.name}.")
+    messages.success(
+        request,
+        _("%(person)s no longer works at %(building)s.")
+        % {"person": membership.user, "building": membership.building.name},
+    )
     if membership.user_id == request.user.pk:
         return redirect("home")  # they removed themself: the building's pages are no longer theirs
     return redirect("tenants:building_people", pk=pk)
@@ -480,8 +526,12 @@ def invitation_resend(request: HttpRequest, pk: int, invitation_pk: int) -> Http
     else:
         messages.success(
             request,
-            f"Invitation sent again to {invite.email}, with a new link for {people.INVITATION_DAYS} days; "
-            "the old link no longer works.",
+            ngettext(
+                "Invitation sent again to %(email)s, with a new link for %(days)s day; the old link no longer works.",
+                "Invitation sent again to %(email)s, with a new link for %(days)s days; the old link no longer works.",
+                people.INVITATION_DAYS,
+            )
+            % {"email": invite.email, "days": people.INVITATION_DAYS},
         )
     return redirect("tenants:building_people", pk=pk)
 
@@ -495,7 +545,9 @@ def invitation_cancel(request: HttpRequest, pk: int, invitation_pk: int) -> Http
     except people.PeopleError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Invitation of {invite.email} cancelled: its link no longer works.")
+        messages.success(
+            request, _("Invitation of %(email)s cancelled: its link no longer works.") % {"email": invite.email}
+        )
     return redirect("tenants:building_people", pk=pk)
 
 
@@ -506,7 +558,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     with the invited address (after signing up if they have no account)."""
     invite = people.invitation_for(token)
     if invite is None:
-        raise Http404("No such invitation")
+        raise Http404(_("No such invitation"))
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
@@ -515,9 +567,14 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         except people.PeopleError as exc:
             messages.error(request, str(exc))
             return redirect(request.path)
-        messages.success(request, f"Welcome to {invite.building.name} as {invite.get_role_display().lower()}.")
+        messages.success(
+            request,
+            _("Welcome to %(building)s as %(role)s.")
+            % {"building": invite.building.name, "role": people.role_in_sentence(invite.role)},
+        )
         return redirect("home")
-    return render(request, "tenants/invitation.html", {"invite": invite, "next": request.path})
+    context = {"invite": invite, "invite_role": people.role_in_sentence(invite.role), "next": request.path}
+    return render(request, "tenants/invitation.html", context)
 
 
 # --- Tenant lifecycle: move in, re-invite, move out, rent roll (managers, issue 19) ------------------------
@@ -610,8 +667,8 @@ def tenant_move_out(request: HttpRequest, pk: int, tenant_pk: int) -> HttpRespon
             request,
             _(
                 "%(name)s moved out of unit %(unit)s: ButterflyMX no longer has them as a tenant, so their PIN, "
-                "fobs and visitor passes no longer open doors (%(passes)s pass(es) revoked here). Their entries "
-                "and calls stay in the logs."
+                "fobs and visitor passes no longer open doors (visitor passes revoked here: %(passes)s). Their "
+                "entries and calls stay in the logs."
             )
             % {"name": record, "unit": record.unit.label if record.unit else "—", "passes": outcome.passes_ended},
         )
@@ -675,7 +732,11 @@ def rent_roll_apply(request: HttpRequest, pk: int) -> HttpResponse:
     if result.refused is None and not result.left:
         messages.success(
             request,
-            _("Rent roll applied: %(n)s tenant(s) moved in; ButterflyMX e-mailed each an invitation.")
+            ngettext(
+                "Rent roll applied: %(n)s tenant moved in; ButterflyMX e-mailed them an invitation.",
+                "Rent roll applied: %(n)s tenants moved in; ButterflyMX e-mailed each an invitation.",
+                len(result.moved_in),
+            )
             % {"n": len(result.moved_in)},
         )
         return redirect("tenants:building_people", pk=pk)

@@ -116,3 +116,15 @@ def _compiled_catalogs():
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_active():
+    """A request activates its language in the thread (LocaleMiddleware, PersonLanguageMiddleware) and
+    nothing deactivates it after the response: without this, a test that asked for a French page would
+    leave the next test reading French."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

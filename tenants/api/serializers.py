@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import BmxLink, Residency
@@ -31,6 +33,13 @@ class ProfileSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150, allow_blank=True, required=False, default="")
     phone = serializers.RegexField(r"^\+?[0-9 ().-]{7,20}$", allow_blank=True, required=False, default="")
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Pages, e-mails and text messages in this language; empty: the browser's.",
+    )
     email = serializers.EmailField(read_only=True)
     push = serializers.BooleanField(write_only=True, required=False, default=True)
 
@@ -43,7 +52,7 @@ class PinSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("generate") and not attrs.get("code"):
-            raise serializers.ValidationError({"code": "Give a PIN, or generate: true."})
+            raise serializers.ValidationError({"code": _("Give a PIN, or generate: true.")})
         return attrs
 
 

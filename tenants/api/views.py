@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -82,13 +83,14 @@ class ProfileView(NonAtomicAPIView):
         user = request.user
         if not isinstance(request.data, Mapping):  # a list, a string, a number: nothing to merge
             raise ApiError(
-                'Send a JSON object of the fields to change, e.g. {"first_name": "Ada"}.', code="not_an_object"
+                _('Send a JSON object of the fields to change, e.g. {"first_name": "Ada"}.'), code="not_an_object"
             )
         serializer = ProfileSerializer(
             data={
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "phone": user.phone,
+                "language": user.language,
                 **request.data,
             }
         )

@@ -235,7 +235,7 @@ class TenantMember:
 
     @property
     def name(self) -> str:
-        return str(self.record) if self.record is not None else f"Tenant {self.bmx_id}"
+        return str(self.record) if self.record is not None else _("Tenant %(id)s") % {"id": self.bmx_id}
 
 
 @dataclass
@@ -245,7 +245,7 @@ class UnitMember:
 
     @property
     def name(self) -> str:
-        return self.unit.label if self.unit is not None else f"Unit {self.bmx_id}"
+        return self.unit.label if self.unit is not None else _("Unit %(id)s") % {"id": self.bmx_id}
 
 
 @dataclass
@@ -265,7 +265,7 @@ def _ids(value) -> list[int]:
 def _group(raw: dict) -> Group:
     return Group(
         bmx_id=int(raw["id"]),
-        name=str(raw.get("name") or f"Group {raw['id']}"),
+        name=str(raw.get("name") or _("Group %(id)s") % {"id": raw["id"]}),
         # the document's keys are plural-plural: tenants_ids, units_ids (contract §4.9)
         tenant_ids=_ids(raw.get("tenants_ids")),
         unit_ids=_ids(raw.get("units_ids")),
@@ -364,11 +364,11 @@ def group_members_change(
     present = group.tenant_ids if kind == TENANTS else group.unit_ids
     if kind == TENANTS:
         record = TenantRecord.objects.filter(building=building, bmx_id=bmx_id).select_related("unit").first()
-        name = str(record) if record is not None else f"Tenant {bmx_id}"
+        name = str(record) if record is not None else _("Tenant %(id)s") % {"id": bmx_id}
         known = record is not None and record.is_active
     else:
         unit = Unit.objects.filter(building=building, bmx_id=bmx_id).first()
-        name = f"Unit {unit.label}" if unit is not None else f"Unit {bmx_id}"
+        name = _("Unit %(id)s") % {"id": unit.label if unit is not None else bmx_id}
         known = unit is not None and unit.is_active
     if add and not known:
         raise SetupError(_("Choose one of this building's tenants or units."), "member")

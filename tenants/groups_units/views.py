@@ -140,7 +140,7 @@ def _group_or_404(building: Building, group_id: int) -> services.Group:
     try:
         return services.group_of(building, group_id)
     except (services.GroupNotFound, services.SetupError):
-        raise Http404("No such access group") from None
+        raise Http404(_("No such access group")) from None
 
 
 @login_required
@@ -181,7 +181,7 @@ def access_group_members(request: HttpRequest, pk: int, group_id: int) -> HttpRe
             actor=request.user,
         )
     except services.GroupNotFound:
-        raise Http404("No such access group") from None
+        raise Http404(_("No such access group")) from None
     except (services.SetupError, LimitReached) as refused:
         messages.error(request, refused.message)
         # without a working admin link no group page can be shown: back to the list, which says why

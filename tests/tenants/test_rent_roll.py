@@ -105,7 +105,7 @@ def test_applying_moves_everyone_in_at_once(crimson, sandbox, client_for):
 
     answer = manager.post(roll_url(crimson, "apply"), {"roll": roll}, follow=True)
 
-    assert "Rent roll applied: 2 tenant(s) moved in" in answer.content.decode()
+    assert "Rent roll applied: 2 tenants moved in" in answer.content.decode()
     made = {t["email"]: t for t in sandbox.state()["tenants"]}
     assert made["ana@example.test"]["unit"]["id"] == 101304 and made["ben@example.test"]["unit"]["id"] == UNIT_4A
     assert {made[e]["registration_status"] for e in ("ana@example.test", "ben@example.test")} == {"invited"}
