@@ -215,7 +215,9 @@ class Findings:
 
     def check(self, j: Journey, name: str) -> None:
         """One page: screenshot at the walk's width, axe and the CSP watch (Journey.step), then the
-        language of the page, its width and its English."""
+        language of the page, its width and its English. After the parts a page loads by itself (the
+        profile's PINs, the board's doors) are in: the network is quiet."""
+        j.page.wait_for_load_state("networkidle")
         j.step(name)
         page = j.page
         where = f"{j.person} {name} {page.url}"
