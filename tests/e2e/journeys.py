@@ -16,6 +16,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+BOTH_SIZES = (("phone", PHONE), ("desktop", DESKTOP))
 WATCH_CSP = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", function (e) {
@@ -34,10 +35,18 @@ def assert_fits(page) -> None:
 
 
 class Journey:
-    def __init__(self, chromium, person: str):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    """A person's browser. ``locale`` is the browser's language (its ``Accept-Language`` and
+    ``navigator.language``); ``sizes`` the sizes each step is seen at (the last one stays set);
+    ``folder`` where the screenshots go."""
+
+    def __init__(
+        self, chromium, person: str, *, locale: str | None = None, sizes=BOTH_SIZES, folder: Path = SCREENSHOTS
+    ):
+        folder.mkdir(parents=True, exist_ok=True)
         self.person = person
-        self.context = chromium.new_context(viewport=DESKTOP, accept_downloads=True)
+        self.sizes = sizes
+        self.folder = folder
+        self.context = chromium.new_context(viewport=sizes[-1][1], accept_downloads=True, locale=locale)
         self.context.add_init_script(WATCH_CSP)
         self.page = self.context.new_page()
         self.page.set_default_timeout(20_000)
@@ -58,12 +67,12 @@ class Journey:
         self.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
 
     def step(self, name: str) -> None:
-        """Screenshot the current page at both sizes, run axe on it and collect CSP violations."""
+        """Screenshot the current page at each size, run axe on it and collect CSP violations."""
         page = self.page
         page.wait_for_load_state("load")
-        for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        for size, viewport in self.sizes:
             page.set_viewport_size(viewport)
-            path = SCREENSHOTS / f"journey-{self.person}-{name}-{size}.png"
+            path = self.folder / f"journey-{self.person}-{name}-{size}.png"
             page.screenshot(path=str(path), full_page=True)
         page.evaluate(AXE)
         result = page.evaluate(

@@ -35,8 +35,8 @@ pytestmark = [
 def journey(chromium, request):
     made = []
 
-    def start(person: str) -> Journey:
-        made.append(Journey(chromium, person))
+    def start(person: str, **options) -> Journey:
+        made.append(Journey(chromium, person, **options))
         return made[-1]
 
     yield start

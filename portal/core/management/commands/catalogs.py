@@ -2,9 +2,10 @@
 
 Runs Django's makemessages for the server's strings (domain ``django``: Python, Django and Jinja2
 templates) and the scripts' (``djangojs``: static/portal, static/*/ and the service worker template) for
-every language of ``settings.LANGUAGES`` but English, the source language. With ``--check`` it runs
-into a scratch copy of ``locale/`` and fails when the committed catalogs lack a string the code marks or
-keep one it no longer does, so ``make lint`` catches a string marked but never put in the catalogs.
+every language of ``settings.LANGUAGES`` but English, the source language. With ``--check`` it changes
+nothing (it puts ``locale/`` back as it was) and fails when the committed catalogs lack a string the code
+marks or keep one it no longer does, so ``make lint`` catches a string marked but never put in the
+catalogs.
 Completeness (every entry translated, none fuzzy) is tests/i18n/test_catalogs.py's.
 """
 
@@ -62,15 +63,24 @@ class Command(BaseCommand):
         if not check:
             update(locale_dir, verbosity)
             return
+        # makemessages also writes into a ./locale folder it finds (the project's own), whatever
+        # LOCALE_PATHS says: so the catalogs are updated in place and then put back as they were (times
+        # included, so compiled .mo files stay current), the committed copy kept aside meanwhile.
         with tempfile.TemporaryDirectory() as scratch:
-            copy = Path(scratch) / "locale"
-            shutil.copytree(locale_dir, copy)
-            update(copy)
+            committed = Path(scratch) / "locale"
+            shutil.copytree(locale_dir, committed)
+            try:
+                update(locale_dir)
+                wanted_dir = Path(scratch) / "wanted"
+                shutil.copytree(locale_dir, wanted_dir)
+            finally:
+                shutil.rmtree(locale_dir)
+                shutil.copytree(committed, locale_dir)
             problems = []
             for locale in catalog_locales():
                 for domain in DOMAINS:
                     name = f"{locale}/LC_MESSAGES/{domain}.po"
-                    wanted, present = msgids(copy / name), msgids(locale_dir / name)
+                    wanted, present = msgids(wanted_dir / name), msgids(committed / name)
                     problems += [f"{name}: missing {msgid!r}" for _ctx, msgid in sorted(wanted - present)]
                     problems += [f"{name}: no longer used {msgid!r}" for _ctx, msgid in sorted(present - wanted)]
         if problems:
