@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# The portal's words in the reader's language (lazy: read when shown); ButterflyMX's own texts (a 422's
+# field messages, an unknown status's message) are its data and stay as it wrote them.
 ACTIONABLE = {
-    401: "ButterflyMX no longer accepts this link. Re-link the ButterflyMX account to continue.",
-    403: "This ButterflyMX account lacks the permission (scope) for that action. Ask the building's "
-    "ButterflyMX administrator, or link an account that has it.",
-    404: "ButterflyMX could not find that record. It may have been removed there.",
-    422: "ButterflyMX refused the values sent.",
-    429: "ButterflyMX is asking us to slow down. Try again in a moment.",
+    401: _("ButterflyMX no longer accepts this link. Re-link the ButterflyMX account to continue."),
+    403: _(
+        "This ButterflyMX account lacks the permission (scope) for that action. Ask the building's "
+        "ButterflyMX administrator, or link an account that has it."
+    ),
+    404: _("ButterflyMX could not find that record. It may have been removed there."),
+    422: _("ButterflyMX refused the values sent."),
+    429: _("ButterflyMX is asking us to slow down. Try again in a moment."),
 }
-RELEASE_404 = (
+RELEASE_404 = _(
     "ButterflyMX answered 404 to the door release: the release endpoint differs for this account's "
     "contract. Contact ButterflyMX support to enable door release requests."
 )
@@ -36,7 +44,7 @@ class BmxError(Exception):
     retry_after: float | None = None
     timed_out: bool = False
     # A message that replaces the generic one for this status (e.g. a 404 on a door release).
-    action: str = ""
+    action: str | Promise = ""
 
     def __post_init__(self) -> None:
         super().__init__(self.message or self.code or f"HTTP {self.status}")
@@ -52,23 +60,25 @@ class BmxError(Exception):
     @property
     def human_message(self) -> str:
         if self.action:
-            return self.action
+            return str(self.action)
         if self.timed_out:
-            return "ButterflyMX did not answer in time."
+            return gettext("ButterflyMX did not answer in time.")
         if self.status == 0:
-            return "ButterflyMX could not be reached. Try again in a moment."
+            return gettext("ButterflyMX could not be reached. Try again in a moment.")
         if self.status == 422 and self.errors:
             details = "; ".join(f"{e.field}: {e.message}" if e.field != "base" else e.message for e in self.errors)
-            return f"{ACTIONABLE[422]} {details}"
+            return gettext("ButterflyMX refused the values sent. %(details)s") % {"details": details}
         if self.status in ACTIONABLE:
-            return ACTIONABLE[self.status]
+            return str(ACTIONABLE[self.status])
         if self.status >= 500:
-            return "ButterflyMX had a problem on its side. Try again in a moment."
+            return gettext("ButterflyMX had a problem on its side. Try again in a moment.")
         if self.status == 200:  # a well-formed answer we cannot use (bad pagination, no token)
-            return f"ButterflyMX answered in an unexpected way ({self.message or self.code})."
+            return gettext("ButterflyMX answered in an unexpected way (%(what)s).") % {
+                "what": self.message or self.code
+            }
         if self.status in (400, 401) and self.code in ("invalid_grant", "invalid_client"):
-            return ACTIONABLE[401]
-        return self.message or f"ButterflyMX answered HTTP {self.status}."
+            return str(ACTIONABLE[401])
+        return self.message or gettext("ButterflyMX answered HTTP %(status)s.") % {"status": self.status}
 
     def field_errors(self) -> dict[str, list[str]]:
         """ButterflyMX's 422 errors by field name ("base" for the whole request)."""
