@@ -28,13 +28,16 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxError
 from portal.celery import send_task
+from portal.core.language import for_recipient, supported
 from portal.live import bus
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.services import notify
@@ -212,7 +215,7 @@ def _ring(call: CallRecord, now: datetime) -> bool:
     call.ring_state, call.ring_started_at, call.ring_until = RingState.RINGING, now, until
     payload = ring_payload(call)
     bus.publish("call.ringing", payload, _to(call))
-    notify(people_of(call), _notice(call, payload))
+    _tell(call, payload)
     return True
 
 
@@ -262,6 +265,17 @@ def people_of(call: CallRecord) -> list[int]:
     return sorted(set(found))
 
 
+def _tell(call: CallRecord, payload: dict) -> None:
+    """The call's notice to its people, each group written in its members' own language
+    (:func:`portal.core.language.for_recipient`): push and e-mail reach people with no page open."""
+    by_language: dict[str, list[int]] = {}
+    for user_id, chosen in get_user_model().objects.filter(pk__in=people_of(call)).values_list("pk", "language"):
+        by_language.setdefault(supported(chosen) or settings.LANGUAGE_CODE, []).append(user_id)
+    for language, user_ids in sorted(by_language.items()):
+        with for_recipient(language=language):
+            notify(user_ids, _notice(call, payload))
+
+
 def caller_title(call: CallRecord) -> str:
     """Who calls, as ButterflyMX says it: a visitor or a delivery (the SDK shows anything else as one)."""
     return "Visitor" if (call.notification_type or "visitor") == "visitor" else "Delivery"
@@ -275,11 +289,16 @@ def ring_payload(call: CallRecord) -> dict:
         "building": call.building_id,
         "unit": call.unit_id,
         "desk": is_desk_call(call),
+        # Codes and data only: the same payload reaches pages in several languages, and each page's
+        # script says it in its own words (static/dashboard/calls.js).
         "title": caller_title(call),
-        "panel": call.device_name or "the intercom",
+        "kind": "delivery" if call.notification_type == "delivery" else "visitor",
+        "panel": call.device_name,
         "unit_label": call.unit_label,
         "started_at": call.logged_at.isoformat(),
-        # As every page shows times: in the building's zone (the page may be in another).
+        # As every page shows times: in the building's zone (the page may be in another); the script
+        # writes it in the page's language from started_at and zone, this 24-hour time is its fallback.
+        "zone": call.building.time_zone,
         "started_time": call.logged_at.astimezone(ZoneInfo(call.building.time_zone)).strftime("%H:%M"),
         "ring_until": call.ring_until.isoformat() if call.ring_until else None,
         "snapshot_url": reverse("logs:call_snapshot", args=[call.pk]) if call.snapshot_url else "",
@@ -289,16 +308,26 @@ def ring_payload(call: CallRecord) -> dict:
 
 
 def _notice(call: CallRecord, payload: dict) -> Notice:
+    """The notice in the active language (:func:`_tell` sets each recipient's)."""
+    panel = payload["panel"] or _("the intercom")
+    if payload["kind"] == "delivery":
+        title = _("Delivery at %(panel)s") % {"panel": panel}
+    else:
+        title = _("Visitor at %(panel)s") % {"panel": panel}
+    if call.unit_label:
+        body = _("Someone is calling %(unit)s from %(panel)s.") % {"unit": call.unit_label, "panel": panel}
+    else:
+        body = _("Someone is calling the front desk from %(panel)s.") % {"panel": panel}
     return Notice(
         category="call",
-        title=f"{payload['title']} at {payload['panel']}",
-        body=f"Someone is calling {call.unit_label or 'the front desk'} from {payload['panel']}.",
+        title=title,
+        body=body,
         url=reverse("home"),
         image_url=payload["snapshot_url"],
         tag=f"call-{call.pk}",
         actions=(
-            NoticeAction("open-door", "Open door", payload["open_url"]),
-            NoticeAction("decline", "Decline", payload["decline_url"]),
+            NoticeAction("open-door", _("Open door"), payload["open_url"]),
+            NoticeAction("decline", _("Decline"), payload["decline_url"]),
         ),
     )
 
