@@ -170,7 +170,11 @@ class RangeForm(forms.Form):
             if issue.kind == "gap":
                 self.add_error(name, _("“%(field)s”: %(problem)s") % {"field": label, "problem": issue.message})
                 return
-            words = {"field": label, "summary": issue.summary, "time": formats.time_format(_naive(value), "TIME_FORMAT")}
+            words = {
+                "field": label,
+                "summary": issue.summary,
+                "time": formats.time_format(_naive(value), "TIME_FORMAT"),
+            }
             if repeated == "first":
                 note = _("“%(field)s”: %(summary)s The list starts at the first %(time)s, so it includes both.")
             else:
@@ -276,8 +280,12 @@ class AccessLogFilter(_Zoned, df.FilterSet):
     release_method = df.MultipleChoiceFilter(
         choices=ReleaseMethod.choices, label=gettext_lazy("Method"), distinct=False, widget=ListedSelectMultiple
     )
-    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label=pgettext_lazy("what kind of entry or call", "Type"), widget=ListedSelect)
-    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label=gettext_lazy("Status"), widget=ListedSelect)
+    release_type = df.ChoiceFilter(
+        choices=RELEASE_TYPES, label=pgettext_lazy("what kind of entry or call", "Type"), widget=ListedSelect
+    )
+    status = df.ChoiceFilter(
+        field_name="release_status", choices=RELEASE_STATUSES, label=gettext_lazy("Status"), widget=ListedSelect
+    )
 
     class Meta:
         model = AccessLogEntry
@@ -310,7 +318,12 @@ class CallFilter(_Zoned, df.FilterSet):
     building = _ModelChoiceFilter(queryset=None, label=gettext_lazy("Building"), widget=ListedSelect)
     door = _ModelChoiceFilter(field_name="device", queryset=None, label=gettext_lazy("Panel"), widget=ListedSelect)
     status = df.ChoiceFilter(choices=CALL_STATUSES, label=gettext_lazy("Outcome"), widget=ListedSelect)
-    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label=pgettext_lazy("what kind of entry or call", "Type"), widget=ListedSelect)
+    type = df.ChoiceFilter(
+        field_name="notification_type",
+        choices=CALL_TYPES,
+        label=pgettext_lazy("what kind of entry or call", "Type"),
+        widget=ListedSelect,
+    )
     q = df.CharFilter(method="filter_contains", label=gettext_lazy("Unit contains"))
 
     class Meta:

@@ -41,9 +41,10 @@
     return interpolate(text, values, true);
   }
 
-  // Who calls, from ButterflyMX's notification type: a visitor, or a delivery (anything else is a visitor).
-  function caller(call) {
-    return call.kind === "delivery" ? pgettext("who calls", "Delivery") : pgettext("who calls", "Visitor");
+  // Who calls at which panel, from ButterflyMX's notification type: a delivery, or a visitor (anything else).
+  function heading(call, panelName) {
+    var text = call.kind === "delivery" ? gettext("Delivery at %(panel)s") : gettext("Visitor at %(panel)s");
+    return say(text, { panel: panelName });
   }
 
   // When the call started, on the building's clock, as the page's language writes a time (fr-CA: 14 h 21).
@@ -89,7 +90,7 @@
     var title = element("h2", "h5 card-title mb-1");
     title.id = id + "-title";
     title.appendChild(element("i", "bi bi-bell-fill text-primary me-1")).setAttribute("aria-hidden", "true");
-    title.appendChild(document.createTextNode(say(gettext("%(caller)s at %(panel)s"), { caller: caller(call), panel: panelName })));
+    title.appendChild(document.createTextNode(heading(call, panelName)));
     var text = element("p", "card-text mb-2", summary(call));
     text.id = id + "-text";
     body.appendChild(title);
