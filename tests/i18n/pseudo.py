@@ -128,7 +128,9 @@ _NOT_A_WORD = re.compile(
     r"|\b[A-Z]{1,4}\b"  # codes and zone abbreviations (EST, PT, UTC)
     r"|\b\w*\d\w*\b"  # anything with a digit: numbers, times, unit labels
 )
-_BRACKETED = re.compile(f"{OPEN}.*?{CLOSE}", re.S)
+# The innermost ⟪…⟫ first, again and again: a translated label inside a translated sentence ("⟪⟪Swipe to
+# open⟫ at Front Door⟫", a time whose "a.m." is translated) nests, and the whole is marked.
+_INNERMOST = re.compile(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", re.S)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -137,7 +139,9 @@ def untranslated(texts: list[str], data: set[str]) -> list[str]:
     found = []
     longest_first = sorted((d for d in data if d), key=len, reverse=True)
     for text in texts:
-        rest = _BRACKETED.sub(" ", text)
+        rest, found_one = text, True
+        while found_one:
+            rest, found_one = _INNERMOST.subn(" ", rest)
         for value in longest_first:
             if value in rest:  # whole words only: a door named "Door" must not hide "Doorbell"
                 rest = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", " ", rest)
