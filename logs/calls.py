@@ -167,13 +167,13 @@ def _recent_calls(link: BmxLink, bmx_building_id: int, now: datetime) -> list[di
     """The calls logged within the ring window: one GET (the first page, newest first)."""
     client = client_for_link(link, timeout=settings.CALLS_FETCH_TIMEOUT_S)
     since = now - ring_window() - CLOCK_SLACK
-    records, _ = next(iter(client.call_pages(bmx_building_id, since=since, per=50)))
+    records, _next = next(iter(client.call_pages(bmx_building_id, since=since, per=50)))
     return [r for r in records if isinstance(r, dict)]
 
 
 def _apply(building: Building, records: list[dict], now: datetime) -> None:
     """Store the records (as the sync does, so call lists agree), then ring, or end, each call."""
-    _, devices, units = lookups(building, Stream.CALLS)
+    _doors, devices, units = lookups(building, Stream.CALLS)
     encrypt = encryptor()
     rows = []
     for record in records:

@@ -164,7 +164,7 @@ class RangeForm(forms.Form):
         label = self.fields[name].label
         buildings = [building] if building else self.fields["building"].objects()
         for zone_name in sorted({b.time_zone for b in buildings}):
-            _, issue = zone_moment(value, zoneinfo.ZoneInfo(zone_name), repeated=repeated)
+            _moment, issue = zone_moment(value, zoneinfo.ZoneInfo(zone_name), repeated=repeated)
             if issue is None:
                 continue
             if issue.kind == "gap":

@@ -176,13 +176,14 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for e in page.rows:
         local = e["logged_at"].astimezone(zones.get(e["building_id"]))
+        when = formats.date_format(local, "SHORT_DATETIME_FORMAT")  # the one date format of a row
         rows.append(
             {
                 "url": f"{detail}{e['id']}/",
                 "snapshot_url": f"{detail}{e['id']}/snapshot",
                 "iso": e["logged_at"].isoformat(),
-                "when": formats.date_format(local, "SHORT_DATETIME_FORMAT"),
-                "alt": snapshot_alt % {"time": formats.time_format(local, "TIME_FORMAT")} if e["has_snapshot"] else "",
+                "when": when,
+                "alt": snapshot_alt % {"time": when} if e["has_snapshot"] else "",
                 "zone": local.tzname(),
                 "building": names.get(e["building_id"], ""),
                 "door": e["door__name"] or "",
@@ -467,9 +468,9 @@ def charts_data(request: HttpRequest) -> JsonResponse:
                 "labels": [f"{h:02d}:00" for h in range(24)],
                 "values": [by_hour.get(h, 0) for h in range(24)],
             },
-            "per_day": {"labels": [d.isoformat() for d, _ in by_day], "values": [n for _, n in by_day]},
-            "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
-            "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
+            "per_day": {"labels": [d.isoformat() for d, _n in by_day], "values": [n for _d, n in by_day]},
+            "by_method": {"labels": [m for m, _n in by_method], "values": [n for _m, n in by_method]},
+            "busiest_doors": {"labels": [d for d, _n in doors], "values": [n for _d, n in doors]},
             "call_outcomes": {
                 "labels": [call_outcome(s) if s else unknown for s, _n in outcomes],
                 "values": [n for _s, n in outcomes],

@@ -270,7 +270,7 @@ def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None
     if tenant is None:
         FrontDesk.objects.filter(building=building).delete()
         return None
-    desk, _ = FrontDesk.objects.update_or_create(
+    desk, _created = FrontDesk.objects.update_or_create(
         building=building, defaults={"bmx_tenant_id": tenant.bmx_id, "label": str(tenant)[:100] or "Front desk"}
     )
     return desk
