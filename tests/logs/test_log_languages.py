@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+import pytest
 from django.urls import reverse
+from django.utils import formats, translation
 
 from logs.models import AccessLogEntry, CallRecord
+from logs.views import RowClock
 from tests.logs.factories import call_for, entry_for
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -47,3 +50,18 @@ def test_english_reads_as_before(world, client_for):
     page = client_for(world.manager).get(reverse("logs:calls")).content.decode()
 
     assert "Wed 14 Jan, 23:30" in page and "Opened the door" in page and "Visitor" in page
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr-ca"])
+def test_the_rows_clock_writes_what_date_format_writes(language):
+    """logs.views.RowClock (the list rows' fast clock) against Django's date_format, every named format,
+    a year of times in zones on both sides of UTC."""
+    moments = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=7919 * i) for i in range(80)]
+    zones = [NEW_YORK, zoneinfo.ZoneInfo("Asia/Tokyo"), zoneinfo.ZoneInfo("UTC")]
+    with translation.override(language):
+        for named in ("SHORT_DATETIME_FORMAT", "DATETIME_FORMAT", "TIME_FORMAT", "DATE_FORMAT", "MONTH_DAY_FORMAT"):
+            clock = RowClock(named)
+            for moment in moments:
+                for zone in zones:
+                    local = moment.astimezone(zone)
+                    assert clock(local) == formats.date_format(local, named), (named, local)
