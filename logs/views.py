@@ -26,7 +26,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -41,6 +41,7 @@ from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
+from .clock import clock_for
 from .filters import (
     CALL_STATUSES,
     CALL_TYPES,
@@ -144,51 +145,6 @@ ENTRY_ROW = (
 )
 
 
-class RowClock:
-    """The rows' times by one named format of the active language (``SHORT_DATETIME_FORMAT``), fast.
-
-    ``formats.date_format`` costs ~14 times ``strftime`` (it translates the weekday and month names
-    again for every value): 50 rows were a fifth of the log page's instructions. Here the format is
-    split once per page into its characters; those of the day (weekday, day, month, year) are formatted
-    once per distinct day, the hour and minute (``H``, ``i``, ``G``, ``s``) with integer formatting, and
-    anything else (a format with ``P``, a zone...) by Django per row: the same text as ``date_format``.
-    """
-
-    OF_THE_TIME = {"H": ("hour", "{:02d}"), "i": ("minute", "{:02d}"), "s": ("second", "{:02d}"), "G": ("hour", "{:d}")}
-    OF_THE_DAY = set("dDjlNSwzWmMnbEFtyYLo")
-
-    def __init__(self, named: str):
-        self.pieces: list[tuple[str, str]] = []  # ("day" | "time" | "other" | "text", piece)
-        escaped = False
-        for char in str(formats.get_format(named)):
-            if escaped or not char.isalpha() and char != "\\":
-                self.pieces.append(("text", char))  # "\\h": a literal h (the Quebec "14 h 21")
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            else:
-                kind = "time" if char in self.OF_THE_TIME else "day" if char in self.OF_THE_DAY else "other"
-                self.pieces.append((kind, char))
-        self.days: dict = {}
-
-    def __call__(self, local) -> str:
-        day = self.days.get(local.date())
-        if day is None:
-            day = self.days[local.date()] = {c: dateformat.format(local, c) for k, c in self.pieces if k == "day"}
-        out = []
-        for kind, piece in self.pieces:
-            if kind == "text":
-                out.append(piece)
-            elif kind == "day":
-                out.append(day[piece])
-            elif kind == "time":
-                field, spelled = self.OF_THE_TIME[piece]
-                out.append(spelled.format(getattr(local, field)))
-            else:
-                out.append(dateformat.format(local, piece))
-        return "".join(out)
-
-
 def _start_again(request: HttpRequest) -> HttpResponse:
     """A 400 for a page position that is not one of ours (an old or damaged link), with the way back:
     the same list and filters from the first page."""
@@ -213,7 +169,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     # Labels once per page, in the page's language: a lazy translation per cell would cost ~50 µs a row.
     methods, types, statuses = labels(ReleaseMethod.choices), labels(RELEASE_TYPES), labels(RELEASE_STATUSES)
     snapshot_alt = _("Snapshot of the entry at %(time)s")
-    clock = RowClock("SHORT_DATETIME_FORMAT")
+    clock = clock_for("SHORT_DATETIME_FORMAT")
     # Each entry's pages are "<list URL><pk>/" and "<list URL><pk>/snapshot" (logs/urls.py keeps them
     # so; tests/logs/test_row_links.py checks every link against reverse()): one reverse a page instead
     # of two per row, which at ~50 µs each would be ~5 ms of a 50-row page.
@@ -260,7 +216,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
         return _start_again(request)
     zones = _zones(fs)
     detail = reverse("logs:calls")  # each call's page is "<calls URL><pk>/", as for entries above
-    outcomes, types, clock = labels(CALL_STATUSES), labels(CALL_TYPES), RowClock("SHORT_DATETIME_FORMAT")
+    outcomes, types, clock = labels(CALL_STATUSES), labels(CALL_TYPES), clock_for("SHORT_DATETIME_FORMAT")
     # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
     # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
     rows = []

@@ -36,10 +36,10 @@ from operator import or_
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from logs.clock import clock_for
 from logs.models import AccessLogEntry
 
 from .models import DoorRelease
@@ -210,10 +210,10 @@ def clock(moment: datetime, tz, now: datetime) -> str:
     14:21" before."""
     local, today = moment.astimezone(tz), now.astimezone(tz)
     if local.date() == today.date():
-        return formats.time_format(local, "TIME_FORMAT")
+        return clock_for("TIME_FORMAT")(local)
     if (today - local) < timedelta(days=300):
-        return formats.date_format(local, "SHORT_DATETIME_FORMAT")
-    return formats.date_format(local, "DATETIME_FORMAT")
+        return clock_for("SHORT_DATETIME_FORMAT")(local)
+    return clock_for("DATETIME_FORMAT")(local)
 
 
 def release_headline(release: DoorRelease, kind: str, tz, now: datetime) -> str:
@@ -238,9 +238,7 @@ def explanation(release: DoorRelease, kind: str, entry: AccessLogEntry | None, t
     words = {"seconds": f"{settings.DOOR_CONFIRM_WINDOW_S:.0f}"}
     if kind == ReleaseKind.CONFIRMED:
         local = entry.logged_at.astimezone(tz)
-        return _("ButterflyMX logged the door opening at %(time)s.") % {
-            "time": formats.time_format(local, "TIME_FORMAT")
-        }
+        return _("ButterflyMX logged the door opening at %(time)s.") % {"time": clock_for("TIME_FORMAT")(local)}
     if kind == ReleaseKind.RELEASED:
         return (
             _("ButterflyMX accepted the release; waiting up to %(seconds)s s for the door's access-log entry.") % words

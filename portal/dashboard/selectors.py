@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import BigIntegerField, Case, OuterRef, QuerySet, Subquery, When
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from logs.clock import clock_for
 from logs.models import AccessLogEntry, ReleaseMethod
 from tenants import door_hours
 from tenants.door_kinds import is_entrance, is_unit_door, release_device
@@ -200,7 +201,7 @@ class DoorState:
         if self.last_entry is None:
             return ""
         local = self.last_entry.logged_at.astimezone(self.door.building.tz)
-        return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+        return clock_for("SHORT_DATETIME_FORMAT")(local)  # hundreds of cards: not date_format each
 
     @property
     def last_event_ago(self) -> str:

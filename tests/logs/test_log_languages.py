@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, translation
 
+from logs.clock import RowClock
 from logs.models import AccessLogEntry, CallRecord
-from logs.views import RowClock
 from tests.logs.factories import call_for, entry_for
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -54,7 +54,7 @@ def test_english_reads_as_before(world, client_for):
 
 @pytest.mark.parametrize("language", ["en", "es", "fr-ca"])
 def test_the_rows_clock_writes_what_date_format_writes(language):
-    """logs.views.RowClock (the list rows' fast clock) against Django's date_format, every named format,
+    """logs.clock.RowClock (the list rows' fast clock) against Django's date_format, every named format,
     a year of times in zones on both sides of UTC."""
     moments = [dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=7919 * i) for i in range(80)]
     zones = [NEW_YORK, zoneinfo.ZoneInfo("Asia/Tokyo"), zoneinfo.ZoneInfo("UTC")]
