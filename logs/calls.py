@@ -23,19 +23,21 @@ service, portal.dashboard.calls).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxError
 from portal.celery import send_task
+from portal.core.language import for_recipient, supported
 from portal.live import bus
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.services import notify, withdraw
@@ -165,13 +167,13 @@ def _recent_calls(link: BmxLink, bmx_building_id: int, now: datetime) -> list[di
     """The calls logged within the ring window: one GET (the first page, newest first)."""
     client = client_for_link(link, timeout=settings.CALLS_FETCH_TIMEOUT_S)
     since = now - ring_window() - CLOCK_SLACK
-    records, _ = next(iter(client.call_pages(bmx_building_id, since=since, per=50)))
+    records, _next = next(iter(client.call_pages(bmx_building_id, since=since, per=50)))
     return [r for r in records if isinstance(r, dict)]
 
 
 def _apply(building: Building, records: list[dict], now: datetime) -> None:
     """Store the records (as the sync does, so call lists agree), then ring, or end, each call."""
-    _, devices, units = lookups(building, Stream.CALLS)
+    _doors, devices, units = lookups(building, Stream.CALLS)
     encrypt = encryptor()
     rows = []
     for record in records:
@@ -213,7 +215,7 @@ def _ring(call: CallRecord, now: datetime) -> bool:
     call.ring_state, call.ring_started_at, call.ring_until = RingState.RINGING, now, until
     payload = ring_payload(call)
     bus.publish("call.ringing", payload, _to(call))
-    notify(people_of(call), _notice(call, payload))
+    _tell(call, payload)
     return True
 
 
@@ -225,7 +227,8 @@ def _end(call: CallRecord, *, reason: str) -> bool:
     if ended:
         bus.publish("call.ended", {"call": call.pk, "reason": reason or "ended"}, _to(call))
         # The ring window passed: ButterflyMX's own word for a call nobody answered.
-        _withdraw(call, call_status_label("timeout_online_signal" if reason == "timeout" else reason))
+        code = "timeout_online_signal" if reason == "timeout" else reason
+        _withdraw(call, lambda: call_status_label(code))
     return bool(ended)
 
 
@@ -265,6 +268,22 @@ def people_of(call: CallRecord) -> list[int]:
     return sorted(set(found))
 
 
+def _by_language(user_ids) -> list[tuple[str, list[int]]]:
+    """``user_ids`` grouped by the language each reads (:func:`portal.core.language.language_of`'s rule)."""
+    by_language: dict[str, list[int]] = {}
+    for user_id, chosen in get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "language"):
+        by_language.setdefault(supported(chosen) or settings.LANGUAGE_CODE, []).append(user_id)
+    return sorted(by_language.items())
+
+
+def _tell(call: CallRecord, payload: dict) -> None:
+    """The call's notice to its people, each group written in its members' own language
+    (:func:`portal.core.language.for_recipient`): push and e-mail reach people with no page open."""
+    for language, user_ids in _by_language(people_of(call)):
+        with for_recipient(language=language):
+            notify(user_ids, _notice(call, payload))
+
+
 def caller_title(call: CallRecord) -> str:
     """Who calls, as ButterflyMX says it: a visitor or a delivery (the SDK shows anything else as one)."""
     return "Visitor" if (call.notification_type or "visitor") == "visitor" else "Delivery"
@@ -278,10 +297,16 @@ def ring_payload(call: CallRecord) -> dict:
         "building": call.building_id,
         "unit": call.unit_id,
         "desk": is_desk_call(call),
+        # Codes and data only: the same payload reaches pages in several languages, and each page's
+        # script says it in its own words (static/dashboard/calls.js).
         "title": caller_title(call),
-        "panel": call.device_name or "the intercom",
+        "kind": "delivery" if call.notification_type == "delivery" else "visitor",
+        "panel": call.device_name,
         "unit_label": call.unit_label,
         "started_at": call.logged_at.isoformat(),
+        # As every page shows times: in the building's zone (the page may be in another); the script
+        # writes it in the page's language from started_at and zone, this 24-hour time is its fallback.
+        "zone": call.building.time_zone,
         "started_time": ring_time(call),
         "ring_until": call.ring_until.isoformat() if call.ring_until else None,
         "snapshot_url": reverse("logs:call_snapshot", args=[call.pk]) if call.snapshot_url else "",
@@ -290,13 +315,18 @@ def ring_payload(call: CallRecord) -> dict:
     }
 
 
-def _withdraw(call: CallRecord, outcome: str) -> None:
+def _withdraw(call: CallRecord, outcome: Callable[[], str]) -> None:
     """The call stopped ringing: its notification closes on every device of its people (their open pages
-    close the panel from the live event). Says how it ended, for the device where the service worker must
-    leave a quiet note in its place (templates/notifications/sw.js)."""
-    ring = _notice(call, ring_payload(call))
-    body = gettext("%(outcome)s · call at %(time)s") % {"outcome": outcome or gettext("Ended"), "time": ring_time(call)}
-    withdraw(people_of(call), Notice(category="call", title=ring.title, body=body, url=ring.url, tag=ring.tag))
+    close the panel from the live event). Says how it ended (``outcome()``, called in each recipient's
+    language), for the device where the service worker must leave a quiet note in its place
+    (templates/notifications/sw.js)."""
+    payload = ring_payload(call)
+    for language, user_ids in _by_language(people_of(call)):
+        with for_recipient(language=language):
+            ring = _notice(call, payload)
+            said = outcome() or _("Ended")
+            body = _("%(outcome)s · call at %(time)s") % {"outcome": said, "time": ring_time(call)}
+            withdraw(user_ids, Notice(category="call", title=ring.title, body=body, url=ring.url, tag=ring.tag))
 
 
 def ring_time(call: CallRecord) -> str:
@@ -305,16 +335,26 @@ def ring_time(call: CallRecord) -> str:
 
 
 def _notice(call: CallRecord, payload: dict) -> Notice:
+    """The notice in the active language (:func:`_tell` sets each recipient's)."""
+    panel = payload["panel"] or _("the intercom")
+    if payload["kind"] == "delivery":
+        title = _("Delivery at %(panel)s") % {"panel": panel}
+    else:
+        title = _("Visitor at %(panel)s") % {"panel": panel}
+    if call.unit_label:
+        body = _("Someone is calling %(unit)s from %(panel)s.") % {"unit": call.unit_label, "panel": panel}
+    else:
+        body = _("Someone is calling the front desk from %(panel)s.") % {"panel": panel}
     return Notice(
         category="call",
-        title=f"{payload['title']} at {payload['panel']}",
-        body=f"Someone is calling {call.unit_label or 'the front desk'} from {payload['panel']}.",
+        title=title,
+        body=body,
         url=reverse("home"),
         image_url=payload["snapshot_url"],
         tag=f"call-{call.pk}",
         actions=(
-            NoticeAction("open-door", "Open door", payload["open_url"]),
-            NoticeAction("decline", "Decline", payload["decline_url"]),
+            NoticeAction("open-door", _("Open door"), payload["open_url"]),
+            NoticeAction("decline", _("Decline"), payload["decline_url"]),
         ),
     )
 
@@ -362,7 +402,7 @@ def call_answered(*, call: CallRecord, user) -> None:
     commit, by a task: the person's answer does not wait for it)."""
     payload = {"call": call.pk, "by": user.display_name}
     bus.publish("call.answered", payload, _to(call))
-    _withdraw(call, gettext("Door opened by %(name)s") % {"name": user.display_name})
+    _withdraw(call, lambda: _("Door opened by %(name)s") % {"name": user.display_name})
     link_id = _own_link(call, user)
     if link_id is not None:
         args = (call.pk, link_id)
@@ -411,5 +451,5 @@ def call_declined(*, call: CallRecord, user) -> bool:
     )
     if declined:
         bus.publish("call.declined", {"call": call.pk, "by": user.display_name}, _to(call))
-        _withdraw(call, gettext("Declined by %(name)s") % {"name": user.display_name})
+        _withdraw(call, lambda: _("Declined by %(name)s") % {"name": user.display_name})
     return bool(declined)

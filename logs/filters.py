@@ -15,7 +15,9 @@ import django_filters as df
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 
 from portal.core.jinja2env import Jinja2FormRenderer
@@ -24,13 +26,26 @@ from portal.core.widgets import ListedSelect, ListedSelectMultiple
 from tenants.models import AccessPoint, Building, Device
 from tenants.scope import GRANT_BUILDING_FIELDS, NO_GRANTS, Grants, request_grants
 
-from .models import CALL_STATUS_LABELS, AccessLogEntry, CallRecord, ReleaseMethod
+from .models import CALL_STATUS_LABELS, AccessLogEntry, CallRecord, ReleaseMethod, call_status_label
 
-# Labelled as the table writes them (ButterflyMX's own words), so a filter and its column agree.
-RELEASE_TYPES = [("Tenant", "Tenant"), ("Visitor", "Visitor"), ("Delivery", "Delivery")]
-RELEASE_STATUSES = [("Unlocked", "Unlocked"), ("Locked", "Locked")]
-CALL_STATUSES = list(CALL_STATUS_LABELS.items())  # the Outcome filter in the words of the table's column
-CALL_TYPES = [("visitor", "Visitor"), ("delivery", "Delivery")]
+# ButterflyMX's raw values and the words people read for them: one mapping for the filters, the
+# tables, the detail pages, the CSV exports and the charts, so a filter and its column agree. The
+# database keeps the raw value; the label is translated when shown (:func:`labels`).
+RELEASE_TYPES = [
+    ("Tenant", pgettext_lazy("who opened a door", "Tenant")),
+    ("Visitor", pgettext_lazy("who opened a door", "Visitor")),
+    ("Delivery", pgettext_lazy("who opened a door", "Delivery")),
+]
+RELEASE_STATUSES = [
+    ("Unlocked", pgettext_lazy("a door entry's result", "Unlocked")),
+    ("Locked", pgettext_lazy("a door entry's result", "Locked")),
+]
+CALL_STATUSES = list(CALL_STATUS_LABELS.items())  # logs.models: one mapping for every page
+CALL_OUTCOMES = CALL_STATUS_LABELS  # the calls table and detail page say the outcome in these words
+CALL_TYPES = [
+    ("visitor", pgettext_lazy("who calls", "Visitor")),
+    ("delivery", pgettext_lazy("who calls", "Delivery")),
+]
 JINJA2_FORMS = Jinja2FormRenderer()
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -130,26 +145,49 @@ class RangeForm(forms.Form):
         cleaned = super().clean()
         self.clock_notes = []
         start, end = cleaned.get("start"), cleaned.get("end")
-        for name, label, repeated in (("start", "From", "first"), ("end", "Until", "second")):
+        for name, repeated in (("start", "first"), ("end", "second")):
             if cleaned.get(name) is not None:
-                self._check_clock(name, label, cleaned[name], repeated, cleaned.get("building"))
+                self._check_clock(name, cleaned[name], repeated, cleaned.get("building"))
         if start and end and end <= start and not self.has_error("end"):
-            self.add_error("end", "“Until” must be later than “From”.")
+            self.add_error("end", _("“Until” must be later than “From”."))
         return cleaned
 
-    def _check_clock(self, name: str, label: str, value: datetime, repeated: str, building) -> None:
+    def _check_clock(self, name: str, value: datetime, repeated: str, building) -> None:
+        label = self.fields[name].label
         buildings = [building] if building else self.fields["building"].objects()
         for zone_name in sorted({b.time_zone for b in buildings}):
-            _, issue = zone_moment(value, zoneinfo.ZoneInfo(zone_name), repeated=repeated)
+            _moment, issue = zone_moment(value, zoneinfo.ZoneInfo(zone_name), repeated=repeated)
             if issue is None:
                 continue
             if issue.kind == "gap":
-                self.add_error(name, f"“{label}”: {issue.message}")
+                self.add_error(name, _("“%(field)s”: %(problem)s") % {"field": label, "problem": issue.message})
                 return
-            reading = "starts at the first" if repeated == "first" else "runs to the second"
-            self.clock_notes.append(
-                f"“{label}”: {issue.summary} The list {reading} {_naive(value):%H:%M}, so it includes both."
-            )
+            words = {
+                "field": label,
+                "summary": issue.summary,
+                "time": formats.time_format(_naive(value), "TIME_FORMAT"),
+            }
+            if repeated == "first":
+                note = _("“%(field)s”: %(summary)s The list starts at the first %(time)s, so it includes both.")
+            else:
+                note = _("“%(field)s”: %(summary)s The list runs to the second %(time)s, so it includes both.")
+            self.clock_notes.append(note % words)
+
+
+def call_outcome(status: str) -> str:
+    """A call's outcome in words, in the active language (logs.models.call_status_label)."""
+    return call_status_label(status)
+
+
+def labels(choices) -> dict[str, str]:
+    """``{raw value: label}`` as plain strings in the active language: computed once per request (a
+    lazy label is translated again each time it is shown, 50 rows a page)."""
+    return {code: str(label) for code, label in choices}
+
+
+def label_of(choices, value: str) -> str:
+    """One raw value's label (the value itself when ButterflyMX sends one the portal does not know)."""
+    return str(dict(choices).get(value, value))
 
 
 class _Zoned:
@@ -223,18 +261,22 @@ def zone_moment(value: datetime, zone, *, repeated: str):
 
 
 class AccessLogFilter(_Zoned, df.FilterSet):
-    start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
-    end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
-    door = _ModelChoiceFilter(queryset=None, label="Door", widget=ListedSelect)
-    unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label="Unit")
-    q = df.CharFilter(method="filter_contains", label="Person or unit contains")
+    start = df.DateTimeFilter(label=gettext_lazy("From"), method="filter_range", widget=LOCAL)
+    end = df.DateTimeFilter(label=gettext_lazy("Until"), method="filter_range", widget=LOCAL)
+    building = _ModelChoiceFilter(queryset=None, label=gettext_lazy("Building"), widget=ListedSelect)
+    door = _ModelChoiceFilter(queryset=None, label=gettext_lazy("Door"), widget=ListedSelect)
+    unit = df.CharFilter(field_name="unit_label", lookup_expr="iexact", label=gettext_lazy("Unit"))
+    q = df.CharFilter(method="filter_contains", label=gettext_lazy("Person or unit contains"))
     # Labelled as the table's columns ("Method", "Type"), so a filter names what it narrows.
     release_method = df.MultipleChoiceFilter(
-        choices=ReleaseMethod.choices, label="Method", distinct=False, widget=ListedSelectMultiple
+        choices=ReleaseMethod.choices, label=gettext_lazy("Method"), distinct=False, widget=ListedSelectMultiple
     )
-    release_type = df.ChoiceFilter(choices=RELEASE_TYPES, label="Type", widget=ListedSelect)
-    status = df.ChoiceFilter(field_name="release_status", choices=RELEASE_STATUSES, label="Status", widget=ListedSelect)
+    release_type = df.ChoiceFilter(
+        choices=RELEASE_TYPES, label=pgettext_lazy("what kind of entry or call", "Type"), widget=ListedSelect
+    )
+    status = df.ChoiceFilter(
+        field_name="release_status", choices=RELEASE_STATUSES, label=gettext_lazy("Status"), widget=ListedSelect
+    )
 
     class Meta:
         model = AccessLogEntry
@@ -262,13 +304,18 @@ class AccessLogFilter(_Zoned, df.FilterSet):
 
 
 class CallFilter(_Zoned, df.FilterSet):
-    start = df.DateTimeFilter(label="From", method="filter_range", widget=LOCAL)
-    end = df.DateTimeFilter(label="Until", method="filter_range", widget=LOCAL)
-    building = _ModelChoiceFilter(queryset=None, label="Building", widget=ListedSelect)
-    door = _ModelChoiceFilter(field_name="device", queryset=None, label="Panel", widget=ListedSelect)
-    status = df.ChoiceFilter(choices=CALL_STATUSES, label="Outcome", widget=ListedSelect)
-    type = df.ChoiceFilter(field_name="notification_type", choices=CALL_TYPES, label="Type", widget=ListedSelect)
-    q = df.CharFilter(method="filter_contains", label="Unit contains")
+    start = df.DateTimeFilter(label=gettext_lazy("From"), method="filter_range", widget=LOCAL)
+    end = df.DateTimeFilter(label=gettext_lazy("Until"), method="filter_range", widget=LOCAL)
+    building = _ModelChoiceFilter(queryset=None, label=gettext_lazy("Building"), widget=ListedSelect)
+    door = _ModelChoiceFilter(field_name="device", queryset=None, label=gettext_lazy("Panel"), widget=ListedSelect)
+    status = df.ChoiceFilter(choices=CALL_STATUSES, label=gettext_lazy("Outcome"), widget=ListedSelect)
+    type = df.ChoiceFilter(
+        field_name="notification_type",
+        choices=CALL_TYPES,
+        label=pgettext_lazy("what kind of entry or call", "Type"),
+        widget=ListedSelect,
+    )
+    q = df.CharFilter(method="filter_contains", label=gettext_lazy("Unit contains"))
 
     class Meta:
         model = CallRecord

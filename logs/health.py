@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Max, Q
 from django.db.models.functions import Coalesce, Greatest
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from tenants.models import Building
 
@@ -66,12 +68,16 @@ def sync_wait(cursor: SyncCursor | None, tz, now: datetime) -> str:
     if cursor is None or cursor.next_attempt_at is None or cursor.next_attempt_at <= now:
         return ""
     local = cursor.next_attempt_at.astimezone(tz)
-    at = f"{local:%H:%M}" if local.date() == now.astimezone(tz).date() else f"{local:%a %-d %b %H:%M}"
-    words = cursor.last_error.strip() or "no details"
+    named = "TIME_FORMAT" if local.date() == now.astimezone(tz).date() else "SHORT_DATETIME_FORMAT"
+    at = formats.date_format(local, named)
+    words = cursor.last_error.strip() or _("no details")
     if cursor.error_streak:
-        errors = "error" if cursor.error_streak == 1 else "errors"
-        return f"Retrying at {at} (after {cursor.error_streak} {errors}: {words})"
-    return f"Waiting out ButterflyMX's rate limit until {at} ({words})"
+        return ngettext(
+            "Retrying at %(time)s (after %(count)s error: %(error)s)",
+            "Retrying at %(time)s (after %(count)s errors: %(error)s)",
+            cursor.error_streak,
+        ) % {"time": at, "count": cursor.error_streak, "error": words}
+    return _("Waiting out ButterflyMX's rate limit until %(time)s (%(error)s)") % {"time": at, "error": words}
 
 
 # --- Webhooks: registered, verified, arriving (issue 16) ---------------------------------------------
@@ -96,25 +102,25 @@ class WebhookHealth:
 
     @property
     def label(self) -> str:
-        return STATES[self.state][0]
+        return str(STATES[self.state][0])
 
     @property
     def warning(self) -> bool:
         return STATES[self.state][1]
 
 
-# state: (plain words, whether it warrants a warning)
+# state: (plain words, whether it warrants a warning). /healthz keeps the state's key.
 STATES = {
-    "not_registered": ("Not registered", True),
-    "registering": ("Registering", False),
-    "retrying": ("Registration failed, retrying automatically", True),
-    "refused": ("Refused by ButterflyMX", True),
-    "moving": ("Registered for an old address, updating", True),
-    "awaiting": ("Registered, awaiting first delivery", False),
-    "verified": ("Verified", False),
-    "refusing": ("Arriving, but refused", True),
-    "not_arriving": ("Not arriving", True),
-    "quiet": ("Gone quiet", True),
+    "not_registered": (gettext_lazy("Not registered"), True),
+    "registering": (gettext_lazy("Registering"), False),
+    "retrying": (gettext_lazy("Registration failed, retrying automatically"), True),
+    "refused": (gettext_lazy("Refused by ButterflyMX"), True),
+    "moving": (gettext_lazy("Registered for an old address, updating"), True),
+    "awaiting": (gettext_lazy("Registered, awaiting first delivery"), False),
+    "verified": (gettext_lazy("Verified"), False),
+    "refusing": (gettext_lazy("Arriving, but refused"), True),
+    "not_arriving": (gettext_lazy("Not arriving"), True),
+    "quiet": (gettext_lazy("Gone quiet"), True),
 }
 
 
@@ -153,37 +159,54 @@ def _judge(health: WebhookHealth, endpoint: WebhookEndpoint | None, current: str
             health.state, health.detail = "refused", endpoint.last_error
         elif endpoint is not None and endpoint.failure == WebhookEndpoint.Failure.TRANSIENT:
             health.state = "retrying"
-            health.detail = f"{endpoint.last_error} Attempt {endpoint.attempts}" + (
-                f"; next {_ago(endpoint.retry_at, now)}." if endpoint.retry_at else "."
-            )
+            words = {"error": endpoint.last_error, "attempt": endpoint.attempts}
+            if endpoint.retry_at:
+                words["next"] = _ago(endpoint.retry_at, now)
+                health.detail = _("%(error)s Attempt %(attempt)s; next %(next)s.") % words
+            else:
+                health.detail = _("%(error)s Attempt %(attempt)s.") % words
         elif pending:
             health.state = "registering"
         return
     if endpoint.base_url != current:
         health.state = "moving"
-        old = endpoint.base_url or "an unknown address"
-        health.detail = f"The integrations point at {old}; the portal is now at {current}."
+        if endpoint.base_url:
+            health.detail = _("The integrations point at %(old)s; the portal is now at %(new)s.") % {
+                "old": endpoint.base_url,
+                "new": current,
+            }
+        else:
+            health.detail = _("The integrations point at an unknown address; the portal is now at %(new)s.") % {
+                "new": current
+            }
         return
     received = health.last_received is not None and health.last_received >= endpoint.registered_at
     if health.missed and not received:
         health.state = "not_arriving"
-        health.detail = (
-            f"{health.missed} new {_entries(health.missed)} since registration came by polling, but no webhook "
-            "arrived: ButterflyMX cannot reach the webhook address (wrong port or address, firewall?). "
-            "Live updates wait for the next poll."
-        )
+        health.detail = ngettext(
+            "%(count)s new entry since registration came by polling, but no webhook arrived: ButterflyMX "
+            "cannot reach the webhook address (wrong port or address, firewall?). Live updates wait for the "
+            "next poll.",
+            "%(count)s new entries since registration came by polling, but no webhook arrived: ButterflyMX "
+            "cannot reach the webhook address (wrong port or address, firewall?). Live updates wait for the "
+            "next poll.",
+            health.missed,
+        ) % {"count": health.missed}
     elif health.missed:
         health.state = "quiet"
-        health.detail = (
-            f"Webhooks have gone quiet: {health.missed} new {_entries(health.missed)} since the last webhook "
-            f"({_ago(health.last_received, now)}) came by polling only. Live updates wait for the next poll."
-        )
+        health.detail = ngettext(
+            "Webhooks have gone quiet: %(count)s new entry since the last webhook (%(ago)s) came by polling "
+            "only. Live updates wait for the next poll.",
+            "Webhooks have gone quiet: %(count)s new entries since the last webhook (%(ago)s) came by polling "
+            "only. Live updates wait for the next poll.",
+            health.missed,
+        ) % {"count": health.missed, "ago": _ago(health.last_received, now)}
     elif received and _latest_refused(health):
         health.state = "refusing"
-        health.detail = (
-            f"The latest webhook was refused ({health.failures} in 24 h: unreadable or too large), so it "
-            "requested no sync; the kept bodies are under Webhook deliveries in the admin."
-        )
+        health.detail = _(
+            "The latest webhook was refused (%(count)s in 24 h: unreadable or too large), so it requested no "
+            "sync; the kept bodies are under Webhook deliveries in the admin."
+        ) % {"count": health.failures}
     elif received:
         health.state = "verified"
     else:
@@ -197,15 +220,15 @@ def _latest_refused(health: WebhookHealth) -> bool:
     return rejected is not None and (accepted is None or rejected > accepted)
 
 
-def _entries(n: int) -> str:
-    return "entry" if n == 1 else "entries"
-
-
 def _ago(when: datetime, now: datetime) -> str:
     seconds = int((now - when).total_seconds())
     if seconds < 0:
-        return f"in {-seconds} s" if -seconds < 120 else f"in {-seconds // 60} min"
-    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+        if -seconds < 120:
+            return _("in %(seconds)s s") % {"seconds": -seconds}
+        return _("in %(minutes)s min") % {"minutes": -seconds // 60}
+    if seconds < 120:
+        return _("%(seconds)s s ago") % {"seconds": seconds}
+    return _("%(minutes)s min ago") % {"minutes": seconds // 60}
 
 
 def _delivery_figures(building_ids: list[int], now: datetime) -> dict[int, dict]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from .models import SyncCursor
 
@@ -22,7 +23,7 @@ class InvalidCursor(ValueError):
     """A page position the portal never gave out, or no longer does (the API's cursors before issue 17,
     a damaged link): the person starts again from the first page (a 400 that says so, never a 500)."""
 
-    message = "This page position is not valid (any more): start again from the first page."
+    message = gettext_lazy("This page position is not valid (any more): start again from the first page.")
 
 
 def cursor_encode(logged_at: datetime, pk: int) -> str:

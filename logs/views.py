@@ -26,8 +26,10 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -39,9 +41,20 @@ from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from . import selectors, services
-from .filters import AccessLogFilter, CallFilter
+from .clock import clock_for
+from .filters import (
+    CALL_STATUSES,
+    CALL_TYPES,
+    RELEASE_STATUSES,
+    RELEASE_TYPES,
+    AccessLogFilter,
+    CallFilter,
+    call_outcome,
+    label_of,
+    labels,
+)
 from .health import poll_interval_s, sync_wait, webhook_health
-from .models import AccessLogEntry, CallRecord, ReleaseMethod, Stream, call_status_label
+from .models import AccessLogEntry, CallRecord, ReleaseMethod, Stream
 from .webhooks import MAX_BODY, is_transient, polled_only
 
 logger = logging.getLogger(__name__)
@@ -137,7 +150,7 @@ def _start_again(request: HttpRequest) -> HttpResponse:
     the same list and filters from the first page."""
     first = f"?{_query_without(request, 'cursor', 'before')}"
     return HttpResponse(
-        format_html('<p>{} <a href="{}">Start again</a>.</p>', selectors.InvalidCursor.message, first),
+        format_html('<p>{} <a href="{}">{}</a>.</p>', selectors.InvalidCursor.message, first, _("Start again")),
         status=400,
     )
 
@@ -153,7 +166,10 @@ def entry_list(request: HttpRequest) -> HttpResponse:
         return _start_again(request)
     zones = _zones(fs)
     names = {b.pk: b.name for b in fs.visible_buildings()}
-    methods = {code: str(label) for code, label in ReleaseMethod.choices}
+    # Labels once per page, in the page's language: a lazy translation per cell would cost ~50 µs a row.
+    methods, types, statuses = labels(ReleaseMethod.choices), labels(RELEASE_TYPES), labels(RELEASE_STATUSES)
+    snapshot_alt = _("Snapshot of the entry at %(time)s")
+    clock = clock_for("SHORT_DATETIME_FORMAT")
     # Each entry's pages are "<list URL><pk>/" and "<list URL><pk>/snapshot" (logs/urls.py keeps them
     # so; tests/logs/test_row_links.py checks every link against reverse()): one reverse a page instead
     # of two per row, which at ~50 µs each would be ~5 ms of a 50-row page.
@@ -162,21 +178,23 @@ def entry_list(request: HttpRequest) -> HttpResponse:
     rows = []
     for e in page.rows:
         local = e["logged_at"].astimezone(zones.get(e["building_id"]))
+        when = clock(local)
         rows.append(
             {
                 "url": f"{detail}{e['id']}/",
                 "snapshot_url": f"{detail}{e['id']}/snapshot",
                 "iso": e["logged_at"].isoformat(),
-                "when": local.strftime("%b %-d, %H:%M:%S"),
-                "short": local.strftime("%H:%M"),
+                "when": when,
+                "alt": snapshot_alt % {"time": when} if e["has_snapshot"] else "",
                 "zone": local.tzname(),
                 "building": names.get(e["building_id"], ""),
                 "door": e["door__name"] or "",
                 "unit": e["unit_label"],
                 "person": e["person_name"],
                 "method": methods.get(e["release_method"], e["release_method"]),
-                "type": e["release_type"],
-                "status": e["release_status"],
+                "type": types.get(e["release_type"], e["release_type"]),
+                "status": statuses.get(e["release_status"], e["release_status"]),
+                "locked": e["release_status"] == "Locked",
                 "snapshot": e["has_snapshot"],
             }
         )
@@ -198,6 +216,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
         return _start_again(request)
     zones = _zones(fs)
     detail = reverse("logs:calls")  # each call's page is "<calls URL><pk>/", as for entries above
+    outcomes, types, clock = labels(CALL_STATUSES), labels(CALL_TYPES), clock_for("SHORT_DATETIME_FORMAT")
     # Wall-clock strings made here, in each call's building's zone, as the entry list does: a datetime
     # handed to the template's ``date`` filter would be shown in the default zone (UTC) again.
     rows = []
@@ -207,10 +226,11 @@ def call_list(request: HttpRequest) -> HttpResponse:
             (
                 c,
                 {
-                    "when": local.strftime("%b %-d, %H:%M:%S"),
+                    "when": clock(local),
                     "zone": local.tzname(),
                     "url": f"{detail}{c.pk}/",
-                    "outcome": c.status_label,
+                    "outcome": (outcomes.get(c.status) or call_outcome(c.status)) if c.status else "",
+                    "type": types.get(c.notification_type, c.notification_type),
                 },
             )
         )
@@ -221,7 +241,21 @@ def call_list(request: HttpRequest) -> HttpResponse:
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     entries = AccessLogEntry.objects.restrict(request_grants(request)).with_has_snapshot()
     entry = get_object_or_404(entries.select_related("building", "door", "unit"), pk=pk)
-    return render(request, "logs/entry_detail.html", {"entry": entry})
+    context = {
+        "entry": entry,
+        "type": label_of(RELEASE_TYPES, entry.release_type),
+        "status": label_of(RELEASE_STATUSES, entry.release_status),
+    }
+    return render(request, "logs/entry_detail.html", context)
+
+
+def _call_title(call: CallRecord) -> str:
+    """The call page's heading, one whole sentence per kind of call (translators see each)."""
+    if call.device_name:
+        kinds = {"visitor": _("Visitor call at %(panel)s"), "delivery": _("Delivery call at %(panel)s")}
+        return kinds.get(call.notification_type, _("Call at %(panel)s")) % {"panel": call.device_name}
+    kinds = {"visitor": _("Visitor call at an unknown panel"), "delivery": _("Delivery call at an unknown panel")}
+    return kinds.get(call.notification_type, _("Call at an unknown panel"))
 
 
 @login_required
@@ -232,8 +266,14 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(calls.select_related("building", "unit", "device"), pk=pk)
     # A string made here: the template's ``date`` filter would turn the time back into the default zone.
     local = call.logged_at.astimezone(zoneinfo.ZoneInfo(call.building.time_zone))
-    when = local.strftime("%b %-d, %Y %H:%M:%S ") + (local.tzname() or "")
-    context = {"call": call, "when": when, "outcome": call.status_label}
+    when = f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname() or ''}".strip()
+    context = {
+        "call": call,
+        "when": when,
+        "outcome": call_outcome(call.status) if call.status else "",
+        "type": label_of(CALL_TYPES, call.notification_type),
+        "title": _call_title(call),
+    }
     return render(request, "logs/call_detail.html", context)
 
 
@@ -245,7 +285,7 @@ def snapshot(request: HttpRequest, pk: int, kind: str = "access") -> HttpRespons
     record = get_object_or_404(model.objects.restrict(request_grants(request)).only("id", "snapshot_url"), pk=pk)
     # No snapshot, or (defensively: only ButterflyMX writes it) one that is not a web address.
     if not record.snapshot_url or not record.snapshot_url.startswith(("https://", "http://")):
-        raise Http404("No snapshot")
+        raise Http404(_("No snapshot"))
     response = HttpResponseRedirect(record.snapshot_url)
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "private, no-store"
@@ -276,7 +316,7 @@ def access_csv_rows(request: HttpRequest, fs):
     doors = dict(AccessPoint.objects.filter(building_id__in=list(names)).values_list("id", "name"))
     # Plain strings once: a lazy translated label is re-translated each time the CSV writer str()s it,
     # which cost more than the query itself (40% of an export).
-    methods = {code: str(label) for code, label in ReleaseMethod.choices}
+    methods, types, statuses = labels(ReleaseMethod.choices), labels(RELEASE_TYPES), labels(RELEASE_STATUSES)
     fields = (
         "logged_at",
         "id",
@@ -299,24 +339,32 @@ def access_csv_rows(request: HttpRequest, fs):
             unit,
             person,
             methods.get(method, method),
-            rtype,
-            status,
+            types.get(rtype, rtype),
+            statuses.get(status, status),
             remote_id,
         )
 
 
-ACCESS_CSV_HEADER = [
-    "Time",
-    "Zone",
-    "Building",
-    "Door",
-    "Unit",
-    "Person",
-    "Release method",
-    "Release type",
-    "Status",
-    "ButterflyMX id",
-]
+def access_csv_header() -> list[str]:
+    """The access-log CSV's columns, in the person's language (a spreadsheet is read by people)."""
+    return [
+        _("Time"),
+        _("Zone"),
+        _("Building"),
+        _("Door"),
+        _("Unit"),
+        _("Person"),
+        _("Release method"),
+        _("Release type"),
+        _("Status"),
+        _("ButterflyMX id"),
+    ]
+
+
+def _invalid_filters(fs) -> HttpResponse:
+    """A 400 for an export whose filters are wrong: what to correct, in the person's language."""
+    text = _("Invalid filters: %(errors)s") % {"errors": fs.errors.as_text()}
+    return HttpResponse(text, status=400, content_type="text/plain")
 
 
 @read_only
@@ -324,8 +372,8 @@ ACCESS_CSV_HEADER = [
 def entry_csv(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "access")
     if fs.is_bound and not fs.is_valid():
-        return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
-    return csv_response(access_csv_rows(request, fs), header=ACCESS_CSV_HEADER, filename="access-log.csv")
+        return _invalid_filters(fs)
+    return csv_response(access_csv_rows(request, fs), header=access_csv_header(), filename="access-log.csv")
 
 
 @read_only
@@ -333,8 +381,9 @@ def entry_csv(request: HttpRequest) -> HttpResponse:
 def call_csv(request: HttpRequest) -> HttpResponse:
     fs = _filtered(request, "calls")
     if fs.is_bound and not fs.is_valid():
-        return HttpResponse("Invalid filters: " + fs.errors.as_text(), status=400, content_type="text/plain")
+        return _invalid_filters(fs)
     zones = _zones(fs)
+    outcomes, types = labels(CALL_STATUSES), labels(CALL_TYPES)
     names = {b.pk: b.name for b in fs.visible_buildings()}
     fields = ("logged_at", "id", "building_id", "device_name", "unit_label", "notification_type", "status", "remote_id")
 
@@ -347,12 +396,12 @@ def call_csv(request: HttpRequest) -> HttpResponse:
                 names[building_id],
                 device,
                 unit,
-                ntype,
-                call_status_label(status),  # in words, as the page says it
+                types.get(ntype, ntype),
+                (outcomes.get(status) or call_outcome(status)) if status else "",  # in words, as the page says it
                 remote_id,
             )
 
-    header = ["Time", "Zone", "Building", "Panel", "Unit", "Type", "Outcome", "ButterflyMX id"]
+    header = [_("Time"), _("Zone"), _("Building"), _("Panel"), _("Unit"), _("Type"), _("Outcome"), _("ButterflyMX id")]
     return csv_response(rows(), header=header, filename="calls.csv")
 
 
@@ -395,7 +444,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
         .order_by("d")
         .values_list("d", "n")
     )
-    methods = dict(ReleaseMethod.choices)
+    methods = labels(ReleaseMethod.choices)
     by_method = [
         (methods.get(m, m), n)
         for m, n in qs.values_list("release_method")
@@ -412,6 +461,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
     )
     calls = _filtered(request, "calls")
     call_qs = calls.qs.order_by() if (not calls.is_bound or calls.is_valid()) else CallRecord.objects.none()
+    unknown = pgettext("a call's outcome", "Unknown")
     outcomes = list(call_qs.values("status").annotate(n=Count("id")).order_by("-n").values_list("status", "n"))
     return JsonResponse(
         {
@@ -420,12 +470,12 @@ def charts_data(request: HttpRequest) -> JsonResponse:
                 "labels": [f"{h:02d}:00" for h in range(24)],
                 "values": [by_hour.get(h, 0) for h in range(24)],
             },
-            "per_day": {"labels": [d.isoformat() for d, _ in by_day], "values": [n for _, n in by_day]},
-            "by_method": {"labels": [m for m, _ in by_method], "values": [n for _, n in by_method]},
-            "busiest_doors": {"labels": [d for d, _ in doors], "values": [n for _, n in doors]},
+            "per_day": {"labels": [d.isoformat() for d, _n in by_day], "values": [n for _d, n in by_day]},
+            "by_method": {"labels": [m for m, _n in by_method], "values": [n for _m, n in by_method]},
+            "busiest_doors": {"labels": [d for d, _n in doors], "values": [n for _d, n in doors]},
             "call_outcomes": {
-                "labels": [call_status_label(s) or "Unknown" for s, _ in outcomes],
-                "values": [n for _, n in outcomes],
+                "labels": [call_outcome(s) if s else unknown for s, _n in outcomes],
+                "values": [n for _s, n in outcomes],
             },
         }
     )
@@ -437,7 +487,7 @@ def charts_data(request: HttpRequest) -> JsonResponse:
 def _managed(request: HttpRequest):
     buildings = Building.objects.restrict(request_grants(request), Role.MANAGER)
     if not buildings.exists():
-        raise Http404("No building you manage")
+        raise Http404(_("No building you manage"))
     return buildings
 
 
@@ -479,28 +529,39 @@ def health_action(request: HttpRequest, building_id: int) -> HttpResponse:
     if action == "sync":
         for stream in (Stream.ACCESS, Stream.CALLS):
             services.sync_request(building_id=building.pk, stream=stream)
-        messages.success(request, f"A sync of {building.name} was requested.")
+        messages.success(request, _("A sync of %(building)s was requested.") % {"building": building.name})
     elif action == "webhooks":
         try:
             endpoint = services.webhooks_register(building=building)
         except BmxError as exc:
-            again = " The portal tries again by itself in a moment." if is_transient(exc) else ""
-            messages.error(request, f"Webhooks of {building.name} could not be registered: {exc.human_message}{again}")
+            words = {"building": building.name, "error": exc.human_message}
+            if is_transient(exc):
+                text = _(
+                    "Webhooks of %(building)s could not be registered: %(error)s The portal tries again by "
+                    "itself in a moment."
+                )
+            else:
+                text = _("Webhooks of %(building)s could not be registered: %(error)s")
+            messages.error(request, text % words)
         else:
-            refused = ", ".join(Stream(stream).label.lower() for stream in polled_only(endpoint))
+            refused = ", ".join(str(Stream(stream).label).lower() for stream in polled_only(endpoint))
             if refused:
                 messages.warning(
                     request,
-                    f"Webhooks of {building.name} are registered, except for the {refused}, which ButterflyMX "
-                    "refused: the regular sync polls it instead.",
+                    _(
+                        "Webhooks of %(building)s are registered, except for the %(streams)s, which ButterflyMX "
+                        "refused: the regular sync polls it instead."
+                    )
+                    % {"building": building.name, "streams": refused},
                 )
             else:
                 messages.success(
                     request,
-                    f"Webhooks of {building.name} are registered; they show as verified when the first arrives.",
+                    _("Webhooks of %(building)s are registered; they show as verified when the first arrives.")
+                    % {"building": building.name},
                 )
     else:
-        messages.error(request, "Unknown action.")
+        messages.error(request, _("Unknown action."))
     return redirect("logs:health")
 
 

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from logs.calls import call_answer_claim, call_answer_give_back, call_answered, call_declined, calls_answerable
 from logs.models import CallRecord, RingState
 from tenants.models import AccessPoint
 from tenants.scope import Grants
 
+from .confirmation import error_words
 from .models import DoorRelease
 from .services import ReleaseRefused, door_release
 
@@ -51,10 +54,11 @@ def panel_door(call: CallRecord) -> AccessPoint | None:
 def _not_ringing(call: CallRecord) -> CallRefused:
     call.refresh_from_db(fields=["ring_state", "handled_by"])
     if call.ring_state == RingState.ANSWERED and call.handled_by is not None:
-        return CallRefused(f"{call.handled_by.display_name} already opened the door for this call.", 409)
+        text = _("%(person)s already opened the door for this call.") % {"person": call.handled_by.display_name}
+        return CallRefused(text, 409)
     if call.ring_state == RingState.DECLINED:
-        return CallRefused("This call was declined.", 409)
-    return CallRefused("This call is no longer ringing.", 409)
+        return CallRefused(_("This call was declined."), 409)
+    return CallRefused(_("This call is no longer ringing."), 409)
 
 
 def call_open_door(*, user, call: CallRecord) -> DoorRelease:
@@ -65,20 +69,23 @@ def call_open_door(*, user, call: CallRecord) -> DoorRelease:
     """
     door = panel_door(call)
     if door is None:
-        raise CallRefused("ButterflyMX did not say which door this panel opens; open it from your doors.", 409)
+        raise CallRefused(_("ButterflyMX did not say which door this panel opens; open it from your doors."), 409)
     if not call_answer_claim(call=call, user=user):
         raise _not_ringing(call)
     try:
         release = door_release(user=user, door_id=door.pk)
     except AccessPoint.DoesNotExist:
         call_answer_give_back(call=call, user=user)
-        raise CallRefused(f"You are not assigned {door.name}, the door of this panel.", 403) from None
+        raise CallRefused(
+            _("You are not assigned %(door)s, the door of this panel.") % {"door": door.name}, 403
+        ) from None
     except ReleaseRefused as refused:
         call_answer_give_back(call=call, user=user)
         raise CallRefused(str(refused), refused.status, refused.retry_after) from None
     if release.status == DoorRelease.Status.FAILED:
         call_answer_give_back(call=call, user=user)  # ButterflyMX said no: nothing opened
-        raise CallRefused(f"{door.name} was not released: {release.error}", 502)
+        text = _("%(door)s was not released: %(error)s") % {"door": door.name, "error": error_words(release)}
+        raise CallRefused(text, 502)
     call_answered(call=call, user=user)
     return release
 

@@ -36,7 +36,10 @@ from operator import or_
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from logs.clock import clock_for
 from logs.models import AccessLogEntry
 
 from .models import DoorRelease
@@ -68,13 +71,26 @@ class ReleaseKind:
 
 # The words of each state, on the audit trail (page and CSV), the board and the doors API alike.
 RELEASE_LABELS = {
-    ReleaseKind.SENDING: "Sending…",
-    ReleaseKind.RELEASED: "Pending confirmation",
-    ReleaseKind.UNKNOWN: "No answer, checking the log",
-    ReleaseKind.CONFIRMED: "Confirmed open",
-    ReleaseKind.NOT_CONFIRMED: "Not confirmed",
-    ReleaseKind.FAILED: "Failed",
+    ReleaseKind.SENDING: gettext_lazy("Sending…"),
+    ReleaseKind.RELEASED: gettext_lazy("Pending confirmation"),
+    ReleaseKind.UNKNOWN: gettext_lazy("No answer, checking the log"),
+    ReleaseKind.CONFIRMED: gettext_lazy("Confirmed open"),
+    ReleaseKind.NOT_CONFIRMED: gettext_lazy("Not confirmed"),
+    ReleaseKind.FAILED: gettext_lazy("Failed"),
 }
+
+# A release's ``error`` is kept in English (an audit record: the same for every reader); each reader
+# gets it in their own language (:func:`error_words`). This is the one the portal writes itself.
+UNKNOWN_ERROR = gettext_noop(
+    "ButterflyMX did not answer: the door may or may not have opened. Check the access log before releasing it again."
+)
+
+
+def error_words(release: DoorRelease) -> str:
+    """A release's stored error in the active language: an English text the portal marks for translation
+    (:data:`UNKNOWN_ERROR`, ButterflyMX client's messages) is translated; any other text (ButterflyMX's own
+    details) is shown as stored."""
+    return _(release.error) if release.error else ""
 
 
 def _window() -> timedelta:
@@ -181,7 +197,7 @@ class ReleaseState:
 
     @property
     def label(self) -> str:
-        return RELEASE_LABELS[self.kind]
+        return str(RELEASE_LABELS[self.kind])
 
     @property
     def confirmed(self) -> bool:
@@ -189,46 +205,56 @@ class ReleaseState:
 
 
 def clock(moment: datetime, tz, now: datetime) -> str:
-    """``moment`` on the building's clock as a front desk reads it: "14:21" today, "Sat 28 Nov 14:21"
-    within the year, "28 Nov 2025 14:21" before."""
+    """``moment`` on the building's clock as a front desk reads it, by the named formats of the active
+    language (portal/formats): "14:21" today, "Sat 28 Nov, 14:21" within the year, "Fri 28 Nov 2025,
+    14:21" before."""
     local, today = moment.astimezone(tz), now.astimezone(tz)
     if local.date() == today.date():
-        return f"{local:%H:%M}"
+        return clock_for("TIME_FORMAT")(local)
     if (today - local) < timedelta(days=300):
-        return f"{local:%a %-d %b %H:%M}"
-    return f"{local:%-d %b %Y %H:%M}"
+        return clock_for("SHORT_DATETIME_FORMAT")(local)
+    return clock_for("DATETIME_FORMAT")(local)
 
 
 def release_headline(release: DoorRelease, kind: str, tz, now: datetime) -> str:
     """A release and its state in one line, with when it was requested: "Released 14:21 · confirmed
     open", "Released 14:21 · pending confirmation", "Release failed 09:02". True for as long as it is
     shown, however old: the state's words are :data:`RELEASE_LABELS`'."""
-    at = clock(release.requested_at, tz, now)
-    if kind == ReleaseKind.FAILED:
-        return f"Release failed {at}"
-    if kind == ReleaseKind.SENDING:
-        return f"Releasing {at} · sending…"
-    return f"Released {at} · {RELEASE_LABELS[kind].lower()}"
+    words = {"time": clock(release.requested_at, tz, now)}
+    headlines = {
+        ReleaseKind.FAILED: _("Release failed %(time)s"),
+        ReleaseKind.SENDING: _("Releasing %(time)s · sending…"),
+        ReleaseKind.RELEASED: _("Released %(time)s · pending confirmation"),
+        ReleaseKind.UNKNOWN: _("Released %(time)s · no answer, checking the log"),
+        ReleaseKind.CONFIRMED: _("Released %(time)s · confirmed open"),
+        ReleaseKind.NOT_CONFIRMED: _("Released %(time)s · not confirmed"),
+    }
+    return headlines[kind] % words
 
 
 def explanation(release: DoorRelease, kind: str, entry: AccessLogEntry | None, tz) -> str:
     """A sentence that says what the state means for this release, for the audit and the board; times
     in ``tz``, the building's zone."""
-    window = f"{settings.DOOR_CONFIRM_WINDOW_S:.0f} s"
+    words = {"seconds": f"{settings.DOOR_CONFIRM_WINDOW_S:.0f}"}
     if kind == ReleaseKind.CONFIRMED:
         local = entry.logged_at.astimezone(tz)
-        return f"ButterflyMX logged the door opening at {local:%H:%M:%S}."
+        return _("ButterflyMX logged the door opening at %(time)s.") % {"time": clock_for("TIME_FORMAT")(local)}
     if kind == ReleaseKind.RELEASED:
-        return f"ButterflyMX accepted the release; waiting up to {window} for the door's access-log entry."
+        return (
+            _("ButterflyMX accepted the release; waiting up to %(seconds)s s for the door's access-log entry.") % words
+        )
     if kind == ReleaseKind.UNKNOWN:
-        return "ButterflyMX did not answer: the door may or may not have opened. Waiting for the access log."
+        return _("ButterflyMX did not answer: the door may or may not have opened. Waiting for the access log.")
     if kind == ReleaseKind.NOT_CONFIRMED:
-        return f"ButterflyMX accepted the release, but no access-log entry followed within {window}."
+        return _("ButterflyMX accepted the release, but no access-log entry followed within %(seconds)s s.") % words
     if kind == ReleaseKind.FAILED:
         if release.status == FAILED:
-            return release.error or "ButterflyMX refused the release."
-        return f"No answer from ButterflyMX and no access-log entry within {window}: nothing shows the door opened."
-    return "Sending the release to ButterflyMX."
+            return error_words(release) or _("ButterflyMX refused the release.")
+        return (
+            _("No answer from ButterflyMX and no access-log entry within %(seconds)s s: nothing shows the door opened.")
+            % words
+        )
+    return _("Sending the release to ButterflyMX.")
 
 
 def release_states(releases: Iterable[DoorRelease], now: datetime) -> dict[int, ReleaseState]:

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tenants.models import AccessPoint, Building
 
@@ -14,12 +15,18 @@ from .models import DoorRelease
 
 
 class DoorReleaseFilter(django_filters.FilterSet):
-    building = django_filters.ModelChoiceFilter(queryset=Building.objects.none(), empty_label="All buildings")
-    door = django_filters.ModelChoiceFilter(queryset=AccessPoint.objects.none(), empty_label="All doors")
-    status = django_filters.ChoiceFilter(choices=DoorRelease.Status.choices, empty_label="Any result")
-    person = django_filters.CharFilter(method="filter_person", label="Released by")
-    date_from = django_filters.DateFilter(method="filter_date_from", label="From (local date)")
-    date_to = django_filters.DateFilter(method="filter_date_to", label="To (local date)")
+    building = django_filters.ModelChoiceFilter(
+        queryset=Building.objects.none(), label=_("Building"), empty_label=_("All buildings")
+    )
+    door = django_filters.ModelChoiceFilter(
+        queryset=AccessPoint.objects.none(), label=_("Door"), empty_label=_("All doors")
+    )
+    status = django_filters.ChoiceFilter(
+        choices=DoorRelease.Status.choices, label=_("Status"), empty_label=_("Any result")
+    )
+    person = django_filters.CharFilter(method="filter_person", label=_("Released by"))
+    date_from = django_filters.DateFilter(method="filter_date_from", label=_("From (local date)"))
+    date_to = django_filters.DateFilter(method="filter_date_to", label=_("To (local date)"))
 
     class Meta:
         model = DoorRelease

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from tenants.models import Building, TenantRecord
 
@@ -11,8 +13,9 @@ from .services import UNIT_DOOR_REASON_REQUIRED
 
 class TenantChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: TenantRecord) -> str:
-        unit = obj.unit.label if obj.unit else "no unit"
-        return f"{unit} · {obj}"
+        if obj.unit is None:
+            return _("no unit · %(tenant)s") % {"tenant": obj}
+        return f"{obj.unit.label} · {obj}"
 
 
 def tenants_of(building: Building):
@@ -26,16 +29,16 @@ def tenants_of(building: Building):
 
 class ReleaseForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=gettext_lazy("Reason (optional)"),
         max_length=200,
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. courier for 4B", "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. courier for 4B"), "autocomplete": "off"}),
     )
     for_tenant = TenantChoiceField(
-        label="For",
+        label=pgettext_lazy("whom a door was released for", "For"),
         queryset=TenantRecord.objects.none(),
         required=False,
-        help_text="ButterflyMX logs the release under this resident.",
+        help_text=gettext_lazy("ButterflyMX logs the release under this resident."),
     )
 
     def __init__(
@@ -51,8 +54,8 @@ class ReleaseForm(forms.Form):
         if reason_required:  # staff opening a resident's own door (services.ReleaseTarget.reason_required)
             reason = self.fields["reason"]
             reason.required = True
-            reason.label = "Reason"
-            reason.help_text = "Required: this is a resident's own door. The reason is kept in the release audit."
+            reason.label = _("Reason")
+            reason.help_text = _("Required: this is a resident's own door. The reason is kept in the release audit.")
             reason.error_messages["required"] = UNIT_DOOR_REASON_REQUIRED
         if not staff:
             del self.fields["for_tenant"]
@@ -60,21 +63,23 @@ class ReleaseForm(forms.Form):
         field = self.fields["for_tenant"]
         field.queryset = tenants_of(building)
         if front_desk_label:
-            field.empty_label = f"{front_desk_label} (nobody in particular)"
+            field.empty_label = _("%(account)s (nobody in particular)") % {"account": front_desk_label}
         else:
             # Without a front-desk tenant, ButterflyMX needs a resident for every release.
             field.required = True
-            field.empty_label = "Choose a resident…"
-            field.help_text = "ButterflyMX logs every release under a resident. A manager can set a front-desk account."
+            field.empty_label = _("Choose a resident…")
+            field.help_text = _(
+                "ButterflyMX logs every release under a resident. A manager can set a front-desk account."
+            )
 
 
 class FrontDeskForm(forms.Form):
     tenant = TenantChoiceField(
-        label="Front-desk account",
+        label=gettext_lazy("Front-desk account"),
         queryset=TenantRecord.objects.none(),
         required=False,
-        empty_label="None: staff choose a resident for every release",
-        help_text="The ButterflyMX tenant that releases for nobody in particular are logged under.",
+        empty_label=gettext_lazy("None: staff choose a resident for every release"),
+        help_text=gettext_lazy("The ButterflyMX tenant that releases for nobody in particular are logged under."),
     )
 
     def __init__(self, *args, building: Building, **kwargs):
@@ -84,8 +89,8 @@ class FrontDeskForm(forms.Form):
 
 class UnitDoorsForm(forms.Form):
     shown = forms.BooleanField(
-        label="Show residents' unit doors on this board",
+        label=gettext_lazy("Show residents' unit doors on this board"),
         required=False,
         widget=forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}),
-        help_text="Off: staff neither see nor can release residents' own apartment doors.",
+        help_text=gettext_lazy("Off: staff neither see nor can release residents' own apartment doors."),
     )

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.alerts.services import staff_release_tell
 from portal.butterflymx import BmxError
@@ -34,6 +36,7 @@ from tenants.models import AccessPoint, Building, Device, Residency, Role, Tenan
 from tenants.scope import RELEASE, Grants, grants_of
 from tenants.services import client_for_link
 
+from .confirmation import UNKNOWN_ERROR
 from .limits import cooldown_claim
 from .models import DoorRelease, FrontDesk
 
@@ -72,7 +75,7 @@ class ReleaseTarget:
         return self.staff and bool(getattr(self.door, "is_unit_door", False))
 
 
-UNIT_DOOR_REASON_REQUIRED = (
+UNIT_DOOR_REASON_REQUIRED = gettext_lazy(
     "Say why you are opening this resident's own door: a reason is required for unit doors, and it is "
     "kept in the release audit."
 )
@@ -134,7 +137,7 @@ def door_release(
     door, role = target.door, target.role
     building = door.building
     if target.reason_required and not reason.strip():
-        raise ReleaseRefused(UNIT_DOOR_REASON_REQUIRED, 400)
+        raise ReleaseRefused(str(UNIT_DOOR_REASON_REQUIRED), 400)
     link, tenant_id, for_label, unit_id = _who_and_how(user, target, for_tenant_id)
 
     # Limits, cooldown and the audit row in ONE transaction, committed before ButterflyMX is called: the
@@ -143,12 +146,17 @@ def door_release(
     # double click does not use up anyone's quota. One commit instead of four also keeps the release fast.
     with transaction.atomic():
         if not rate_hit(key=f"user:{user.pk}", limit=settings.DOOR_RELEASE_USER_LIMIT, window_s=60):
-            raise ReleaseRefused("You have released doors too often in the last minute. Wait a moment.", 429, 60)
+            raise ReleaseRefused(_("You have released doors too often in the last minute. Wait a moment."), 429, 60)
         if not rate_hit(key=f"door:{door.pk}", limit=settings.DOOR_RELEASE_DOOR_LIMIT, window_s=60):
-            raise ReleaseRefused(f"{door.name} has been released too often in the last minute.", 429, 60)
+            text = _("%(door)s has been released too often in the last minute.") % {"door": door.name}
+            raise ReleaseRefused(text, 429, 60)
         wait = cooldown_claim(door_id=door.pk, seconds=settings.DOOR_RELEASE_COOLDOWN_S)
         if wait:
-            raise ReleaseRefused(f"{door.name} was just released. It can be released again in {wait:.0f} s.", 409, wait)
+            text = _("%(door)s was just released. It can be released again in %(seconds)s s.") % {
+                "door": door.name,
+                "seconds": f"{wait:.0f}",
+            }
+            raise ReleaseRefused(text, 409, wait)
         release = DoorRelease.objects.create(
             building=building,
             door=door,
@@ -170,12 +178,9 @@ def door_release(
         answer = client.release_door(tenant_id=tenant_id, **by)
     except BmxError as exc:
         release.status = DoorRelease.Status.UNKNOWN if exc.status == 0 else DoorRelease.Status.FAILED
-        release.error = (
-            "ButterflyMX did not answer: the door may or may not have opened. Check the access log "
-            "before releasing it again."
-            if exc.status == 0
-            else exc.human_message
-        )[:500]
+        # Kept in English, the audit's language; shown in each reader's (confirmation.error_words).
+        with translation.override("en"):
+            release.error = (UNKNOWN_ERROR if exc.status == 0 else str(exc.human_message))[:500]
     else:
         release.status = DoorRelease.Status.SUCCEEDED
         release.bmx_release_id = (answer or {}).get("id")
@@ -212,13 +217,16 @@ def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
     door, role, desk = target.door, target.role, target.front_desk
     building = door.building
     if door.bmx_id is None:
-        raise ReleaseRefused(f"{door.name} is not connected to ButterflyMX.", 409)
+        raise ReleaseRefused(_("%(door)s is not connected to ButterflyMX.") % {"door": door.name}, 409)
     if role in (Role.STAFF, Role.MANAGER):
         link = building.admin_link
         if link is None or not link.is_active:
             raise ReleaseRefused(
-                f"{building.name} is not connected to ButterflyMX (or its link needs re-linking). "
-                "A manager can connect it from the building page.",
+                _(
+                    "%(building)s is not connected to ButterflyMX (or its link needs re-linking). "
+                    "A manager can connect it from the building page."
+                )
+                % {"building": building.name},
                 409,
             )
         if for_tenant_id:
@@ -228,12 +236,14 @@ def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
                 .first()
             )
             if tenant is None:
-                raise ReleaseRefused("That resident is not a ButterflyMX tenant of this building.", 400)
+                raise ReleaseRefused(_("That resident is not a ButterflyMX tenant of this building."), 400)
             return link, tenant.bmx_id, f"{tenant} ({tenant.unit.label if tenant.unit else 'no unit'})", tenant.unit_id
         if desk is None:
             raise ReleaseRefused(
-                "Choose who the release is for: ButterflyMX records every release against a resident, "
-                "and this building has no front-desk account set.",
+                _(
+                    "Choose who the release is for: ButterflyMX records every release against a resident, "
+                    "and this building has no front-desk account set."
+                ),
                 400,
             )
         desk_unit = (
@@ -251,7 +261,7 @@ def _who_and_how(user, target: ReleaseTarget, for_tenant_id: int | None):
     if residency is None:
         raise AccessPoint.DoesNotExist
     if residency.link is None or not residency.link.is_active:
-        raise ReleaseRefused("Link your ButterflyMX account (from your profile) to open doors from here.", 409)
+        raise ReleaseRefused(_("Link your ButterflyMX account (from your profile) to open doors from here."), 409)
     return residency.link, residency.bmx_tenant_id, f"{user.display_name} ({residency.unit.label})", residency.unit_id
 
 
@@ -260,7 +270,7 @@ def front_desk_set(*, building, tenant: TenantRecord | None) -> FrontDesk | None
     if tenant is None:
         FrontDesk.objects.filter(building=building).delete()
         return None
-    desk, _ = FrontDesk.objects.update_or_create(
+    desk, _created = FrontDesk.objects.update_or_create(
         building=building, defaults={"bmx_tenant_id": tenant.bmx_id, "label": str(tenant)[:100] or "Front desk"}
     )
     return desk

@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from logs.calls import calls_ringing
@@ -22,7 +24,7 @@ from tenants.models import AccessPoint, Building, Role
 from tenants.scope import get_building_or_404, request_grants, request_roles
 
 from .calls import CallRefused, call_decline, call_for, call_open_door
-from .confirmation import release_states
+from .confirmation import error_words, release_states
 from .filters import DoorReleaseFilter
 from .forms import FrontDeskForm, ReleaseForm, UnitDoorsForm
 from .models import DoorRelease, FrontDesk
@@ -51,7 +53,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if len(buildings) == 1:
         return redirect("dashboard:board", building_id=buildings[0].pk)
     if not buildings:
-        raise Http404("No door board for you")
+        raise Http404(_("No door board for you"))
     return render(request, "dashboard/index.html", {"buildings": buildings})
 
 
@@ -77,9 +79,9 @@ def front_desk(request: HttpRequest, building_id: int) -> HttpResponse:
     form = FrontDeskForm(request.POST, building=building)
     if form.is_valid():
         front_desk_set(building=building, tenant=form.cleaned_data["tenant"])
-        messages.success(request, "Front-desk account saved.")
+        messages.success(request, _("Front-desk account saved."))
     else:
-        messages.error(request, "Choose one of the building's residents.")
+        messages.error(request, _("Choose one of the building's residents."))
     return redirect("dashboard:board", building_id=building.pk)
 
 
@@ -94,7 +96,9 @@ def unit_doors(request: HttpRequest, building_id: int) -> HttpResponse:
     board_unit_doors_set(building=building, shown=shown)
     messages.success(
         request,
-        "Residents' unit doors are now on the board." if shown else "Residents' unit doors are now off the board.",
+        _("Residents' unit doors are now on the board.")
+        if shown
+        else _("Residents' unit doors are now off the board."),
     )
     return redirect("dashboard:board", building_id=building.pk)
 
@@ -147,7 +151,7 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
     try:
         target = release_target(user=request.user, door_id=door_id, grants=request_grants(request))
     except AccessPoint.DoesNotExist:
-        raise Http404("No such door") from None
+        raise Http404(_("No such door")) from None
     door, staff, desk = target.door, target.staff, target.front_desk
     form = ReleaseForm(
         request.POST if request.method == "POST" else None,
@@ -176,19 +180,21 @@ def release(request: HttpRequest, door_id: int) -> HttpResponse:
             target=target,
         )
     except AccessPoint.DoesNotExist:
-        raise Http404("No such door") from None
+        raise Http404(_("No such door")) from None
     except ReleaseRefused as refused:
         level, text, status = messages.WARNING, str(refused), refused.status
         response_extra = {"Retry-After": f"{refused.retry_after:.0f}"} if refused.retry_after else {}
     else:
         response_extra = {}
         if outcome.status == DoorRelease.Status.SUCCEEDED:
-            level, text = messages.SUCCESS, f"{door.name} released."
-            note = "Its card says “Confirmed open” once ButterflyMX logs the door opening."
+            level, text = messages.SUCCESS, _("%(door)s released.") % {"door": door.name}
+            note = _("Its card says “Confirmed open” once ButterflyMX logs the door opening.")
         elif outcome.status == DoorRelease.Status.UNKNOWN:
-            level, text, status = messages.WARNING, f"{door.name}: {outcome.error}", 504
+            text = _("%(door)s: %(error)s") % {"door": door.name, "error": error_words(outcome)}
+            level, status = messages.WARNING, 504
         else:
-            level, text, status = messages.ERROR, f"{door.name} was not released: {outcome.error}", 502
+            text = _("%(door)s was not released: %(error)s") % {"door": door.name, "error": error_words(outcome)}
+            level, status = messages.ERROR, 502
     if _is_htmx(request):
         response = _dialog_fragment(
             render(
@@ -211,7 +217,7 @@ def _audit_queryset(request: HttpRequest):
     grants = request_grants(request)
     buildings = Building.objects.restrict(grants, Role.MANAGER).order_by("name")
     if not buildings.exists():
-        raise Http404("The audit trail is for managers")
+        raise Http404(_("The audit trail is for managers"))
     queryset = releases_audited_by(grants)
     return DoorReleaseFilter(request.GET or None, queryset=queryset, buildings=buildings)
 
@@ -223,8 +229,11 @@ def audit(request: HttpRequest) -> HttpResponse:
     rows = list(filterset.qs.order_by("-requested_at", "-id")[: AUDIT_PAGE_SIZE + 1])
     now = timezone.now()
     states = release_states(rows[:AUDIT_PAGE_SIZE], now)
+    roles = {code: str(label) for code, label in Role.choices}  # once a page, not once a row
     for row in rows[:AUDIT_PAGE_SIZE]:
         row.state = states[row.pk]
+        row.role_label = roles.get(row.requested_by_role, row.requested_by_role)
+        row.error_text = error_words(row)
     return render(
         request,
         "dashboard/audit.html",
@@ -279,6 +288,7 @@ def audit_csv(request: HttpRequest) -> StreamingHttpResponse:
 def _audit_csv_rows(releases: list[DoorRelease], now):
     """CSV rows of a batch of releases, their states decided together (two queries a batch)."""
     states = release_states(releases, now)
+    yes, no = pgettext("door opened", "yes"), pgettext("door opened", "no")
     for r in releases:
         state = states[r.pk]
         local = timezone.localtime(r.requested_at, r.building.tz)
@@ -292,8 +302,8 @@ def _audit_csv_rows(releases: list[DoorRelease], now):
             r.reason,
             r.for_label,
             r.get_status_display(),
-            r.error,
-            "yes" if state.confirmed else "no",
+            error_words(r),
+            yes if state.confirmed else no,
             state.label,
             r.device.name if r.device else "",
             r.device_doors,
@@ -317,7 +327,7 @@ def _call_or_404(request: HttpRequest, call_id: int) -> CallRecord:
     try:
         return call_for(grants=request_grants(request), call_id=call_id)
     except CallRecord.DoesNotExist:
-        raise Http404("No such call") from None
+        raise Http404(_("No such call")) from None
 
 
 def _call_answer(request: HttpRequest, ok: bool, message: str, status: int = 200, retry_after=None) -> HttpResponse:
@@ -344,8 +354,9 @@ def call_open(request: HttpRequest, call_id: int) -> HttpResponse:
     except CallRefused as refused:
         return _call_answer(request, False, str(refused), refused.status, refused.retry_after)
     if release.status == DoorRelease.Status.UNKNOWN:
-        return _call_answer(request, False, f"{release.door.name}: {release.error}", 504)
-    return _call_answer(request, True, f"{release.door.name} released.")
+        text = _("%(door)s: %(error)s") % {"door": release.door.name, "error": error_words(release)}
+        return _call_answer(request, False, text, 504)
+    return _call_answer(request, True, _("%(door)s released.") % {"door": release.door.name})
 
 
 @csrf_or_action_token  # the panel's button (CSRF), or the push notification's (its one-use action token)
@@ -358,4 +369,4 @@ def call_decline_view(request: HttpRequest, call_id: int) -> HttpResponse:
         call_decline(user=request.user, call=call)
     except CallRefused as refused:
         return _call_answer(request, False, str(refused), refused.status)
-    return _call_answer(request, True, "Call declined.")
+    return _call_answer(request, True, _("Call declined."))

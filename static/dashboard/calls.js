@@ -2,7 +2,8 @@
 // Pages opt in with <div data-call-panels data-calls-url="..."> (templates/base.html, signed-in pages).
 // It listens to the live events the page receives (static/portal/live.js dispatches each one on
 // document.body as "live:<kind>", the payload in event.detail) and, on load, asks the portal for the
-// calls ringing now, so a page opened during a call rings too.
+// calls ringing now, so a page opened during a call rings too. The payload is the same for everyone
+// (codes and data); the words are the page's, through the JavaScript catalog (/jsi18n/, base.html).
 (function () {
   "use strict";
   var root = document.querySelector("[data-call-panels]");
@@ -36,7 +37,47 @@
     return made;
   }
 
+  function say(text, values) {
+    return interpolate(text, values, true);
+  }
+
+  // Who calls at which panel, from ButterflyMX's notification type: a delivery, or a visitor (anything else).
+  function heading(call, panelName) {
+    var text = call.kind === "delivery" ? gettext("Delivery at %(panel)s") : gettext("Visitor at %(panel)s");
+    return say(text, { panel: panelName });
+  }
+
+  // When the call started, on the building's clock, as the page's language writes a time (fr-CA: 14 h 21).
+  function startedTime(call) {
+    if (!call.started_at || !call.zone) return call.started_time || "";
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: call.zone,
+      }).format(new Date(call.started_at));
+    } catch (error) {
+      return call.started_time || "";
+    }
+  }
+
+  function summary(call) {
+    var time = startedTime(call);
+    if (call.desk) {
+      return time
+        ? say(gettext("Calling the front desk since %(time)s."), { time: time })
+        : gettext("Calling the front desk.");
+    }
+    if (call.unit_label) {
+      return time
+        ? say(gettext("Calling %(unit)s since %(time)s."), { unit: call.unit_label, time: time })
+        : say(gettext("Calling %(unit)s."), { unit: call.unit_label });
+    }
+    return time
+      ? say(gettext("Calling your unit since %(time)s."), { time: time })
+      : gettext("Calling your unit.");
+  }
+
   function build(call) {
+    var panelName = call.panel || gettext("the intercom");
     var id = "call-" + call.call;
     var panel = element("section", "call-panel card shadow border-primary");
     panel.setAttribute("role", "alertdialog");
@@ -49,20 +90,15 @@
     var title = element("h2", "h5 card-title mb-1");
     title.id = id + "-title";
     title.appendChild(element("i", "bi bi-bell-fill text-primary me-1")).setAttribute("aria-hidden", "true");
-    title.appendChild(document.createTextNode(call.title + " at " + call.panel));
-    var text = element(
-      "p",
-      "card-text mb-2",
-      (call.desk ? "Calling the front desk" : "Calling " + (call.unit_label || "your unit")) +
-        (call.started_time ? " since " + call.started_time : "") + "."
-    );
+    title.appendChild(document.createTextNode(heading(call, panelName)));
+    var text = element("p", "card-text mb-2", summary(call));
     text.id = id + "-text";
     body.appendChild(title);
     body.appendChild(text);
     if (call.snapshot_url) {
       var image = element("img", "call-snapshot img-fluid rounded border mb-2");
       image.src = call.snapshot_url;
-      image.alt = "Snapshot of the visitor at " + call.panel;
+      image.alt = say(gettext("Snapshot of the visitor at %(panel)s"), { panel: panelName });
       image.referrerPolicy = "no-referrer";
       image.setAttribute("data-call-snapshot", "");
       body.appendChild(image);
@@ -72,8 +108,8 @@
     open.type = "button";
     open.setAttribute("data-call-open", "");
     open.appendChild(element("i", "bi bi-door-open me-1")).setAttribute("aria-hidden", "true");
-    open.appendChild(document.createTextNode("Open door"));
-    var decline = element("button", "btn btn-outline-danger flex-grow-1", "Decline");
+    open.appendChild(document.createTextNode(gettext("Open door")));
+    var decline = element("button", "btn btn-outline-danger flex-grow-1", gettext("Decline"));
     decline.type = "button";
     decline.setAttribute("data-call-decline", "");
     actions.appendChild(open);
@@ -137,14 +173,15 @@
           status(answer.message, "success");
           return;
         }
-        var text = answer.message || "The portal could not do this (error " + result.response.status + ").";
+        var text =
+          answer.message || say(gettext("The portal could not do this (error %(status)s)."), { status: result.response.status });
         if (result.response.status === 404 || result.response.status === 409) close(call.call);
         else open.disabled = decline.disabled = false;
         status(text, "warning");
       })
       .catch(function () {
         open.disabled = decline.disabled = false;
-        status("No answer from the portal (the network may be down). The door may or may not have opened.", "danger");
+        status(gettext("No answer from the portal (the network may be down). The door may or may not have opened."), "danger");
       });
   }
 

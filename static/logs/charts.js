@@ -1,4 +1,5 @@
 // Charts of the filtered log: data from the JSON endpoint named by data-source (no inline script).
+// Words through the JavaScript catalog (gettext, interpolate: /jsi18n/, loaded by base.html first).
 (function () {
   "use strict";
   function draw(root, data) {
@@ -9,7 +10,7 @@
       var round = type === "doughnut" || type === "pie";
       new Chart(canvas, {
         type: type,
-        data: { labels: series.labels, datasets: [{ label: "Count", data: series.values }] },
+        data: { labels: series.labels, datasets: [{ label: gettext("Count"), data: series.values }] },
         options: {
           indexAxis: canvas.dataset.horizontal ? "y" : "x",
           plugins: { legend: { display: round } },
@@ -24,7 +25,7 @@
     var status = root.querySelector("[data-chart-status]");
     fetch(root.dataset.source, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (data) { draw(root, data); status.textContent = "Times in " + data.zone + "."; })
-      .catch(function () { status.textContent = "The charts could not be loaded. Check the filters and try again."; });
+      .then(function (data) { draw(root, data); status.textContent = interpolate(gettext("Times in %(zone)s."), { zone: data.zone }, true); })
+      .catch(function () { status.textContent = gettext("The charts could not be loaded. Check the filters and try again."); });
   });
 })();

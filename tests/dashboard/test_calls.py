@@ -120,6 +120,22 @@ def test_a_call_to_rosas_unit_rings_her_unit_and_tells_its_residents_only(world,
     assert [a["action"] for a in notice["actions"]] == ["open-door", "decline"]
 
 
+def test_each_resident_reads_the_calls_notice_in_their_own_language(world, ring):
+    """The same call, one notice per language: Rosa chose Spanish, Ray kept the portal's English; the
+    live payload carries codes and data only (each page's script says it in its own words)."""
+    type(world.rosa).objects.filter(pk=world.rosa.pk).update(language="es")
+
+    ring()
+
+    notices = {audience: p for audience, _, p in events("notice")}
+    spanish, english = notices[f"user:{world.rosa.pk}"], notices[f"user:{world.ray.pk}"]
+    assert spanish["title"] == "Visitante en Main Entrance" and english["title"] == "Visitor at Main Entrance"
+    assert [a["title"] for a in spanish["actions"]] == ["Abrir la puerta", "Rechazar"]
+    assert [a["title"] for a in english["actions"]] == ["Open door", "Decline"]
+    _, _, payload = events("call.ringing")[0]
+    assert payload["kind"] == "visitor" and payload["zone"] == world.building.time_zone
+
+
 def test_ninas_page_learns_nothing_of_rosas_call(world, ring, client):
     ring()
 

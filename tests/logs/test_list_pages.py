@@ -190,7 +190,7 @@ def test_the_call_detail_page_shows_the_call_in_the_building_s_zone_with_its_sna
     listing = html(client.get(reverse("logs:calls")))
     assert f'href="/logs/calls/{call.pk}/"' in listing  # reachable from the list
     page = html(client.get(reverse("logs:call_detail", args=[call.pk])))
-    assert ">Jul 4, 2026 23:15:05 EDT</time>" in page
+    assert ">Sat 4 Jul 2026, 23:15 EDT</time>" in page
     assert f'src="/logs/calls/{call.pk}/snapshot"' in page and "s3.example" not in page
     assert "Lobby Panel" in page and '<dd class="col-7">101</dd>' in page
     assert "No snapshot for this call." in html(client.get(reverse("logs:call_detail", args=[bare.pk])))

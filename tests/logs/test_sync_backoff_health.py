@@ -46,7 +46,7 @@ def test_a_stream_backing_off_after_errors_says_when_it_retries_and_why(crimson,
     expected = f"Retrying at {local:%H:%M} (after 2 errors: {cursor.last_error})"
     assert cursor.error_streak == 2 and cursor.last_error
     if local.date() != timezone.now().astimezone(ZoneInfo("Asia/Tokyo")).date():
-        expected = f"Retrying at {local:%a %-d %b %H:%M} (after 2 errors: {cursor.last_error})"
+        expected = f"Retrying at {local:%a %-d %b, %H:%M} (after 2 errors: {cursor.last_error})"
     assert expected.replace("'", "&#x27;") in html
     assert html.count('data-testid="sync-waiting"') == 1  # the healthy building and stream wait for nothing
 
@@ -57,7 +57,7 @@ def test_a_stream_waiting_out_a_rate_limit_says_until_when(crimson, sandbox):
     cursor = SyncCursor.objects.get(building=crimson.building, stream=Stream.ACCESS)
     local = cursor.next_attempt_at.astimezone(crimson.building.tz)
     today = local.date() == timezone.now().astimezone(crimson.building.tz).date()
-    at = f"{local:%H:%M}" if today else f"{local:%a %-d %b %H:%M}"
+    at = f"{local:%H:%M}" if today else f"{local:%a %-d %b, %H:%M}"
 
     html = _health(crimson.manager)
 
@@ -74,9 +74,9 @@ def test_the_words_follow_the_cursor_and_the_zone():
     assert sync_wait(cursor, ny, now) == "Retrying at 21:05 (after 1 error: ButterflyMX is unavailable.)"
     # another day in the building's zone carries the day
     cursor.next_attempt_at = now + dt.timedelta(hours=3)
-    assert sync_wait(cursor, ny, now) == "Retrying at Sun 29 Nov 00:00 (after 1 error: ButterflyMX is unavailable.)"
+    assert sync_wait(cursor, ny, now) == "Retrying at Sun 29 Nov, 00:00 (after 1 error: ButterflyMX is unavailable.)"
     cursor.error_streak, cursor.last_error = 0, ""
-    assert sync_wait(cursor, ny, now) == "Waiting out ButterflyMX's rate limit until Sun 29 Nov 00:00 (no details)"
+    assert sync_wait(cursor, ny, now) == "Waiting out ButterflyMX's rate limit until Sun 29 Nov, 00:00 (no details)"
     # a wait that is over, or none: nothing to say
     cursor.next_attempt_at = now - dt.timedelta(seconds=1)
     assert sync_wait(cursor, ny, now) == ""

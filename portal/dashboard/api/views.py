@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from portal.api.schema import error
 from tenants.models import AccessPoint
 from tenants.scope import RELEASE, request_grants
 
+from ..confirmation import error_words
 from ..selectors import door_states
 from ..services import ReleaseRefused, door_release, release_target
 from .serializers import DoorReleaseSerializer, DoorStateSerializer, ReleaseFailedSerializer, ReleaseRequestSerializer
@@ -98,7 +100,8 @@ class DoorRelease(APIView):
             return Response(DoorReleaseSerializer(release).data, status=status.HTTP_201_CREATED)
         silent = release.status == "unknown"
         raise ApiError(
-            release.error or ("ButterflyMX did not answer in time." if silent else "ButterflyMX refused the release."),
+            error_words(release)
+            or (_("ButterflyMX did not answer in time.") if silent else _("ButterflyMX refused the release.")),
             status_code=status.HTTP_504_GATEWAY_TIMEOUT if silent else status.HTTP_502_BAD_GATEWAY,
             code="bmx_timeout" if silent else "bmx_failed",
             extra={"release": DoorReleaseSerializer(release).data},
