@@ -366,32 +366,6 @@ class TenantRecord(models.Model):
         return f"{self.first_name} {self.last_name}".strip() or self.email or str(self.bmx_id)
 
 
-# What the roster sync counts (tenants.roster stores these codes), in words for the building page.
-ROSTER_COUNTERS = {
-    "buildings_created": _("buildings created"),
-    "buildings_updated": _("buildings updated"),
-    "buildings_deactivated": _("buildings deactivated"),
-    "buildings_not_administered": _("buildings not administered"),
-    "units_created": _("units created"),
-    "units_updated": _("units updated"),
-    "units_deactivated": _("units deactivated"),
-    "doors_created": _("doors created"),
-    "doors_updated": _("doors updated"),
-    "doors_deactivated": _("doors deactivated"),
-    "devices_created": _("devices created"),
-    "devices_updated": _("devices updated"),
-    "devices_deactivated": _("devices deactivated"),
-    "device_doors_updated": _("device doors updated"),
-    "tenants_created": _("tenants created"),
-    "tenants_updated": _("tenants updated"),
-    "tenants_deactivated": _("tenants deactivated"),
-    "resident_doors_updated": _("resident doors updated"),
-    "resident_doors_unread": _("resident doors not read"),
-    "admin_links_set": _("admin links set"),
-    "managers_granted": _("managers granted"),
-}
-
-
 class RosterSync(models.Model):
     """One run of the roster sync of a building-admin link: its progress, counters and outcome."""
 
@@ -430,13 +404,8 @@ class RosterSync(models.Model):
 
     @property
     def counter_items(self) -> list[tuple[str, int]]:
-        """Counters for people: ``("units created", 10)`` in the reader's language; zeros are left out. A
-        counter without words here (one added to tenants.roster later) reads as its code."""
-        return [
-            (str(ROSTER_COUNTERS.get(key, key.replace("_", " "))), value)
-            for key, value in sorted(self.counters.items())
-            if value
-        ]
+        """Counters for people: ``("units created", 10)``; zeros are left out."""
+        return [(key.replace("_", " "), value) for key, value in sorted(self.counters.items()) if value]
 
 
 class BuildingLimits(models.Model):
