@@ -120,15 +120,23 @@ def english_sources(language: str) -> tuple[Source, ...]:
     that language's catalogs (django.po and djangojs.po) is not the English itself ("Notifications" is
     French too), long enough not to be a word both languages share (two words, or eight letters)."""
     found: dict[str, Source] = {}
-    for path in sorted((LOCALE_DIR / to_locale(language) / "LC_MESSAGES").glob("*.po")):
-        for entry in polib.pofile(str(path)):
-            if entry.obsolete:
-                continue
-            for source, shown in _shown_translations(entry):
-                words = _words_of(source)
-                long_enough = len(words) >= 2 or sum(map(len, words)) >= 8
-                if shown != source and long_enough and source not in found:
-                    found[source] = Source(source, _pattern(source))
+    pairs = [
+        pair
+        for path in sorted((LOCALE_DIR / to_locale(language) / "LC_MESSAGES").glob("*.po"))
+        for entry in polib.pofile(str(path))
+        if not entry.obsolete
+        for pair in _shown_translations(entry)
+    ]
+    # Words the language itself writes in other strings are no English: Spanish writes "Personal" in
+    # "Personal y administradores" (staff and managers), whatever "Personal" (a form's heading) becomes.
+    said = "\n".join(shown for _source, shown in pairs)
+    for source, shown in pairs:
+        words = _words_of(source)
+        long_enough = len(words) >= 2 or sum(map(len, words)) >= 8
+        if shown != source and long_enough and source not in found:
+            pattern = _pattern(source)
+            if not pattern.search(said):
+                found[source] = Source(source, pattern)
     return tuple(found.values())
 
 
