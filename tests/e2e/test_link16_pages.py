@@ -98,7 +98,7 @@ def test_the_tokens_page_and_the_audit_show_the_buildings_zone(world, journey, l
     page = j.page
 
     page.goto(f"{live_server.url}/profile/api-tokens/")
-    assert page.get_by_test_id("token-created").text_content() == "2026-07-01 12:30"  # New York, EDT
+    assert page.get_by_test_id("token-created").text_content() == "Wed 1 Jul 2026, 12:30"  # New York, EDT
     assert page.get_by_text(f"Times in {world.building_a.time_zone}.").is_visible()
     j.step("01-tokens")
 
