@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -52,58 +55,108 @@ def _queue(task) -> str | None:
 
 
 def _follow_up(
-    task, building_id: int, stream: str, kind: str, outcome: SyncOutcome, link_id: int | None = None
+    queue: str | None, building_id: int, stream: str, kind: str, outcome: SyncOutcome, link_id: int | None = None
 ) -> None:
-    """What a finished task queues next: a long Retry-After waited out once, or the next slice."""
+    """What a finished task queues next (on ``queue``): a long Retry-After waited out once, or the next slice."""
     if outcome.status == "retry" and outcome.retry_after is not None:
         countdown = outcome.retry_after + random.uniform(0, 1 + outcome.retry_after / 10)
-        enqueue(building_id, stream, kind, countdown=countdown, queue=_queue(task), link_id=link_id)
+        enqueue(building_id, stream, kind, countdown=countdown, queue=queue, link_id=link_id)
     elif outcome.status == "more" or outcome.details.get("requeue"):
         # at the back of the queue: others go first
-        enqueue(building_id, stream, kind, queue=_queue(task), link_id=link_id)
+        enqueue(building_id, stream, kind, queue=queue, link_id=link_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def sync_stream_task(self, building_id: int, stream: str, link_id: int | None = None) -> str:
     """The incremental walk of one building stream (with ``link_id``: a resident's own view of it,
     logs.tenant_streams); then its history work, queued if any is pending."""
-    return _walk_task(self, building_id, stream, link_id)
+    return _walk_task(_queue(self), building_id, stream, link_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True)
 def sync_streams_task(self, streams: list) -> list[str]:
-    """The walks of several building streams in a row (``[[building_id, stream], ...]``, each claimed
-    by :func:`enqueue_walks`): what beat queues for a portfolio, so the cost of a task (a message, a
-    database connection) is paid once per batch rather than once per walk. Each walk is on its own:
-    a failing one backs off alone and the next goes on."""
-    return [_walk_task(self, *item) for item in streams]  # [building_id, stream] or [.., .., link_id]
+    """The walks of several building streams (``[[building_id, stream], ...]``, or ``[.., .., link_id]``
+    for a tenant stream; each claimed by :func:`enqueue_walks`): what beat queues for a portfolio, so the
+    cost of a task (a message, a database connection) is paid once per batch rather than once per walk.
+
+    A walk mostly waits (on ButterflyMX's answer and on the database), so the batch is walked on
+    ``LOGS_SYNC_WALK_THREADS`` threads at once (:func:`_walk_batch`); the shared request budget still
+    paces every request of every thread. Each walk is on its own: a failing one backs off alone (or,
+    on an unexpected error, is logged and left to the next tick) while the others go on."""
+    return _walk_batch(_queue(self), streams)
 
 
-def _walk_task(task, building_id: int, stream: str, link_id: int | None = None) -> str:
+def _walk_batch(queue: str | None, streams: list) -> list[str]:
+    """Walk each of ``streams`` once; their outcomes in the same order.
+
+    This thread walks too, on the task's own connection, beside ``LOGS_SYNC_WALK_THREADS - 1`` helper
+    threads that take the next walk of the batch as each finishes theirs, and close their own
+    database connection when the batch is done (an idle worker keeps none open). Inside a caller's
+    transaction (as in tests) the walks stay on this thread: another connection could not see its rows.
+    """
+    items = list(enumerate(streams))
+    outcomes = ["failed"] * len(items)
+    lock = threading.Lock()
+
+    def walk_next() -> None:
+        while True:
+            with lock:
+                if not items:
+                    return
+                index, item = items.pop(0)
+            outcomes[index] = _walk_alone(queue, item)
+
+    def helper() -> None:
+        try:
+            walk_next()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    helpers = min(settings.LOGS_SYNC_WALK_THREADS, len(items)) - 1
+    if helpers < 1 or not transaction.get_autocommit():
+        walk_next()
+        return outcomes
+    with ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="walk") as pool:
+        for _ in range(helpers):
+            pool.submit(helper)
+        walk_next()
+    return outcomes
+
+
+def _walk_alone(queue: str | None, item: list) -> str:
+    """One walk of a batch (``[building_id, stream]`` or ``[.., .., link_id]``); an unexpected error (a
+    database blip) is logged and ends this walk only. The stream's claim was cleared when its walk
+    started, or goes stale, and its lease runs out: the next tick walks it again."""
+    try:
+        return _walk_task(queue, *item)
+    except Exception:
+        logger.exception("the walk of building %s (%s) failed", item[0], item[1])
+        return "failed"
+
+
+def _walk_task(queue: str | None, building_id: int, stream: str, link_id: int | None = None) -> str:
     try:
         outcome = walk_run(building_id=building_id, stream=stream, link_id=link_id)
     except Building.DoesNotExist:
         return "gone"
-    _follow_up(task, building_id, stream, WALK, outcome, link_id)
+    _follow_up(queue, building_id, stream, WALK, outcome, link_id)
     if outcome.status == "done":
         cursor = (
             outcome.cursor or SyncCursor.objects.filter(building_id=building_id, stream=stream, link_id=link_id).first()
         )
         if cursor is not None and cursor.tick_missed:
-            _walk_at_back_of_queue(task, cursor)
+            _walk_at_back_of_queue(queue, cursor)
         if cursor is not None and history_pending(cursor) and not _history_running(cursor):
-            enqueue(building_id, stream, HISTORY, queue=_queue(task), cursor_id=cursor.pk, link_id=link_id)
+            enqueue(building_id, stream, HISTORY, queue=queue, cursor_id=cursor.pk, link_id=link_id)
     return outcome.status
 
 
-def _walk_at_back_of_queue(task, cursor: SyncCursor) -> None:
+def _walk_at_back_of_queue(queue: str | None, cursor: SyncCursor) -> None:
     """A tick passed this walk by while it waited in the queue: the next walk is queued now, behind the
     walks that tick queued, rather than at the tick after next (two intervals). So while the workers are
     behind, each building is walked once per cycle; one pending walk per stream still (the claim)."""
     if SyncCursor.objects.filter(pk=cursor.pk, tick_missed=True).update(tick_missed=False):
-        enqueue(
-            cursor.building_id, cursor.stream, WALK, queue=_queue(task), cursor_id=cursor.pk, link_id=cursor.link_id
-        )
+        enqueue(cursor.building_id, cursor.stream, WALK, queue=queue, cursor_id=cursor.pk, link_id=cursor.link_id)
 
 
 def _history_running(cursor: SyncCursor) -> bool:
@@ -122,7 +175,7 @@ def sync_history_task(self, building_id: int, stream: str, link_id: int | None =
         outcome = history_run(building_id=building_id, stream=stream, link_id=link_id)
     except Building.DoesNotExist:
         return "gone"
-    _follow_up(self, building_id, stream, HISTORY, outcome, link_id)
+    _follow_up(_queue(self), building_id, stream, HISTORY, outcome, link_id)
     return outcome.status
 
 

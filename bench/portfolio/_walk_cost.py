@@ -14,6 +14,7 @@ import cProfile
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -60,6 +61,21 @@ def pg_cpu(databases: list[str]) -> float:
     return total
 
 
+@contextmanager
+def counted_statements():
+    """Counts the SQL statements this thread sends to the portal's database (a one-item list)."""
+    from django.db import connection
+
+    counted = [0]
+
+    def count(execute, sql, params, many, context):
+        counted[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield counted
+
+
 def connect(sandbox, created) -> list[int]:
     """Each building of the portfolio connected to its admin account (as the logs tests connect one)."""
     from tests.logs.conftest import connect_building
@@ -95,7 +111,7 @@ def main() -> None:
         for pk in pks:
             for stream in ("access", "calls"):
                 walk_run(building_id=pk, stream=stream)
-        walks = 0
+        walks = statements = 0
         cpu_self = cpu_sandbox = cpu_pg = cpu_pg_sandbox = wall = 0.0
         profiler = cProfile.Profile(time.process_time) if profile_path else None
         for _ in range(rounds):
@@ -104,10 +120,12 @@ def main() -> None:
             s0, b0, w0 = time.process_time(), proc_cpu(rig.server.process.pid), time.monotonic()
             if profiler:
                 profiler.enable()
-            for pk in pks:
-                outcome = walk_run(building_id=pk, stream="access")
-                assert outcome.status == "done", outcome
-                walks += 1
+            with counted_statements() as counted:
+                for pk in pks:
+                    outcome = walk_run(building_id=pk, stream="access")
+                    assert outcome.status == "done", outcome
+                    walks += 1
+            statements += counted[0]
             if profiler:
                 profiler.disable()
             cpu_self += time.process_time() - s0
@@ -123,6 +141,7 @@ def main() -> None:
         print(f"walk_cpu_postgres_ms: {1000 * cpu_pg / walks:.2f} ms (the portal's database)")
         print(f"walk_cpu_postgres_sandbox_ms: {1000 * cpu_pg_sandbox / walks:.2f} ms (the sandbox's database)")
         print(f"walk_wall_ms: {1000 * wall / walks:.2f} ms")
+        print(f"walk_sql_statements: {statements / walks:.2f} statements (the portal's database, per walk)")
         from django.db import connections
 
         connections.close_all()
@@ -130,30 +149,48 @@ def main() -> None:
 
 
 def worker_cycles(rig, sandbox, bmx_ids: list[int], buildings: int, rounds: int) -> None:
-    """Cycles through a real Celery worker (1 process): both streams of every building, as beat sends them."""
+    """Cycles through a real Celery worker (1 process): both streams of every building, as beat sends them;
+    once per count of walk threads in ``WALK_COST_THREADS`` (say ``1,4``; default: the setting's)."""
+    from django.conf import settings
+
+    counts = os.environ.get("WALK_COST_THREADS") or str(settings.LOGS_SYNC_WALK_THREADS)
+    for threads in (int(n) for n in counts.split(",")):
+        proc = start_worker(rig, threads)
+        try:
+            measure_cycles(rig, sandbox, proc, bmx_ids, buildings, rounds, threads)
+        finally:
+            proc.terminate()
+            proc.wait(60)
+
+
+def start_worker(rig, threads: int):
     import subprocess
 
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from logs.models import SyncCursor
-    from logs.tasks import sync_all_task
-
-    log = open(rig.var_dir / "worker.log", "wb")  # noqa: SIM115
+    log = open(rig.var_dir / f"worker-{threads}t.log", "wb")  # noqa: SIM115
     profile = os.environ.get("WALK_COST_WORKER_PROFILE")  # a cProfile of a solo worker, written at its exit
     pool = ["--pool=solo"] if profile else ["--concurrency=1", "--pool=prefork"]
     prefix = ["-m", "cProfile", "-o", profile] if profile else []
     proc = subprocess.Popen(
         [sys.executable, *prefix, "-m", "celery", "-A", "portal", "worker", "-Q", rig.queue, "--loglevel=WARNING"]
         + [*pool, "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        + ["-n", f"{rig.queue}@%h"],
+        + ["-n", f"{rig.queue}-{threads}t@%h"],
         cwd=Path(__file__).resolve().parents[2],
-        env={**os.environ, **rig.env},
+        env={**os.environ, **rig.env, "LOGS_SYNC_WALK_THREADS": str(threads)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     rig.workers.append(proc)
     time.sleep(4)
+    return proc
+
+
+def measure_cycles(rig, sandbox, proc, bmx_ids: list[int], buildings: int, rounds: int, threads: int) -> None:
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from logs.models import SyncCursor
+    from logs.tasks import sync_all_task
+
     dbs = [rig.db, rig.sandbox_db]
 
     def one_cycle() -> float:
@@ -178,11 +215,11 @@ def worker_cycles(rig, sandbox, bmx_ids: list[int], buildings: int, rounds: int)
         inside = [(b - a).total_seconds() for a, b in rows if a and b]
         between = [(rows[i + 1][0] - rows[i][1]).total_seconds() for i in range(len(rows) - 1)]
         note("walkcost", f"last cycle: walks {sum(inside):.2f} s in all, between walks {sum(between):.2f} s")
-    print(f"cycle_walk_cpu_worker_ms: {1000 * (w1 - w0) / walks:.2f} ms")
-    print(f"cycle_walk_cpu_sandbox_ms: {1000 * (s1 - s0) / walks:.2f} ms")
+    print(f"cycle_walk_cpu_worker_ms: {1000 * (w1 - w0) / walks:.2f} ms ({threads} walk threads)")
+    print(f"cycle_walk_cpu_sandbox_ms: {1000 * (s1 - s0) / walks:.2f} ms ({threads} walk threads)")
     # Celery closes its database connection after every task: backends that ended are not counted here.
     print(f"cycle_walk_cpu_postgres_ms: {1000 * (p1 - p0) / walks:.2f} ms (backends alive at both ends only)")
-    print(f"cycle_walk_wall_ms: {1000 * wall / walks:.2f} ms (1 worker process)")
+    print(f"cycle_walk_wall_ms: {1000 * wall / walks:.2f} ms (1 worker process, {threads} walk threads)")
 
 
 if __name__ == "__main__":

@@ -112,8 +112,8 @@ class SandboxClient:
         self.http.sandbox_control = True
         self.demo: dict[str, Any] = {}
 
-    def _call(self, method: str, path: str, **kwargs) -> Any:
-        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=120, **kwargs)
+    def _call(self, method: str, path: str, timeout: float = 120, **kwargs) -> Any:
+        response = self.http.request(method, f"{self.url}/_sandbox/{path}", timeout=timeout, **kwargs)
         if response.status_code >= 400:
             raise AssertionError(f"{method} /_sandbox/{path} -> {response.status_code}: {response.text}")
         return response.json()
@@ -227,8 +227,9 @@ class SandboxClient:
         )
 
     def portfolio(self, **spec: Any) -> dict[str, Any]:
-        """``POST /_sandbox/portfolio``: N buildings administered by one account (``sandbox/portfolio.py``)."""
-        return self._call("POST", "portfolio", json=spec)
+        """``POST /_sandbox/portfolio``: N buildings administered by one account (``sandbox/portfolio.py``).
+        The benchmark's millions of rows take minutes to write on a busy machine: a long timeout."""
+        return self._call("POST", "portfolio", json=spec, timeout=900)
 
     def late_entries(self, building_id: int | None, kind: str = "access", **spec: Any) -> dict[str, Any]:
         """``POST /_sandbox/logs/late``: entries arriving now with an older (``age_s`` > 0) or future
