@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -37,7 +36,6 @@ from django.utils.translation import gettext as _
 
 from portal.butterflymx import BmxError
 from portal.celery import send_task
-from portal.core.language import for_recipient, supported
 from portal.live import bus
 from portal.notifications.notices import Notice, NoticeAction
 from portal.notifications.services import notify, withdraw
@@ -268,20 +266,10 @@ def people_of(call: CallRecord) -> list[int]:
     return sorted(set(found))
 
 
-def _by_language(user_ids) -> list[tuple[str, list[int]]]:
-    """``user_ids`` grouped by the language each reads (:func:`portal.core.language.language_of`'s rule)."""
-    by_language: dict[str, list[int]] = {}
-    for user_id, chosen in get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "language"):
-        by_language.setdefault(supported(chosen) or settings.LANGUAGE_CODE, []).append(user_id)
-    return sorted(by_language.items())
-
-
 def _tell(call: CallRecord, payload: dict) -> None:
-    """The call's notice to its people, each group written in its members' own language
-    (:func:`portal.core.language.for_recipient`): push and e-mail reach people with no page open."""
-    for language, user_ids in _by_language(people_of(call)):
-        with for_recipient(language=language):
-            notify(user_ids, _notice(call, payload))
+    """The call's notice to its people, each in their own language (``notify`` makes it once per
+    language): push and e-mail reach people with no page open."""
+    notify(people_of(call), lambda: _notice(call, payload))
 
 
 def caller_title(call: CallRecord) -> str:
@@ -321,12 +309,14 @@ def _withdraw(call: CallRecord, outcome: Callable[[], str]) -> None:
     language), for the device where the service worker must leave a quiet note in its place
     (templates/notifications/sw.js)."""
     payload = ring_payload(call)
-    for language, user_ids in _by_language(people_of(call)):
-        with for_recipient(language=language):
-            ring = _notice(call, payload)
-            said = outcome() or _("Ended")
-            body = _("%(outcome)s · call at %(time)s") % {"outcome": said, "time": ring_time(call)}
-            withdraw(user_ids, Notice(category="call", title=ring.title, body=body, url=ring.url, tag=ring.tag))
+
+    def ended() -> Notice:
+        ring = _notice(call, payload)
+        said = outcome() or _("Ended")
+        body = _("%(outcome)s · call at %(time)s") % {"outcome": said, "time": ring_time(call)}
+        return Notice(category="call", title=ring.title, body=body, url=ring.url, tag=ring.tag)
+
+    withdraw(people_of(call), ended)
 
 
 def ring_time(call: CallRecord) -> str:

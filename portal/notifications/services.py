@@ -75,29 +75,30 @@ def notify(
     return plan
 
 
-def withdraw(user_ids: Iterable[int], notice: Notice) -> list[int]:
+def withdraw(user_ids: Iterable[int], notice: NoticeSource) -> list[int]:
     """The thing a pushed notice was about is over (a call answered, declined, gone): close its
     notification on every device of these people. Returns who is sent the withdrawal.
 
-    ``notice`` has the earlier notice's ``tag`` and says how it ended (sent with ``withdraw=True``). It goes by Web
-    Push only, to the people the earlier notice's push reached by the same rules (channels, quiet hours,
-    mute, "do not disturb": :func:`delivery_plan` for its category), so a device that was never rung gets
-    nothing. The service worker closes the notification with that tag (templates/notifications/sw.js,
-    where Chromium's "a push must show something" rule is met). Open pages close their panels from their
-    own live event, so nothing goes to the page here.
+    ``notice`` (best a function, called in each recipient's language as :func:`notify` does) has the
+    earlier notice's ``tag`` and says how it ended (sent with ``withdraw=True``). It goes by Web Push only,
+    to the people the earlier notice's push reached by the same rules (channels, quiet hours, mute, "do
+    not disturb": :func:`delivery_plan` for its category), so a device that was never rung gets nothing.
+    The service worker closes the notification with that tag (templates/notifications/sw.js, where
+    Chromium's "a push must show something" rule is met). Open pages close their panels from their own
+    live event, so nothing goes to the page here.
     """
-    if not webpush_enabled():
+    ids = sorted(set(user_ids))
+    if not webpush_enabled() or not ids:
         return []
-    plan = delivery_plan(user_ids, notice)
-    if plan.push:
-        transaction.on_commit(
-            partial(
-                send_task,
-                "portal.notifications.tasks.push_notice_task",
-                list(plan.push),
-                replace(notice, withdraw=True).as_payload(),
-            )
-        )
+    versions = notices_by_language(ids, notice)
+    if not versions:
+        return []
+    plan = delivery_plan(ids, versions[0][0])  # the rules read the category only
+    for version, readers in versions:
+        push = [user_id for user_id in plan.push if user_id in readers]
+        if push:
+            payload = replace(version, withdraw=True).as_payload()
+            transaction.on_commit(partial(send_task, "portal.notifications.tasks.push_notice_task", push, payload))
     return list(plan.push)
 
 

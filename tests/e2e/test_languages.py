@@ -351,6 +351,8 @@ def manager_walk(j: Journey, findings: Findings, base: str, crimson) -> None:  #
     toggle = page.get_by_test_id("filters-toggle")
     if toggle.is_visible():  # on a phone the filters fold behind a button
         toggle.click()
+        # open, Bootstrap's transition over: while the fold still grows, what it clips is not yet there to tap
+        page.locator("#log-filters.collapse.show").wait_for()
     page.locator("#id_q").fill("4B")
     page.locator("#id_door").select_option(label="Front door")
     submit(page, "#log-filters form")
