@@ -12,14 +12,16 @@ with the others.
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -86,13 +88,74 @@ def sync_streams_task(self, streams: list) -> list[str]:
     return _walk_batch(_queue(self), streams)
 
 
+class _Walkers:
+    """This worker process's walk threads, kept from batch to batch (``LOGS_SYNC_WALK_THREADS`` of them).
+
+    Why kept rather than started per batch: each thread walks on a database connection of its own, and
+    a new PostgreSQL connection costs its server a process and a cold catalog cache (in the portfolio
+    benchmark, ~40 new connections a second, each new backend busy for tens of milliseconds of CPU).
+    A thread here keeps its connection between walks under the rules Django applies around a request
+    (``close_old_connections`` before and after each walk: ``CONN_MAX_AGE``, health checks), and closes
+    it after ``LOGS_SYNC_WALKER_IDLE_S`` without work (0: after every walk), so an idle worker holds none.
+    Celery's own task thread keeps no connection between tasks (its Django fix-up closes it), which is
+    why the task thread hands every walk of its batch to these threads and waits.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def run(self, job, copies: int) -> None:
+        """Run ``job`` on ``copies`` of the threads at once and wait for all of them; an error is raised."""
+        futures = []
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's threads did not come along
+                self._pid, self._jobs, self._threads = os.getpid(), queue.SimpleQueue(), []
+            self._threads = [thread for thread in self._threads if thread.is_alive()]
+            while len(self._threads) < copies:
+                thread = threading.Thread(target=self._serve, args=(self._jobs,), name="walk", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+            for _ in range(copies):
+                future: Future = Future()
+                self._jobs.put((job, future))
+                futures.append(future)
+        for future in futures:
+            future.result()
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue) -> None:
+        while True:
+            idle_s = settings.LOGS_SYNC_WALKER_IDLE_S
+            try:
+                job, future = jobs.get(timeout=idle_s if idle_s > 0 else None)
+            except queue.Empty:
+                connections.close_all()  # idle: give the connection back (reopened by the next walk)
+                continue
+            close_old_connections()  # as a request starts: a connection past CONN_MAX_AGE or broken goes
+            try:
+                future.set_result(job())
+            except BaseException as exc:  # the batch's own thread raises it
+                future.set_exception(exc)
+            finally:
+                if settings.LOGS_SYNC_WALKER_IDLE_S > 0:
+                    close_old_connections()  # as a request ends
+                else:
+                    connections.close_all()
+
+
+_walkers = _Walkers()
+
+
 def _walk_batch(queue: str | None, streams: list) -> list[str]:
     """Walk each of ``streams`` once; their outcomes in the same order.
 
-    This thread walks too, on the task's own connection, beside ``LOGS_SYNC_WALK_THREADS - 1`` helper
-    threads that take the next walk of the batch as each finishes theirs, and close their own
-    database connection when the batch is done (an idle worker keeps none open). Inside a caller's
-    transaction (as in tests) the walks stay on this thread: another connection could not see its rows.
+    Up to ``LOGS_SYNC_WALK_THREADS`` walks at once, on this process's walk threads (:class:`_Walkers`),
+    each taking the next walk of the batch as it finishes one. Inside a caller's transaction (as in
+    tests) or with one thread the walks stay on this thread: another connection could not see a
+    transaction's rows, and one thread gains nothing from a hand-over.
     """
     items = list(enumerate(streams))
     outcomes = ["failed"] * len(items)
@@ -106,20 +169,11 @@ def _walk_batch(queue: str | None, streams: list) -> list[str]:
                 index, item = items.pop(0)
             outcomes[index] = _walk_alone(queue, item)
 
-    def helper() -> None:
-        try:
-            walk_next()
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    helpers = min(settings.LOGS_SYNC_WALK_THREADS, len(items)) - 1
-    if helpers < 1 or not transaction.get_autocommit():
+    threads = min(settings.LOGS_SYNC_WALK_THREADS, len(items))
+    if threads < 2 or not transaction.get_autocommit():
         walk_next()
-        return outcomes
-    with ThreadPoolExecutor(max_workers=helpers, thread_name_prefix="walk") as pool:
-        for _ in range(helpers):
-            pool.submit(helper)
-        walk_next()
+    else:
+        _walkers.run(walk_next, threads)
     return outcomes
 
 

@@ -165,6 +165,8 @@ def portal_env(sandbox, var_dir: Path, budget: float) -> dict[str, str]:
         "LOGS_SYNC_ACCESS_INTERVAL_S": os.environ.get("LOGS_SYNC_ACCESS_INTERVAL_S", str(DEFAULT_INTERVAL_S)),
         "LOGS_SYNC_CALLS_INTERVAL_S": os.environ.get("LOGS_SYNC_CALLS_INTERVAL_S", str(DEFAULT_INTERVAL_S)),
         "PORTAL_LOG_LEVEL": "WARNING",
+        # The test settings close a walk thread's connection after every walk; production keeps it.
+        "LOGS_SYNC_WALKER_IDLE_S": "30",
     }
 
 

@@ -635,12 +635,15 @@ LOGS_SYNC_BACKOFF_BASE_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_BASE_S", de
 LOGS_SYNC_BACKOFF_MAX_S = env_setting(env.float, "LOGS_SYNC_BACKOFF_MAX_S", default=900.0)
 # Walks per Celery task when beat queues a portfolio (a task costs a message and a database connection).
 LOGS_SYNC_WALK_BATCH = env_setting(env.int, "LOGS_SYNC_WALK_BATCH", default=8)
-# Walks of one batch in flight at once in a worker process (threads, each with its own database
-# connection): a walk mostly waits on ButterflyMX and the database, so one process keeps several going.
+# Walks of one batch in flight at once in a worker process (threads kept from batch to batch, each with
+# its own database connection): a walk mostly waits on ButterflyMX and the database, so one process
+# keeps several going.
 # The request budget still paces them all. SQLite takes one writer at a time: one walk at a time there.
 LOGS_SYNC_WALK_THREADS = env_setting(
     env.int, "LOGS_SYNC_WALK_THREADS", default=1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
 )
+# A walk thread that waited this long for work closes its database connection (0: after every walk).
+LOGS_SYNC_WALKER_IDLE_S = env_setting(env.float, "LOGS_SYNC_WALKER_IDLE_S", default=30.0)
 LOGS_SYNC_REWALKS = env_setting(env.int, "LOGS_SYNC_REWALKS", default=3)  # walks in a row for mid-walk nudges
 LOGS_HISTORY_SLICE_S = env_setting(env.float, "LOGS_HISTORY_SLICE_S", default=5.0)  # backfill/re-scan slice
 # The high-water mark never passes now + this (an entry dated in the future must not hide later ones).

@@ -33,5 +33,10 @@ LIVE_FALLBACK_POLL_S = env_setting(env.int, "LIVE_FALLBACK_POLL_S", default=2)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "test-broker")
 
+# Walk threads give their database connection back after every walk: the test database is dropped at
+# the end of the run, which a connection kept open would prevent (their own test sets a real idle time;
+# the benchmarks, which run on these settings, set the production default).
+LOGS_SYNC_WALKER_IDLE_S = env_setting(env.float, "LOGS_SYNC_WALKER_IDLE_S", default=0.0)
+
 # Refused PINs wait this long in tests (0.8 s in production); the padding has its own tests, which set it.
 PIN_REFUSAL_FLOOR_S = 0.05

@@ -1,11 +1,13 @@
 """A batch of walks (``logs.tasks.sync_streams_task``) on several threads of one worker process, against
 the sandbox and a real database: the walks run at the same time, each thread on a database connection
-of its own (closed when the batch is done), a failing walk stops none of the others, and the rows end
-up exactly as ButterflyMX holds them, also when two batches walk the same buildings at once."""
+of its own (kept from batch to batch, given back when the thread falls idle), a failing walk stops none
+of the others, and the rows end up exactly as ButterflyMX holds them, also when two batches walk the
+same buildings at once."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -41,6 +43,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.calls = 0
         self.walkers: dict[int, tuple[int, object]] = {}  # building id -> (thread ident, its connection)
+        self.raw: dict[int, object] = {}  # building id -> the DB-API connection its walk ran on
         monkeypatch.setattr(tasks, "walk_run", self)
 
     def __call__(self, *, building_id: int, **kwargs):
@@ -52,7 +55,10 @@ class Recorder:
             self.barrier.wait()
         if building_id == self.fail_building:
             raise RuntimeError("a walk that breaks half-way (say, a lost database connection)")
-        return self.walk_run(building_id=building_id, **kwargs)
+        try:
+            return self.walk_run(building_id=building_id, **kwargs)
+        finally:
+            self.raw[building_id] = connections["default"].connection
 
 
 def stored(building) -> list[int]:
@@ -81,17 +87,52 @@ def test_a_batch_is_walked_on_several_threads_at_once_each_on_its_own_connection
     # then every walk succeeded, three of them at the same time (the barrier let them through)
     assert outcomes == ["done"] * 4
     assert not recorder.barrier.broken
-    # on three threads, this one among them, each with a database connection of its own
+    # on three walk threads (the task's own thread hands them over and waits), each with a database
+    # connection of its own
     walkers = recorder.walkers.values()
     threads = {ident for ident, _ in walkers}
-    assert len(threads) == 3 and threading.get_ident() in threads
+    assert len(threads) == 3 and threading.get_ident() not in threads
     assert len({id(wrapper) for _, wrapper in walkers}) == 3
-    # and the helper threads closed theirs when the batch was done (an idle worker holds none)
-    assert all(wrapper.connection is None for ident, wrapper in walkers if ident != threading.get_ident())
+    # and (the test settings: LOGS_SYNC_WALKER_IDLE_S = 0) closed after each walk
+    assert all(wrapper.connection is None for _, wrapper in walkers)
     # and each building's rows are exactly ButterflyMX's, its cursor free and its claim cleared
     assert_exact(sandbox, portfolio)
     for cursor in SyncCursor.objects.filter(building__in=[c.building for c in portfolio]):
         assert cursor.lease_owner == "" and cursor.sync_requested_at is None and cursor.high_water is not None
+
+
+def test_walk_threads_keep_their_connections_from_batch_to_batch_and_give_them_back_when_idle(
+    portfolio, sandbox, settings, monkeypatch
+):
+    # given two walk threads that keep their connections (as on PostgreSQL: CONN_MAX_AGE) and give them
+    # back after a second without work
+    settings.LOGS_SYNC_WALK_THREADS = 2
+    settings.LOGS_SYNC_WALKER_IDLE_S = 1.0
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+    monkeypatch.setattr(tasks, "_walkers", tasks._Walkers())  # this test's own threads, none from before
+    recorder = Recorder(monkeypatch, together=2)
+    first = [[c.building.pk, "access"] for c in portfolio[:2]]
+    second = [[c.building.pk, "access"] for c in portfolio[2:]]
+
+    # when a batch runs, and another right after it
+    assert sync_streams_task.apply(args=(first,)).get() == ["done"] * 2
+    before = {recorder.walkers[pk][0]: recorder.raw[pk] for pk, _ in first}
+    assert sync_streams_task.apply(args=(second,)).get() == ["done"] * 2
+    after = {recorder.walkers[pk][0]: recorder.raw[pk] for pk, _ in second}
+
+    # then the second batch was walked by the same threads on the same open connections (no new one)
+    assert len(before) == 2 and set(after) <= set(before)
+    assert all(raw is not None and raw is before[ident] for ident, raw in after.items())
+    assert all(recorder.walkers[pk][1].connection is not None for pk, _ in second)
+
+    # and once the threads have waited a second for work, none holds a connection (an idle worker
+    # keeps none open); polled for up to 20 s, the check being what they hold, not how fast
+    wrappers = [recorder.walkers[pk][1] for pk, _ in first + second]
+    deadline = time.monotonic() + 20
+    while any(wrapper.connection is not None for wrapper in wrappers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(wrapper.connection is None for wrapper in wrappers)
+    assert_exact(sandbox, portfolio)
 
 
 def test_a_failing_walk_of_a_threaded_batch_stops_none_of_the_others(portfolio, sandbox, settings, monkeypatch):
