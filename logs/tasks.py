@@ -135,15 +135,20 @@ class _Walkers:
                 connections.close_all()  # idle: give the connection back (reopened by the next walk)
                 continue
             close_old_connections()  # as a request starts: a connection past CONN_MAX_AGE or broken goes
+            result, error = None, None
             try:
-                future.set_result(job())
+                result = job()
             except BaseException as exc:  # the batch's own thread raises it
-                future.set_exception(exc)
-            finally:
-                if settings.LOGS_SYNC_WALKER_IDLE_S > 0:
-                    close_old_connections()  # as a request ends
-                else:
-                    connections.close_all()
+                error = exc
+            # Given back (or kept) before the batch hears it is done: an idle worker then holds none.
+            if settings.LOGS_SYNC_WALKER_IDLE_S > 0:
+                close_old_connections()  # as a request ends
+            else:
+                connections.close_all()
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
 
 _walkers = _Walkers()
