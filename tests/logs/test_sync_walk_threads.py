@@ -105,9 +105,9 @@ def test_walk_threads_keep_their_connections_from_batch_to_batch_and_give_them_b
     portfolio, sandbox, settings, monkeypatch
 ):
     # given two walk threads that keep their connections (as on PostgreSQL: CONN_MAX_AGE) and give them
-    # back after a second without work
+    # back after three seconds without work
     settings.LOGS_SYNC_WALK_THREADS = 2
-    settings.LOGS_SYNC_WALKER_IDLE_S = 1.0
+    settings.LOGS_SYNC_WALKER_IDLE_S = 3.0
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
     monkeypatch.setattr(tasks, "_walkers", tasks._Walkers())  # this test's own threads, none from before
     recorder = Recorder(monkeypatch, together=2)
@@ -125,10 +125,10 @@ def test_walk_threads_keep_their_connections_from_batch_to_batch_and_give_them_b
     assert all(raw is not None and raw is before[ident] for ident, raw in after.items())
     assert all(recorder.walkers[pk][1].connection is not None for pk, _ in second)
 
-    # and once the threads have waited a second for work, none holds a connection (an idle worker
-    # keeps none open); polled for up to 20 s, the check being what they hold, not how fast
+    # and once the threads have waited three seconds for work, none holds a connection (an idle worker
+    # keeps none open); polled for up to 30 s, the check being what they hold, not how fast
     wrappers = [recorder.walkers[pk][1] for pk, _ in first + second]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while any(wrapper.connection is not None for wrapper in wrappers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert all(wrapper.connection is None for wrapper in wrappers)
