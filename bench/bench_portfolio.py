@@ -2,6 +2,7 @@
 
     python bench/bench_portfolio.py                    # full scale (hours: 1,000 buildings, 1M-entry building)
     BENCH_SCALE=small python bench/bench_portfolio.py  # minutes
+    BENCH_SCALE=fleet python bench/bench_portfolio.py portfolio  # the fleet's steady state alone (~15 min)
     python bench/bench_portfolio.py portfolio late_entries   # only these scenarios
 
 A scenario module exposes ``run(scale: str) -> dict[str, tuple[float, str]]`` (figure -> (value, unit)),
@@ -62,7 +63,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--one"]:
         run_one(argv[1], argv[2])
         return 0
-    scale = "small" if os.environ.get("BENCH_SCALE") == "small" else "full"
+    scale = os.environ.get("BENCH_SCALE") if os.environ.get("BENCH_SCALE") in ("small", "fleet") else "full"
     failed = []
     for name in scenarios(argv):
         print(f"# bench/portfolio/{name}.py ({scale})", flush=True)

@@ -334,8 +334,12 @@ def late_entries(request):
     new row and are in the API at once. Webhooks: ButterflyMX documents nothing for late uploads; by default
     none fire (a receiver cannot rely on them for such entries), ``"webhooks": true`` fires them as for a
     live event. ``count`` entries are spaced ``spread_s / count`` seconds apart from the given time on.
+
     ``building_ids`` (instead of ``building_id``) adds ``count`` entries to each of many buildings in one
-    request (a benchmark's probes across a portfolio; the answer's ``ids`` then map building -> ids)."""
+    request (a benchmark's probes across a portfolio). Each building's entries are committed on their own,
+    as a panel's would be, with ``age_s`` counted from that building's turn; the answer's ``ids`` map
+    building -> ids and ``visible_at`` building -> the sandbox time (epoch seconds, sub-second) right after
+    that building's commit, from when the API can hand them out."""
     body = _json(request)
     kind = body.get("kind", "access")
     if kind not in ("access", "call"):
@@ -343,7 +347,7 @@ def late_entries(request):
     count = int(body.get("count", 1))
     if not 1 <= count <= LATE_MAX:
         raise BadRequest(f"count must be 1..{LATE_MAX}")
-    first = _late_time(body)
+    _late_time(body)  # refuses a body with neither or both of logged_at and age_s before anything is written
     step = float(body.get("spread_s", 0)) / count
     notify = bool(body.get("webhooks", False))
     status = str(body.get("status", "opened_door"))
@@ -359,48 +363,59 @@ def late_entries(request):
             raise Building.DoesNotExist("unknown building id in building_ids")
     else:
         buildings = [Building.objects.get(id=int(body["building_id"]))]
+    sources = {building.id: _late_sources(building, body, kind) for building in buildings}
     ids: dict[int, list[int]] = {}
-    with transaction.atomic():
-        for building in buildings:
-            ids[building.id] = _late_in(building, body, kind, count, first, step, status, notify)
-    last = (first + dt.timedelta(seconds=(count - 1) * step)).replace(microsecond=0)
+    visible_at: dict[int, float] = {}
+    firsts = []
+    for building in buildings:
+        first = _late_time(body)
+        with transaction.atomic():
+            ids[building.id] = _late_in(sources[building.id], kind, count, first, step, status, notify)
+        visible_at[building.id] = clock.real_now().timestamp() + clock.offset()
+        firsts.append(first)
+    last = (firsts[-1] + dt.timedelta(seconds=(count - 1) * step)).replace(microsecond=0)
     return {
         "kind": kind,
         "building_id": None if many else buildings[0].id,
         "ids": {str(k): v for k, v in ids.items()} if many else ids[buildings[0].id],
-        "first_logged_at": s.ts(first.replace(microsecond=0)),
+        "visible_at": {str(k): v for k, v in visible_at.items()} if many else visible_at[buildings[0].id],
+        "first_logged_at": s.ts(firsts[0].replace(microsecond=0)),
         "last_logged_at": s.ts(last),
         "now": s.ts(clock.now()),
         "webhooks": notify,
     }, 201
 
 
-def _late_in(building, body, kind, count, first, step, status, notify) -> list[int]:
+def _late_sources(building, body, kind) -> tuple[list, list]:
+    """The tenants and the doors (access) or devices (calls) a building's late entries rotate through;
+    refuses a building that has none before anything is written."""
     tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit").order_by("id"))
-    ids = []
     if kind == "access":
         doors = list(AccessPoint.objects.filter(building=building).order_by("id"))
         if body.get("access_point_id"):
             doors = [AccessPoint.objects.get(id=int(body["access_point_id"]), building=building)]
         if not doors:
             raise BadRequest(f"building {building.id} has no access points")
-        for i in range(count):
-            tenant = tenants[i % len(tenants)] if tenants else None
-            when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
-            entry = events.log_entry(
-                doors[i % len(doors)], "swipe_to_open", tenant=tenant, logged_at=when, notify=notify
-            )
-            ids.append(entry.id)
-        return ids
+        return tenants, doors
     devices = list(Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).order_by("id"))
     devices = devices or list(Device.objects.filter(building=building).order_by("id"))
     if not devices:
         raise BadRequest(f"building {building.id} has no devices")
+    return tenants, devices
+
+
+def _late_in(sources, kind, count, first, step, status, notify) -> list[int]:
+    tenants, origins = sources
+    ids = []
     for i in range(count):
         tenant = tenants[i % len(tenants)] if tenants else None
         when = (first + dt.timedelta(seconds=i * step)).replace(microsecond=0)
-        call = events.start_call(devices[i % len(devices)], tenant=tenant, logged_at=when, status=status, notify=notify)
-        ids.append(call.id)
+        origin = origins[i % len(origins)]
+        if kind == "access":
+            row = events.log_entry(origin, "swipe_to_open", tenant=tenant, logged_at=when, notify=notify)
+        else:
+            row = events.start_call(origin, tenant=tenant, logged_at=when, status=status, notify=notify)
+        ids.append(row.id)
     return ids
 
 

@@ -133,6 +133,10 @@ class SandboxClient:
     def now(self) -> str:
         return self._call("GET", "clock")["now"]
 
+    def clock_offset(self) -> float:
+        """Seconds the sandbox's clock runs ahead of real time (moved by ``set_clock``/``advance``)."""
+        return self._call("GET", "clock")["offset_seconds"]
+
     def set_clock(self, when: str) -> dict[str, Any]:
         return self._call("POST", "clock", json={"set": when})
 

@@ -1,6 +1,7 @@
 """Late (a panel's buffered upload) and future-dated (a wrong clock) entries from the control surface."""
 
 import datetime as dt
+import time
 
 import requests
 
@@ -51,8 +52,13 @@ def test_a_future_dated_entry_and_late_calls(sandbox):
 
 def test_probes_across_many_buildings_in_one_request(sandbox):
     token = sandbox.password_token("admin@sandbox.test")
+    sandbox.advance(hours=3)  # visible_at is on the sandbox's clock, not the machine's
+    before = time.time() + sandbox.clock_offset()
     result = sandbox.late_entries(None, "access", building_ids=[11743, 11744], age_s=0, count=2)
+    after = time.time() + sandbox.clock_offset()
     assert set(result["ids"]) == {"11743", "11744"} and all(len(v) == 2 for v in result["ids"].values())
+    # each building is committed on its own, one after the other, and says when its entries could be seen
+    assert before <= result["visible_at"]["11743"] <= result["visible_at"]["11744"] <= after
     for building, ids in result["ids"].items():
         rows = sandbox.api("GET", f"/v4/buildings/{building}/access_logs", token, params={"per": 10}).json()["data"]
         assert set(ids) <= {row["id"] for row in rows}
@@ -60,6 +66,18 @@ def test_probes_across_many_buildings_in_one_request(sandbox):
         f"{sandbox.url}/_sandbox/logs/late", json={"building_ids": [11743, 999], "age_s": 0}, timeout=10
     )
     assert refused.status_code == 404
+
+
+def test_a_request_for_many_buildings_writes_all_or_nothing_when_one_is_refused(sandbox):
+    token = sandbox.password_token("admin@sandbox.test")
+    newest = _newest_id(sandbox, token)
+    refused = requests.post(  # 3901 is Crimson's front door: the second building has no such door
+        f"{sandbox.url}/_sandbox/logs/late",
+        json={"building_ids": [CRIMSON, 11744], "age_s": 0, "access_point_id": 3901},
+        timeout=10,
+    )
+    assert refused.status_code == 404
+    assert _newest_id(sandbox, token) == newest
 
 
 def test_late_entries_fire_webhooks_only_when_asked(sandbox):
