@@ -363,7 +363,7 @@ def late_entries(request):
             raise Building.DoesNotExist("unknown building id in building_ids")
     else:
         buildings = [Building.objects.get(id=int(body["building_id"]))]
-    sources = {building.id: _late_sources(building, body, kind) for building in buildings}
+    sources = _late_sources(buildings, body, kind)
     ids: dict[int, list[int]] = {}
     visible_at: dict[int, float] = {}
     firsts = []
@@ -386,22 +386,35 @@ def late_entries(request):
     }, 201
 
 
-def _late_sources(building, body, kind) -> tuple[list, list]:
-    """The tenants and the doors (access) or devices (calls) a building's late entries rotate through;
-    refuses a building that has none before anything is written."""
-    tenants = list(Tenant.objects.filter(building=building).select_related("user", "unit").order_by("id"))
-    if kind == "access":
-        doors = list(AccessPoint.objects.filter(building=building).order_by("id"))
-        if body.get("access_point_id"):
-            doors = [AccessPoint.objects.get(id=int(body["access_point_id"]), building=building)]
-        if not doors:
-            raise BadRequest(f"building {building.id} has no access points")
-        return tenants, doors
-    devices = list(Device.objects.filter(building=building, type__in=["panel", "virtual_intercom"]).order_by("id"))
-    devices = devices or list(Device.objects.filter(building=building).order_by("id"))
-    if not devices:
-        raise BadRequest(f"building {building.id} has no devices")
-    return tenants, devices
+def _late_sources(buildings: list, body: dict[str, Any], kind: str) -> dict[int, tuple[list, list]]:
+    """Per building, the tenants and the doors (access) or devices (calls) its late entries rotate
+    through, read in one query per table for all buildings (a portfolio's probe round names a thousand).
+    Refuses a building that has none before anything is written."""
+    wanted = [building.id for building in buildings]
+    tenants: dict[int, list] = {building_id: [] for building_id in wanted}
+    for tenant in Tenant.objects.filter(building_id__in=wanted).select_related("user", "unit").order_by("id"):
+        tenants[tenant.building_id].append(tenant)
+    origins: dict[int, list] = {building_id: [] for building_id in wanted}
+    if kind == "access" and body.get("access_point_id"):
+        door = AccessPoint.objects.get(id=int(body["access_point_id"]))
+        for building_id in wanted:
+            if door.building_id != building_id:
+                raise AccessPoint.DoesNotExist(f"access point {door.id} is not in building {building_id}")
+            origins[building_id].append(door)
+    elif kind == "access":
+        for door in AccessPoint.objects.filter(building_id__in=wanted).order_by("id"):
+            origins[door.building_id].append(door)
+    else:
+        intercoms: dict[int, list] = {building_id: [] for building_id in wanted}
+        for device in Device.objects.filter(building_id__in=wanted).order_by("id"):
+            origins[device.building_id].append(device)
+            if device.type in ("panel", "virtual_intercom"):
+                intercoms[device.building_id].append(device)
+        origins = {building_id: intercoms[building_id] or devices for building_id, devices in origins.items()}
+    for building_id, found in origins.items():
+        if not found:
+            raise BadRequest(f"building {building_id} has no {'access points' if kind == 'access' else 'devices'}")
+    return {building_id: (tenants[building_id], origins[building_id]) for building_id in wanted}
 
 
 def _late_in(sources, kind, count, first, step, status, notify) -> list[int]:
