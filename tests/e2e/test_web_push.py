@@ -488,8 +488,9 @@ STAND_IN_SUBSCRIPTION = """
 """
 
 
+@pytest.mark.parametrize("way_out", ["menu", "sign-out page"])
 def test_signing_out_unsubscribes_this_browser_and_a_new_sign_in_is_offered_the_opt_in(
-    chromium, live_server, world, settings
+    chromium, live_server, world, settings, way_out
 ):
     push_env_on(settings)
     laptop = PushSubscription.objects.create(
@@ -498,7 +499,7 @@ def test_signing_out_unsubscribes_this_browser_and_a_new_sign_in_is_offered_the_
     phone = PushSubscription.objects.create(
         user=world.alice, endpoint="https://fcm.googleapis.com/fcm/send/alices-phone", p256dh="k" * 87, auth="a" * 22
     )
-    journey = Journey(chromium, "alice-sign-out")
+    journey = Journey(chromium, f"alice-sign-out-{way_out.replace(' ', '-')}")
     context, page = journey.context, journey.page
     context.grant_permissions(["notifications"], origin=live_server.url)
     unsubscribed: list[str] = []
@@ -510,9 +511,13 @@ def test_signing_out_unsubscribes_this_browser_and_a_new_sign_in_is_offered_the_
     page.goto(f"{live_server.url}/profile/notifications/")
     page.get_by_text("This device gets notifications.").wait_for()
 
-    # when: she signs out from the menu
-    page.get_by_role("button", name=world.alice.display_name).click()
-    page.get_by_role("button", name="Sign out").click()
+    # when: she signs out, from the menu or on the sign-out page (/accounts/logout/, allauth's own)
+    if way_out == "menu":
+        page.get_by_role("button", name=world.alice.display_name).click()
+        page.get_by_role("button", name="Sign out").click()
+    else:
+        page.goto(f"{live_server.url}/accounts/logout/")
+        page.get_by_role("main").get_by_role("button", name="Sign Out").click()
     page.wait_for_url(re.compile(r"/accounts/login/|/$"))
 
     # then: the browser's subscription was unsubscribed and the portal forgot it; her phone still gets hers
