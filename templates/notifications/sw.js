@@ -1,7 +1,8 @@
 // The portal's service worker, served at /sw.js (scope: the whole portal). It does one thing: show the
 // notices the portal pushes (portal/notifications/webpush.py) when no page of the portal is in front,
-// close them when what they were about is over, and act on a click. It caches nothing and answers no
-// fetch: every page still comes from the portal.
+// close them when what they were about is over, and act on a click. It caches no page and answers no
+// fetch: every page still comes from the portal. (It keeps one small note per withdrawn call for an hour,
+// in the Cache API; see rememberWithdrawal.)
 "use strict";
 
 self.addEventListener("install", function () {
@@ -82,12 +83,60 @@ function handleWithdraw(notice) {
 }
 self.handleWithdraw = handleWithdraw;
 
-// Resolves to whether a notification was shown (or, for a withdrawal, what was done with it). A function
-// of its own, like the click's below: the push handler calls it, and so can a test.
+// Push services do not keep order: a call's withdrawal can arrive before its ring (the call was answered
+// within a second, or the phone was offline and gets both at once). So each withdrawal is remembered for
+// an hour, by tag, and a ring whose call was already withdrawn is handled as that withdrawal again (closed,
+// or the quiet note in place): it never rings for a call that is over. The Cache API, because a service
+// worker's memory does not outlive its idle stop; failures there only lose the memory.
+var WITHDRAWN = "withdrawn-notices";
+var REMEMBER_WITHDRAWALS_MS = 60 * 60 * 1000;
+
+function withdrawnKey(tag) {
+  return new URL("/sw/withdrawn/" + encodeURIComponent(tag), self.location.origin).href;
+}
+
+function rememberWithdrawal(notice) {
+  var now = Date.now();
+  return caches.open(WITHDRAWN).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.map(function (request) {
+        return cache.match(request).then(function (response) {
+          var at = Number(response && response.headers.get("X-Withdrawn-At"));
+          if (!(now - at < REMEMBER_WITHDRAWALS_MS)) return cache.delete(request);
+        });
+      }));
+    }).then(function () {
+      var body = new Response(JSON.stringify(notice), { headers: { "X-Withdrawn-At": String(now) } });
+      return cache.put(withdrawnKey(notice.tag), body);
+    });
+  }).catch(function () { return null; });
+}
+
+function withdrawalOf(tag) {
+  if (!tag) return Promise.resolve(null);
+  return caches.open(WITHDRAWN).then(function (cache) {
+    return cache.match(withdrawnKey(tag));
+  }).then(function (response) {
+    if (!response || !(Date.now() - Number(response.headers.get("X-Withdrawn-At")) < REMEMBER_WITHDRAWALS_MS)) {
+      return null;
+    }
+    return response.json();
+  }).catch(function () { return null; });
+}
+
+// Resolves to whether a notification was shown (or, for a withdrawal and for a ring that came after its
+// withdrawal, what was done with it). A function of its own, like the click's below: the push handler
+// calls it, and so can a test.
 function handlePush(notice) {
-  if (notice.withdraw) return notice.tag ? handleWithdraw(notice) : Promise.resolve("ignored");
-  return aPageIsInFront().then(function (inFront) {
-    return inFront ? false : showNotice(notice).then(function () { return true; });
+  if (notice.withdraw) {
+    if (!notice.tag) return Promise.resolve("ignored");
+    return rememberWithdrawal(notice).then(function () { return handleWithdraw(notice); });
+  }
+  return withdrawalOf(notice.tag).then(function (withdrawal) {
+    if (withdrawal) return handleWithdraw(withdrawal);
+    return aPageIsInFront().then(function (inFront) {
+      return inFront ? false : showNotice(notice).then(function () { return true; });
+    });
   });
 }
 self.handlePush = handlePush;

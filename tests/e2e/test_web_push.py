@@ -465,6 +465,37 @@ def test_a_withdrawn_call_s_notification_closes_or_is_replaced_quietly_never_by_
     journey.assert_clean()
 
 
+def test_a_ring_that_arrives_after_its_withdrawal_never_rings(chromium, live_server, world, settings):
+    """Push services do not keep order: the withdrawal of a call answered within a second can reach the
+    device before the ring. The late ring must not ring (a call that is over, with buttons that no longer
+    work): the service worker remembers the withdrawal and handles the ring as that withdrawal again."""
+    push_env_on(settings)
+    tag = f"call-overtaken-{uuid.uuid4().hex[:8]}"
+    alice = registered_device(chromium, live_server, world.alice, "alice-overtaken")
+    page = alice.page
+    page.goto("about:blank")  # no page of the portal in view: only its service worker
+
+    def shown() -> list[dict]:
+        return [n for n in alice.worker.evaluate(NOTIFICATIONS) if n["tag"] == tag]
+
+    open_door = NoticeAction("open-door", "Open door", "/profile/notifications/snooze/")
+    ring = Notice(category="call", title="Visitor at Main Entrance", body="Calling 4B", tag=tag, actions=(open_door,))
+    ended = Notice(category="call", title="Visitor at Main Entrance", body="Opened by Bob", tag=tag, withdraw=True)
+
+    # when: the withdrawal arrives first (the quiet note of how the call ended stands in for it) ...
+    alice.deliver(push_payload(ended.as_payload(), user_id=world.alice.pk))
+    note = {"title": ring.title, "body": "Opened by Bob", "tag": tag, "actions": [], "silent": True, "sticky": False}
+    assert wait_until(page, lambda: shown() == [note], "the quiet note") is True
+
+    # ... and the ring after it
+    late_ring = push_payload(ring.as_payload(), user_id=world.alice.pk)
+    assert alice.worker.evaluate("(notice) => self.handlePush(notice)", late_ring) == "replaced"
+
+    # then: still the quiet note, no ringing notification with an "Open door" button
+    assert shown() == [note]
+    alice.journey.assert_clean()
+
+
 # Playwright's contexts cannot subscribe to a push service (see the first test), so the browser's
 # subscription is stood in for by this script: PushManager.getSubscription() answers a subscription object
 # with the endpoint the portal has on record until its unsubscribe() is called (remembered across pages
