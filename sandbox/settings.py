@@ -55,6 +55,10 @@ def _database_from_url(url: str) -> dict:
         "HOST": parts.hostname or "127.0.0.1",
         "PORT": str(parts.port or 5432),
         "CONN_MAX_AGE": 60,
+        # A stand-in for ButterflyMX's cloud, not a store of record: its commits need not wait for the
+        # disk (as its SQLite file runs with synchronous=NORMAL). On a machine it shares with the portal,
+        # waiting would put its WAL flushes in the way of the portal's.
+        "OPTIONS": {"options": "-c synchronous_commit=off"},
     }
 
 

@@ -644,6 +644,11 @@ LOGS_SYNC_WALK_THREADS = env_setting(
 )
 # A walk thread that waited this long for work closes its database connection (0: after every walk).
 LOGS_SYNC_WALKER_IDLE_S = env_setting(env.float, "LOGS_SYNC_WALKER_IDLE_S", default=30.0)
+# PostgreSQL's synchronous_commit on the walk threads' connections (logs/tasks.py): "off" lets a walk's
+# commits (lease, rows, mark, release: about five a walk) go on without waiting for the WAL flush. A crash
+# of PostgreSQL can then lose the last fraction of a second of walks, rows and marks together (the WAL
+# keeps their order), which the next walk reads again from ButterflyMX. Every other commit stays durable.
+LOGS_SYNC_WALK_SYNCHRONOUS_COMMIT = env_setting(env.str, "LOGS_SYNC_WALK_SYNCHRONOUS_COMMIT", default="off")
 LOGS_SYNC_REWALKS = env_setting(env.int, "LOGS_SYNC_REWALKS", default=3)  # walks in a row for mid-walk nudges
 LOGS_HISTORY_SLICE_S = env_setting(env.float, "LOGS_HISTORY_SLICE_S", default=5.0)  # backfill/re-scan slice
 # The high-water mark never passes now + this (an entry dated in the future must not hide later ones).

@@ -44,6 +44,7 @@ class Recorder:
         self.calls = 0
         self.walkers: dict[int, tuple[int, object]] = {}  # building id -> (thread ident, its connection)
         self.raw: dict[int, object] = {}  # building id -> the DB-API connection its walk ran on
+        self.commit_modes: dict[int, str] = {}  # building id -> its connection's synchronous_commit
         monkeypatch.setattr(tasks, "walk_run", self)
 
     def __call__(self, *, building_id: int, **kwargs):
@@ -59,6 +60,10 @@ class Recorder:
             return self.walk_run(building_id=building_id, **kwargs)
         finally:
             self.raw[building_id] = connections["default"].connection
+            if connections["default"].vendor == "postgresql":
+                with connections["default"].cursor() as cursor:
+                    cursor.execute("SHOW synchronous_commit")
+                    self.commit_modes[building_id] = cursor.fetchone()[0]
 
 
 def stored(building) -> list[int]:
@@ -93,6 +98,13 @@ def test_a_batch_is_walked_on_several_threads_at_once_each_on_its_own_connection
     threads = {ident for ident, _ in walkers}
     assert len(threads) == 3 and threading.get_ident() not in threads
     assert len({id(wrapper) for _, wrapper in walkers}) == 3
+    # on PostgreSQL, walks commit without waiting for the WAL flush (LOGS_SYNC_WALK_SYNCHRONOUS_COMMIT);
+    # this thread's connection, like every other one outside the walks, keeps durable commits
+    if connection.vendor == "postgresql":
+        assert set(recorder.commit_modes.values()) == {"off"} and len(recorder.commit_modes) == 4
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
     # and (the test settings: LOGS_SYNC_WALKER_IDLE_S = 0) closed after each walk
     assert all(wrapper.connection is None for _, wrapper in walkers)
     # and each building's rows are exactly ButterflyMX's, its cursor free and its claim cleared
