@@ -161,8 +161,9 @@ _walk_thread = threading.local()  # ``walks`` is True on the walk threads of _Wa
 @receiver(connection_created)
 def _walk_connection_commits(sender, connection, **kwargs) -> None:
     """A walk thread's new PostgreSQL connection commits as ``LOGS_SYNC_WALK_SYNCHRONOUS_COMMIT`` says
-    (settings: "off", the walk's rows can be read again from ButterflyMX). Measured in the portfolio
-    benchmark: the active walks' statements waited mostly on the WAL flush (``WALWrite``/``WALSync``)."""
+    (settings: "off", the walk's rows can be read again from ButterflyMX). Seen in the portfolio benchmark:
+    the active walks' statements waited mostly on the WAL flush (``WALWrite``/``WALSync``); see
+    docs/operations.md, "2026-11-30: freshness counted from the sandbox's commit"."""
     if getattr(_walk_thread, "walks", False) and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
