@@ -95,14 +95,17 @@ function withdrawnKey(tag) {
   return new URL("/sw/withdrawn/" + encodeURIComponent(tag), self.location.origin).href;
 }
 
+function stillRemembered(response, now) {
+  return Boolean(response) && now - Number(response.headers.get("X-Withdrawn-At")) < REMEMBER_WITHDRAWALS_MS;
+}
+
 function rememberWithdrawal(notice) {
   var now = Date.now();
   return caches.open(WITHDRAWN).then(function (cache) {
     return cache.keys().then(function (requests) {
       return Promise.all(requests.map(function (request) {
         return cache.match(request).then(function (response) {
-          var at = Number(response && response.headers.get("X-Withdrawn-At"));
-          if (!(now - at < REMEMBER_WITHDRAWALS_MS)) return cache.delete(request);
+          if (!stillRemembered(response, now)) return cache.delete(request);
         });
       }));
     }).then(function () {
@@ -117,10 +120,7 @@ function withdrawalOf(tag) {
   return caches.open(WITHDRAWN).then(function (cache) {
     return cache.match(withdrawnKey(tag));
   }).then(function (response) {
-    if (!response || !(Date.now() - Number(response.headers.get("X-Withdrawn-At")) < REMEMBER_WITHDRAWALS_MS)) {
-      return null;
-    }
-    return response.json();
+    return stillRemembered(response, Date.now()) ? response.json() : null;
   }).catch(function () { return null; });
 }
 
