@@ -8,7 +8,8 @@ source with ``ast``: the app code (portal, tenants, passes, logs) may not
 - touch ``__dict__`` (of a library object, or of anything: ``vars()`` and the public API say the same),
 - import from ``django.db.models.sql`` (the ORM's compiler and query internals) or
   ``django.db.backends`` (the database backends' internals; ``ENGINE`` names a backend, nobody
-  subclasses one; only its ``signals`` module is documented, :data:`DOCUMENTED_MODULES`), or call ``get_compiler()``/reach through ``queryset.query.<attribute>``,
+  subclasses one; only its ``signals`` module is documented, :data:`DOCUMENTED_MODULES`), or call
+  ``get_compiler()``/reach through ``queryset.query.<attribute>``,
 - import a private name (``_name``) or from a private module of a library,
 - use an attribute with a leading underscore that the app code does not define itself (so it is a
   library's), except the few that Django documents under such names (:data:`DOCUMENTED`),
