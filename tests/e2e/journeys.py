@@ -34,6 +34,11 @@ def assert_fits(page) -> None:
         assert wide <= viewport["width"], f"{page.url} is {wide} px wide at {viewport['width']} px"
 
 
+SETTLED = """() => Promise.all(document.getAnimations()
+  .filter((animation) => animation.effect && animation.effect.getComputedTiming().endTime !== Infinity)
+  .map((animation) => animation.finished.catch(() => null)))"""
+
+
 class Journey:
     """A person's browser. ``locale`` is the browser's language (its ``Accept-Language`` and
     ``navigator.language``); ``sizes`` the sizes each step is seen at (the last one stays set);
@@ -70,6 +75,9 @@ class Journey:
         """Screenshot the current page at each size, run axe on it and collect CSP violations."""
         page = self.page
         page.wait_for_load_state("load")
+        # A dialog still fading in (Bootstrap's .fade) is half transparent: axe would measure the contrast
+        # of a blend, and the screenshot would show it. Wait for every finite animation and transition.
+        page.evaluate(SETTLED)
         for size, viewport in self.sizes:
             page.set_viewport_size(viewport)
             path = self.folder / f"journey-{self.person}-{name}-{size}.png"
